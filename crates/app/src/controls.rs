@@ -1,0 +1,198 @@
+//! The instructor's controls: the time bar (play, step, speed, reset), the
+//! action panel for the selected node, the produce form, the error banner and
+//! the event log.
+
+use crate::sim::Sim;
+use kafkasim_engine::broker::BrokerStatus;
+use kafkasim_engine::{Command, NodeId};
+use leptos::prelude::*;
+
+pub const SPEEDS: [f64; 7] = [0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0];
+
+#[component]
+pub fn TimeBar() -> impl IntoView {
+    let sim = expect_context::<Sim>();
+    let toggle = move |_| sim.playing.update(|p| *p = !*p);
+    let on_speed = move |ev| {
+        let v: f64 = event_target_value(&ev).parse().unwrap_or(1.0);
+        sim.speed.set(v);
+    };
+    view! {
+        <div class="timebar" role="toolbar" aria-label="Time">
+            <button class="btn btn-primary" on:click=toggle aria-keyshortcuts="Space">
+                {move || if sim.playing.get() { "Pause" } else { "Play" }}
+            </button>
+            <button class="btn" on:click=move |_| sim.step() aria-keyshortcuts=".">"Step"</button>
+            <button class="btn" on:click=move |_| sim.reset()>"Reset"</button>
+            <label class="speed">
+                "Speed "
+                <select on:change=on_speed aria-label="Speed">
+                    {SPEEDS
+                        .iter()
+                        .map(|s| view! { <option value=s.to_string() selected=*s == 1.0>{format!("{s}×")}</option> })
+                        .collect_view()}
+                </select>
+            </label>
+            <span class="clock" aria-label="Virtual time">
+                {move || format_time(sim.view.with(|v| v.time.0))}
+            </span>
+        </div>
+    }
+}
+
+/// `12.345 s` of virtual time.
+pub fn format_time(ms: u64) -> String {
+    format!("{}.{:03} s", ms / 1000, ms % 1000)
+}
+
+#[component]
+pub fn ErrorBanner() -> impl IntoView {
+    let sim = expect_context::<Sim>();
+    move || {
+        sim.error.get().map(|e| {
+            view! {
+                <div class="error-banner" role="alert">
+                    <strong class="error-code">{e.code.name()}</strong>
+                    " "
+                    <span>{e.message.clone()}</span>
+                    <button class="btn btn-small" on:click=move |_| sim.error.set(None) aria-label="Dismiss error">"×"</button>
+                </div>
+            }
+        })
+    }
+}
+
+#[component]
+pub fn ProduceForm() -> impl IntoView {
+    let sim = expect_context::<Sim>();
+    let key = RwSignal::new(String::from("user-42"));
+    let value = RwSignal::new(String::from("hello"));
+    let topic = move || {
+        sim.view.with(|v| {
+            v.topics
+                .iter()
+                .find(|t| !t.internal)
+                .map(|t| t.name.clone())
+        })
+    };
+    let producer = move || sim.view.with(|v| v.producers.first().map(|p| p.id.0));
+    let send = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (Some(topic), Some(producer)) = (topic(), producer()) else {
+            return;
+        };
+        let k = key.get_untracked();
+        sim.dispatch(Command::Produce {
+            producer,
+            topic,
+            key: (!k.is_empty()).then_some(k),
+            value: value.get_untracked(),
+            partition: None,
+        });
+    };
+    view! {
+        <form class="panel produce-form" on:submit=send aria-label="Produce a record">
+            <h2 class="panel-title">"Produce"</h2>
+            <p class="panel-hint">
+                {move || format!("Producer {} → {}", producer().unwrap_or(0), topic().unwrap_or_default())}
+            </p>
+            <label>"Key " <input prop:value=key on:input=move |ev| key.set(event_target_value(&ev)) /></label>
+            <label>"Value " <input prop:value=value on:input=move |ev| value.set(event_target_value(&ev)) /></label>
+            <button type="submit" class="btn btn-primary">"Produce"</button>
+        </form>
+    }
+}
+
+/// Actions for whatever node is selected in the diagram.
+#[component]
+pub fn ActionPanel() -> impl IntoView {
+    let sim = expect_context::<Sim>();
+    move || {
+        let Some(node) = sim.selected.get() else {
+            return view! { <div class="panel"><h2 class="panel-title">"Actions"</h2><p class="panel-hint">"Click a broker, producer or ZooKeeper node to act on it."</p></div> }.into_any();
+        };
+        let title = node.to_string();
+        let body = match node {
+            NodeId::Broker(b) => {
+                let status = sim
+                    .view
+                    .with(|v| v.brokers.iter().find(|x| x.id == b).map(|x| x.status));
+                let running = status == Some(BrokerStatus::Running);
+                view! {
+                    <button class="btn btn-danger" disabled=!running on:click=move |_| { sim.dispatch(Command::CrashBroker { broker: b.0 }); }>"Crash broker"</button>
+                    <button class="btn" disabled=!running on:click=move |_| { sim.dispatch(Command::ShutdownBroker { broker: b.0 }); }>"Shut down broker"</button>
+                    <button class="btn" disabled=running on:click=move |_| { sim.dispatch(Command::RestartBroker { broker: b.0 }); }>"Restart broker"</button>
+                }
+                .into_any()
+            }
+            NodeId::ZooKeeper(z) => {
+                let alive = sim
+                    .view
+                    .with(|v| v.quorum.iter().any(|q| q.node == node && q.alive));
+                view! {
+                    <button class="btn btn-danger" disabled=!alive on:click=move |_| { sim.dispatch(Command::CrashZooKeeper { node: z.0 }); }>"Crash ZooKeeper node"</button>
+                    <button class="btn" disabled=alive on:click=move |_| { sim.dispatch(Command::RestartZooKeeper { node: z.0 }); }>"Restart ZooKeeper node"</button>
+                }
+                .into_any()
+            }
+            NodeId::Controller(k) => {
+                let alive = sim
+                    .view
+                    .with(|v| v.quorum.iter().any(|q| q.node == node && q.alive));
+                view! {
+                    <button class="btn btn-danger" disabled=!alive on:click=move |_| { sim.dispatch(Command::CrashController { node: k.0 }); }>"Crash controller"</button>
+                    <button class="btn" disabled=alive on:click=move |_| { sim.dispatch(Command::RestartController { node: k.0 }); }>"Restart controller"</button>
+                }
+                .into_any()
+            }
+            NodeId::Producer(p) => {
+                let stats = sim
+                    .view
+                    .with(|v| v.producers.iter().find(|x| x.id == p).cloned());
+                view! {
+                    <p class="panel-hint">
+                        {stats.map(|s| format!("acks={} · idempotence {} · sent {} · acknowledged {} · failed {}", s.acks.label(), if s.idempotent { "on" } else { "off" }, s.sent, s.acknowledged, s.failed))}
+                    </p>
+                }
+                .into_any()
+            }
+        };
+        let aria = format!("Actions for {title}");
+        view! {
+            <div class="panel" aria-label=aria>
+                <h2 class="panel-title">{title}</h2>
+                <div class="panel-actions">{body}</div>
+            </div>
+        }
+        .into_any()
+    }
+}
+
+#[component]
+pub fn EventLog() -> impl IntoView {
+    let sim = expect_context::<Sim>();
+    view! {
+        <section class="panel event-log" aria-label="Event log">
+            <h2 class="panel-title">"Events"</h2>
+            <ol class="event-lines">
+                {move || {
+                    sim.log.with(|log| {
+                        log.iter()
+                            .rev()
+                            .take(60)
+                            .map(|l| {
+                                view! {
+                                    <li class:alarm=l.alarm>
+                                        <span class="event-time">{format_time(l.time.0)}</span>
+                                        " "
+                                        {l.text.clone()}
+                                    </li>
+                                }
+                            })
+                            .collect_view()
+                    })
+                }}
+            </ol>
+        </section>
+    }
+}

@@ -1,0 +1,282 @@
+//! The cluster picture, laid out like the seed document: metadata quorum on
+//! top, producers on the left, one column per broker with its replicas, and
+//! every message in flight as a chip moving along its path.
+
+use crate::layout::{along, partition_colour, BrokerBox, Layout, NodeCircle, HEIGHT, WIDTH};
+use crate::sim::Sim;
+use kafkasim_engine::broker::BrokerStatus;
+use kafkasim_engine::network::{Body, Message};
+use kafkasim_engine::view::{BrokerView, ClusterView, ReplicaView};
+use kafkasim_engine::NodeId;
+use leptos::prelude::*;
+
+#[component]
+pub fn Diagram() -> impl IntoView {
+    let sim = expect_context::<Sim>();
+    let layout = Memo::new(move |_| sim.view.with(Layout::compute));
+    let view_box = format!("0 0 {WIDTH} {HEIGHT}");
+    view! {
+        <svg class="diagram" viewBox=view_box role="group" aria-label="Cluster diagram">
+            <defs>
+                <pattern id="hatch" width="8" height="8" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
+                    <line x1="0" y1="0" x2="0" y2="8" class="hatch-line" />
+                </pattern>
+            </defs>
+            <text x="100" y="130" class="column-title" text-anchor="middle">"Producers"</text>
+            <text x="600" y="18" class="column-title" text-anchor="middle">
+                {move || sim.view.with(quorum_title)}
+            </text>
+            {move || {
+                let view = sim.view.get();
+                let layout = layout.get();
+                let quorum = layout.quorum.iter().map(|c| quorum_node(sim, &view, c)).collect_view();
+                let producers = layout.producers.iter().map(|c| producer_node(sim, c)).collect_view();
+                let brokers = layout
+                    .brokers
+                    .iter()
+                    .zip(&view.brokers)
+                    .map(|(bx, bv)| broker_column(sim, bx, bv))
+                    .collect_view();
+                view! { <g class="quorum">{quorum}</g> <g class="producers">{producers}</g> <g class="brokers">{brokers}</g> }
+            }}
+            <Chips layout=layout />
+        </svg>
+    }
+}
+
+fn quorum_title(v: &ClusterView) -> String {
+    match v.mode {
+        kafkasim_engine::MetadataMode::Zookeeper => "ZooKeeper ensemble".into(),
+        kafkasim_engine::MetadataMode::Kraft => "KRaft controller quorum".into(),
+    }
+}
+
+/// Click or Enter/Space on a node selects it for the action panel.
+fn select_handlers(
+    sim: Sim,
+    node: NodeId,
+) -> (
+    impl Fn(leptos::ev::MouseEvent),
+    impl Fn(leptos::ev::KeyboardEvent),
+) {
+    let click = move |_| sim.selected.set(Some(node));
+    let key = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Enter" || ev.key() == " " {
+            ev.prevent_default();
+            sim.selected.set(Some(node));
+        }
+    };
+    (click, key)
+}
+
+fn quorum_node(sim: Sim, view: &ClusterView, c: &NodeCircle) -> impl IntoView {
+    let q = view.quorum.iter().find(|q| q.node == c.node).cloned();
+    let alive = q.as_ref().is_some_and(|q| q.alive);
+    let active = view.active_controller == Some(c.node);
+    let label = c.node.to_string();
+    let short = match c.node {
+        NodeId::ZooKeeper(z) => format!("ZK {}", z.0),
+        NodeId::Controller(k) => format!("C{}", k.0),
+        _ => label.clone(),
+    };
+    let (click, key) = select_handlers(sim, c.node);
+    let class = format!(
+        "node quorum-node{}{}",
+        if alive { "" } else { " is-down" },
+        if active { " is-active" } else { "" }
+    );
+    view! {
+        <g class=class role="button" tabindex="0" aria-label=label on:click=click on:keydown=key>
+            <circle cx=c.cx cy=c.cy r=c.r class="node-shape" />
+            <text x=c.cx y=c.cy + 5.0 text-anchor="middle" class="node-label">{short}</text>
+            {(!alive).then(|| view! { <text x=c.cx y=c.cy + c.r + 16.0 text-anchor="middle" class="state-tag">"down"</text> })}
+            {active.then(|| view! { <text x=c.cx y=c.cy + c.r + 16.0 text-anchor="middle" class="state-tag is-active">"active"</text> })}
+        </g>
+    }
+}
+
+fn producer_node(sim: Sim, c: &NodeCircle) -> impl IntoView {
+    let label = c.node.to_string();
+    let short = match c.node {
+        NodeId::Producer(p) => format!("P{}", p.0),
+        _ => label.clone(),
+    };
+    let (click, key) = select_handlers(sim, c.node);
+    let aria = label.clone();
+    view! {
+        <g class="node producer" role="button" tabindex="0" aria-label=aria on:click=click on:keydown=key>
+            <circle cx=c.cx cy=c.cy r=c.r class="node-shape" />
+            <text x=c.cx y=c.cy + 5.0 text-anchor="middle" class="node-label">{short}</text>
+            <text x=c.cx y=c.cy + c.r + 16.0 text-anchor="middle" class="node-caption">{label}</text>
+        </g>
+    }
+}
+
+fn broker_column(sim: Sim, bx: &BrokerBox, bv: &BrokerView) -> impl IntoView {
+    let up = bv.status == BrokerStatus::Running;
+    let status = match bv.status {
+        BrokerStatus::Running if !bv.registered => "starting",
+        BrokerStatus::Running => "up",
+        BrokerStatus::Crashed => "down",
+        BrokerStatus::Stopped => "stopped",
+    };
+    let node = NodeId::Broker(bx.id);
+    let (click, key) = select_handlers(sim, node);
+    let r = bx.rect.clone();
+    let class = format!("node broker{}", if up { "" } else { " is-down" });
+    let pills = bx
+        .pills
+        .iter()
+        .filter_map(|p| {
+            bv.replicas
+                .iter()
+                .find(|rv| rv.tp == p.tp)
+                .map(|rv| replica_pill(p, rv, bx.id.0, up))
+        })
+        .collect_view();
+    let more = (bx.hidden > 0).then(|| {
+        view! { <text x=r.x + r.w / 2.0 y=r.y + r.h - 8.0 text-anchor="middle" class="node-caption">{format!("+{} more", bx.hidden)}</text> }
+    });
+    view! {
+        <g class=class data-status=status>
+            <g role="button" tabindex="0" aria-label=format!("Broker {}", bx.id.0) on:click=click on:keydown=key>
+                <rect x=r.x y=r.y width=r.w height=r.h rx="12" class="broker-shape" />
+                {(!up).then(|| view! { <rect x=r.x y=r.y width=r.w height=r.h rx="12" fill="url(#hatch)" class="broker-hatch" /> })}
+                <text x=r.x + 14.0 y=r.y + 28.0 class="broker-title">{format!("Broker {}", bx.id.0)}</text>
+                <text x=r.x + r.w - 12.0 y=r.y + 28.0 text-anchor="end" class="state-tag">
+                    {if bv.is_controller { "controller".to_string() } else if up { String::new() } else { status.to_string() }}
+                </text>
+            </g>
+            {pills}
+            {more}
+        </g>
+    }
+}
+
+fn replica_pill(
+    p: &crate::layout::PillBox,
+    rv: &ReplicaView,
+    broker: u32,
+    broker_up: bool,
+) -> impl IntoView {
+    let role = if rv.leader {
+        "leader".to_string()
+    } else if rv.in_sync {
+        "follower, in sync".to_string()
+    } else {
+        "follower, out of sync".to_string()
+    };
+    let label = format!("{} on broker {broker} ({role})", rv.tp);
+    let colour = partition_colour(rv.tp.partition);
+    let r = p.rect.clone();
+    let mut class = String::from("replica");
+    if rv.leader {
+        class.push_str(" is-leader");
+    } else if !rv.in_sync {
+        class.push_str(" is-out-of-sync");
+    }
+    if !broker_up {
+        class.push_str(" is-offline");
+    }
+    let short = format!("{} P{}", rv.tp.topic, rv.tp.partition);
+    let badge = if rv.leader {
+        "L"
+    } else if rv.in_sync {
+        "F"
+    } else {
+        "F!"
+    };
+    let offsets = format!("LEO {} · HW {}", rv.log_end_offset, rv.high_watermark);
+    view! {
+        <g class=class role="img" aria-label=label style=format!("--partition: {colour}")>
+            <title>{format!("{} — {offsets}", rv.tp)}</title>
+            <rect x=r.x y=r.y width=r.w height=r.h rx=r.h / 2.0 class="replica-shape" />
+            <text x=r.x + 12.0 y=r.y + 20.0 class="replica-label">{short}</text>
+            <text x=r.x + r.w - 12.0 y=r.y + 20.0 text-anchor="end" class="replica-badge">{badge}</text>
+            {(rv.preferred && !rv.leader).then(|| view! { <text x=r.x + r.w - 34.0 y=r.y + 20.0 text-anchor="end" class="replica-star">"☆"</text> })}
+        </g>
+    }
+}
+
+/// Every message in flight, drawn in one layer and repositioned each frame.
+#[component]
+fn Chips(layout: Memo<Layout>) -> impl IntoView {
+    let sim = expect_context::<Sim>();
+    move || {
+        let time = sim.display_time();
+        let layout = layout.get();
+        sim.view.with(|v| {
+            v.in_flight
+                .iter()
+                .filter_map(|m| chip(&layout, m, time))
+                .collect_view()
+        })
+    }
+}
+
+fn chip(layout: &Layout, m: &Message, time: f64) -> Option<impl IntoView> {
+    let (tp, class, colour, label) = chip_style(m)?;
+    let from = layout.anchor(m.from, tp.as_ref())?;
+    let to = layout.anchor(m.to, tp.as_ref())?;
+    let (x, y) = along(from, to, m.sent_at.0 as f64, m.arrives_at.0 as f64, time);
+    Some(view! {
+        <g class=format!("chip {class}") transform=format!("translate({x:.1},{y:.1})") style=format!("--partition: {colour}")>
+            <circle r="9" class="chip-shape" />
+            {label.map(|l| view! { <text y="-13" text-anchor="middle" class="chip-label">{l}</text> })}
+        </g>
+    })
+}
+
+type ChipStyle = (
+    Option<kafkasim_engine::TopicPartition>,
+    &'static str,
+    &'static str,
+    Option<String>,
+);
+
+fn chip_style(m: &Message) -> Option<ChipStyle> {
+    Some(match &m.body {
+        Body::Produce { tp, records, .. } => {
+            let label = records
+                .first()
+                .map(|r| r.key.clone().unwrap_or_else(|| "∅".into()));
+            (
+                Some(tp.clone()),
+                "chip-produce",
+                partition_colour(tp.partition),
+                label,
+            )
+        }
+        Body::ProduceResponse(r) => {
+            let (class, label) = match r.error {
+                None => ("chip-ack", "ack".to_string()),
+                Some(e) => ("chip-error", e.name().to_string()),
+            };
+            (
+                Some(r.tp.clone()),
+                class,
+                partition_colour(r.tp.partition),
+                Some(label),
+            )
+        }
+        Body::FetchResponse { partitions } => {
+            let with_data = partitions.iter().find(|p| !p.records.is_empty())?;
+            (
+                Some(with_data.tp.clone()),
+                "chip-replicate",
+                partition_colour(with_data.tp.partition),
+                None,
+            )
+        }
+        Body::Fetch { .. } => (None, "chip-fetch", "#999", None),
+        Body::LeaderAndIsr { .. } | Body::AlterPartition { .. } => {
+            (None, "chip-metadata", "#6a4c93", None)
+        }
+        Body::RegisterBroker { .. }
+        | Body::CreateControllerNode { .. }
+        | Body::Vote { .. }
+        | Body::VoteResponse { .. } => (None, "chip-election", "#6a4c93", None),
+        Body::Metadata { .. } | Body::MetadataResponse { .. } => (None, "chip-fetch", "#999", None),
+        _ => return None,
+    })
+}

@@ -1,0 +1,285 @@
+//! Geometry as pure functions: where every broker, replica, producer and
+//! metadata node sits in the SVG, computed from the engine's view. Components
+//! only place what this computes; tests check it natively.
+
+use kafkasim_engine::view::ClusterView;
+use kafkasim_engine::{BrokerId, NodeId, TopicPartition};
+
+/// The SVG's coordinate system (a 16:9-ish canvas that scales with `viewBox`).
+pub const WIDTH: f64 = 1200.0;
+pub const HEIGHT: f64 = 620.0;
+
+const BROKER_AREA_LEFT: f64 = 200.0;
+const BROKER_AREA_RIGHT: f64 = 1000.0;
+const BROKER_TOP: f64 = 150.0;
+const BROKER_GAP: f64 = 16.0;
+const HEADER_H: f64 = 44.0;
+const PILL_H: f64 = 30.0;
+const PILL_GAP: f64 = 6.0;
+/// Rows drawn per broker before the rest are summarised as "+N more".
+pub const MAX_ROWS: usize = 11;
+
+/// Okabe–Ito: a qualitative palette that colour-blind students can tell apart.
+pub const PARTITION_COLOURS: [&str; 7] = [
+    "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7",
+];
+
+pub fn partition_colour(partition: u32) -> &'static str {
+    PARTITION_COLOURS[partition as usize % PARTITION_COLOURS.len()]
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rect {
+    pub x: f64,
+    pub y: f64,
+    pub w: f64,
+    pub h: f64,
+}
+
+impl Rect {
+    pub fn centre(&self) -> (f64, f64) {
+        (self.x + self.w / 2.0, self.y + self.h / 2.0)
+    }
+    pub fn contains(&self, other: &Rect) -> bool {
+        other.x >= self.x
+            && other.y >= self.y
+            && other.x + other.w <= self.x + self.w + 1e-9
+            && other.y + other.h <= self.y + self.h + 1e-9
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PillBox {
+    pub tp: TopicPartition,
+    pub rect: Rect,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BrokerBox {
+    pub id: BrokerId,
+    pub rect: Rect,
+    pub pills: Vec<PillBox>,
+    /// Replicas not drawn for lack of room.
+    pub hidden: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeCircle {
+    pub node: NodeId,
+    pub cx: f64,
+    pub cy: f64,
+    pub r: f64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Layout {
+    pub brokers: Vec<BrokerBox>,
+    pub producers: Vec<NodeCircle>,
+    pub quorum: Vec<NodeCircle>,
+}
+
+impl Layout {
+    pub fn compute(view: &ClusterView) -> Layout {
+        Layout {
+            brokers: broker_boxes(view),
+            producers: column(
+                view.producers.iter().map(|p| NodeId::Producer(p.id)),
+                100.0,
+                BROKER_TOP + 30.0,
+                34.0,
+            ),
+            quorum: row(view.quorum.iter().map(|q| q.node), 60.0, 26.0),
+        }
+    }
+
+    /// Where a message to or from `node` about `tp` should start or end.
+    pub fn anchor(&self, node: NodeId, tp: Option<&TopicPartition>) -> Option<(f64, f64)> {
+        match node {
+            NodeId::Broker(id) => {
+                let b = self.brokers.iter().find(|b| b.id == id)?;
+                let pill = tp.and_then(|tp| b.pills.iter().find(|p| &p.tp == tp));
+                Some(match pill {
+                    Some(p) => p.rect.centre(),
+                    None => (b.rect.x + b.rect.w / 2.0, b.rect.y + HEADER_H / 2.0),
+                })
+            }
+            _ => self
+                .producers
+                .iter()
+                .chain(&self.quorum)
+                .find(|c| c.node == node)
+                .map(|c| (c.cx, c.cy)),
+        }
+    }
+}
+
+fn broker_boxes(view: &ClusterView) -> Vec<BrokerBox> {
+    let n = view.brokers.len().max(1) as f64;
+    let area = BROKER_AREA_RIGHT - BROKER_AREA_LEFT;
+    let w = ((area - BROKER_GAP * (n - 1.0)) / n).min(220.0);
+    let total = w * n + BROKER_GAP * (n - 1.0);
+    let left = BROKER_AREA_LEFT + (area - total) / 2.0;
+    let rows = view
+        .brokers
+        .iter()
+        .map(|b| b.replicas.len().min(MAX_ROWS))
+        .max()
+        .unwrap_or(0);
+    let h = (HEADER_H + rows as f64 * (PILL_H + PILL_GAP) + 24.0).max(220.0);
+    view.brokers
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let x = left + i as f64 * (w + BROKER_GAP);
+            let mut replicas: Vec<&TopicPartition> = b.replicas.iter().map(|r| &r.tp).collect();
+            replicas.sort();
+            let pills = replicas
+                .iter()
+                .take(MAX_ROWS)
+                .enumerate()
+                .map(|(row, tp)| PillBox {
+                    tp: (*tp).clone(),
+                    rect: Rect {
+                        x: x + 8.0,
+                        y: BROKER_TOP + HEADER_H + row as f64 * (PILL_H + PILL_GAP),
+                        w: w - 16.0,
+                        h: PILL_H,
+                    },
+                })
+                .collect();
+            BrokerBox {
+                id: b.id,
+                rect: Rect {
+                    x,
+                    y: BROKER_TOP,
+                    w,
+                    h,
+                },
+                pills,
+                hidden: replicas.len().saturating_sub(MAX_ROWS),
+            }
+        })
+        .collect()
+}
+
+fn column(nodes: impl Iterator<Item = NodeId>, cx: f64, top: f64, r: f64) -> Vec<NodeCircle> {
+    nodes
+        .enumerate()
+        .map(|(i, node)| NodeCircle {
+            node,
+            cx,
+            cy: top + i as f64 * (2.0 * r + 26.0),
+            r,
+        })
+        .collect()
+}
+
+fn row(nodes: impl Iterator<Item = NodeId>, cy: f64, r: f64) -> Vec<NodeCircle> {
+    let nodes: Vec<NodeId> = nodes.collect();
+    let step = 2.0 * r + 40.0;
+    let centre = (BROKER_AREA_LEFT + BROKER_AREA_RIGHT) / 2.0;
+    let first = centre - step * (nodes.len().saturating_sub(1)) as f64 / 2.0;
+    nodes
+        .into_iter()
+        .enumerate()
+        .map(|(i, node)| NodeCircle {
+            node,
+            cx: first + i as f64 * step,
+            cy,
+            r,
+        })
+        .collect()
+}
+
+/// Linear position along a message's path at `time` (virtual ms, fractional).
+pub fn along(from: (f64, f64), to: (f64, f64), sent: f64, arrives: f64, time: f64) -> (f64, f64) {
+    let span = (arrives - sent).max(1e-9);
+    let t = ((time - sent) / span).clamp(0.0, 1.0);
+    (from.0 + (to.0 - from.0) * t, from.1 + (to.1 - from.1) * t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kafkasim_engine::{presets, Cluster, ClusterConfig, Command};
+
+    fn view_with_brokers(n: u32, partitions: u32) -> ClusterView {
+        let config = ClusterConfig {
+            brokers: (1..=n).collect(),
+            ..ClusterConfig::default()
+        };
+        let mut c = Cluster::new(config).unwrap();
+        c.advance(200);
+        c.apply(Command::CreateTopic {
+            name: "t".into(),
+            partitions: Some(partitions),
+            replication_factor: Some(n.min(3)),
+            assignment: None,
+            config: Default::default(),
+        })
+        .unwrap();
+        c.advance(200);
+        c.view()
+    }
+
+    #[test]
+    fn brokers_fit_side_by_side_from_1_to_12() {
+        for n in 1..=12 {
+            let layout = Layout::compute(&view_with_brokers(n, 6));
+            assert_eq!(layout.brokers.len(), n as usize);
+            for pair in layout.brokers.windows(2) {
+                assert!(
+                    pair[0].rect.x + pair[0].rect.w <= pair[1].rect.x,
+                    "overlap at n={n}"
+                );
+            }
+            let last = layout.brokers.last().unwrap();
+            assert!(layout.brokers[0].rect.x >= BROKER_AREA_LEFT);
+            assert!(last.rect.x + last.rect.w <= BROKER_AREA_RIGHT + 1e-9);
+            assert!(last.rect.y + last.rect.h <= HEIGHT, "too tall at n={n}");
+        }
+    }
+
+    #[test]
+    fn every_pill_sits_inside_its_broker_and_extra_rows_are_counted() {
+        let layout = Layout::compute(&view_with_brokers(3, 40));
+        for b in &layout.brokers {
+            assert!(b.pills.len() <= MAX_ROWS);
+            assert!(b.hidden > 0);
+            for p in &b.pills {
+                assert!(
+                    b.rect.contains(&p.rect),
+                    "{:?} outside {:?}",
+                    p.rect,
+                    b.rect
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn anchors_point_at_the_replica_pill() {
+        let (cluster, _) = presets::quickstart().run(None).unwrap();
+        let view = cluster.view();
+        let layout = Layout::compute(&view);
+        let tp = TopicPartition::new("MyTopic", 0);
+        let pill = layout.brokers[0].pills.iter().find(|p| p.tp == tp).unwrap();
+        assert_eq!(
+            layout.anchor(NodeId::Broker(BrokerId(1)), Some(&tp)),
+            Some(pill.rect.centre())
+        );
+        assert!(layout
+            .anchor(NodeId::Producer(kafkasim_engine::ProducerId(1)), None)
+            .is_some());
+    }
+
+    #[test]
+    fn along_is_linear_and_clamped() {
+        assert_eq!(along((0.0, 0.0), (10.0, 20.0), 0.0, 10.0, 5.0), (5.0, 10.0));
+        assert_eq!(
+            along((0.0, 0.0), (10.0, 20.0), 0.0, 10.0, 50.0),
+            (10.0, 20.0)
+        );
+        assert_eq!(along((0.0, 0.0), (10.0, 20.0), 5.0, 10.0, 0.0), (0.0, 0.0));
+    }
+}

@@ -1,0 +1,41 @@
+//! kafkasim's browser front end: a view of the engine, nothing more. `Sim`
+//! owns the engine; components read its view and dispatch commands.
+
+pub mod controls;
+pub mod diagram;
+pub mod layout;
+pub mod sim;
+
+use controls::{ActionPanel, ErrorBanner, EventLog, ProduceForm, TimeBar};
+use diagram::Diagram;
+use leptos::prelude::*;
+use sim::Sim;
+
+/// The whole page: time bar, diagram, panels.
+#[component]
+pub fn App() -> impl IntoView {
+    let sim = Sim::new(kafkasim_engine::presets::quickstart());
+    provide_context(sim);
+    sim::start_clock(sim);
+    view! {
+        <header class="topbar">
+            <h1 class="brand">"kafkasim" <span class="scene">" · Quick start"</span></h1>
+            <TimeBar />
+        </header>
+        <ErrorBanner />
+        <main class="stage">
+            <Diagram />
+            <aside class="side">
+                <ProduceForm />
+                <ActionPanel />
+            </aside>
+        </main>
+        <EventLog />
+    }
+}
+
+/// Entry point used by `main.rs`.
+pub fn start() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(App);
+}

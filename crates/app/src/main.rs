@@ -1,0 +1,4 @@
+//! Mounts the kafkasim app; everything else lives in the library.
+fn main() {
+    kafkasim_app::start();
+}

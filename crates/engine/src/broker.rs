@@ -1,0 +1,535 @@
+//! Brokers: their lifecycle (start, crash, restart, graceful shutdown, add),
+//! the replicas they host, and the client requests they serve: Produce and
+//! Metadata. Replication between brokers is in `replication`.
+
+use crate::cluster::Cluster;
+use crate::config::{Acks, MetadataMode};
+use crate::error::{ErrorCode, KafkaError, Result};
+use crate::event::EventKind;
+use crate::ids::{BrokerId, NodeId, ProducerId, SimTime, TopicPartition};
+use crate::log::{Log, Record};
+use crate::network::{Body, PartitionMetadata, ProduceResult};
+use crate::partition::PartitionState;
+use crate::timer::Timer;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BrokerStatus {
+    Running,
+    /// Killed: in-memory state gone, the log on disk kept.
+    Crashed,
+    /// Stopped cleanly after moving its leadership away.
+    Stopped,
+}
+
+/// What a leader knows about one follower (Kafka's `Replica` on the leader).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FollowerProgress {
+    pub log_end_offset: u64,
+    pub last_caught_up: SimTime,
+    pub last_fetch_time: SimTime,
+    pub last_fetch_leader_leo: u64,
+}
+
+/// A produce waiting in the leader's purgatory for acks=all.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingProduce {
+    pub producer: ProducerId,
+    pub batch: u64,
+    pub base_offset: u64,
+    /// The HW must reach this (last offset + 1).
+    pub required_offset: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeaderState {
+    pub isr: Vec<BrokerId>,
+    pub partition_epoch: u32,
+    pub epoch_start_offset: u64,
+    pub followers: BTreeMap<BrokerId, FollowerProgress>,
+    pub pending: Vec<PendingProduce>,
+    /// When an AlterPartition was sent and not yet answered.
+    pub alter_sent_at: Option<SimTime>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Role {
+    Leader(LeaderState),
+    Follower { leader: Option<BrokerId> },
+}
+
+/// One partition's replica on a broker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Replica {
+    pub log: Log,
+    pub high_watermark: u64,
+    pub leader_epoch: u32,
+    pub role: Role,
+}
+
+impl Replica {
+    pub fn is_leader(&self) -> bool {
+        matches!(self.role, Role::Leader(_))
+    }
+    pub fn leader_state(&self) -> Option<&LeaderState> {
+        match &self.role {
+            Role::Leader(s) => Some(s),
+            Role::Follower { .. } => None,
+        }
+    }
+}
+
+/// A follower fetch parked at the leader until data arrives or time runs out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParkedFetch {
+    pub follower: BrokerId,
+    pub partitions: Vec<crate::network::FetchPartition>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Broker {
+    pub id: BrokerId,
+    pub status: BrokerStatus,
+    /// Bumped at every start so stale timers are ignored.
+    pub incarnation: u32,
+    pub replicas: BTreeMap<TopicPartition, Replica>,
+    /// The broker's metadata cache: what clients are told.
+    pub metadata: BTreeMap<TopicPartition, PartitionState>,
+    pub controller_epoch_seen: u32,
+    pub parked: BTreeMap<u64, ParkedFetch>,
+    pub next_fetch_id: u64,
+    /// Follower side: leader → id of the fetch in flight to it.
+    pub fetch_in_flight: BTreeMap<BrokerId, u64>,
+}
+
+impl Broker {
+    pub fn new(id: BrokerId) -> Broker {
+        Broker {
+            id,
+            status: BrokerStatus::Running,
+            incarnation: 0,
+            replicas: BTreeMap::new(),
+            metadata: BTreeMap::new(),
+            controller_epoch_seen: 0,
+            parked: BTreeMap::new(),
+            next_fetch_id: 0,
+            fetch_in_flight: BTreeMap::new(),
+        }
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.status == BrokerStatus::Running
+    }
+
+    /// Forget everything held in memory; keep logs and checkpointed HWs.
+    fn lose_memory(&mut self) {
+        for replica in self.replicas.values_mut() {
+            replica.role = Role::Follower { leader: None };
+        }
+        self.metadata.clear();
+        self.parked.clear();
+        self.fetch_in_flight.clear();
+    }
+}
+
+impl Cluster {
+    /// Starts a broker process: register with ZooKeeper (and try to become
+    /// controller) or, in KRaft mode, start heartbeating to the controller.
+    pub(crate) fn start_broker(&mut self, id: BrokerId) {
+        let Some(broker) = self.brokers.get_mut(&id) else {
+            return;
+        };
+        broker.status = BrokerStatus::Running;
+        broker.incarnation += 1;
+        let inc = broker.incarnation;
+        let half_lag = (self.config.broker.replica_lag_time_max_ms / 2).max(1);
+        self.schedule_timer(
+            half_lag,
+            Timer::IsrCheck {
+                broker: id,
+                incarnation: inc,
+            },
+        );
+        match self.config.metadata_mode {
+            MetadataMode::Zookeeper => {
+                if let Some(zk) = self.zk_server_for(id) {
+                    let from = NodeId::Broker(id);
+                    self.send(
+                        from,
+                        NodeId::ZooKeeper(zk),
+                        Body::RegisterBroker { broker: id },
+                    );
+                    self.send(
+                        from,
+                        NodeId::ZooKeeper(zk),
+                        Body::CreateControllerNode { broker: id },
+                    );
+                }
+            }
+            MetadataMode::Kraft => self.send_broker_heartbeat(id),
+        }
+    }
+
+    pub(crate) fn add_broker(&mut self, id: Option<u32>) -> Result<()> {
+        let id = match id {
+            Some(id) => id,
+            None => self.brokers.keys().map(|b| b.0 + 1).max().unwrap_or(1),
+        };
+        if self.brokers.contains_key(&BrokerId(id)) {
+            return Err(KafkaError::new(
+                ErrorCode::InvalidRequest,
+                format!("Broker {id} already exists: broker.id must be unique in a cluster."),
+            ));
+        }
+        if self.brokers.len() >= 64 {
+            return Err(KafkaError::new(
+                ErrorCode::InvalidRequest,
+                "This simulator runs at most 64 brokers.",
+            ));
+        }
+        self.brokers.insert(BrokerId(id), Broker::new(BrokerId(id)));
+        self.emit(EventKind::BrokerAdded {
+            broker: BrokerId(id),
+        });
+        self.start_broker(BrokerId(id));
+        Ok(())
+    }
+
+    pub(crate) fn crash_broker(&mut self, id: BrokerId) -> Result<()> {
+        let broker = self.brokers.get_mut(&id).expect("checked by caller");
+        if !broker.is_running() {
+            return Err(KafkaError::new(
+                ErrorCode::BrokerNotAvailable,
+                format!("Broker {} is not running.", id.0),
+            ));
+        }
+        broker.status = BrokerStatus::Crashed;
+        broker.lose_memory();
+        self.emit(EventKind::BrokerCrashed { broker: id });
+        self.on_broker_process_gone(id);
+        if self.config.metadata_mode == MetadataMode::Zookeeper {
+            let inc = self.brokers[&id].incarnation;
+            let timeout = self.config.broker.zookeeper_session_timeout_ms;
+            self.schedule_timer(
+                timeout,
+                Timer::ZkSessionExpiry {
+                    broker: id,
+                    incarnation: inc,
+                },
+            );
+        }
+        Ok(())
+    }
+
+    /// Clients connected to a dead broker see their connections drop.
+    fn on_broker_process_gone(&mut self, id: BrokerId) {
+        let latency = self.network.config.latency_ms.max(1);
+        let producers: Vec<ProducerId> = self
+            .producers
+            .iter()
+            .filter(|(_, p)| p.has_in_flight_to(id))
+            .map(|(pid, _)| *pid)
+            .collect();
+        for producer in producers {
+            self.schedule_timer(
+                latency,
+                Timer::ConnectionLost {
+                    producer,
+                    broker: id,
+                },
+            );
+        }
+    }
+
+    pub(crate) fn restart_broker(&mut self, id: BrokerId) -> Result<()> {
+        if self.brokers[&id].is_running() {
+            return Err(KafkaError::new(
+                ErrorCode::InvalidRequest,
+                format!("Broker {} is already running.", id.0),
+            ));
+        }
+        self.emit(EventKind::BrokerRestarted { broker: id });
+        self.start_broker(id);
+        Ok(())
+    }
+
+    /// Graceful shutdown: the controller moves leadership away first, then the
+    /// broker stops and deregisters at once (no session timeout to wait for).
+    pub(crate) fn shutdown_broker(&mut self, id: BrokerId) -> Result<()> {
+        if !self.brokers[&id].is_running() {
+            return Err(KafkaError::new(
+                ErrorCode::BrokerNotAvailable,
+                format!("Broker {} is not running.", id.0),
+            ));
+        }
+        self.controlled_shutdown(id);
+        let broker = self.brokers.get_mut(&id).expect("exists");
+        broker.status = BrokerStatus::Stopped;
+        broker.lose_memory();
+        self.emit(EventKind::BrokerShutDown { broker: id });
+        self.on_broker_process_gone(id);
+        Ok(())
+    }
+
+    pub(crate) fn broker_receive(&mut self, id: BrokerId, from: NodeId, body: Body) {
+        match body {
+            Body::Produce {
+                tp,
+                batch,
+                records,
+                acks,
+            } => self.handle_produce(id, from, tp, batch, records, acks),
+            Body::Metadata { topics } => self.handle_metadata(id, from, topics),
+            Body::LeaderAndIsr {
+                controller_epoch,
+                partitions,
+            } => self.handle_leader_and_isr(id, controller_epoch, partitions),
+            Body::Fetch {
+                replica,
+                partitions,
+            } => self.handle_fetch(id, replica, partitions),
+            Body::FetchResponse { partitions } => {
+                if let NodeId::Broker(leader) = from {
+                    self.handle_fetch_response(id, leader, partitions)
+                }
+            }
+            // ZooKeeper mode: the controller is a broker.
+            Body::AlterPartition {
+                tp,
+                leader_epoch,
+                partition_epoch,
+                new_isr,
+            } if self.controller.active == Some(NodeId::Broker(id)) => {
+                self.handle_alter_partition(from, tp, leader_epoch, partition_epoch, new_isr)
+            }
+            _ => {}
+        }
+    }
+
+    fn handle_metadata(&mut self, id: BrokerId, from: NodeId, topics: Vec<String>) {
+        let broker = &self.brokers[&id];
+        let partitions: Vec<PartitionMetadata> = broker
+            .metadata
+            .values()
+            .filter(|s| topics.is_empty() || topics.contains(&s.tp.topic))
+            .map(|s| PartitionMetadata {
+                tp: s.tp.clone(),
+                leader: s.leader,
+                leader_epoch: s.leader_epoch,
+            })
+            .collect();
+        let brokers = self.controller.live_brokers.iter().copied().collect();
+        self.send(
+            NodeId::Broker(id),
+            from,
+            Body::MetadataResponse {
+                brokers,
+                partitions,
+            },
+        );
+    }
+
+    fn produce_reply(&mut self, id: BrokerId, to: NodeId, result: ProduceResult) {
+        self.send(NodeId::Broker(id), to, Body::ProduceResponse(result));
+    }
+
+    /// The leader's side of Produce (Kafka's `Partition.appendRecordsToLeader`
+    /// and the delayed-produce purgatory).
+    fn handle_produce(
+        &mut self,
+        id: BrokerId,
+        from: NodeId,
+        tp: TopicPartition,
+        batch: u64,
+        records: Vec<Record>,
+        acks: Acks,
+    ) {
+        let reply = |error: Option<ErrorCode>, base_offset: Option<u64>| ProduceResult {
+            tp: tp.clone(),
+            batch,
+            error,
+            base_offset,
+        };
+        let min_isr = self.min_insync_replicas(&tp.topic);
+        let now = self.now;
+        let broker = self
+            .brokers
+            .get_mut(&id)
+            .expect("delivered to a live broker");
+        let Some(replica) = broker.replicas.get_mut(&tp).filter(|r| r.is_leader()) else {
+            if acks != Acks::None {
+                self.produce_reply(id, from, reply(Some(ErrorCode::NotLeaderOrFollower), None));
+            }
+            return;
+        };
+        let epoch = replica.leader_epoch;
+        let isr_len = replica.leader_state().map_or(0, |s| s.isr.len()) as u32;
+        if acks == Acks::All && isr_len < min_isr {
+            self.produce_reply(id, from, reply(Some(ErrorCode::NotEnoughReplicas), None));
+            return;
+        }
+        // Idempotence: a retried batch already in the log gets its old offset.
+        let duplicate = records.first().and_then(|r| {
+            r.sequence
+                .and_then(|seq| replica.log.find_sequence(r.producer, seq))
+        });
+        let (base_offset, appended) = match duplicate {
+            Some(offset) => (offset, 0),
+            None => {
+                let base = replica.log.log_end_offset();
+                for mut r in records.iter().cloned() {
+                    r.leader_epoch = epoch;
+                    r.append_time = now.0;
+                    replica.log.append(r);
+                }
+                (base, records.len() as u64)
+            }
+        };
+        let required_offset = base_offset + records.len() as u64;
+        if appended > 0 {
+            self.emit(EventKind::RecordsAppended {
+                tp: tp.clone(),
+                broker: id,
+                base_offset,
+                count: appended,
+                leader: true,
+            });
+            self.on_leader_append(id, &tp);
+        }
+        match acks {
+            Acks::None => {}
+            Acks::Leader => self.produce_reply(id, from, reply(None, Some(base_offset))),
+            Acks::All => {
+                let NodeId::Producer(producer) = from else {
+                    return;
+                };
+                let replica = self
+                    .brokers
+                    .get_mut(&id)
+                    .and_then(|b| b.replicas.get_mut(&tp));
+                let Some(Role::Leader(state)) = replica.map(|r| &mut r.role) else {
+                    return;
+                };
+                state.pending.push(PendingProduce {
+                    producer,
+                    batch,
+                    base_offset,
+                    required_offset,
+                });
+                let inc = self.brokers[&id].incarnation;
+                let timeout = self.producer_request_timeout(producer);
+                self.schedule_timer(
+                    timeout,
+                    Timer::ProduceTimeout {
+                        broker: id,
+                        incarnation: inc,
+                        tp: tp.clone(),
+                        batch,
+                        producer,
+                    },
+                );
+                self.complete_delayed_produces(id, &tp);
+            }
+        }
+    }
+
+    /// Kafka's `checkEnoughReplicasReachOffset` for every parked produce.
+    pub(crate) fn complete_delayed_produces(&mut self, id: BrokerId, tp: &TopicPartition) {
+        let min_isr = self.min_insync_replicas(&tp.topic);
+        let Some(replica) = self
+            .brokers
+            .get_mut(&id)
+            .and_then(|b| b.replicas.get_mut(tp))
+        else {
+            return;
+        };
+        let hw = replica.high_watermark;
+        let Role::Leader(state) = &mut replica.role else {
+            return;
+        };
+        let isr_len = state.isr.len() as u32;
+        let (done, waiting): (Vec<_>, Vec<_>) = state
+            .pending
+            .drain(..)
+            .partition(|p| hw >= p.required_offset);
+        state.pending = waiting;
+        for p in done {
+            let error = (isr_len < min_isr).then_some(ErrorCode::NotEnoughReplicasAfterAppend);
+            let result = ProduceResult {
+                tp: tp.clone(),
+                batch: p.batch,
+                error,
+                base_offset: Some(p.base_offset),
+            };
+            self.produce_reply(id, NodeId::Producer(p.producer), result);
+        }
+    }
+
+    /// Replies to every parked produce with `error` (the replica stopped leading).
+    pub(crate) fn fail_delayed_produces(
+        &mut self,
+        id: BrokerId,
+        pending: Vec<PendingProduce>,
+        tp: &TopicPartition,
+    ) {
+        for p in pending {
+            let result = ProduceResult {
+                tp: tp.clone(),
+                batch: p.batch,
+                error: Some(ErrorCode::NotLeaderOrFollower),
+                base_offset: None,
+            };
+            self.produce_reply(id, NodeId::Producer(p.producer), result);
+        }
+    }
+
+    pub(crate) fn on_produce_timeout(
+        &mut self,
+        id: BrokerId,
+        incarnation: u32,
+        tp: TopicPartition,
+        batch: u64,
+        producer: ProducerId,
+    ) {
+        let Some(broker) = self.brokers.get_mut(&id) else {
+            return;
+        };
+        if broker.incarnation != incarnation || !broker.is_running() {
+            return;
+        }
+        let Some(Role::Leader(state)) = broker.replicas.get_mut(&tp).map(|r| &mut r.role) else {
+            return;
+        };
+        let before = state.pending.len();
+        state
+            .pending
+            .retain(|p| !(p.batch == batch && p.producer == producer));
+        if state.pending.len() < before {
+            let result = ProduceResult {
+                tp,
+                batch,
+                error: Some(ErrorCode::RequestTimedOut),
+                base_offset: None,
+            };
+            self.produce_reply(id, NodeId::Producer(producer), result);
+        }
+    }
+
+    pub(crate) fn min_insync_replicas(&self, topic: &str) -> u32 {
+        self.controller
+            .topics
+            .get(topic)
+            .and_then(|t| t.config.min_insync_replicas)
+            .unwrap_or(self.config.broker.min_insync_replicas)
+    }
+
+    pub(crate) fn unclean_election_enabled(&self, topic: &str) -> bool {
+        self.controller
+            .topics
+            .get(topic)
+            .and_then(|t| t.config.unclean_leader_election_enable)
+            .unwrap_or(self.config.broker.unclean_leader_election_enable)
+    }
+}

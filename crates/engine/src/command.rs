@@ -1,0 +1,105 @@
+//! What a user, a lesson or a fault generator asks the cluster to do. Faults
+//! are ordinary commands. Commands are imperative; events are past tense.
+
+use crate::config::{ProducerConfig, TopicConfig};
+use crate::ids::{NodeId, ProducerId};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Command {
+    CreateTopic {
+        name: String,
+        #[serde(default)]
+        partitions: Option<u32>,
+        #[serde(default)]
+        replication_factor: Option<u32>,
+        /// Explicit replica assignment: partition → brokers, first is preferred leader.
+        #[serde(default)]
+        assignment: Option<BTreeMap<u32, Vec<u32>>>,
+        #[serde(default)]
+        config: TopicConfig,
+    },
+    AddPartitions {
+        topic: String,
+        /// New total partition count (Kafka's `--partitions` for `--alter`).
+        total: u32,
+    },
+    /// Move a partition's replicas (Kafka's `kafka-reassign-partitions`).
+    ReassignPartition {
+        topic: String,
+        partition: u32,
+        replicas: Vec<u32>,
+    },
+    ElectPreferredLeaders {
+        #[serde(default)]
+        topic: Option<String>,
+    },
+    AddBroker {
+        #[serde(default)]
+        id: Option<u32>,
+    },
+    CrashBroker {
+        broker: u32,
+    },
+    RestartBroker {
+        broker: u32,
+    },
+    ShutdownBroker {
+        broker: u32,
+    },
+    CrashZooKeeper {
+        node: u32,
+    },
+    RestartZooKeeper {
+        node: u32,
+    },
+    CrashController {
+        node: u32,
+    },
+    RestartController {
+        node: u32,
+    },
+    CreateProducer {
+        #[serde(default)]
+        id: Option<u32>,
+        #[serde(default)]
+        config: ProducerConfig,
+    },
+    ConfigureProducer {
+        producer: u32,
+        config: ProducerConfig,
+    },
+    Produce {
+        producer: u32,
+        topic: String,
+        #[serde(default)]
+        key: Option<String>,
+        #[serde(default)]
+        value: String,
+        #[serde(default)]
+        partition: Option<u32>,
+    },
+    PartitionNetwork {
+        a: NodeId,
+        b: NodeId,
+    },
+    HealNetwork {
+        #[serde(default)]
+        a: Option<NodeId>,
+        #[serde(default)]
+        b: Option<NodeId>,
+    },
+}
+
+impl Command {
+    pub fn producer_id(&self) -> Option<ProducerId> {
+        match self {
+            Command::Produce { producer, .. } | Command::ConfigureProducer { producer, .. } => {
+                Some(ProducerId(*producer))
+            }
+            _ => None,
+        }
+    }
+}

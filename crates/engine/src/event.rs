@@ -1,0 +1,299 @@
+//! What happened, in the order it happened: the engine's output. Events are
+//! past tense; each carries enough for the UI to animate it and for the event
+//! log to say it in plain words.
+
+use crate::error::ErrorCode;
+use crate::ids::{BrokerId, NodeId, ProducerId, RecordId, SimTime, TopicPartition, ZkNodeId};
+use crate::network::{Message, MessageId};
+use crate::partition::ElectionReason;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    pub time: SimTime,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// Why a message never arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DropReason {
+    SenderDown,
+    ReceiverDown,
+    NetworkPartition,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event")]
+pub enum EventKind {
+    MessageSent(Message),
+    MessageDelivered {
+        id: MessageId,
+    },
+    MessageDropped {
+        id: MessageId,
+        reason: DropReason,
+    },
+    BrokerAdded {
+        broker: BrokerId,
+    },
+    BrokerCrashed {
+        broker: BrokerId,
+    },
+    BrokerRestarted {
+        broker: BrokerId,
+    },
+    BrokerShutDown {
+        broker: BrokerId,
+    },
+    /// ZooKeeper mode: `/brokers/ids/N` created. KRaft: broker registered and unfenced.
+    BrokerRegistered {
+        broker: BrokerId,
+    },
+    /// ZooKeeper mode: the broker's session expired. KRaft: the broker was fenced.
+    BrokerFenced {
+        broker: BrokerId,
+        reason: String,
+    },
+    ZooKeeperNodeCrashed {
+        node: ZkNodeId,
+    },
+    ZooKeeperNodeRestarted {
+        node: ZkNodeId,
+    },
+    QuorumLost,
+    QuorumRestored,
+    ControllerNodeCrashed {
+        node: NodeId,
+    },
+    ControllerNodeRestarted {
+        node: NodeId,
+    },
+    /// A KRaft controller timed out waiting for a leader and asked for votes.
+    ElectionStarted {
+        candidate: NodeId,
+        epoch: u32,
+    },
+    /// ZooKeeper: a broker won the race for `/controller`. KRaft: a controller
+    /// won a majority of votes.
+    ControllerElected {
+        controller: NodeId,
+        epoch: u32,
+    },
+    ControllerResigned {
+        controller: NodeId,
+    },
+    TopicCreated {
+        topic: String,
+        assignment: Vec<Vec<BrokerId>>,
+    },
+    PartitionsAdded {
+        topic: String,
+        assignment: Vec<Vec<BrokerId>>,
+    },
+    ReassignmentStarted {
+        tp: TopicPartition,
+        from: Vec<BrokerId>,
+        to: Vec<BrokerId>,
+    },
+    ReassignmentCompleted {
+        tp: TopicPartition,
+        replicas: Vec<BrokerId>,
+    },
+    LeaderElected {
+        tp: TopicPartition,
+        leader: Option<BrokerId>,
+        previous: Option<BrokerId>,
+        leader_epoch: u32,
+        isr: Vec<BrokerId>,
+        reason: ElectionReason,
+        unclean: bool,
+    },
+    IsrShrunk {
+        tp: TopicPartition,
+        removed: Vec<BrokerId>,
+        isr: Vec<BrokerId>,
+        reason: String,
+    },
+    IsrExpanded {
+        tp: TopicPartition,
+        added: Vec<BrokerId>,
+        isr: Vec<BrokerId>,
+    },
+    /// A broker started acting on a new role for a replica.
+    ReplicaRoleChanged {
+        tp: TopicPartition,
+        broker: BrokerId,
+        leader: bool,
+        leader_epoch: u32,
+    },
+    RecordsAppended {
+        tp: TopicPartition,
+        broker: BrokerId,
+        base_offset: u64,
+        count: u64,
+        leader: bool,
+    },
+    HighWatermarkAdvanced {
+        tp: TopicPartition,
+        broker: BrokerId,
+        high_watermark: u64,
+    },
+    LogTruncated {
+        tp: TopicPartition,
+        broker: BrokerId,
+        from_offset: u64,
+        to_offset: u64,
+    },
+    ProducerCreated {
+        producer: ProducerId,
+    },
+    RecordProduced {
+        producer: ProducerId,
+        record: RecordId,
+        tp: TopicPartition,
+        key: Option<String>,
+        value: String,
+    },
+    ProduceAcknowledged {
+        producer: ProducerId,
+        tp: TopicPartition,
+        records: Vec<RecordId>,
+        base_offset: u64,
+    },
+    ProduceRetried {
+        producer: ProducerId,
+        tp: TopicPartition,
+        batch: u64,
+        attempt: u32,
+        error: ErrorCode,
+    },
+    ProduceFailed {
+        producer: ProducerId,
+        tp: TopicPartition,
+        records: Vec<RecordId>,
+        error: ErrorCode,
+    },
+    /// An acknowledged record no longer exists on the partition's leader and
+    /// never will: the durability lesson.
+    RecordLost {
+        record: RecordId,
+        tp: TopicPartition,
+        offset: u64,
+        key: Option<String>,
+        value: String,
+        producer: ProducerId,
+        reason: String,
+    },
+    NetworkPartitioned {
+        a: NodeId,
+        b: NodeId,
+    },
+    NetworkHealed {
+        a: Option<NodeId>,
+        b: Option<NodeId>,
+    },
+}
+
+fn brokers(list: &[BrokerId]) -> String {
+    let ids: Vec<String> = list.iter().map(|b| b.0.to_string()).collect();
+    format!("[{}]", ids.join(", "))
+}
+
+impl EventKind {
+    /// One line in plain words for the event log; `None` for network chatter
+    /// (messages are animated, not listed).
+    pub fn describe(&self) -> Option<String> {
+        use EventKind::*;
+        Some(match self {
+            MessageSent(_) | MessageDelivered { .. } => return None,
+            MessageDropped { reason, .. } => match reason {
+                DropReason::NetworkPartition => "A message was lost in the network partition.".into(),
+                DropReason::ReceiverDown => "A message reached a node that is down and was dropped.".into(),
+                DropReason::SenderDown => "A message from a node that went down was dropped.".into(),
+            },
+            BrokerAdded { broker } => format!("{broker} joined the cluster."),
+            BrokerCrashed { broker } => format!("{broker} crashed."),
+            BrokerRestarted { broker } => format!("{broker} restarted; its log survived on disk."),
+            BrokerShutDown { broker } => format!("{broker} shut down cleanly."),
+            BrokerRegistered { broker } => format!("{broker} registered with the controller."),
+            BrokerFenced { broker, reason } => format!("{broker} was declared dead: {reason}."),
+            ZooKeeperNodeCrashed { node } => format!("{node} crashed."),
+            ZooKeeperNodeRestarted { node } => format!("{node} restarted."),
+            QuorumLost => "The metadata quorum lost its majority: no metadata can change.".into(),
+            QuorumRestored => "The metadata quorum has a majority again.".into(),
+            ControllerNodeCrashed { node } => format!("{node} crashed."),
+            ControllerNodeRestarted { node } => format!("{node} restarted."),
+            ElectionStarted { candidate, epoch } => {
+                format!("{candidate} asked for votes to become the active controller (epoch {epoch}).")
+            }
+            ControllerElected { controller, epoch } => {
+                format!("{controller} is now the active controller (epoch {epoch}).")
+            }
+            ControllerResigned { controller } => format!("{controller} is no longer the controller."),
+            TopicCreated { topic, assignment } => {
+                format!("Topic {topic} created with {} partitions.", assignment.len())
+            }
+            PartitionsAdded { topic, assignment } => {
+                format!("Topic {topic} got {} more partitions.", assignment.len())
+            }
+            ReassignmentStarted { tp, from, to } => {
+                format!("Reassigning {tp} from {} to {}.", brokers(from), brokers(to))
+            }
+            ReassignmentCompleted { tp, replicas } => {
+                format!("Reassignment of {tp} done: replicas {}.", brokers(replicas))
+            }
+            LeaderElected { tp, leader, unclean, reason, .. } => match leader {
+                Some(l) => format!(
+                    "{l} is now leader of {tp}{} ({}).",
+                    if *unclean { " by UNCLEAN election" } else { "" },
+                    match reason {
+                        crate::partition::ElectionReason::NewPartition => "new partition",
+                        crate::partition::ElectionReason::LeaderFailed => "the old leader failed",
+                        crate::partition::ElectionReason::OfflinePartition => "it was offline",
+                        crate::partition::ElectionReason::Preferred => "preferred leader election",
+                        crate::partition::ElectionReason::ControlledShutdown => "controlled shutdown",
+                        crate::partition::ElectionReason::Reassignment => "reassignment",
+                    }
+                ),
+                None => format!("{tp} is offline: no in-sync replica is alive."),
+            },
+            IsrShrunk { tp, removed, isr, reason } => {
+                format!("{} left the ISR of {tp} ({reason}); ISR is now {}.", brokers(removed), brokers(isr))
+            }
+            IsrExpanded { tp, added, isr } => {
+                format!("{} caught up and rejoined the ISR of {tp}; ISR is now {}.", brokers(added), brokers(isr))
+            }
+            ReplicaRoleChanged { tp, broker, leader, leader_epoch } => format!(
+                "{broker} now acts as {} of {tp} (leader epoch {leader_epoch}).",
+                if *leader { "leader" } else { "follower" }
+            ),
+            RecordsAppended { .. } | HighWatermarkAdvanced { .. } => return None,
+            LogTruncated { tp, broker, from_offset, to_offset } => format!(
+                "{broker} truncated its log of {tp} from offset {from_offset} to {to_offset} to match the leader."
+            ),
+            ProducerCreated { producer } => format!("{producer} started."),
+            RecordProduced { producer, tp, key, .. } => match key {
+                Some(k) => format!("{producer} sent key \"{k}\" to {tp}."),
+                None => format!("{producer} sent a record without a key to {tp}."),
+            },
+            ProduceAcknowledged { producer, tp, records, base_offset } => format!(
+                "{producer} got an acknowledgement from {tp} for {} record(s) at offset {base_offset}.",
+                records.len()
+            ),
+            ProduceRetried { producer, tp, error, attempt, .. } => {
+                format!("{producer}: {error} from {tp} (attempt {attempt}); retrying.")
+            }
+            ProduceFailed { producer, tp, records, error } => {
+                format!("{producer} gave up on {} record(s) for {tp}: {error}.", records.len())
+            }
+            RecordLost { tp, offset, reason, .. } => {
+                format!("LOST: acknowledged record {tp}@{offset} is gone: {reason}.")
+            }
+            NetworkPartitioned { a, b } => format!("Network partition: {a} and {b} cannot reach each other."),
+            NetworkHealed { a: Some(a), b: Some(b) } => format!("Network between {a} and {b} healed."),
+            NetworkHealed { .. } => "All network partitions healed.".into(),
+        })
+    }
+}

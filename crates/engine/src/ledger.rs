@@ -1,0 +1,178 @@
+//! The loss ledger: every record a producer saw acknowledged, and those that
+//! later vanished. A record is lost when the partition's acting leader does
+//! not hold it at its offset: the leader's log is what every replica will
+//! truncate to, so the record can never come back.
+
+use crate::cluster::Cluster;
+use crate::config::Acks;
+use crate::event::EventKind;
+use crate::ids::{BrokerId, ProducerId, RecordId, SimTime, TopicPartition};
+use crate::log::Record;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AckedRecord {
+    pub id: RecordId,
+    pub tp: TopicPartition,
+    pub offset: u64,
+    pub key: Option<String>,
+    pub value: String,
+    pub producer: ProducerId,
+    pub acks: Acks,
+    pub acked_at: SimTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LostRecord {
+    pub record: AckedRecord,
+    pub lost_at: SimTime,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ledger {
+    /// Acknowledged and still present, per partition, by offset.
+    pub acked: BTreeMap<TopicPartition, BTreeMap<u64, Vec<AckedRecord>>>,
+    pub lost: Vec<LostRecord>,
+    pub acknowledged_total: u64,
+}
+
+impl Ledger {
+    pub fn acknowledge(
+        &mut self,
+        r: &Record,
+        tp: &TopicPartition,
+        offset: u64,
+        acks: Acks,
+        now: SimTime,
+    ) {
+        let slot = self
+            .acked
+            .entry(tp.clone())
+            .or_default()
+            .entry(offset)
+            .or_default();
+        if slot.iter().any(|a| a.id == r.id) {
+            return;
+        }
+        self.acknowledged_total += 1;
+        slot.push(AckedRecord {
+            id: r.id,
+            tp: tp.clone(),
+            offset,
+            key: r.key.clone(),
+            value: r.value.clone(),
+            producer: r.producer,
+            acks,
+            acked_at: now,
+        });
+    }
+
+    pub fn is_lost(&self, id: RecordId) -> bool {
+        self.lost.iter().any(|l| l.record.id == id)
+    }
+}
+
+impl Cluster {
+    /// The broker acting as leader of `tp` per the controller, if it has
+    /// already taken up the role (its log is then final).
+    fn settled_leader(&self, tp: &TopicPartition) -> Option<BrokerId> {
+        let leader = self.controller.partitions.get(tp)?.leader?;
+        self.is_acting_leader(leader, tp).then_some(leader)
+    }
+
+    /// Marks as lost every acknowledged record of `tp` the leader lacks.
+    pub(crate) fn check_for_lost_records(&mut self, tp: &TopicPartition) {
+        let Some(leader) = self.settled_leader(tp) else {
+            return;
+        };
+        let Some(by_offset) = self.ledger.acked.get(tp) else {
+            return;
+        };
+        let log = &self.brokers[&leader].replicas[tp].log;
+        let mut gone = Vec::new();
+        for (offset, records) in by_offset {
+            for r in records {
+                if !log.contains_at(*offset, r.id) {
+                    gone.push(r.clone());
+                }
+            }
+        }
+        self.mark_lost(tp, leader, gone);
+    }
+
+    /// Checks freshly acknowledged records (a deposed leader may still ack).
+    pub(crate) fn check_acknowledged_batch(&mut self, tp: &TopicPartition, base: u64, count: u64) {
+        let Some(leader) = self.settled_leader(tp) else {
+            return;
+        };
+        let log = &self.brokers[&leader].replicas[tp].log;
+        let mut gone = Vec::new();
+        if let Some(by_offset) = self.ledger.acked.get(tp) {
+            for (_, records) in by_offset.range(base..base + count) {
+                gone.extend(
+                    records
+                        .iter()
+                        .filter(|r| !log.contains_at(r.offset, r.id))
+                        .cloned(),
+                );
+            }
+        }
+        self.mark_lost(tp, leader, gone);
+    }
+
+    fn mark_lost(&mut self, tp: &TopicPartition, leader: BrokerId, gone: Vec<AckedRecord>) {
+        for r in gone {
+            let reason = self.loss_reason(tp, leader, &r);
+            if let Some(slot) = self
+                .ledger
+                .acked
+                .get_mut(tp)
+                .and_then(|m| m.get_mut(&r.offset))
+            {
+                slot.retain(|a| a.id != r.id);
+            }
+            self.emit(EventKind::RecordLost {
+                record: r.id,
+                tp: tp.clone(),
+                offset: r.offset,
+                key: r.key.clone(),
+                value: r.value.clone(),
+                producer: r.producer,
+                reason: reason.clone(),
+            });
+            self.ledger.lost.push(LostRecord {
+                record: r,
+                lost_at: self.now,
+                reason,
+            });
+        }
+    }
+
+    fn loss_reason(&self, tp: &TopicPartition, leader: BrokerId, r: &AckedRecord) -> String {
+        let election = self.controller.last_election.get(tp);
+        if election.is_some_and(|e| e.unclean) {
+            return format!(
+                "unclean leader election: broker {} became leader of {tp} without offset {} (unclean.leader.election.enable=true)",
+                leader.0, r.offset
+            );
+        }
+        let prev = election
+            .and_then(|e| e.previous)
+            .map(|b| format!("broker {}", b.0))
+            .unwrap_or_else(|| "the old leader".into());
+        match r.acks {
+            Acks::Leader => format!(
+                "acks=1: {prev} acknowledged offset {} before any follower copied it; broker {} took over without it",
+                r.offset, leader.0
+            ),
+            _ => format!(
+                "broker {} took over {tp} without offset {} (acknowledged with acks={})",
+                leader.0,
+                r.offset,
+                r.acks.label()
+            ),
+        }
+    }
+}

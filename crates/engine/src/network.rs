@@ -1,0 +1,239 @@
+//! The simulated network: every request and response between nodes is a
+//! message with a send time and a delivery time. A crashed node's messages are
+//! dropped; a cut link drops traffic both ways until healed.
+
+use crate::config::NetworkConfig;
+use crate::error::ErrorCode;
+use crate::ids::{BrokerId, NodeId, SimTime, TopicPartition};
+use crate::log::Record;
+use crate::partition::PartitionState;
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct MessageId(pub u64);
+
+/// One partition's part of a follower fetch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FetchPartition {
+    pub tp: TopicPartition,
+    pub fetch_offset: u64,
+    pub last_fetched_epoch: Option<u32>,
+    pub current_leader_epoch: u32,
+}
+
+/// One partition's part of a fetch response.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FetchedData {
+    pub tp: TopicPartition,
+    pub error: Option<ErrorCode>,
+    pub high_watermark: u64,
+    pub records: Vec<Record>,
+    /// Set when the follower's log diverged: truncate to this offset first.
+    pub diverging_end_offset: Option<u64>,
+}
+
+/// A producer's outcome for one partition's batch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProduceResult {
+    pub tp: TopicPartition,
+    pub batch: u64,
+    pub error: Option<ErrorCode>,
+    pub base_offset: Option<u64>,
+}
+
+/// Leader and replicas of one partition, as a client's metadata sees them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartitionMetadata {
+    pub tp: TopicPartition,
+    pub leader: Option<BrokerId>,
+    pub leader_epoch: u32,
+}
+
+/// What a message carries. Names follow Kafka's request types.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum Body {
+    Produce {
+        tp: TopicPartition,
+        batch: u64,
+        records: Vec<Record>,
+        acks: crate::config::Acks,
+    },
+    ProduceResponse(ProduceResult),
+    Fetch {
+        replica: BrokerId,
+        partitions: Vec<FetchPartition>,
+    },
+    FetchResponse {
+        partitions: Vec<FetchedData>,
+    },
+    Metadata {
+        topics: Vec<String>,
+    },
+    MetadataResponse {
+        brokers: Vec<BrokerId>,
+        partitions: Vec<PartitionMetadata>,
+    },
+    /// Controller → broker: the partition states it must act on (ZooKeeper
+    /// mode's LeaderAndIsr; in KRaft mode, the metadata log records the broker
+    /// replays, shown as one message).
+    LeaderAndIsr {
+        controller_epoch: u32,
+        partitions: Vec<PartitionState>,
+    },
+    /// Leader → controller: shrink or expand the ISR (Kafka's AlterPartition).
+    AlterPartition {
+        tp: TopicPartition,
+        leader_epoch: u32,
+        partition_epoch: u32,
+        new_isr: Vec<BrokerId>,
+    },
+    /// Broker → controller (graceful shutdown).
+    ControlledShutdown {
+        broker: BrokerId,
+    },
+    /// Broker → ZooKeeper: register `/brokers/ids/N` (ephemeral).
+    RegisterBroker {
+        broker: BrokerId,
+    },
+    /// Broker → ZooKeeper: try to create `/controller` (ephemeral).
+    CreateControllerNode {
+        broker: BrokerId,
+    },
+    /// Broker → KRaft active controller, every `broker.heartbeat.interval.ms`.
+    BrokerHeartbeat {
+        broker: BrokerId,
+    },
+    /// KRaft candidate → voter.
+    Vote {
+        epoch: u32,
+    },
+    VoteResponse {
+        epoch: u32,
+        granted: bool,
+    },
+    /// KRaft leader → voters: "I am the active controller" (BeginQuorumEpoch,
+    /// then its fetch responses keep followers from timing out).
+    BeginQuorumEpoch {
+        epoch: u32,
+    },
+    QuorumHeartbeat {
+        epoch: u32,
+    },
+    /// A producer's connection to a broker failed (the broker process is gone).
+    Disconnected,
+}
+
+impl Body {
+    /// The short request name the UI labels chips with.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Body::Produce { .. } => "Produce",
+            Body::ProduceResponse(_) => "ProduceResponse",
+            Body::Fetch { .. } => "Fetch",
+            Body::FetchResponse { .. } => "FetchResponse",
+            Body::Metadata { .. } => "Metadata",
+            Body::MetadataResponse { .. } => "MetadataResponse",
+            Body::LeaderAndIsr { .. } => "LeaderAndIsr",
+            Body::AlterPartition { .. } => "AlterPartition",
+            Body::ControlledShutdown { .. } => "ControlledShutdown",
+            Body::RegisterBroker { .. } => "RegisterBroker",
+            Body::CreateControllerNode { .. } => "CreateControllerNode",
+            Body::BrokerHeartbeat { .. } => "BrokerHeartbeat",
+            Body::Vote { .. } => "Vote",
+            Body::VoteResponse { .. } => "VoteResponse",
+            Body::BeginQuorumEpoch { .. } => "BeginQuorumEpoch",
+            Body::QuorumHeartbeat { .. } => "QuorumHeartbeat",
+            Body::Disconnected => "Disconnected",
+        }
+    }
+}
+
+/// A message in flight.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    pub id: MessageId,
+    pub from: NodeId,
+    pub to: NodeId,
+    pub sent_at: SimTime,
+    pub arrives_at: SimTime,
+    pub body: Body,
+}
+
+/// Latency model and the set of cut links.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Network {
+    pub config: NetworkConfig,
+    next_id: u64,
+    /// Unordered pairs (smaller first) that cannot talk.
+    cuts: BTreeSet<(NodeId, NodeId)>,
+}
+
+impl Network {
+    pub fn new(config: NetworkConfig) -> Self {
+        Network {
+            config,
+            next_id: 0,
+            cuts: BTreeSet::new(),
+        }
+    }
+
+    fn pair(a: NodeId, b: NodeId) -> (NodeId, NodeId) {
+        if a <= b {
+            (a, b)
+        } else {
+            (b, a)
+        }
+    }
+
+    pub fn cut(&mut self, a: NodeId, b: NodeId) -> bool {
+        self.cuts.insert(Self::pair(a, b))
+    }
+
+    pub fn heal(&mut self, a: NodeId, b: NodeId) -> bool {
+        self.cuts.remove(&Self::pair(a, b))
+    }
+
+    pub fn heal_all(&mut self) -> usize {
+        let n = self.cuts.len();
+        self.cuts.clear();
+        n
+    }
+
+    pub fn is_cut(&self, a: NodeId, b: NodeId) -> bool {
+        self.cuts.contains(&Self::pair(a, b))
+    }
+
+    pub fn cuts(&self) -> impl Iterator<Item = &(NodeId, NodeId)> {
+        self.cuts.iter()
+    }
+
+    /// Builds a message leaving now; its delivery time includes seeded jitter.
+    pub fn message(
+        &mut self,
+        now: SimTime,
+        from: NodeId,
+        to: NodeId,
+        body: Body,
+        rng: &mut ChaCha8Rng,
+    ) -> Message {
+        self.next_id += 1;
+        let jitter = if self.config.jitter_ms > 0 {
+            rng.gen_range(0..=self.config.jitter_ms)
+        } else {
+            0
+        };
+        Message {
+            id: MessageId(self.next_id),
+            from,
+            to,
+            sent_at: now,
+            arrives_at: now.plus(self.config.latency_ms.max(1) + jitter),
+            body,
+        }
+    }
+}

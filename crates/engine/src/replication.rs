@@ -1,0 +1,667 @@
+//! Replication between brokers: leaders and followers change roles on the
+//! controller's word (LeaderAndIsr), followers fetch from leaders, leaders
+//! track each follower's log end offset, advance the high watermark, and ask
+//! the controller to shrink or expand the ISR (AlterPartition).
+
+use crate::broker::{FollowerProgress, LeaderState, ParkedFetch, Replica, Role};
+use crate::cluster::Cluster;
+use crate::error::ErrorCode;
+use crate::event::EventKind;
+use crate::ids::{BrokerId, NodeId, TopicPartition};
+use crate::log::Log;
+use crate::network::{Body, FetchPartition, FetchedData};
+use crate::partition::PartitionState;
+use crate::timer::Timer;
+use std::collections::BTreeMap;
+
+/// Kafka's `replica.fetch.backoff.ms`.
+const REPLICA_FETCH_BACKOFF_MS: u64 = 1_000;
+/// Follower fetch timeout (Kafka's `replica.socket.timeout.ms`).
+const REPLICA_SOCKET_TIMEOUT_MS: u64 = 30_000;
+/// Records per partition in one fetch response (stands in for `replica.fetch.max.bytes`).
+const MAX_FETCH_RECORDS: usize = 500;
+
+impl Cluster {
+    pub(crate) fn handle_leader_and_isr(
+        &mut self,
+        id: BrokerId,
+        controller_epoch: u32,
+        partitions: Vec<PartitionState>,
+    ) {
+        let broker = self.brokers.get_mut(&id).expect("live");
+        if controller_epoch < broker.controller_epoch_seen {
+            return; // a deposed controller's message (Kafka: STALE_CONTROLLER_EPOCH)
+        }
+        broker.controller_epoch_seen = controller_epoch;
+        for state in partitions {
+            let broker = self.brokers.get_mut(&id).expect("live");
+            broker.metadata.insert(state.tp.clone(), state.clone());
+            if state.replicas.contains(&id) {
+                self.apply_partition_state(id, state);
+            } else if let Some(replica) = broker.replicas.remove(&state.tp) {
+                // Reassigned away: Kafka's StopReplica with delete.
+                if let Role::Leader(ls) = replica.role {
+                    self.fail_delayed_produces(id, ls.pending, &state.tp);
+                }
+            }
+        }
+        self.ensure_fetchers(id);
+    }
+
+    /// Acts on one partition's new state: become leader, follower, or update the ISR.
+    fn apply_partition_state(&mut self, id: BrokerId, state: PartitionState) {
+        let now = self.now;
+        let broker = self.brokers.get_mut(&id).expect("live");
+        let replica = broker
+            .replicas
+            .entry(state.tp.clone())
+            .or_insert_with(|| Replica {
+                log: Log::default(),
+                high_watermark: 0,
+                leader_epoch: 0,
+                role: Role::Follower { leader: None },
+            });
+        if state.leader_epoch < replica.leader_epoch {
+            return; // stale
+        }
+        let same_epoch = state.leader_epoch == replica.leader_epoch;
+        match (&mut replica.role, state.leader == Some(id)) {
+            (Role::Leader(ls), true) if same_epoch => {
+                // ISR change only.
+                if state.partition_epoch >= ls.partition_epoch {
+                    ls.isr = state.isr.clone();
+                    ls.partition_epoch = state.partition_epoch;
+                    ls.alter_sent_at = None;
+                    // Reassignment may add or remove followers.
+                    ls.followers.retain(|b, _| state.replicas.contains(b));
+                    for r in state.replicas.iter().filter(|r| **r != id) {
+                        ls.followers.entry(*r).or_insert(FollowerProgress {
+                            log_end_offset: 0,
+                            last_caught_up: crate::ids::SimTime(0),
+                            last_fetch_time: now,
+                            last_fetch_leader_leo: 0,
+                        });
+                    }
+                }
+                self.update_high_watermark(id, &state.tp);
+                self.complete_delayed_produces(id, &state.tp);
+            }
+            (_, true) => {
+                let leo = replica.log.log_end_offset();
+                let followers = state
+                    .replicas
+                    .iter()
+                    .filter(|r| **r != id)
+                    .map(|r| {
+                        (
+                            *r,
+                            FollowerProgress {
+                                log_end_offset: 0,
+                                // Kafka starts ISR members' clocks at "now" on a new leader.
+                                last_caught_up: if state.isr.contains(r) {
+                                    now
+                                } else {
+                                    crate::ids::SimTime(0)
+                                },
+                                last_fetch_time: now,
+                                last_fetch_leader_leo: 0,
+                            },
+                        )
+                    })
+                    .collect();
+                let old = std::mem::replace(
+                    &mut replica.role,
+                    Role::Leader(LeaderState {
+                        isr: state.isr.clone(),
+                        partition_epoch: state.partition_epoch,
+                        epoch_start_offset: leo,
+                        followers,
+                        pending: Vec::new(),
+                        alter_sent_at: None,
+                    }),
+                );
+                replica.leader_epoch = state.leader_epoch;
+                debug_assert!(!matches!(old, Role::Leader(_)) || !same_epoch);
+                self.emit(EventKind::ReplicaRoleChanged {
+                    tp: state.tp.clone(),
+                    broker: id,
+                    leader: true,
+                    leader_epoch: state.leader_epoch,
+                });
+                self.check_for_lost_records(&state.tp);
+                self.update_high_watermark(id, &state.tp);
+            }
+            (role, false) => {
+                let was_leader = matches!(role, Role::Leader(_));
+                let old = std::mem::replace(
+                    role,
+                    Role::Follower {
+                        leader: state.leader,
+                    },
+                );
+                replica.leader_epoch = state.leader_epoch;
+                if let Role::Leader(ls) = old {
+                    self.fail_delayed_produces(id, ls.pending, &state.tp);
+                }
+                if was_leader || !same_epoch {
+                    self.emit(EventKind::ReplicaRoleChanged {
+                        tp: state.tp.clone(),
+                        broker: id,
+                        leader: false,
+                        leader_epoch: state.leader_epoch,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Starts a fetch to every leader this broker follows, if none is in flight.
+    pub(crate) fn ensure_fetchers(&mut self, id: BrokerId) {
+        let Some(broker) = self.brokers.get(&id).filter(|b| b.is_running()) else {
+            return;
+        };
+        let mut by_leader: BTreeMap<BrokerId, Vec<FetchPartition>> = BTreeMap::new();
+        for (tp, replica) in &broker.replicas {
+            if let Role::Follower {
+                leader: Some(leader),
+            } = replica.role
+            {
+                if leader != id && !broker.fetch_in_flight.contains_key(&leader) {
+                    by_leader.entry(leader).or_default().push(FetchPartition {
+                        tp: tp.clone(),
+                        fetch_offset: replica.log.log_end_offset(),
+                        last_fetched_epoch: replica.log.latest_epoch(),
+                        current_leader_epoch: replica.leader_epoch,
+                    });
+                }
+            }
+        }
+        for (leader, partitions) in by_leader {
+            self.send_fetch(id, leader, partitions);
+        }
+    }
+
+    fn send_fetch(&mut self, id: BrokerId, leader: BrokerId, partitions: Vec<FetchPartition>) {
+        let broker = self.brokers.get_mut(&id).expect("live");
+        broker.next_fetch_id += 1;
+        let fetch = broker.next_fetch_id;
+        let inc = broker.incarnation;
+        broker.fetch_in_flight.insert(leader, fetch);
+        self.send(
+            NodeId::Broker(id),
+            NodeId::Broker(leader),
+            Body::Fetch {
+                replica: id,
+                partitions,
+            },
+        );
+        self.schedule_timer(
+            REPLICA_SOCKET_TIMEOUT_MS,
+            Timer::FetchTimeout {
+                broker: id,
+                incarnation: inc,
+                leader,
+                fetch,
+            },
+        );
+    }
+
+    pub(crate) fn on_fetch_timeout(
+        &mut self,
+        id: BrokerId,
+        inc: u32,
+        leader: BrokerId,
+        fetch: u64,
+    ) {
+        let Some(broker) = self.brokers.get_mut(&id) else {
+            return;
+        };
+        if broker.incarnation == inc && broker.fetch_in_flight.get(&leader) == Some(&fetch) {
+            broker.fetch_in_flight.remove(&leader);
+            self.ensure_fetchers(id);
+        }
+    }
+
+    pub(crate) fn on_fetch_backoff(&mut self, id: BrokerId, inc: u32, leader: BrokerId) {
+        let Some(broker) = self.brokers.get_mut(&id) else {
+            return;
+        };
+        if broker.incarnation != inc || !broker.is_running() {
+            return;
+        }
+        if broker.fetch_in_flight.remove(&leader).is_some() {
+            // Connection refused: wait the backoff before trying again.
+            let inc = broker.incarnation;
+            broker.fetch_in_flight.insert(leader, u64::MAX);
+            self.schedule_timer(
+                REPLICA_FETCH_BACKOFF_MS,
+                Timer::FetchTimeout {
+                    broker: id,
+                    incarnation: inc,
+                    leader,
+                    fetch: u64::MAX,
+                },
+            );
+        }
+    }
+
+    /// The leader's side of a follower fetch (Kafka's `ReplicaManager.fetchMessages`
+    /// for a follower, with `Partition.updateFollowerFetchState`).
+    pub(crate) fn handle_fetch(
+        &mut self,
+        id: BrokerId,
+        follower: BrokerId,
+        partitions: Vec<FetchPartition>,
+    ) {
+        let mut any_data = false;
+        for p in &partitions {
+            self.update_follower_state(id, follower, p);
+        }
+        let data: Vec<FetchedData> = partitions
+            .iter()
+            .map(|p| self.read_for_follower(id, p))
+            .collect();
+        for d in &data {
+            any_data |=
+                !d.records.is_empty() || d.error.is_some() || d.diverging_end_offset.is_some();
+        }
+        if any_data {
+            self.send(
+                NodeId::Broker(id),
+                NodeId::Broker(follower),
+                Body::FetchResponse { partitions: data },
+            );
+            return;
+        }
+        // Long poll: park until data arrives or replica.fetch.wait.max.ms passes.
+        let broker = self.brokers.get_mut(&id).expect("live");
+        broker.next_fetch_id += 1;
+        let fetch = broker.next_fetch_id;
+        let inc = broker.incarnation;
+        broker.parked.insert(
+            fetch,
+            ParkedFetch {
+                follower,
+                partitions,
+            },
+        );
+        let wait = self.config.broker.replica_fetch_wait_max_ms;
+        self.schedule_timer(
+            wait,
+            Timer::FetchWait {
+                broker: id,
+                incarnation: inc,
+                fetch,
+            },
+        );
+    }
+
+    fn read_for_follower(&self, id: BrokerId, p: &FetchPartition) -> FetchedData {
+        let mut out = FetchedData {
+            tp: p.tp.clone(),
+            error: None,
+            high_watermark: 0,
+            records: Vec::new(),
+            diverging_end_offset: None,
+        };
+        let Some(replica) = self.brokers[&id]
+            .replicas
+            .get(&p.tp)
+            .filter(|r| r.is_leader())
+        else {
+            out.error = Some(ErrorCode::NotLeaderOrFollower);
+            return out;
+        };
+        if p.current_leader_epoch != replica.leader_epoch {
+            out.error = Some(if p.current_leader_epoch < replica.leader_epoch {
+                ErrorCode::FencedLeaderEpoch
+            } else {
+                ErrorCode::UnknownLeaderEpoch
+            });
+            return out;
+        }
+        out.high_watermark = replica.high_watermark;
+        if let Some(diverging) = diverging_offset(&replica.log, p) {
+            out.diverging_end_offset = Some(diverging);
+            return out;
+        }
+        out.records = replica
+            .log
+            .read_from(p.fetch_offset, MAX_FETCH_RECORDS)
+            .to_vec();
+        out
+    }
+
+    /// Records the follower's position, per Kafka's `Replica.updateFetchStateOrThrow`,
+    /// then considers ISR expansion and the high watermark.
+    fn update_follower_state(&mut self, id: BrokerId, follower: BrokerId, p: &FetchPartition) {
+        let now = self.now;
+        let Some(replica) = self
+            .brokers
+            .get_mut(&id)
+            .and_then(|b| b.replicas.get_mut(&p.tp))
+        else {
+            return;
+        };
+        if p.current_leader_epoch != replica.leader_epoch
+            || diverging_offset(&replica.log, p).is_some()
+        {
+            return;
+        }
+        let leader_leo = replica.log.log_end_offset();
+        let hw = replica.high_watermark;
+        let Role::Leader(state) = &mut replica.role else {
+            return;
+        };
+        let Some(progress) = state.followers.get_mut(&follower) else {
+            return;
+        };
+        let offset = p.fetch_offset.min(leader_leo);
+        if offset >= leader_leo {
+            progress.last_caught_up = progress.last_caught_up.max(now);
+        } else if offset >= progress.last_fetch_leader_leo {
+            progress.last_caught_up = progress.last_caught_up.max(progress.last_fetch_time);
+        }
+        progress.last_fetch_leader_leo = leader_leo;
+        progress.last_fetch_time = now;
+        progress.log_end_offset = offset;
+        // Kafka's isFollowerInSync: caught up to the HW and to this epoch's start.
+        let wants_in = !state.isr.contains(&follower)
+            && offset >= hw
+            && offset >= state.epoch_start_offset
+            && !alter_pending(state, now);
+        if wants_in {
+            let mut new_isr = state.isr.clone();
+            new_isr.push(follower);
+            self.propose_isr(id, &p.tp, new_isr);
+        }
+        self.update_high_watermark(id, &p.tp);
+    }
+
+    /// HW = smallest LEO over the ISR, held while the ISR is below
+    /// `min.insync.replicas` (Kafka 3.7+). Never moves backwards.
+    pub(crate) fn update_high_watermark(&mut self, id: BrokerId, tp: &TopicPartition) {
+        let min_isr = self.min_insync_replicas(&tp.topic);
+        let Some(replica) = self
+            .brokers
+            .get_mut(&id)
+            .and_then(|b| b.replicas.get_mut(tp))
+        else {
+            return;
+        };
+        let leo = replica.log.log_end_offset();
+        let Role::Leader(state) = &replica.role else {
+            return;
+        };
+        if (state.isr.len() as u32) < min_isr {
+            return;
+        }
+        let new_hw = state
+            .isr
+            .iter()
+            .filter(|b| **b != id)
+            .map(|b| state.followers.get(b).map_or(0, |f| f.log_end_offset))
+            .fold(leo, u64::min);
+        if new_hw > replica.high_watermark {
+            replica.high_watermark = new_hw;
+            self.emit(EventKind::HighWatermarkAdvanced {
+                tp: tp.clone(),
+                broker: id,
+                high_watermark: new_hw,
+            });
+            self.complete_delayed_produces(id, tp);
+        }
+    }
+
+    /// New data on a leader: single-replica ISRs move the HW at once, and parked
+    /// follower fetches for the partition are answered.
+    pub(crate) fn on_leader_append(&mut self, id: BrokerId, tp: &TopicPartition) {
+        self.update_high_watermark(id, tp);
+        let parked: Vec<u64> = self.brokers[&id]
+            .parked
+            .iter()
+            .filter(|(_, f)| f.partitions.iter().any(|p| &p.tp == tp))
+            .map(|(k, _)| *k)
+            .collect();
+        for fetch in parked {
+            self.answer_parked_fetch(id, fetch);
+        }
+    }
+
+    fn answer_parked_fetch(&mut self, id: BrokerId, fetch: u64) {
+        let Some(parked) = self
+            .brokers
+            .get_mut(&id)
+            .and_then(|b| b.parked.remove(&fetch))
+        else {
+            return;
+        };
+        let data: Vec<FetchedData> = parked
+            .partitions
+            .iter()
+            .map(|p| self.read_for_follower(id, p))
+            .collect();
+        self.send(
+            NodeId::Broker(id),
+            NodeId::Broker(parked.follower),
+            Body::FetchResponse { partitions: data },
+        );
+    }
+
+    pub(crate) fn on_fetch_wait(&mut self, id: BrokerId, inc: u32, fetch: u64) {
+        if self
+            .brokers
+            .get(&id)
+            .is_some_and(|b| b.incarnation == inc && b.is_running())
+        {
+            self.answer_parked_fetch(id, fetch);
+        }
+    }
+
+    /// The follower's side: truncate on divergence, append, take the leader's HW.
+    pub(crate) fn handle_fetch_response(
+        &mut self,
+        id: BrokerId,
+        leader: BrokerId,
+        partitions: Vec<FetchedData>,
+    ) {
+        let broker = self.brokers.get_mut(&id).expect("live");
+        broker.fetch_in_flight.remove(&leader);
+        let mut all_failed = !partitions.is_empty();
+        for data in partitions {
+            all_failed &= data.error.is_some();
+            self.apply_fetched(id, leader, data);
+        }
+        if all_failed {
+            let inc = self.brokers[&id].incarnation;
+            self.brokers
+                .get_mut(&id)
+                .expect("live")
+                .fetch_in_flight
+                .insert(leader, u64::MAX);
+            self.schedule_timer(
+                REPLICA_FETCH_BACKOFF_MS,
+                Timer::FetchTimeout {
+                    broker: id,
+                    incarnation: inc,
+                    leader,
+                    fetch: u64::MAX,
+                },
+            );
+        } else {
+            self.ensure_fetchers(id);
+        }
+    }
+
+    fn apply_fetched(&mut self, id: BrokerId, leader: BrokerId, data: FetchedData) {
+        let Some(replica) = self
+            .brokers
+            .get_mut(&id)
+            .and_then(|b| b.replicas.get_mut(&data.tp))
+        else {
+            return;
+        };
+        if !matches!(replica.role, Role::Follower { leader: Some(l) } if l == leader)
+            || data.error.is_some()
+        {
+            return;
+        }
+        if let Some(end) = data.diverging_end_offset {
+            let leo = replica.log.log_end_offset();
+            let to = end.min(leo);
+            replica.log.truncate_to(to);
+            replica.high_watermark = replica.high_watermark.min(to);
+            if to < leo {
+                self.emit(EventKind::LogTruncated {
+                    tp: data.tp.clone(),
+                    broker: id,
+                    from_offset: leo,
+                    to_offset: to,
+                });
+                self.check_for_lost_records(&data.tp);
+            }
+            return;
+        }
+        let base = replica.log.log_end_offset();
+        let mut count = 0;
+        for record in data.records {
+            if record.offset == replica.log.log_end_offset() {
+                replica.log.append(record);
+                count += 1;
+            }
+        }
+        let new_hw = data.high_watermark.min(replica.log.log_end_offset());
+        let hw_moved = new_hw > replica.high_watermark;
+        if hw_moved {
+            replica.high_watermark = new_hw;
+        }
+        if count > 0 {
+            self.emit(EventKind::RecordsAppended {
+                tp: data.tp.clone(),
+                broker: id,
+                base_offset: base,
+                count,
+                leader: false,
+            });
+        }
+        if hw_moved {
+            self.emit(EventKind::HighWatermarkAdvanced {
+                tp: data.tp,
+                broker: id,
+                high_watermark: new_hw,
+            });
+        }
+    }
+
+    /// The leader's periodic ISR check: followers that have not caught up
+    /// within `replica.lag.time.max.ms` are proposed for removal.
+    pub(crate) fn on_isr_check(&mut self, id: BrokerId, inc: u32) {
+        let Some(broker) = self.brokers.get(&id) else {
+            return;
+        };
+        if broker.incarnation != inc || !broker.is_running() {
+            return;
+        }
+        let lag = self.config.broker.replica_lag_time_max_ms;
+        let now = self.now;
+        let mut proposals = Vec::new();
+        for (tp, replica) in &broker.replicas {
+            let Role::Leader(state) = &replica.role else {
+                continue;
+            };
+            if alter_pending(state, now) {
+                continue;
+            }
+            let leo = replica.log.log_end_offset();
+            let out_of_sync: Vec<BrokerId> = state
+                .isr
+                .iter()
+                .filter(|b| **b != id)
+                .filter(|b| {
+                    state.followers.get(b).is_some_and(|f| {
+                        f.log_end_offset != leo && now.since(f.last_caught_up) > lag
+                    })
+                })
+                .copied()
+                .collect();
+            if !out_of_sync.is_empty() {
+                let new_isr = state
+                    .isr
+                    .iter()
+                    .copied()
+                    .filter(|b| !out_of_sync.contains(b))
+                    .collect();
+                proposals.push((tp.clone(), new_isr));
+            }
+        }
+        for (tp, new_isr) in proposals {
+            self.propose_isr(id, &tp, new_isr);
+        }
+        self.schedule_timer(
+            (lag / 2).max(1),
+            Timer::IsrCheck {
+                broker: id,
+                incarnation: inc,
+            },
+        );
+    }
+
+    /// Sends AlterPartition to the active controller.
+    fn propose_isr(&mut self, id: BrokerId, tp: &TopicPartition, new_isr: Vec<BrokerId>) {
+        let Some(controller) = self.controller.active else {
+            return;
+        };
+        let Some(replica) = self
+            .brokers
+            .get_mut(&id)
+            .and_then(|b| b.replicas.get_mut(tp))
+        else {
+            return;
+        };
+        let leader_epoch = replica.leader_epoch;
+        let Role::Leader(state) = &mut replica.role else {
+            return;
+        };
+        state.alter_sent_at = Some(self.now);
+        let partition_epoch = state.partition_epoch;
+        let body = Body::AlterPartition {
+            tp: tp.clone(),
+            leader_epoch,
+            partition_epoch,
+            new_isr,
+        };
+        if controller == NodeId::Broker(id) {
+            // The controller is this very broker: no network hop.
+            self.handle_alter_partition(
+                NodeId::Broker(id),
+                tp.clone(),
+                leader_epoch,
+                partition_epoch,
+                match body {
+                    Body::AlterPartition { new_isr, .. } => new_isr,
+                    _ => unreachable!(),
+                },
+            );
+        } else {
+            self.send(NodeId::Broker(id), controller, body);
+        }
+    }
+}
+
+/// An AlterPartition is awaiting its answer; after 5 s Kafka would have
+/// retried, so the leader may propose again.
+fn alter_pending(state: &LeaderState, now: crate::ids::SimTime) -> bool {
+    state.alter_sent_at.is_some_and(|t| now.since(t) < 5_000)
+}
+
+/// Where a follower's log diverges from the leader's, using the follower's
+/// last fetched epoch (Kafka's fetch-with-divergence, KIP-320 / KIP-595).
+fn diverging_offset(leader_log: &Log, p: &FetchPartition) -> Option<u64> {
+    let epoch = p.last_fetched_epoch?;
+    match leader_log.end_offset_for_epoch(epoch) {
+        None => (p.fetch_offset > 0).then_some(0),
+        Some((found, end)) => {
+            (found != epoch || end < p.fetch_offset).then_some(end.min(p.fetch_offset))
+        }
+    }
+}

@@ -1,0 +1,62 @@
+// The foundation: engine → wasm → Leptos → browser, driven as a person would.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { serve, launch, openApp, screenshot } from './harness.mjs';
+
+let server, url, browser;
+before(async () => {
+  ({ server, url } = await serve());
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+test('the page draws the cluster the engine built', async () => {
+  const { page, errors, context } = await openApp(browser, url);
+  for (const name of ['Broker 1', 'Broker 2', 'Broker 3', 'Producer 1', 'ZooKeeper 1']) {
+    await page.getByRole('button', { name, exact: true }).waitFor();
+  }
+  // The quick-start layout: P0 on [1,2], P1 on [2,3], P2 on [3,1], leaders first.
+  await page.getByRole('img', { name: 'MyTopic-0 on broker 1 (leader)' }).waitFor();
+  await page.getByRole('img', { name: 'MyTopic-0 on broker 2 (follower, in sync)' }).waitFor();
+  await page.getByRole('img', { name: 'MyTopic-1 on broker 2 (leader)' }).waitFor();
+  await page.getByRole('img', { name: 'MyTopic-2 on broker 3 (leader)' }).waitFor();
+  await screenshot(page, 'foundation-1280x720');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('crashing a broker changes the picture', async () => {
+  const { page, errors, context } = await openApp(browser, url);
+  const broker1 = page.locator('g.broker').filter({ has: page.getByRole('button', { name: 'Broker 1', exact: true }) });
+  assert.equal(await broker1.getAttribute('data-status'), 'up');
+  await page.getByRole('button', { name: 'Broker 1', exact: true }).click();
+  await page.getByRole('button', { name: 'Crash broker' }).click();
+  assert.equal(await broker1.getAttribute('data-status'), 'down');
+  await broker1.getByText('down', { exact: true }).waitFor();
+  await page.getByRole('button', { name: 'Restart broker' }).isEnabled();
+  await screenshot(page, 'foundation-crashed');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('playing the clock moves a produced record through the cluster', async () => {
+  const { page, errors, context } = await openApp(browser, url);
+  await page.getByRole('button', { name: 'Produce', exact: true }).click();
+  await page.getByRole('button', { name: 'Play' }).click();
+  const log = page.getByRole('region', { name: 'Event log' });
+  await log.getByText(/got an acknowledgement/).waitFor({ timeout: 20000 });
+  await page.getByRole('button', { name: 'Pause' }).click();
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('the layout is usable at phone width', async () => {
+  const { page, errors, context } = await openApp(browser, url, { width: 390, height: 844 });
+  await page.getByRole('button', { name: 'Produce', exact: true }).waitFor();
+  await screenshot(page, 'foundation-phone');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
