@@ -24,7 +24,7 @@ step "Native tests: engine, CLI, app geometry"
 cargo test --workspace --quiet
 
 step "Component tests in headless Chromium (wasm-bindgen-test)"
-cargo test -p kafkasim-app --target wasm32-unknown-unknown --test web --quiet
+cargo test -p kafkasim-app --target wasm32-unknown-unknown --test web
 
 step "Release build (trunk build --release)"
 trunk build --release --offline

@@ -144,12 +144,23 @@ fn broker_column(sim: Sim, bx: &BrokerBox, bv: &BrokerView) -> impl IntoView {
                 {(!up).then(|| view! { <rect x=r.x y=r.y width=r.w height=r.h rx="12" fill="url(#hatch)" class="broker-hatch" /> })}
                 <text x=r.x + 14.0 y=r.y + 28.0 class="broker-title">{format!("Broker {}", bx.id.0)}</text>
                 <text x=r.x + r.w - 12.0 y=r.y + 28.0 text-anchor="end" class="state-tag">
-                    {if bv.is_controller { "controller".to_string() } else if up { String::new() } else { status.to_string() }}
+                    {broker_tag(up, bv.is_controller, status)}
                 </text>
             </g>
             {pills}
             {more}
         </g>
+    }
+}
+
+/// The broker's header tag: what is wrong first, then its controller role.
+fn broker_tag(up: bool, controller: bool, status: &str) -> String {
+    match (up, controller) {
+        (true, true) => "controller".into(),
+        (true, false) if status == "starting" => status.into(),
+        (true, false) => String::new(),
+        (false, true) => format!("{status} · controller"),
+        (false, false) => status.into(),
     }
 }
 

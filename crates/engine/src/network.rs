@@ -10,7 +10,7 @@ use crate::partition::PartitionState;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -171,6 +171,10 @@ pub struct Network {
     next_id: u64,
     /// Unordered pairs (smaller first) that cannot talk.
     cuts: BTreeSet<(NodeId, NodeId)>,
+    /// Latest delivery time per directed link: connections are TCP, so
+    /// messages between two nodes arrive in the order they were sent.
+    #[serde(skip)]
+    last_arrival: BTreeMap<(NodeId, NodeId), SimTime>,
 }
 
 impl Network {
@@ -179,6 +183,7 @@ impl Network {
             config,
             next_id: 0,
             cuts: BTreeSet::new(),
+            last_arrival: BTreeMap::new(),
         }
     }
 
@@ -227,12 +232,16 @@ impl Network {
         } else {
             0
         };
+        let earliest = now.plus(self.config.latency_ms.max(1) + jitter);
+        let last = self.last_arrival.entry((from, to)).or_default();
+        let arrives_at = earliest.max(*last);
+        *last = arrives_at;
         Message {
             id: MessageId(self.next_id),
             from,
             to,
             sent_at: now,
-            arrives_at: now.plus(self.config.latency_ms.max(1) + jitter),
+            arrives_at,
             body,
         }
     }
