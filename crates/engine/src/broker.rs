@@ -225,7 +225,7 @@ impl Cluster {
 
     /// Clients connected to a dead broker see their connections drop.
     fn on_broker_process_gone(&mut self, id: BrokerId) {
-        let latency = self.network.config.latency_ms.max(1);
+        let latency = self.network.config.latency_ms.max(1); // client notices the reset
         let producers: Vec<ProducerId> = self
             .producers
             .iter()

@@ -204,7 +204,7 @@ impl Cluster {
     /// A request to a dead process fails fast (connection refused), so the
     /// sender can retry elsewhere instead of waiting for a timeout.
     fn on_connection_refused(&mut self, msg: &Message) {
-        let latency = self.network.config.latency_ms.max(1);
+        let latency = self.network.latency(msg.from, msg.to);
         match (msg.from, msg.to) {
             (NodeId::Producer(p), NodeId::Broker(b)) => self.schedule_timer(
                 latency,
@@ -329,6 +329,7 @@ impl Cluster {
                 .produce(producer, &topic, key, value, partition)
                 .map(|_| ()),
             PartitionNetwork { a, b } => self.partition_network(a, b),
+            SetLinkLatency { a, b, latency_ms } => self.set_link_latency(a, b, latency_ms),
             HealNetwork { a, b } => self.heal_network(a, b),
         }
     }
@@ -363,6 +364,18 @@ impl Cluster {
         if self.network.cut(a, b) {
             self.emit(EventKind::NetworkPartitioned { a, b });
         }
+        Ok(())
+    }
+
+    fn set_link_latency(&mut self, a: NodeId, b: NodeId, latency_ms: u64) -> Result<()> {
+        if a == b || !self.node_exists(a) || !self.node_exists(b) || latency_ms > 600_000 {
+            return Err(KafkaError::new(
+                ErrorCode::InvalidRequest,
+                "A link needs two different existing nodes and a latency of at most 600000 ms.",
+            ));
+        }
+        self.network.set_latency(a, b, latency_ms);
+        self.emit(EventKind::LinkLatencyChanged { a, b, latency_ms });
         Ok(())
     }
 

@@ -85,6 +85,12 @@ pub enum Command {
         a: NodeId,
         b: NodeId,
     },
+    /// Make one link slower or faster (both directions).
+    SetLinkLatency {
+        a: NodeId,
+        b: NodeId,
+        latency_ms: u64,
+    },
     HealNetwork {
         #[serde(default)]
         a: Option<NodeId>,

@@ -155,6 +155,17 @@ impl Default for ProducerConfig {
 pub struct NetworkConfig {
     pub latency_ms: u64,
     pub jitter_ms: u64,
+    /// Slower (or faster) links between particular nodes, both directions.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub links: Vec<LinkLatency>,
+}
+
+/// One link's latency, e.g. a follower on a slow network.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkLatency {
+    pub a: crate::ids::NodeId,
+    pub b: crate::ids::NodeId,
+    pub latency_ms: u64,
 }
 
 impl Default for NetworkConfig {
@@ -162,6 +173,7 @@ impl Default for NetworkConfig {
         NetworkConfig {
             latency_ms: 5,
             jitter_ms: 2,
+            links: Vec::new(),
         }
     }
 }

@@ -367,7 +367,7 @@ impl Cluster {
         );
     }
 
-    pub(crate) fn on_quorum_timeout(&mut self, c: ControllerId, inc: u32, epoch: u32) {
+    pub(crate) fn on_quorum_timeout(&mut self, c: ControllerId, inc: u32, _epoch: u32) {
         let timeout = self.config.broker.controller_quorum_fetch_timeout_ms;
         let now = self.now;
         let Some(node) = self.controller.quorum.get_mut(&c) else {
@@ -376,9 +376,8 @@ impl Cluster {
         if !node.alive || node.incarnation != inc || node.role == QuorumRole::Leader {
             return;
         }
-        let heard_recently = now.since(node.last_heard) < timeout
-            && node.epoch == epoch
-            && node.role == QuorumRole::Follower;
+        let heard_recently =
+            now.since(node.last_heard) < timeout && node.role == QuorumRole::Follower;
         if heard_recently {
             self.schedule_quorum_timeout(c);
             return;

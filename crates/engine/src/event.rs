@@ -190,6 +190,11 @@ pub enum EventKind {
         a: NodeId,
         b: NodeId,
     },
+    LinkLatencyChanged {
+        a: NodeId,
+        b: NodeId,
+        latency_ms: u64,
+    },
     NetworkHealed {
         a: Option<NodeId>,
         b: Option<NodeId>,
@@ -210,7 +215,8 @@ impl EventKind {
             MessageSent(_) | MessageDelivered { .. } => return None,
             MessageDropped { reason, .. } => match reason {
                 DropReason::NetworkPartition => "A message was lost in the network partition.".into(),
-                DropReason::ReceiverDown => "A message reached a node that is down and was dropped.".into(),
+                // Requests to a dead node are routine (heartbeats); the crash itself is logged.
+                DropReason::ReceiverDown => return None,
                 DropReason::SenderDown => "A message from a node that went down was dropped.".into(),
             },
             BrokerAdded { broker } => format!("{broker} joined the cluster."),
@@ -290,6 +296,9 @@ impl EventKind {
             }
             RecordLost { tp, offset, reason, .. } => {
                 format!("LOST: acknowledged record {tp}@{offset} is gone: {reason}.")
+            }
+            LinkLatencyChanged { a, b, latency_ms } => {
+                format!("The link between {a} and {b} now takes {latency_ms} ms each way.")
             }
             NetworkPartitioned { a, b } => format!("Network partition: {a} and {b} cannot reach each other."),
             NetworkHealed { a: Some(a), b: Some(b) } => format!("Network between {a} and {b} healed."),

@@ -195,6 +195,27 @@ impl Network {
         }
     }
 
+    /// One-way latency between two nodes (at least 1 ms).
+    pub fn latency(&self, from: NodeId, to: NodeId) -> u64 {
+        self.config
+            .links
+            .iter()
+            .rev()
+            .find(|l| (l.a == from && l.b == to) || (l.a == to && l.b == from))
+            .map_or(self.config.latency_ms, |l| l.latency_ms)
+            .max(1)
+    }
+
+    /// Sets (or replaces) one link's latency.
+    pub fn set_latency(&mut self, a: NodeId, b: NodeId, latency_ms: u64) {
+        self.config
+            .links
+            .retain(|l| !((l.a == a && l.b == b) || (l.a == b && l.b == a)));
+        self.config
+            .links
+            .push(crate::config::LinkLatency { a, b, latency_ms });
+    }
+
     pub fn cut(&mut self, a: NodeId, b: NodeId) -> bool {
         self.cuts.insert(Self::pair(a, b))
     }
@@ -232,7 +253,7 @@ impl Network {
         } else {
             0
         };
-        let earliest = now.plus(self.config.latency_ms.max(1) + jitter);
+        let earliest = now.plus(self.latency(from, to) + jitter);
         let last = self.last_arrival.entry((from, to)).or_default();
         let arrives_at = earliest.max(*last);
         *last = arrives_at;

@@ -39,3 +39,149 @@ fn records_replicate_and_the_high_watermark_follows() {
         .unwrap();
     assert_eq!(follower.log_end_offset(), 5);
 }
+
+#[test]
+fn a_cut_off_follower_leaves_the_isr_only_after_replica_lag_time_max_ms() {
+    let mut c = cluster(&[1, 2, 3], MetadataMode::Zookeeper);
+    topic_with(&mut c, "t", &[&[1, 2]], TopicConfig::default());
+    producer_with(
+        &mut c,
+        1,
+        ProducerConfig {
+            acks: Acks::Leader,
+            enable_idempotence: false,
+            ..ProducerConfig::default()
+        },
+    );
+    let cut_at = c.now().0;
+    c.apply(Command::PartitionNetwork {
+        a: NodeId::Broker(BrokerId(1)),
+        b: NodeId::Broker(BrokerId(2)),
+    })
+    .unwrap();
+    let mut shrunk_at = None;
+    for i in 0..20 {
+        produce_to(&mut c, 1, "t", 0, &format!("v{i}"));
+        let events = c.advance(3_000);
+        if let Some(e) = events
+            .iter()
+            .find(|e| matches!(e.kind, EventKind::IsrShrunk { .. }))
+        {
+            shrunk_at = Some(e.time.0);
+            break;
+        }
+    }
+    let after = shrunk_at.expect("the follower left the ISR") - cut_at;
+    // Caught up for the last time at the cut; the leader checks every 15 s.
+    assert!(
+        (30_000..=46_000).contains(&after),
+        "left the ISR {after} ms after the cut"
+    );
+    assert_eq!(partition(&c, "t", 0).isr, b(&[1]));
+}
+
+#[test]
+fn a_crashed_follower_leaves_the_isr_when_its_zookeeper_session_expires() {
+    let mut c = cluster(&[1, 2, 3], MetadataMode::Zookeeper);
+    topic_with(&mut c, "t", &[&[3, 2]], TopicConfig::default());
+    // Make sure broker 2 is not the controller, so the controller itself notices.
+    let controller = c.view().active_controller;
+    let victim = if controller == Some(NodeId::Broker(BrokerId(2))) {
+        3
+    } else {
+        2
+    };
+    let crash_at = c.now().0;
+    crash(&mut c, victim);
+    let e = run_until(&mut c, 60_000, |e| {
+        matches!(
+            e.kind,
+            EventKind::IsrShrunk { .. } | EventKind::LeaderElected { .. }
+        )
+    })
+    .expect("the controller reacts");
+    let after = e.time.0 - crash_at;
+    assert!(
+        (18_000..=18_100).contains(&after),
+        "reacted {after} ms after the crash"
+    );
+}
+
+#[test]
+fn a_restarted_follower_catches_up_and_rejoins_the_isr() {
+    let mut c = cluster(&[1, 2], MetadataMode::Zookeeper);
+    my_topic(&mut c);
+    producer(&mut c, 1, Acks::All);
+    crash(&mut c, 2);
+    c.advance(30_000);
+    for i in 0..20 {
+        produce_to(&mut c, 1, "MyTopic", 0, &format!("v{i}"));
+    }
+    c.advance(2_000);
+    assert_eq!(partition(&c, "MyTopic", 0).isr, b(&[1]));
+    restart(&mut c, 2);
+    let events = c.advance(10_000);
+    assert!(!events_of(&events, |k| matches!(k, EventKind::IsrExpanded { .. })).is_empty());
+    assert_eq!(partition(&c, "MyTopic", 0).isr, b(&[1, 2]));
+    assert_eq!(values_on(&c, 2, "MyTopic", 0).len(), 20);
+    // Restarting does not hand leadership back at once: that waits for the
+    // periodic preferred-leader election.
+    assert_eq!(partition(&c, "MyTopic", 1).leader, Some(BrokerId(1)));
+    c.advance(300_000);
+    assert_eq!(
+        partition(&c, "MyTopic", 1).leader,
+        Some(BrokerId(2)),
+        "auto.leader.rebalance.enable"
+    );
+}
+
+#[test]
+fn graceful_shutdown_moves_leadership_at_once() {
+    let mut c = cluster(&[1, 2], MetadataMode::Zookeeper);
+    my_topic(&mut c);
+    c.apply(Command::ShutdownBroker { broker: 1 }).unwrap();
+    // No session timeout to wait for: the controller moved P0 and P2 already.
+    assert_eq!(partition(&c, "MyTopic", 0).leader, Some(BrokerId(2)));
+    assert_eq!(partition(&c, "MyTopic", 2).leader, Some(BrokerId(2)));
+    assert_eq!(partition(&c, "MyTopic", 0).isr, b(&[2]));
+}
+
+#[test]
+fn a_new_broker_takes_a_reassigned_partition_without_failing_a_produce() {
+    let mut c = cluster(&[1, 2], MetadataMode::Zookeeper);
+    my_topic(&mut c);
+    producer(&mut c, 1, Acks::All);
+    let mut events = Vec::new();
+    for i in 0..10 {
+        produce_to(&mut c, 1, "MyTopic", 0, &format!("before-{i}"));
+    }
+    events.extend(c.advance(1_000));
+    c.apply(Command::AddBroker { id: Some(3) }).unwrap();
+    events.extend(c.advance(1_000));
+    c.apply(Command::ReassignPartition {
+        topic: "MyTopic".into(),
+        partition: 0,
+        replicas: vec![3, 2],
+    })
+    .unwrap();
+    for i in 0..30 {
+        produce_to(&mut c, 1, "MyTopic", 0, &format!("during-{i}"));
+        events.extend(c.advance(200));
+    }
+    events.extend(c.advance(5_000));
+    let p0 = partition(&c, "MyTopic", 0);
+    assert_eq!(p0.replicas, b(&[3, 2]));
+    // Kafka's reassignment election: the first live in-sync replica of the target.
+    assert_eq!(
+        p0.leader,
+        Some(BrokerId(3)),
+        "the old leader left the replica set"
+    );
+    assert!(events_of(&events, |k| matches!(k, EventKind::ProduceFailed { .. })).is_empty());
+    assert!(lost(&events).is_empty());
+    assert_eq!(values_on(&c, 3, "MyTopic", 0).len(), 40);
+    assert!(
+        values_on(&c, 1, "MyTopic", 0).is_empty(),
+        "broker 1 deleted its replica"
+    );
+}

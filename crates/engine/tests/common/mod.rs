@@ -113,3 +113,63 @@ pub fn events_of<'a>(
 ) -> Vec<&'a Event> {
     events.iter().filter(|e| pred(&e.kind)).collect()
 }
+
+/// Steps the cluster until an event matches or `max_ms` of virtual time pass.
+pub fn run_until(c: &mut Cluster, max_ms: u64, pred: impl Fn(&Event) -> bool) -> Option<Event> {
+    let deadline = SimTime(c.now().0 + max_ms);
+    while let Some(t) = c.next_event_time() {
+        if t > deadline {
+            break;
+        }
+        if let Some(e) = c.step().into_iter().find(|e| pred(e)) {
+            return Some(e);
+        }
+    }
+    c.run_until(deadline);
+    None
+}
+
+/// Advances and returns everything that happened.
+pub fn advance(c: &mut Cluster, ms: u64) -> Vec<Event> {
+    c.advance(ms)
+}
+
+pub fn topic_with(c: &mut Cluster, name: &str, assignment: &[&[u32]], config: TopicConfig) {
+    let assignment = assignment
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (i as u32, r.to_vec()))
+        .collect::<BTreeMap<_, _>>();
+    c.apply(Command::CreateTopic {
+        name: name.into(),
+        partitions: None,
+        replication_factor: None,
+        assignment: Some(assignment),
+        config,
+    })
+    .expect("create topic");
+    c.advance(1_000);
+}
+
+pub fn producer_with(c: &mut Cluster, id: u32, config: ProducerConfig) {
+    c.apply(Command::CreateProducer {
+        id: Some(id),
+        config,
+    })
+    .expect("producer");
+    c.advance(100);
+}
+
+pub fn lost(events: &[Event]) -> Vec<&Event> {
+    events_of(events, |k| matches!(k, EventKind::RecordLost { .. }))
+}
+
+pub fn leader_log_len(c: &Cluster, topic: &str, p: u32) -> u64 {
+    partition(c, topic, p).log_end_offset
+}
+
+pub fn values_on(c: &Cluster, broker: u32, topic: &str, p: u32) -> Vec<String> {
+    c.replica_log(BrokerId(broker), &TopicPartition::new(topic, p))
+        .map(|l| l.records().iter().map(|r| r.value.clone()).collect())
+        .unwrap_or_default()
+}

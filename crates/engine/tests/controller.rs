@@ -1,0 +1,185 @@
+//! Controller scenarios in both metadata modes: who becomes controller, what
+//! happens when it dies, and what stops without a quorum majority.
+
+mod common;
+use common::*;
+use kafkasim_engine::*;
+
+fn controller_broker(c: &Cluster) -> u32 {
+    match c.view().active_controller {
+        Some(NodeId::Broker(b)) => b.0,
+        other => panic!("expected a broker controller, got {other:?}"),
+    }
+}
+
+#[test]
+fn zookeeper_the_first_broker_to_create_the_controller_node_wins() {
+    let c = cluster(&[1, 2, 3], MetadataMode::Zookeeper);
+    let v = c.view();
+    assert!(matches!(v.active_controller, Some(NodeId::Broker(_))));
+    assert_eq!(v.controller_epoch, 1);
+    assert_eq!(v.brokers.iter().filter(|b| b.is_controller).count(), 1);
+}
+
+#[test]
+fn zookeeper_controller_failover_after_the_session_timeout() {
+    let mut c = cluster(&[1, 2, 3], MetadataMode::Zookeeper);
+    my_topic_on_three(&mut c);
+    let old = controller_broker(&c);
+    crash(&mut c, old);
+    c.advance(17_000);
+    assert_eq!(
+        c.view().active_controller,
+        Some(NodeId::Broker(BrokerId(old))),
+        "ZooKeeper still holds its node"
+    );
+    let e = run_until(&mut c, 5_000, |e| {
+        matches!(e.kind, EventKind::ControllerElected { .. })
+    })
+    .expect("election");
+    let EventKind::ControllerElected { controller, epoch } = e.kind else {
+        unreachable!()
+    };
+    assert_ne!(controller, NodeId::Broker(BrokerId(old)));
+    assert_eq!(epoch, 2);
+    c.advance(1_000);
+    // The new controller also moved the partitions the old one led.
+    for p in c.view().topics[0].partitions.iter() {
+        assert!(
+            p.leader.is_some() && p.leader != Some(BrokerId(old)),
+            "{p:?}"
+        );
+    }
+}
+
+#[test]
+fn zookeeper_without_a_majority_no_metadata_changes() {
+    let mut c = cluster(&[1, 2, 3], MetadataMode::Zookeeper);
+    my_topic_on_three(&mut c);
+    c.apply(Command::CrashZooKeeper { node: 1 }).unwrap();
+    let events = c.apply(Command::CrashZooKeeper { node: 2 }).unwrap();
+    assert!(events.iter().any(|e| e.kind == EventKind::QuorumLost));
+    let err = c
+        .apply(Command::CreateTopic {
+            name: "new".into(),
+            partitions: Some(1),
+            replication_factor: Some(1),
+            assignment: None,
+            config: Default::default(),
+        })
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::RequestTimedOut);
+    // A leader dies: nobody can elect a replacement while ZooKeeper is down.
+    let leader = partition(&c, "MyTopic", 0).leader.unwrap();
+    let controller = controller_broker(&c);
+    let victim = if leader.0 != controller {
+        leader.0
+    } else {
+        partition(&c, "MyTopic", 1).leader.unwrap().0
+    };
+    crash(&mut c, victim);
+    let events = c.advance(60_000);
+    assert!(events_of(&events, |k| matches!(k, EventKind::LeaderElected { .. })).is_empty());
+    // Data still flows through the leaders that are alive; metadata is frozen.
+    c.apply(Command::RestartZooKeeper { node: 2 }).unwrap();
+    let events = c.advance(30_000);
+    assert!(!events_of(&events, |k| matches!(k, EventKind::LeaderElected { .. })).is_empty());
+    for p in c.view().topics[0].partitions.iter() {
+        assert_ne!(p.leader, Some(BrokerId(victim)));
+    }
+}
+
+#[test]
+fn kraft_a_quorum_elects_an_active_controller_and_fails_over() {
+    let mut c = cluster(&[1, 2, 3], MetadataMode::Kraft);
+    let v = c.view();
+    let Some(NodeId::Controller(first)) = v.active_controller else {
+        panic!("no active controller: {:?}", v.active_controller)
+    };
+    let epoch = v.controller_epoch;
+    assert!(
+        v.brokers.iter().all(|b| b.registered),
+        "brokers heartbeat and are unfenced"
+    );
+    my_topic_on_three(&mut c);
+    c.apply(Command::CrashController { node: first.0 }).unwrap();
+    let e = run_until(&mut c, 10_000, |e| {
+        matches!(e.kind, EventKind::ControllerElected { .. })
+    })
+    .expect("new leader");
+    let EventKind::ControllerElected {
+        controller,
+        epoch: new_epoch,
+    } = e.kind
+    else {
+        unreachable!()
+    };
+    assert_ne!(controller, NodeId::Controller(first));
+    assert!(new_epoch > epoch);
+    // Brokers keep working with the new controller: crash one and see it fenced.
+    let leader = partition(&c, "MyTopic", 0).leader.unwrap();
+    let crashed_at = c.now().0;
+    crash(&mut c, leader.0);
+    let fenced = run_until(&mut c, 20_000, |e| {
+        matches!(e.kind, EventKind::BrokerFenced { .. })
+    })
+    .expect("fenced");
+    let after = fenced.time.0 - crashed_at;
+    // broker.session.timeout.ms (9 s) counts from the last heartbeat, sent up to 2 s before the crash.
+    assert!(
+        (7_000..=10_100).contains(&after),
+        "fenced {after} ms after the crash"
+    );
+    c.advance(1_000);
+    assert_ne!(partition(&c, "MyTopic", 0).leader, Some(leader));
+}
+
+#[test]
+fn kraft_without_a_majority_there_is_no_active_controller() {
+    let mut c = cluster(&[1, 2, 3], MetadataMode::Kraft);
+    c.apply(Command::CrashController { node: 1 }).unwrap();
+    c.apply(Command::CrashController { node: 2 }).unwrap();
+    c.advance(20_000);
+    let err = c
+        .apply(Command::ElectPreferredLeaders { topic: None })
+        .unwrap_err();
+    assert!(
+        matches!(
+            err.code,
+            ErrorCode::RequestTimedOut | ErrorCode::NotController
+        ),
+        "{err}"
+    );
+    c.apply(Command::RestartController { node: 2 }).unwrap();
+    let e = run_until(&mut c, 20_000, |e| {
+        matches!(e.kind, EventKind::ControllerElected { .. })
+    });
+    assert!(e.is_some(), "two of three controllers elect a leader again");
+}
+
+#[test]
+fn zookeeper_commands_are_refused_in_kraft_mode_and_vice_versa() {
+    let mut k = cluster(&[1], MetadataMode::Kraft);
+    assert_eq!(
+        k.apply(Command::CrashZooKeeper { node: 1 })
+            .unwrap_err()
+            .code,
+        ErrorCode::InvalidRequest
+    );
+    let mut z = cluster(&[1], MetadataMode::Zookeeper);
+    assert_eq!(
+        z.apply(Command::CrashController { node: 1 })
+            .unwrap_err()
+            .code,
+        ErrorCode::InvalidRequest
+    );
+}
+
+fn my_topic_on_three(c: &mut Cluster) {
+    topic_with(
+        c,
+        "MyTopic",
+        &[&[1, 2], &[2, 3], &[3, 1]],
+        TopicConfig::default(),
+    );
+}

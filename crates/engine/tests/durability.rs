@@ -1,0 +1,252 @@
+//! Durability scenarios: what acks=1, acks=all, min.insync.replicas and
+//! unclean leader election do to acknowledged records when brokers fail.
+
+mod common;
+use common::*;
+use kafkasim_engine::*;
+
+fn acks1() -> ProducerConfig {
+    ProducerConfig {
+        acks: Acks::Leader,
+        enable_idempotence: false,
+        ..ProducerConfig::default()
+    }
+}
+
+/// The follower on P0 sits behind a slow link, so the leader acknowledges
+/// acks=1 records long before the follower can copy them.
+fn slow_follower_cluster() -> Cluster {
+    let mut c = cluster(&[1, 2, 3], MetadataMode::Zookeeper);
+    topic_with(&mut c, "orders", &[&[1, 2]], TopicConfig::default());
+    producer_with(&mut c, 1, acks1());
+    for i in 0..3 {
+        produce_to(&mut c, 1, "orders", 0, &format!("early-{i}"));
+    }
+    c.advance(2_000);
+    c.apply(Command::SetLinkLatency {
+        a: NodeId::Broker(BrokerId(1)),
+        b: NodeId::Broker(BrokerId(2)),
+        latency_ms: 3_000,
+    })
+    .unwrap();
+    c.advance(10_000);
+    c
+}
+
+#[test]
+fn acks_1_and_a_leader_crash_before_replication_lose_the_acknowledged_record() {
+    let mut c = slow_follower_cluster();
+    produce_to(&mut c, 1, "orders", 0, "doomed");
+    let ack = run_until(&mut c, 500, |e| {
+        matches!(e.kind, EventKind::ProduceAcknowledged { .. })
+    });
+    assert!(ack.is_some(), "acks=1 is acknowledged by the leader alone");
+    crash(&mut c, 1);
+    let events = advance(&mut c, 40_000);
+    let p0 = partition(&c, "orders", 0);
+    assert_eq!(
+        p0.leader,
+        Some(BrokerId(2)),
+        "the in-sync follower takes over"
+    );
+    let lost = lost(&events);
+    assert_eq!(lost.len(), 1, "{lost:#?}");
+    let EventKind::RecordLost {
+        value,
+        offset,
+        reason,
+        ..
+    } = &lost[0].kind
+    else {
+        unreachable!()
+    };
+    assert_eq!(value, "doomed");
+    assert_eq!(*offset, 3);
+    assert!(reason.contains("acks=1"), "{reason}");
+    assert_eq!(
+        values_on(&c, 2, "orders", 0),
+        vec!["early-0", "early-1", "early-2"]
+    );
+}
+
+#[test]
+fn the_returning_leader_truncates_the_lost_record_and_rejoins_the_isr() {
+    let mut c = slow_follower_cluster();
+    produce_to(&mut c, 1, "orders", 0, "doomed");
+    c.advance(100);
+    crash(&mut c, 1);
+    c.advance(40_000);
+    produce_to(&mut c, 1, "orders", 0, "after-failover");
+    c.advance(2_000);
+    assert_eq!(
+        values_on(&c, 1, "orders", 0).last().map(String::as_str),
+        Some("doomed")
+    );
+    restart(&mut c, 1);
+    let events = advance(&mut c, 30_000);
+    let truncated = events_of(
+        &events,
+        |k| matches!(k, EventKind::LogTruncated { broker, from_offset: 4, to_offset: 3, .. } if *broker == BrokerId(1)),
+    );
+    assert_eq!(
+        truncated.len(),
+        1,
+        "broker 1 truncates offset 3 it alone had"
+    );
+    assert!(
+        events_of(
+            &events,
+            |k| matches!(k, EventKind::IsrExpanded { added, .. } if added == &b(&[1]))
+        )
+        .len()
+            == 1,
+        "broker 1 rejoins the ISR once caught up"
+    );
+    assert_eq!(values_on(&c, 1, "orders", 0), values_on(&c, 2, "orders", 0));
+    assert_eq!(partition(&c, "orders", 0).isr, b(&[2, 1]));
+}
+
+#[test]
+fn acks_all_with_min_isr_2_refuses_writes_instead_of_losing_them() {
+    let mut c = cluster(&[1, 2, 3], MetadataMode::Zookeeper);
+    let config = TopicConfig {
+        min_insync_replicas: Some(2),
+        ..TopicConfig::default()
+    };
+    topic_with(&mut c, "payments", &[&[1, 2, 3]], config);
+    producer(&mut c, 1, Acks::All);
+    let mut all = Vec::new();
+    for round in 0..3 {
+        for i in 0..5 {
+            produce_to(&mut c, 1, "payments", 0, &format!("r{round}-{i}"));
+        }
+        all.extend(c.advance(2_000));
+        if round < 2 {
+            crash(&mut c, 3 - round); // broker 3, then broker 2
+            all.extend(c.advance(30_000));
+        }
+    }
+    let p = partition(&c, "payments", 0);
+    assert_eq!(p.isr, b(&[1]));
+    let refused = events_of(&all, |k| {
+        matches!(
+            k,
+            EventKind::ProduceRetried {
+                error: ErrorCode::NotEnoughReplicas,
+                ..
+            }
+        )
+    });
+    assert!(
+        !refused.is_empty(),
+        "with ISR [1] < min.insync.replicas 2, acks=all is refused"
+    );
+    // Now lose the last in-sync replica too: the partition goes offline, nothing is lost.
+    crash(&mut c, 1);
+    all.extend(c.advance(30_000));
+    restart(&mut c, 2);
+    all.extend(c.advance(30_000));
+    assert_eq!(
+        partition(&c, "payments", 0).leader,
+        None,
+        "a clean election waits for broker 1"
+    );
+    restart(&mut c, 1);
+    all.extend(c.advance(30_000));
+    assert_eq!(partition(&c, "payments", 0).leader, Some(BrokerId(1)));
+    assert!(lost(&all).is_empty(), "{:#?}", lost(&all));
+    let acked = events_of(&all, |k| matches!(k, EventKind::ProduceAcknowledged { .. }));
+    assert!(acked.len() >= 2);
+}
+
+#[test]
+fn unclean_leader_election_trades_the_missing_records_for_availability() {
+    for unclean in [false, true] {
+        let mut c = cluster(&[1, 2, 3], MetadataMode::Zookeeper);
+        let config = TopicConfig {
+            unclean_leader_election_enable: Some(unclean),
+            ..TopicConfig::default()
+        };
+        topic_with(&mut c, "clicks", &[&[1, 2]], config);
+        producer_with(&mut c, 1, acks1());
+        c.apply(Command::PartitionNetwork {
+            a: NodeId::Broker(BrokerId(1)),
+            b: NodeId::Broker(BrokerId(2)),
+        })
+        .unwrap();
+        let mut events = Vec::new();
+        for i in 0..8 {
+            produce_to(&mut c, 1, "clicks", 0, &format!("c{i}"));
+            events.extend(c.advance(6_000));
+        }
+        assert_eq!(
+            partition(&c, "clicks", 0).isr,
+            b(&[1]),
+            "the cut-off follower left the ISR"
+        );
+        crash(&mut c, 1);
+        c.apply(Command::HealNetwork { a: None, b: None }).unwrap();
+        events.extend(c.advance(30_000));
+        let p = partition(&c, "clicks", 0);
+        if unclean {
+            assert_eq!(p.leader, Some(BrokerId(2)));
+            let lost = lost(&events);
+            assert_eq!(lost.len(), 8, "every record broker 2 never had");
+            assert!(
+                events_of(&events, |k| matches!(
+                    k,
+                    EventKind::LeaderElected { unclean: true, .. }
+                ))
+                .len()
+                    == 1
+            );
+        } else {
+            assert_eq!(
+                p.leader, None,
+                "offline rather than electing an out-of-sync replica"
+            );
+            assert!(lost(&events).is_empty());
+        }
+    }
+}
+
+#[test]
+fn idempotence_makes_a_retry_after_a_lost_acknowledgement_harmless() {
+    for idempotent in [true, false] {
+        let mut c = cluster(&[1, 2], MetadataMode::Zookeeper);
+        topic_with(&mut c, "t", &[&[1, 2]], TopicConfig::default());
+        let config = ProducerConfig {
+            enable_idempotence: idempotent,
+            ..ProducerConfig::default()
+        };
+        producer_with(&mut c, 1, config);
+        produce_to(&mut c, 1, "t", 0, "once");
+        // Let the request reach the leader, then cut the way back.
+        run_until(&mut c, 100, |e| {
+            matches!(&e.kind, EventKind::RecordsAppended { leader: true, .. })
+        });
+        c.apply(Command::PartitionNetwork {
+            a: NodeId::Producer(ProducerId(1)),
+            b: NodeId::Broker(BrokerId(1)),
+        })
+        .unwrap();
+        c.advance(1_000);
+        c.apply(Command::HealNetwork { a: None, b: None }).unwrap();
+        let events = c.advance(40_000);
+        assert!(events_of(&events, |k| matches!(k, EventKind::ProduceRetried { .. })).len() == 1);
+        let values = values_on(&c, 1, "t", 0);
+        if idempotent {
+            assert_eq!(
+                values,
+                vec!["once"],
+                "the broker recognised the retried sequence"
+            );
+        } else {
+            assert_eq!(
+                values,
+                vec!["once", "once"],
+                "without idempotence the retry duplicates"
+            );
+        }
+    }
+}
