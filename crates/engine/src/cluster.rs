@@ -267,6 +267,7 @@ impl Cluster {
                 attempt,
             } => self.on_produce_request_timeout(producer, batch, attempt),
             Timer::ProduceRetry { producer, batch } => self.on_produce_retry(producer, batch),
+            Timer::MetadataRetry { producer } => self.on_metadata_retry(producer),
             Timer::ConnectionLost { producer, broker } => {
                 self.on_producer_connection_lost(producer, broker)
             }

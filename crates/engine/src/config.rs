@@ -41,6 +41,8 @@ pub struct BrokerConfig {
     pub broker_session_timeout_ms: u64,
     #[serde(rename = "controller.quorum.fetch.timeout.ms")]
     pub controller_quorum_fetch_timeout_ms: u64,
+    #[serde(rename = "controller.quorum.election.timeout.ms")]
+    pub controller_quorum_election_timeout_ms: u64,
     #[serde(rename = "controller.quorum.election.backoff.max.ms")]
     pub controller_quorum_election_backoff_max_ms: u64,
     #[serde(rename = "num.partitions")]
@@ -63,6 +65,7 @@ impl Default for BrokerConfig {
             broker_heartbeat_interval_ms: 2_000,
             broker_session_timeout_ms: 9_000,
             controller_quorum_fetch_timeout_ms: 2_000,
+            controller_quorum_election_timeout_ms: 1_000,
             controller_quorum_election_backoff_max_ms: 1_000,
             num_partitions: 1,
             default_replication_factor: 1,

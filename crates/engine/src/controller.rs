@@ -349,14 +349,23 @@ impl Cluster {
 
     // ---- KRaft mode -----------------------------------------------------
 
+    /// A follower that knows a leader waits `controller.quorum.fetch.timeout.ms`
+    /// for it; a voter without one (at start, or a candidate) waits the
+    /// election timeout; both plus a random backoff so votes rarely split.
     fn schedule_quorum_timeout(&mut self, c: ControllerId) {
-        let base = self.config.broker.controller_quorum_fetch_timeout_ms;
-        let backoff = self.config.broker.controller_quorum_election_backoff_max_ms;
-        let jitter = self.rng.gen_range(0..=backoff);
+        let b = &self.config.broker;
         let Some(node) = self.controller.quorum.get(&c) else {
             return;
         };
+        let knows_leader = node.role == QuorumRole::Follower && node.epoch > 0;
+        let base = if knows_leader {
+            b.controller_quorum_fetch_timeout_ms
+        } else {
+            b.controller_quorum_election_timeout_ms
+        };
+        let backoff = b.controller_quorum_election_backoff_max_ms;
         let (inc, epoch) = (node.incarnation, node.epoch);
+        let jitter = self.rng.gen_range(0..=backoff);
         self.schedule_timer(
             base + jitter,
             Timer::QuorumTimeout {

@@ -21,6 +21,7 @@ pub mod controller;
 pub mod error;
 pub mod event;
 pub mod ids;
+pub mod invariants;
 pub mod ledger;
 pub mod log;
 pub mod network;

@@ -42,6 +42,9 @@ pub struct Producer {
     /// Leaders as this producer last heard them.
     pub metadata: BTreeMap<TopicPartition, PartitionMetadata>,
     pub metadata_in_flight: bool,
+    /// When metadata was last requested; refreshes are spaced by `retry.backoff.ms`.
+    pub metadata_requested_at: Option<SimTime>,
+    pub metadata_retry_scheduled: bool,
     pub known_brokers: Vec<BrokerId>,
     pub next_bootstrap: usize,
     /// Records waiting to go out, per partition.
@@ -98,6 +101,8 @@ impl Cluster {
                 config,
                 metadata: BTreeMap::new(),
                 metadata_in_flight: false,
+                metadata_requested_at: None,
+                metadata_retry_scheduled: false,
                 known_brokers,
                 next_bootstrap: 0,
                 accumulator: BTreeMap::new(),
@@ -328,12 +333,25 @@ impl Cluster {
     }
 
     fn request_metadata(&mut self, pid: ProducerId) {
+        let now = self.now;
         let Some(prod) = self.producers.get_mut(&pid) else {
             return;
         };
         if prod.metadata_in_flight || prod.known_brokers.is_empty() {
             return;
         }
+        let backoff = prod.config.retry_backoff_ms;
+        let wait = prod
+            .metadata_requested_at
+            .map_or(0, |t| backoff.saturating_sub(now.since(t)));
+        if wait > 0 {
+            if !prod.metadata_retry_scheduled {
+                prod.metadata_retry_scheduled = true;
+                self.schedule_timer(wait, Timer::MetadataRetry { producer: pid });
+            }
+            return;
+        }
+        prod.metadata_requested_at = Some(now);
         prod.metadata_in_flight = true;
         let broker = prod.known_brokers[prod.next_bootstrap % prod.known_brokers.len()];
         self.send(
@@ -459,6 +477,13 @@ impl Cluster {
                 records: ids,
                 error,
             });
+        }
+    }
+
+    pub(crate) fn on_metadata_retry(&mut self, pid: ProducerId) {
+        if let Some(prod) = self.producers.get_mut(&pid) {
+            prod.metadata_retry_scheduled = false;
+            self.request_metadata(pid);
         }
     }
 

@@ -44,6 +44,8 @@ pub enum Timer {
         batch: u64,
         attempt: u32,
     },
+    /// The producer asks for metadata again after `retry.backoff.ms`.
+    MetadataRetry { producer: ProducerId },
     /// The producer retries a batch after `retry.backoff.ms`.
     ProduceRetry { producer: ProducerId, batch: u64 },
     /// The producer's connection to a broker broke (the broker process died).

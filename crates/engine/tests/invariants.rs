@@ -1,0 +1,287 @@
+//! Property tests: random command and fault sequences, with every named
+//! invariant checked after every event. A failure prints the seed and the
+//! shrunk command sequence that reproduce it.
+
+use kafkasim_engine::invariants::Checker;
+use kafkasim_engine::*;
+use proptest::prelude::*;
+use std::collections::BTreeMap;
+
+/// One step of a random session: a command, or letting time pass.
+#[derive(Debug, Clone)]
+enum Op {
+    Wait(u64),
+    Produce { key: u8, partition: Option<u32> },
+    Crash(u32),
+    Restart(u32),
+    Shutdown(u32),
+    Cut(u32, u32),
+    Heal,
+    Slow(u32, u32, u64),
+    CrashQuorum(u32),
+    RestartQuorum(u32),
+    ElectPreferred,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        4 => (1u64..8_000).prop_map(Op::Wait),
+        6 => (any::<u8>(), prop::option::weighted(0.3, 0u32..2)).prop_map(|(key, partition)| Op::Produce { key, partition }),
+        2 => (1u32..=3).prop_map(Op::Crash),
+        2 => (1u32..=3).prop_map(Op::Restart),
+        1 => (1u32..=3).prop_map(Op::Shutdown),
+        1 => (1u32..=3, 1u32..=3).prop_map(|(a, b)| Op::Cut(a, b)),
+        1 => Just(Op::Heal),
+        1 => (1u32..=3, 1u32..=3, 1u64..3_000).prop_map(|(a, b, l)| Op::Slow(a, b, l)),
+        1 => (1u32..=3).prop_map(Op::CrashQuorum),
+        1 => (1u32..=3).prop_map(Op::RestartQuorum),
+        1 => Just(Op::ElectPreferred),
+    ]
+}
+
+fn broker(id: u32) -> NodeId {
+    NodeId::Broker(BrokerId(id))
+}
+
+fn command(op: &Op, mode: MetadataMode) -> Option<Command> {
+    Some(match *op {
+        Op::Wait(_) => return None,
+        Op::Produce { key, partition } => Command::Produce {
+            producer: 1,
+            topic: "t".into(),
+            key: Some(format!("k{key}")),
+            value: format!("v{key}"),
+            partition,
+        },
+        Op::Crash(b) => Command::CrashBroker { broker: b },
+        Op::Restart(b) => Command::RestartBroker { broker: b },
+        Op::Shutdown(b) => Command::ShutdownBroker { broker: b },
+        Op::Cut(a, b) => Command::PartitionNetwork {
+            a: broker(a),
+            b: broker(b),
+        },
+        Op::Heal => Command::HealNetwork { a: None, b: None },
+        Op::Slow(a, b, l) => Command::SetLinkLatency {
+            a: broker(a),
+            b: broker(b),
+            latency_ms: l,
+        },
+        Op::CrashQuorum(n) => match mode {
+            MetadataMode::Zookeeper => Command::CrashZooKeeper { node: n },
+            MetadataMode::Kraft => Command::CrashController { node: n },
+        },
+        Op::RestartQuorum(n) => match mode {
+            MetadataMode::Zookeeper => Command::RestartZooKeeper { node: n },
+            MetadataMode::Kraft => Command::RestartController { node: n },
+        },
+        Op::ElectPreferred => Command::ElectPreferredLeaders { topic: None },
+    })
+}
+
+/// Settings of one random run.
+#[derive(Debug, Clone)]
+struct Setup {
+    seed: u64,
+    mode: MetadataMode,
+    acks: Acks,
+    min_isr: u32,
+    unclean: bool,
+}
+
+impl Setup {
+    /// Kafka's durability promise applies: acks=all, min ISR >= 2, clean elections.
+    fn promises_durability(&self) -> bool {
+        self.acks == Acks::All && self.min_isr >= 2 && !self.unclean
+    }
+}
+
+fn setup(durable_only: bool) -> impl Strategy<Value = Setup> {
+    (
+        any::<u64>(),
+        prop_oneof![Just(MetadataMode::Zookeeper), Just(MetadataMode::Kraft)],
+        prop_oneof![Just(Acks::None), Just(Acks::Leader), Just(Acks::All)],
+        1u32..=3,
+        any::<bool>(),
+    )
+        .prop_map(move |(seed, mode, acks, min_isr, unclean)| {
+            if durable_only {
+                Setup {
+                    seed,
+                    mode,
+                    acks: Acks::All,
+                    min_isr: 2,
+                    unclean: false,
+                }
+            } else {
+                Setup {
+                    seed,
+                    mode,
+                    acks,
+                    min_isr,
+                    unclean,
+                }
+            }
+        })
+}
+
+fn build(s: &Setup) -> Cluster {
+    let config = ClusterConfig {
+        seed: s.seed,
+        metadata_mode: s.mode,
+        // Short timeouts so a few seconds of virtual time see elections and ISR changes.
+        broker: config::BrokerConfig {
+            replica_lag_time_max_ms: 3_000,
+            zookeeper_session_timeout_ms: 4_000,
+            broker_session_timeout_ms: 3_000,
+            leader_imbalance_check_interval_seconds: 10,
+            ..Default::default()
+        },
+        ..ClusterConfig::default()
+    };
+    let mut c = Cluster::new(config).unwrap();
+    c.advance(3_000);
+    for _ in 0..30 {
+        if c.view().active_controller.is_some() {
+            break;
+        }
+        c.advance(1_000); // a KRaft split vote takes another round
+    }
+    assert!(
+        c.view().active_controller.is_some(),
+        "no controller after 33 s (seed={})",
+        s.seed
+    );
+    let topic = TopicConfig {
+        min_insync_replicas: Some(s.min_isr),
+        unclean_leader_election_enable: Some(s.unclean),
+        ..Default::default()
+    };
+    let assignment = BTreeMap::from([(0, vec![1, 2, 3]), (1, vec![2, 3, 1])]);
+    c.apply(Command::CreateTopic {
+        name: "t".into(),
+        partitions: None,
+        replication_factor: None,
+        assignment: Some(assignment),
+        config: topic,
+    })
+    .unwrap();
+    let producer = ProducerConfig {
+        acks: s.acks,
+        enable_idempotence: s.acks == Acks::All,
+        request_timeout_ms: 5_000,
+        delivery_timeout_ms: 20_000,
+        ..ProducerConfig::default()
+    };
+    c.apply(Command::CreateProducer {
+        id: Some(1),
+        config: producer,
+    })
+    .unwrap();
+    c
+}
+
+/// Runs `ops`, checking every invariant after every event.
+fn run(s: &Setup, ops: &[Op]) -> std::result::Result<Cluster, TestCaseError> {
+    let mut c = build(s);
+    let mut checker = Checker::default();
+    let mut check = |c: &Cluster, at: &str| -> std::result::Result<(), TestCaseError> {
+        checker.check(c).map_err(|v| {
+            TestCaseError::fail(format!(
+                "{} broken {at} at t={} ms: {} (seed={})",
+                v.invariant,
+                c.now().0,
+                v.detail,
+                s.seed
+            ))
+        })
+    };
+    for (i, op) in ops.iter().enumerate() {
+        if let Some(cmd) = command(op, s.mode) {
+            let _ = c.apply(cmd); // refused commands leave the state as it was
+            check(&c, &format!("after op {i} {op:?}"))?;
+        }
+        let wait = if let Op::Wait(ms) = op { *ms } else { 200 };
+        let until = SimTime(c.now().0 + wait);
+        let mut steps = 0u32;
+        while c.next_event_time().is_some_and(|t| t <= until) {
+            c.step();
+            check(&c, &format!("during op {i}"))?;
+            steps += 1;
+            if steps > 200_000 {
+                if std::env::var("DUMP").is_ok() {
+                    for _ in 0..30 {
+                        for e in c.step() {
+                            eprintln!("{}", serde_json::to_string(&e).unwrap());
+                        }
+                    }
+                }
+                return Err(TestCaseError::fail(format!(
+                    "runaway: over 200000 events within {wait} ms at t={} after op {i} {op:?} (seed={})",
+                    c.now().0,
+                    s.seed
+                )));
+            }
+        }
+        c.run_until(until);
+        STEPS.fetch_add(steps as usize, std::sync::atomic::Ordering::Relaxed);
+    }
+    Ok(c)
+}
+
+static STEPS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Guards the property tests against vacuity: a typical run processes
+/// hundreds of events and acknowledges records.
+#[test]
+fn a_typical_run_does_real_work() {
+    let s = Setup {
+        seed: 7,
+        mode: MetadataMode::Zookeeper,
+        acks: Acks::All,
+        min_isr: 2,
+        unclean: false,
+    };
+    let ops = vec![
+        Op::Produce {
+            key: 1,
+            partition: None,
+        },
+        Op::Wait(5_000),
+        Op::Crash(1),
+        Op::Wait(8_000),
+        Op::Produce {
+            key: 2,
+            partition: None,
+        },
+        Op::Wait(8_000),
+    ];
+    let c = run(&s, &ops).unwrap();
+    let v = c.view();
+    assert!(STEPS.load(std::sync::atomic::Ordering::Relaxed) > 100);
+    assert_eq!(v.acknowledged_total, 2);
+}
+
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), max_shrink_iters: 2_000, ..ProptestConfig::default() })]
+
+    /// Every invariant holds whatever the settings and faults.
+    #[test]
+    fn invariants_hold_under_random_faults(s in setup(false), ops in prop::collection::vec(op(), 1..40)) {
+        run(&s, &ops)?;
+    }
+
+    /// acks=all + min.insync.replicas=2 + clean elections: no acknowledged record is ever lost.
+    #[test]
+    fn acknowledged_writes_survive(s in setup(true), ops in prop::collection::vec(op(), 1..40)) {
+        prop_assert!(s.promises_durability());
+        let c = run(&s, &ops)?;
+        prop_assert!(c.lost_records().is_empty(), "lost {:?} (seed={})", c.lost_records(), s.seed);
+    }
+}
