@@ -8,6 +8,8 @@
 //! turns errors into one line on stderr and exit status 2. New subcommands
 //! (`run`, `check`, `assign`) plug into `dispatch`.
 
+mod scenario_cmd;
+
 use kafkasim_engine::partitioner::{murmur2, partition_for_key};
 use kafkasim_engine::placement::{assign_replicas, fixed_start, random_start};
 use kafkasim_engine::{ErrorCode, KafkaError};
@@ -36,6 +38,13 @@ Usage:
       and the shift to K, as Kafka's own tests do; otherwise both are drawn
       at random, as Kafka does, from a generator seeded with S (default 0).
 
+  kafkasim run SCENARIO.json [--until MS] [--json]
+      Replays a scenario (see docs/scenarios.md) and prints what happened,
+      in plain words, or as JSON lines ending with {\"view\": ...}.
+
+  kafkasim check SCENARIO.json [--json]
+      Validates a scenario: it must parse and every command must be accepted.
+
   kafkasim help
       This text.
 
@@ -47,7 +56,7 @@ code when Kafka would refuse the same request.
 /// would refuse the request, in which case the student should see Kafka's
 /// error code.
 #[derive(Debug)]
-enum CliError {
+pub(crate) enum CliError {
     Usage(String),
     Kafka(KafkaError),
 }
@@ -74,7 +83,7 @@ impl From<KafkaError> for CliError {
     }
 }
 
-fn usage_error(message: impl Into<String>) -> CliError {
+pub(crate) fn usage_error(message: impl Into<String>) -> CliError {
     CliError::Usage(message.into())
 }
 
@@ -107,6 +116,8 @@ fn dispatch(command: &str, parser: &mut lexopt::Parser) -> Result<String, CliErr
         "help" => Ok(USAGE.to_owned()),
         "partition" => cmd_partition(parser),
         "place" => cmd_place(parser),
+        "run" => scenario_cmd::cmd_run(parser),
+        "check" => scenario_cmd::cmd_check(parser),
         other => Err(usage_error(format!("unknown subcommand '{other}'"))),
     }
 }

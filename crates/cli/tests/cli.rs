@@ -200,3 +200,76 @@ fn help_exits_0() {
         assert!(String::from_utf8(out.stdout).unwrap().contains("Usage:"));
     }
 }
+
+#[test]
+fn run_replays_the_documented_example() {
+    let out = Command::new(env!("CARGO_BIN_EXE_kafkasim"))
+        .args([
+            "run",
+            "../../docs/examples/my-topic.json",
+            "--until",
+            "40000",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    let partitions = &last["view"]["topics"][0]["partitions"];
+    // After broker 1's crash and return, broker 2 leads everything until the
+    // periodic preferred-leader election (300 s) moves P0 and P2 back.
+    for p in 0..3 {
+        assert_eq!(partitions[p]["leader"], 2, "{}", partitions[p]);
+        assert_eq!(partitions[p]["isr"].as_array().unwrap().len(), 2);
+    }
+    assert!(text.lines().count() > 100, "one JSON line per event");
+}
+
+#[test]
+fn check_accepts_the_example_and_names_what_is_wrong_otherwise() {
+    let ok = Command::new(env!("CARGO_BIN_EXE_kafkasim"))
+        .args(["check", "../../docs/examples/my-topic.json"])
+        .output()
+        .unwrap();
+    assert!(ok.status.success());
+    let dir = std::env::temp_dir().join(format!("kafkasim-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cases = [
+        ("{not json", "INVALID_SCENARIO"),
+        (
+            r#"{"commands": [{"at": 5, "command": "explode"}]}"#,
+            "INVALID_SCENARIO",
+        ),
+        (
+            r#"{"commands": [{"at": 100, "command": "create_topic", "name": "bad name!"}]}"#,
+            "INVALID_TOPIC_EXCEPTION",
+        ),
+        (
+            r#"{"commands": [{"at": 100, "command": "crash_broker", "broker": 9}]}"#,
+            "BROKER_NOT_AVAILABLE",
+        ),
+    ];
+    for (i, (doc, code)) in cases.iter().enumerate() {
+        let path = dir.join(format!("case{i}.json"));
+        std::fs::write(&path, doc).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_kafkasim"))
+            .arg("check")
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{doc}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(err.starts_with(&format!("error: {code}")), "{doc}: {err}");
+        assert_eq!(err.lines().count(), 1, "one line: {err}");
+    }
+    let missing = Command::new(env!("CARGO_BIN_EXE_kafkasim"))
+        .args(["check", "/nonexistent.json"])
+        .output()
+        .unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+}

@@ -4,7 +4,6 @@
 use crate::config::{ProducerConfig, TopicConfig};
 use crate::ids::{NodeId, ProducerId};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
@@ -15,9 +14,10 @@ pub enum Command {
         partitions: Option<u32>,
         #[serde(default)]
         replication_factor: Option<u32>,
-        /// Explicit replica assignment: partition → brokers, first is preferred leader.
+        /// Explicit replica assignment, one list of broker ids per partition in
+        /// partition order; the first broker of each is its preferred leader.
         #[serde(default)]
-        assignment: Option<BTreeMap<u32, Vec<u32>>>,
+        assignment: Option<Vec<Vec<u32>>>,
         #[serde(default)]
         config: TopicConfig,
     },

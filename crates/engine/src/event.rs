@@ -206,6 +206,17 @@ fn brokers(list: &[BrokerId]) -> String {
     format!("[{}]", ids.join(", "))
 }
 
+/// "Broker 2" or "Brokers 2 and 3".
+fn who(list: &[BrokerId]) -> String {
+    match list {
+        [one] => format!("Broker {}", one.0),
+        _ => {
+            let ids: Vec<String> = list.iter().map(|b| b.0.to_string()).collect();
+            format!("Brokers {}", ids.join(" and "))
+        }
+    }
+}
+
 impl EventKind {
     /// One line in plain words for the event log; `None` for network chatter
     /// (messages are animated, not listed).
@@ -266,10 +277,10 @@ impl EventKind {
                 None => format!("{tp} is offline: no in-sync replica is alive."),
             },
             IsrShrunk { tp, removed, isr, reason } => {
-                format!("{} left the ISR of {tp} ({reason}); ISR is now {}.", brokers(removed), brokers(isr))
+                format!("{} left the ISR of {tp} ({reason}); ISR is now {}.", who(removed), brokers(isr))
             }
             IsrExpanded { tp, added, isr } => {
-                format!("{} caught up and rejoined the ISR of {tp}; ISR is now {}.", brokers(added), brokers(isr))
+                format!("{} caught up and joined the ISR of {tp}; ISR is now {}.", who(added), brokers(isr))
             }
             ReplicaRoleChanged { tp, broker, leader, leader_epoch } => format!(
                 "{broker} now acts as {} of {tp} (leader epoch {leader_epoch}).",

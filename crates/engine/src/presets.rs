@@ -3,7 +3,6 @@
 use crate::command::Command;
 use crate::config::{ClusterConfig, ProducerConfig, TopicConfig};
 use crate::scenario::{Scenario, TimedCommand};
-use std::collections::BTreeMap;
 
 fn at(at: u64, command: Command) -> TimedCommand {
     TimedCommand { at, command }
@@ -13,7 +12,7 @@ fn at(at: u64, command: Command) -> TimedCommand {
 /// with three partitions of two replicas spread over the brokers, and one
 /// producer with Kafka's defaults.
 pub fn quickstart() -> Scenario {
-    let assignment = BTreeMap::from([(0, vec![1, 2]), (1, vec![2, 3]), (2, vec![3, 1])]);
+    let assignment = vec![vec![1, 2], vec![2, 3], vec![3, 1]];
     Scenario {
         name: "Quick start".into(),
         description: "Three brokers, ZooKeeper, MyTopic (3 partitions, replication factor 2) and one producer.".into(),
@@ -38,7 +37,7 @@ pub fn quickstart() -> Scenario {
 /// The seed's replication picture: `MyTopic`, 3 partitions, replication
 /// factor 2 on brokers 1 and 2; broker 1 leads P0 and P2, broker 2 leads P1.
 pub fn my_topic_replication() -> Scenario {
-    let assignment = BTreeMap::from([(0, vec![1, 2]), (1, vec![2, 1]), (2, vec![1, 2])]);
+    let assignment = vec![vec![1, 2], vec![2, 1], vec![1, 2]];
     Scenario {
         name: "Replication: MyTopic".into(),
         description: "The document's MyTopic on brokers 1 and 2.".into(),

@@ -21,7 +21,7 @@ impl Cluster {
         name: String,
         partitions: Option<u32>,
         replication_factor: Option<u32>,
-        assignment: Option<BTreeMap<u32, Vec<u32>>>,
+        assignment: Option<Vec<Vec<u32>>>,
         config: TopicConfig,
     ) -> Result<()> {
         topic_name::validate_topic_name(&name)?;
@@ -30,6 +30,11 @@ impl Cluster {
         self.require_controller()?;
         let assignment = match assignment {
             Some(a) => {
+                let a: BTreeMap<u32, Vec<u32>> = a
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, r)| (i as u32, r))
+                    .collect();
                 if partitions.is_some_and(|p| p as usize != a.len()) {
                     return Err(KafkaError::new(
                         ErrorCode::InvalidRequest,

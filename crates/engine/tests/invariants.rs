@@ -5,7 +5,6 @@
 use kafkasim_engine::invariants::Checker;
 use kafkasim_engine::*;
 use proptest::prelude::*;
-use std::collections::BTreeMap;
 
 /// One step of a random session: a command, or letting time pass.
 #[derive(Debug, Clone)]
@@ -156,7 +155,7 @@ fn build(s: &Setup) -> Cluster {
         unclean_leader_election_enable: Some(s.unclean),
         ..Default::default()
     };
-    let assignment = BTreeMap::from([(0, vec![1, 2, 3]), (1, vec![2, 3, 1])]);
+    let assignment = vec![vec![1, 2, 3], vec![2, 3, 1]];
     c.apply(Command::CreateTopic {
         name: "t".into(),
         partitions: None,

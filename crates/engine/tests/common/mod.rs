@@ -2,7 +2,6 @@
 #![allow(dead_code)]
 
 use kafkasim_engine::*;
-use std::collections::BTreeMap;
 
 pub fn cluster(brokers: &[u32], mode: MetadataMode) -> Cluster {
     let config = ClusterConfig {
@@ -23,7 +22,7 @@ pub fn cluster_with(config: ClusterConfig) -> Cluster {
 
 /// The seed document's MyTopic: P0 [1,2], P1 [2,1], P2 [1,2].
 pub fn my_topic(c: &mut Cluster) {
-    let assignment = BTreeMap::from([(0, vec![1, 2]), (1, vec![2, 1]), (2, vec![1, 2])]);
+    let assignment = vec![vec![1, 2], vec![2, 1], vec![1, 2]];
     c.apply(Command::CreateTopic {
         name: "MyTopic".into(),
         partitions: None,
@@ -135,11 +134,7 @@ pub fn advance(c: &mut Cluster, ms: u64) -> Vec<Event> {
 }
 
 pub fn topic_with(c: &mut Cluster, name: &str, assignment: &[&[u32]], config: TopicConfig) {
-    let assignment = assignment
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (i as u32, r.to_vec()))
-        .collect::<BTreeMap<_, _>>();
+    let assignment = assignment.iter().map(|r| r.to_vec()).collect::<Vec<_>>();
     c.apply(Command::CreateTopic {
         name: name.into(),
         partitions: None,
