@@ -1,1 +1,131 @@
-fn main() {}
+//! The standard workload: 3 brokers, 1 topic × 6 partitions, RF 3, acks=all,
+//! keyed records (consumer groups join once the consumer issue lands); and
+//! scrubbing a 30-minute session. Run with `make bench`.
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use kafkasim_engine::scenario::{Scenario, TimedCommand};
+use kafkasim_engine::*;
+
+const RECORDS: u32 = 60_000;
+const PER_TICK: u32 = 200;
+
+fn standard_cluster() -> Cluster {
+    let mut c = Cluster::new(ClusterConfig::default()).unwrap();
+    c.advance(200);
+    c.apply(Command::CreateTopic {
+        name: "events".into(),
+        partitions: Some(6),
+        replication_factor: Some(3),
+        assignment: None,
+        config: TopicConfig::default(),
+    })
+    .unwrap();
+    c.apply(Command::CreateProducer {
+        id: Some(1),
+        config: ProducerConfig::default(),
+    })
+    .unwrap();
+    c.advance(500);
+    c
+}
+
+/// Produces `RECORDS` keyed records, `PER_TICK` per 10 ms, until all are
+/// acknowledged; returns how many were.
+fn produce_and_replicate(mut c: Cluster) -> u64 {
+    let mut i = 0;
+    while i < RECORDS {
+        for _ in 0..PER_TICK {
+            c.apply(Command::Produce {
+                producer: 1,
+                topic: "events".into(),
+                key: Some(format!("user-{}", i % 1_000)),
+                value: "payload".into(),
+                partition: None,
+            })
+            .unwrap();
+            i += 1;
+        }
+        c.advance(10);
+    }
+    c.advance(2_000);
+    c.view().acknowledged_total
+}
+
+fn throughput(cr: &mut Criterion) {
+    let base = standard_cluster();
+    assert_eq!(
+        produce_and_replicate(base.clone()),
+        RECORDS as u64,
+        "every record acknowledged"
+    );
+    let mut g = cr.benchmark_group("workload");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(RECORDS as u64));
+    g.bench_function("produce_replicate_acks_all_6p_rf3", |b| {
+        b.iter_batched(
+            || base.clone(),
+            produce_and_replicate,
+            criterion::BatchSize::LargeInput,
+        )
+    });
+    g.finish();
+}
+
+/// A 30-minute class session: a record every 100 ms, a crash and a restart.
+fn thirty_minutes() -> Scenario {
+    let mut s = presets::quickstart();
+    let mut at = 1_000;
+    let mut i = 0;
+    while at < 1_800_000 {
+        s.commands.push(TimedCommand {
+            at,
+            command: Command::Produce {
+                producer: 1,
+                topic: "MyTopic".into(),
+                key: Some(format!("k{}", i % 50)),
+                value: format!("v{i}"),
+                partition: None,
+            },
+        });
+        at += 100;
+        i += 1;
+    }
+    s.commands.push(TimedCommand {
+        at: 600_000,
+        command: Command::CrashBroker { broker: 2 },
+    });
+    s.commands.push(TimedCommand {
+        at: 900_000,
+        command: Command::RestartBroker { broker: 2 },
+    });
+    s.commands.sort_by_key(|c| c.at);
+    s
+}
+
+fn seek(cr: &mut Criterion) {
+    let mut session = Session::new(thirty_minutes()).unwrap();
+    let events = session.run_until(SimTime(1_800_000)).len();
+    eprintln!(
+        "30-minute session: {events} events, {} snapshots",
+        session.snapshot_count()
+    );
+    assert!(events >= 100_000);
+    let mut g = cr.benchmark_group("seek");
+    g.sample_size(20);
+    for target in [1_000u64, 450_000, 899_000, 1_799_000] {
+        g.bench_with_input(BenchmarkId::new("from_end_to", target), &target, |b, &t| {
+            b.iter_batched(
+                || session.clone(),
+                |mut s| {
+                    s.seek(SimTime(t));
+                    s
+                },
+                criterion::BatchSize::LargeInput,
+            )
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, throughput, seek);
+criterion_main!(benches);

@@ -1,0 +1,267 @@
+//! A session: a scenario plus the commands a user gave since, with periodic
+//! snapshots so the timeline can be scrubbed. Seeking restores the nearest
+//! earlier snapshot and replays only from there; giving a command after
+//! seeking back branches the timeline (later commands are dropped).
+
+use crate::cluster::Cluster;
+use crate::command::Command;
+use crate::error::Result;
+use crate::event::Event;
+use crate::ids::SimTime;
+use crate::scenario::{Scenario, TimedCommand};
+
+/// Events between snapshots, at first; doubles when there are too many.
+const FIRST_INTERVAL: u64 = 500;
+/// Most snapshots kept; past this every other one is dropped.
+const MAX_SNAPSHOTS: usize = 64;
+
+#[derive(Debug, Clone)]
+struct Snapshot {
+    cluster: Cluster,
+    /// Commands of `Session::commands` already applied in `cluster`.
+    applied: usize,
+    /// Events processed before this snapshot.
+    events: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    scenario: Scenario,
+    /// The scenario's commands followed by the user's, in time order.
+    commands: Vec<TimedCommand>,
+    cluster: Cluster,
+    applied: usize,
+    events: u64,
+    snapshots: Vec<Snapshot>,
+    interval: u64,
+}
+
+impl Session {
+    /// Starts a session at time zero (nothing of the scenario run yet).
+    pub fn new(scenario: Scenario) -> Result<Session> {
+        let cluster = Cluster::new(scenario.cluster.clone())?;
+        let commands = scenario.commands.clone();
+        let first = Snapshot {
+            cluster: cluster.clone(),
+            applied: 0,
+            events: 0,
+        };
+        Ok(Session {
+            scenario,
+            commands,
+            cluster,
+            applied: 0,
+            events: 0,
+            snapshots: vec![first],
+            interval: FIRST_INTERVAL,
+        })
+    }
+
+    pub fn cluster(&self) -> &Cluster {
+        &self.cluster
+    }
+
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    /// Every command of the session so far: the scenario's and the user's.
+    pub fn commands(&self) -> &[TimedCommand] {
+        &self.commands
+    }
+
+    /// Applies a user command now and records it. Commands recorded later
+    /// than now (after a seek back) are dropped: the timeline branches here.
+    pub fn apply(&mut self, command: Command) -> Result<Vec<Event>> {
+        let events = self.cluster.apply(command.clone())?;
+        let now = self.cluster.now();
+        self.commands.truncate(self.applied);
+        self.snapshots
+            .retain(|s| s.cluster.now() <= now && s.applied <= self.applied);
+        self.commands.push(TimedCommand { at: now.0, command });
+        self.applied += 1;
+        Ok(events)
+    }
+
+    /// Runs to `until`, applying recorded commands on the way.
+    pub fn run_until(&mut self, until: SimTime) -> Vec<Event> {
+        let mut out = Vec::new();
+        loop {
+            let next_cmd = self
+                .commands
+                .get(self.applied)
+                .map(|c| SimTime(c.at))
+                .filter(|t| *t <= until);
+            let next_item = self.cluster.next_event_time().filter(|t| *t <= until);
+            match (next_item, next_cmd) {
+                (Some(item), Some(cmd)) if item <= cmd => self.step_into(&mut out),
+                (Some(_), None) => self.step_into(&mut out),
+                (_, Some(cmd)) => {
+                    self.cluster.run_until(cmd);
+                    let tc = self.commands[self.applied].clone();
+                    self.applied += 1;
+                    // A recorded command that fails now failed then too: skip it.
+                    if let Ok(events) = self.cluster.apply(tc.command) {
+                        out.extend(events);
+                    }
+                }
+                (None, None) => break,
+            }
+        }
+        self.cluster.run_until(until);
+        out
+    }
+
+    /// Processes one scheduled item, wherever it lies in time.
+    pub fn step(&mut self) -> Vec<Event> {
+        let mut out = Vec::new();
+        match self.cluster.next_event_time() {
+            Some(t) => {
+                out = self.run_until_commands_before(t);
+                self.step_into(&mut out);
+            }
+            None => {}
+        }
+        out
+    }
+
+    fn run_until_commands_before(&mut self, t: SimTime) -> Vec<Event> {
+        let mut out = Vec::new();
+        while self
+            .commands
+            .get(self.applied)
+            .is_some_and(|c| SimTime(c.at) < t)
+        {
+            let target = SimTime(self.commands[self.applied].at);
+            out.extend(self.run_until(target));
+        }
+        out
+    }
+
+    fn step_into(&mut self, out: &mut Vec<Event>) {
+        out.extend(self.cluster.step());
+        self.events += 1;
+        if self.events % self.interval == 0 {
+            self.take_snapshot();
+        }
+    }
+
+    fn take_snapshot(&mut self) {
+        if self
+            .snapshots
+            .last()
+            .is_some_and(|s| s.events >= self.events)
+        {
+            return;
+        }
+        self.snapshots.push(Snapshot {
+            cluster: self.cluster.clone(),
+            applied: self.applied,
+            events: self.events,
+        });
+        if self.snapshots.len() > MAX_SNAPSHOTS {
+            // Keep the first and every other one after it; space them wider.
+            let mut i = 0;
+            self.snapshots.retain(|_| {
+                i += 1;
+                i % 2 == 1
+            });
+            self.interval *= 2;
+        }
+    }
+
+    /// Moves to virtual time `t`, backwards or forwards, deterministically.
+    pub fn seek(&mut self, t: SimTime) {
+        if t < self.cluster.now() {
+            let snap = self
+                .snapshots
+                .iter()
+                .rev()
+                .find(|s| s.cluster.now() <= t)
+                .expect("the first snapshot is at time zero")
+                .clone();
+            self.cluster = snap.cluster;
+            self.applied = snap.applied;
+            self.events = snap.events;
+        }
+        self.run_until(t);
+    }
+
+    pub fn snapshot_count(&self) -> usize {
+        self.snapshots.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::presets;
+
+    fn produce(i: u32) -> Command {
+        Command::Produce {
+            producer: 1,
+            topic: "MyTopic".into(),
+            key: Some(format!("k{i}")),
+            value: format!("v{i}"),
+            partition: None,
+        }
+    }
+
+    #[test]
+    fn seeking_back_and_forth_reproduces_the_same_state() {
+        let mut s = Session::new(presets::quickstart()).unwrap();
+        s.run_until(SimTime(1_000));
+        for i in 0..50 {
+            s.apply(produce(i)).unwrap();
+            s.run_until(SimTime(s.cluster().now().0 + 700));
+        }
+        s.apply(Command::CrashBroker { broker: 2 }).unwrap();
+        s.run_until(SimTime(120_000));
+        let end = s.cluster().view();
+        s.seek(SimTime(20_000));
+        let middle = s.cluster().view();
+        assert_eq!(middle.time, SimTime(20_000));
+        assert!(middle
+            .brokers
+            .iter()
+            .all(|b| b.status == crate::broker::BrokerStatus::Running));
+        s.seek(SimTime(120_000));
+        assert_eq!(
+            s.cluster().view(),
+            end,
+            "replaying forward gives the same end state"
+        );
+        assert!(
+            s.snapshot_count() > 1,
+            "{} snapshots after {} events",
+            s.snapshot_count(),
+            s.events
+        );
+    }
+
+    #[test]
+    fn a_command_after_seeking_back_branches_the_timeline() {
+        let mut s = Session::new(presets::quickstart()).unwrap();
+        s.run_until(SimTime(1_000));
+        s.apply(Command::CrashBroker { broker: 1 }).unwrap();
+        s.run_until(SimTime(5_000));
+        s.seek(SimTime(500));
+        s.apply(Command::CrashBroker { broker: 3 }).unwrap();
+        s.run_until(SimTime(5_000));
+        let v = s.cluster().view();
+        let down: Vec<u32> = v
+            .brokers
+            .iter()
+            .filter(|b| b.status != crate::broker::BrokerStatus::Running)
+            .map(|b| b.id.0)
+            .collect();
+        assert_eq!(down, vec![3], "the old future (broker 1 crashing) is gone");
+        assert_eq!(
+            s.commands()
+                .iter()
+                .filter(|c| matches!(c.command, Command::CrashBroker { .. }))
+                .count(),
+            1
+        );
+    }
+}
