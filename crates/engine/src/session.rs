@@ -115,12 +115,9 @@ impl Session {
     /// Processes one scheduled item, wherever it lies in time.
     pub fn step(&mut self) -> Vec<Event> {
         let mut out = Vec::new();
-        match self.cluster.next_event_time() {
-            Some(t) => {
-                out = self.run_until_commands_before(t);
-                self.step_into(&mut out);
-            }
-            None => {}
+        if let Some(t) = self.cluster.next_event_time() {
+            out = self.run_until_commands_before(t);
+            self.step_into(&mut out);
         }
         out
     }
