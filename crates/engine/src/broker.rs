@@ -52,6 +52,10 @@ pub struct LeaderState {
     pub pending: Vec<PendingProduce>,
     /// When an AlterPartition was sent and not yet answered.
     pub alter_sent_at: Option<SimTime>,
+    /// The ISR proposed in that AlterPartition. Until the controller answers,
+    /// the high watermark respects it too (Kafka's "maximal ISR"), so a
+    /// follower being added cannot be elected without what was committed.
+    pub proposed_isr: Vec<BrokerId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

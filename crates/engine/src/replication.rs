@@ -72,6 +72,7 @@ impl Cluster {
                     ls.isr = state.isr.clone();
                     ls.partition_epoch = state.partition_epoch;
                     ls.alter_sent_at = None;
+                    ls.proposed_isr.clear();
                     // Reassignment may add or remove followers.
                     ls.followers.retain(|b, _| state.replicas.contains(b));
                     for r in state.replicas.iter().filter(|r| **r != id) {
@@ -118,6 +119,7 @@ impl Cluster {
                         followers,
                         pending: Vec::new(),
                         alter_sent_at: None,
+                        proposed_isr: Vec::new(),
                     }),
                 );
                 replica.leader_epoch = state.leader_epoch;
@@ -399,6 +401,7 @@ impl Cluster {
         let new_hw = state
             .isr
             .iter()
+            .chain(&state.proposed_isr)
             .filter(|b| **b != id)
             .map(|b| state.followers.get(b).map_or(0, |f| f.log_end_offset))
             .fold(leo, u64::min);
@@ -623,6 +626,7 @@ impl Cluster {
             return;
         };
         state.alter_sent_at = Some(self.now);
+        state.proposed_isr = new_isr.clone();
         let partition_epoch = state.partition_epoch;
         let body = Body::AlterPartition {
             tp: tp.clone(),

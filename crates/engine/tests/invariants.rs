@@ -229,6 +229,37 @@ fn run(s: &Setup, ops: &[Op]) -> std::result::Result<Cluster, TestCaseError> {
 
 static STEPS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
+/// Regression: a follower being added to the ISR was elected (controlled
+/// shutdown of the leader) without a record the high watermark had passed,
+/// because the HW ignored the pending expansion.
+#[test]
+fn a_pending_isr_expansion_holds_the_high_watermark() {
+    let s = Setup {
+        seed: 10777058277985167788,
+        mode: MetadataMode::Zookeeper,
+        acks: Acks::All,
+        min_isr: 2,
+        unclean: false,
+    };
+    let p = |key| Op::Produce {
+        key,
+        partition: None,
+    };
+    let ops = vec![
+        p(0),
+        p(14),
+        Op::Slow(2, 3, 1693),
+        Op::CrashQuorum(1),
+        p(61),
+        Op::Wait(3919),
+        Op::Wait(7954),
+        p(117),
+        Op::Shutdown(2),
+    ];
+    let c = run(&s, &ops).unwrap();
+    assert!(c.lost_records().is_empty(), "{:?}", c.lost_records());
+}
+
 /// Guards the property tests against vacuity: a typical run processes
 /// hundreds of events and acknowledges records.
 #[test]
@@ -260,6 +291,16 @@ fn a_typical_run_does_real_work() {
     assert_eq!(v.acknowledged_total, 2);
 }
 
+/// CI runs a fixed set of sequences so a red build is reproducible; set
+/// PROPTEST_RNG_SEED to explore others (failures print their seed).
+fn rng_seed() -> proptest::test_runner::RngSeed {
+    let seed = std::env::var("PROPTEST_RNG_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_261_125);
+    proptest::test_runner::RngSeed::Fixed(seed)
+}
+
 fn cases() -> u32 {
     std::env::var("PROPTEST_CASES")
         .ok()
@@ -268,7 +309,7 @@ fn cases() -> u32 {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: cases(), max_shrink_iters: 2_000, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(), max_shrink_iters: 2_000, rng_seed: rng_seed(), ..ProptestConfig::default() })]
 
     /// Every invariant holds whatever the settings and faults.
     #[test]
