@@ -250,7 +250,7 @@ fn chip_style(m: &Message) -> Option<ChipStyle> {
         Body::Produce { tp, records, .. } => {
             let label = records
                 .first()
-                .map(|r| r.key.clone().unwrap_or_else(|| "∅".into()));
+                .map(|r| r.key.as_deref().unwrap_or("∅").to_string());
             (
                 Some(tp.clone()),
                 "chip-produce",

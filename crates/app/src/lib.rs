@@ -34,6 +34,14 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// Runs the engine's standard benchmark workload in the browser; the caller
+/// times it (tests/bench/engine-wasm.mjs). Returns records acknowledged.
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn bench_standard_workload(records: u32) -> f64 {
+    let cluster = kafkasim_engine::workload::standard_cluster();
+    kafkasim_engine::workload::produce_and_replicate(cluster, records, 200) as f64
+}
+
 /// Entry point used by `main.rs`.
 pub fn start() {
     console_error_panic_hook::set_once();

@@ -6,55 +6,15 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use kafkasim_engine::scenario::{Scenario, TimedCommand};
 use kafkasim_engine::*;
 
+use kafkasim_engine::workload::{produce_and_replicate, standard_cluster};
+
 const RECORDS: u32 = 60_000;
 const PER_TICK: u32 = 200;
-
-fn standard_cluster() -> Cluster {
-    let mut c = Cluster::new(ClusterConfig::default()).unwrap();
-    c.advance(200);
-    c.apply(Command::CreateTopic {
-        name: "events".into(),
-        partitions: Some(6),
-        replication_factor: Some(3),
-        assignment: None,
-        config: TopicConfig::default(),
-    })
-    .unwrap();
-    c.apply(Command::CreateProducer {
-        id: Some(1),
-        config: ProducerConfig::default(),
-    })
-    .unwrap();
-    c.advance(500);
-    c
-}
-
-/// Produces `RECORDS` keyed records, `PER_TICK` per 10 ms, until all are
-/// acknowledged; returns how many were.
-fn produce_and_replicate(mut c: Cluster) -> u64 {
-    let mut i = 0;
-    while i < RECORDS {
-        for _ in 0..PER_TICK {
-            c.apply(Command::Produce {
-                producer: 1,
-                topic: "events".into(),
-                key: Some(format!("user-{}", i % 1_000)),
-                value: "payload".into(),
-                partition: None,
-            })
-            .unwrap();
-            i += 1;
-        }
-        c.advance(10);
-    }
-    c.advance(2_000);
-    c.view().acknowledged_total
-}
 
 fn throughput(cr: &mut Criterion) {
     let base = standard_cluster();
     assert_eq!(
-        produce_and_replicate(base.clone()),
+        produce_and_replicate(base.clone(), RECORDS, PER_TICK),
         RECORDS as u64,
         "every record acknowledged"
     );
@@ -64,7 +24,7 @@ fn throughput(cr: &mut Criterion) {
     g.bench_function("produce_replicate_acks_all_6p_rf3", |b| {
         b.iter_batched(
             || base.clone(),
-            produce_and_replicate,
+            |c| produce_and_replicate(c, RECORDS, PER_TICK),
             criterion::BatchSize::LargeInput,
         )
     });

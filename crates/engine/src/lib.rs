@@ -38,6 +38,7 @@ pub mod timer;
 pub mod topic;
 pub mod topic_name;
 pub mod view;
+pub mod workload;
 
 pub use cluster::Cluster;
 pub use command::Command;

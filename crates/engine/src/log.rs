@@ -5,14 +5,18 @@
 use crate::ids::{ProducerId, RecordId};
 use serde::{Deserialize, Serialize};
 
+/// Shared text: a record is copied to every replica, message and event, and
+/// `Arc<str>` makes each copy a reference-count bump instead of an allocation.
+pub type Text = std::sync::Arc<str>;
+
 /// One record as stored on a replica.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Record {
     pub id: RecordId,
     pub offset: u64,
     pub leader_epoch: u32,
-    pub key: Option<String>,
-    pub value: String,
+    pub key: Option<Text>,
+    pub value: Text,
     pub producer: ProducerId,
     /// Idempotent producers stamp each record with a per-partition sequence.
     pub sequence: Option<u64>,
@@ -100,7 +104,7 @@ mod tests {
             offset: 0,
             leader_epoch: epoch,
             key: None,
-            value: String::new(),
+            value: "".into(),
             producer: ProducerId(1),
             sequence: None,
             append_time: 0,

@@ -174,6 +174,8 @@ impl Cluster {
         let p = self.choose_partition(pid, topic, n, key.as_deref(), &value, partition);
         let tp = TopicPartition::new(topic, p);
         let id = self.next_record_id();
+        let key: Option<crate::log::Text> = key.map(Into::into);
+        let value: crate::log::Text = value.into();
         let record = Record {
             id,
             offset: 0,

@@ -60,7 +60,7 @@ fn acks_1_and_a_leader_crash_before_replication_lose_the_acknowledged_record() {
     else {
         unreachable!()
     };
-    assert_eq!(value, "doomed");
+    assert_eq!(&**value, "doomed");
     assert_eq!(*offset, 3);
     assert!(reason.contains("acks=1"), "{reason}");
     assert_eq!(
