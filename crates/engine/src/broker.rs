@@ -409,10 +409,7 @@ impl Cluster {
                 let NodeId::Producer(producer) = from else {
                     return;
                 };
-                let replica = self
-                    .brokers
-                    .get_mut(&id)
-                    .and_then(|b| b.replicas.get_mut(&tp));
+                let replica = self.replica_mut(id, &tp);
                 let Some(Role::Leader(state)) = replica.map(|r| &mut r.role) else {
                     return;
                 };
@@ -442,11 +439,7 @@ impl Cluster {
     /// Kafka's `checkEnoughReplicasReachOffset` for every parked produce.
     pub(crate) fn complete_delayed_produces(&mut self, id: BrokerId, tp: &TopicPartition) {
         let min_isr = self.min_insync_replicas(&tp.topic);
-        let Some(replica) = self
-            .brokers
-            .get_mut(&id)
-            .and_then(|b| b.replicas.get_mut(tp))
-        else {
+        let Some(replica) = self.replica_mut(id, tp) else {
             return;
         };
         let hw = replica.high_watermark;
@@ -519,6 +512,17 @@ impl Cluster {
             };
             self.produce_reply(id, NodeId::Producer(producer), result);
         }
+    }
+
+    /// A broker's replica of `tp`, if the broker exists and hosts one.
+    pub(crate) fn replica_mut(
+        &mut self,
+        id: BrokerId,
+        tp: &TopicPartition,
+    ) -> Option<&mut Replica> {
+        self.brokers
+            .get_mut(&id)
+            .and_then(|b| b.replicas.get_mut(tp))
     }
 
     pub(crate) fn min_insync_replicas(&self, topic: &str) -> u32 {

@@ -402,20 +402,7 @@ impl Cluster {
             candidate: NodeId::Controller(c),
             epoch: new_epoch,
         });
-        let peers: Vec<ControllerId> = self
-            .controller
-            .quorum
-            .keys()
-            .copied()
-            .filter(|p| *p != c)
-            .collect();
-        for p in peers {
-            self.send(
-                NodeId::Controller(c),
-                NodeId::Controller(p),
-                Body::Vote { epoch: new_epoch },
-            );
-        }
+        self.send_to_peers(c, Body::Vote { epoch: new_epoch });
         self.maybe_win_election(c);
         self.schedule_quorum_timeout(c);
     }
@@ -509,20 +496,7 @@ impl Cluster {
             controller: NodeId::Controller(c),
             epoch,
         });
-        let peers: Vec<ControllerId> = self
-            .controller
-            .quorum
-            .keys()
-            .copied()
-            .filter(|p| *p != c)
-            .collect();
-        for p in peers {
-            self.send(
-                NodeId::Controller(c),
-                NodeId::Controller(p),
-                Body::BeginQuorumEpoch { epoch },
-            );
-        }
+        self.send_to_peers(c, Body::BeginQuorumEpoch { epoch });
         // A new leader gives every registered broker a fresh session.
         let now = self.now;
         for b in self.controller.live_brokers.clone() {
@@ -545,6 +519,20 @@ impl Cluster {
         self.on_controller_failover();
     }
 
+    /// Sends the same message from controller `c` to every other voter.
+    fn send_to_peers(&mut self, c: ControllerId, body: Body) {
+        let peers: Vec<ControllerId> = self
+            .controller
+            .quorum
+            .keys()
+            .copied()
+            .filter(|p| *p != c)
+            .collect();
+        for p in peers {
+            self.send(NodeId::Controller(c), NodeId::Controller(p), body.clone());
+        }
+    }
+
     fn quorum_heartbeat_ms(&self) -> u64 {
         (self.config.broker.controller_quorum_fetch_timeout_ms / 4).max(1)
     }
@@ -560,20 +548,7 @@ impl Cluster {
         if !self.is_quorum_leader(c, epoch) {
             return;
         }
-        let peers: Vec<ControllerId> = self
-            .controller
-            .quorum
-            .keys()
-            .copied()
-            .filter(|p| *p != c)
-            .collect();
-        for p in peers {
-            self.send(
-                NodeId::Controller(c),
-                NodeId::Controller(p),
-                Body::QuorumHeartbeat { epoch },
-            );
-        }
+        self.send_to_peers(c, Body::QuorumHeartbeat { epoch });
         self.schedule_timer(
             self.quorum_heartbeat_ms(),
             Timer::QuorumHeartbeat {

@@ -338,11 +338,7 @@ impl Cluster {
     /// then considers ISR expansion and the high watermark.
     fn update_follower_state(&mut self, id: BrokerId, follower: BrokerId, p: &FetchPartition) {
         let now = self.now;
-        let Some(replica) = self
-            .brokers
-            .get_mut(&id)
-            .and_then(|b| b.replicas.get_mut(&p.tp))
-        else {
+        let Some(replica) = self.replica_mut(id, &p.tp) else {
             return;
         };
         if p.current_leader_epoch != replica.leader_epoch
@@ -384,11 +380,7 @@ impl Cluster {
     /// `min.insync.replicas` (Kafka 3.7+). Never moves backwards.
     pub(crate) fn update_high_watermark(&mut self, id: BrokerId, tp: &TopicPartition) {
         let min_isr = self.min_insync_replicas(&tp.topic);
-        let Some(replica) = self
-            .brokers
-            .get_mut(&id)
-            .and_then(|b| b.replicas.get_mut(tp))
-        else {
+        let Some(replica) = self.replica_mut(id, tp) else {
             return;
         };
         let leo = replica.log.log_end_offset();
@@ -497,11 +489,7 @@ impl Cluster {
     }
 
     fn apply_fetched(&mut self, id: BrokerId, leader: BrokerId, data: FetchedData) {
-        let Some(replica) = self
-            .brokers
-            .get_mut(&id)
-            .and_then(|b| b.replicas.get_mut(&data.tp))
-        else {
+        let Some(replica) = self.replica_mut(id, &data.tp) else {
             return;
         };
         if !matches!(replica.role, Role::Follower { leader: Some(l) } if l == leader)
@@ -614,18 +602,15 @@ impl Cluster {
         let Some(controller) = self.controller.active else {
             return;
         };
-        let Some(replica) = self
-            .brokers
-            .get_mut(&id)
-            .and_then(|b| b.replicas.get_mut(tp))
-        else {
+        let now = self.now;
+        let Some(replica) = self.replica_mut(id, tp) else {
             return;
         };
         let leader_epoch = replica.leader_epoch;
         let Role::Leader(state) = &mut replica.role else {
             return;
         };
-        state.alter_sent_at = Some(self.now);
+        state.alter_sent_at = Some(now);
         state.proposed_isr = new_isr.clone();
         let partition_epoch = state.partition_epoch;
         let body = Body::AlterPartition {
