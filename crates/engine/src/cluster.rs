@@ -289,7 +289,6 @@ impl Cluster {
                 self.on_quorum_heartbeat(controller, epoch)
             }
             Timer::LeaderImbalanceCheck => self.on_leader_imbalance_check(),
-            Timer::ControllerRetry => self.on_controller_retry(),
         }
     }
 

@@ -2,7 +2,7 @@
 //! are ordinary commands. Commands are imperative; events are past tense.
 
 use crate::config::{ProducerConfig, TopicConfig};
-use crate::ids::{NodeId, ProducerId};
+use crate::ids::NodeId;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -97,15 +97,4 @@ pub enum Command {
         #[serde(default)]
         b: Option<NodeId>,
     },
-}
-
-impl Command {
-    pub fn producer_id(&self) -> Option<ProducerId> {
-        match self {
-            Command::Produce { producer, .. } | Command::ConfigureProducer { producer, .. } => {
-                Some(ProducerId(*producer))
-            }
-            _ => None,
-        }
-    }
 }

@@ -164,10 +164,6 @@ impl Cluster {
             .find(|z| self.controller.zk_node_up(*z))
     }
 
-    fn controller_node(&self) -> Option<NodeId> {
-        self.controller.active
-    }
-
     // ---- ZooKeeper mode -------------------------------------------------
 
     pub(crate) fn zookeeper_receive(&mut self, _z: ZkNodeId, _from: NodeId, body: Body) {
@@ -563,7 +559,7 @@ impl Cluster {
             return;
         };
         let inc = b.incarnation;
-        if let Some(active @ NodeId::Controller(_)) = self.controller_node() {
+        if let Some(active @ NodeId::Controller(_)) = self.controller.active {
             self.send(
                 NodeId::Broker(broker),
                 active,

@@ -76,6 +76,4 @@ pub enum Timer {
     },
     /// Periodic preferred-leader rebalance (`leader.imbalance.check.interval.seconds`).
     LeaderImbalanceCheck,
-    /// Controller re-checks pending work (ZooKeeper majority returned, etc.).
-    ControllerRetry,
 }
