@@ -68,10 +68,6 @@ impl Ledger {
             acked_at: now,
         });
     }
-
-    pub fn is_lost(&self, id: RecordId) -> bool {
-        self.lost.iter().any(|l| l.record.id == id)
-    }
 }
 
 impl Cluster {

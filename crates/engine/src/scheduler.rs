@@ -76,14 +76,6 @@ impl Scheduler {
         msgs.sort_by_key(|(t, s, _)| (**t, *s));
         msgs.into_iter().map(|(_, _, m)| m).collect()
     }
-
-    pub fn len(&self) -> usize {
-        self.queue.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.queue.is_empty()
-    }
 }
 
 #[cfg(test)]

@@ -226,8 +226,4 @@ impl Cluster {
     pub fn replica_log(&self, broker: BrokerId, tp: &TopicPartition) -> Option<&crate::log::Log> {
         self.brokers.get(&broker)?.replicas.get(tp).map(|r| &r.log)
     }
-
-    pub fn broker_status(&self, broker: BrokerId) -> Option<BrokerStatus> {
-        self.brokers.get(&broker).map(|b| b.status)
-    }
 }
