@@ -317,7 +317,7 @@ impl Cluster {
         let partitions: Vec<PartitionMetadata> = broker
             .metadata
             .values()
-            .filter(|s| topics.is_empty() || topics.contains(&s.tp.topic))
+            .filter(|s| topics.is_empty() || topics.iter().any(|t| **t == *s.tp.topic))
             .map(|s| PartitionMetadata {
                 tp: s.tp.clone(),
                 leader: s.leader,

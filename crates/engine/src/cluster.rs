@@ -131,7 +131,8 @@ impl Cluster {
     }
 
     pub fn take_events(&mut self) -> Vec<Event> {
-        std::mem::take(&mut self.out)
+        // Drain rather than take: the buffer keeps its capacity for the next batch.
+        self.out.drain(..).collect()
     }
 
     pub(crate) fn emit(&mut self, kind: EventKind) {

@@ -59,7 +59,7 @@ pub struct Controller {
     pub active: Option<NodeId>,
     /// ZooKeeper's controller epoch / KRaft's quorum epoch.
     pub epoch: u32,
-    pub topics: BTreeMap<String, TopicMeta>,
+    pub topics: BTreeMap<std::sync::Arc<str>, TopicMeta>,
     pub partitions: BTreeMap<TopicPartition, PartitionState>,
     /// Registered brokers (ZooKeeper) / unfenced brokers (KRaft).
     pub live_brokers: BTreeSet<BrokerId>,
@@ -956,7 +956,7 @@ impl Cluster {
             .controller
             .partitions
             .keys()
-            .filter(|tp| topic.is_none_or(|t| tp.topic == t))
+            .filter(|tp| topic.is_none_or(|t| &*tp.topic == t))
             .cloned()
             .collect();
         self.elect_preferred(tps);

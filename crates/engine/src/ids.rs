@@ -50,12 +50,13 @@ pub struct RecordId(pub u64);
 /// A topic partition, printed as Kafka prints it: `MyTopic-0`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct TopicPartition {
-    pub topic: String,
+    /// Shared: a partition's name is copied into every message about it.
+    pub topic: std::sync::Arc<str>,
     pub partition: u32,
 }
 
 impl TopicPartition {
-    pub fn new(topic: impl Into<String>, partition: u32) -> Self {
+    pub fn new(topic: impl Into<std::sync::Arc<str>>, partition: u32) -> Self {
         TopicPartition {
             topic: topic.into(),
             partition,

@@ -30,10 +30,23 @@ pub struct LostRecord {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// What the ledger keeps of an acknowledged record; its partition and
+/// offset are the keys it is filed under.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Acked {
+    pub key: Option<crate::log::Text>,
+    pub value: crate::log::Text,
+    pub producer: ProducerId,
+    pub acks: Acks,
+    pub acked_at: SimTime,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Ledger {
-    /// Acknowledged and still present, per partition, by offset.
-    pub acked: BTreeMap<TopicPartition, BTreeMap<u64, Vec<AckedRecord>>>,
+    /// Acknowledged and still present, per partition, by (offset, record).
+    /// Two records can share an offset when a deposed leader acknowledged
+    /// one the new leader overwrote.
+    pub acked: BTreeMap<TopicPartition, BTreeMap<(u64, RecordId), Acked>>,
     pub lost: Vec<LostRecord>,
     pub acknowledged_total: u64,
 }
@@ -47,26 +60,33 @@ impl Ledger {
         acks: Acks,
         now: SimTime,
     ) {
-        let slot = self
-            .acked
-            .entry(tp.clone())
-            .or_default()
-            .entry(offset)
-            .or_default();
-        if slot.iter().any(|a| a.id == r.id) {
-            return;
+        let by_offset = match self.acked.get_mut(tp) {
+            Some(m) => m,
+            None => self.acked.entry(tp.clone()).or_default(),
+        };
+        if let std::collections::btree_map::Entry::Vacant(slot) = by_offset.entry((offset, r.id)) {
+            self.acknowledged_total += 1;
+            slot.insert(Acked {
+                key: r.key.clone(),
+                value: r.value.clone(),
+                producer: r.producer,
+                acks,
+                acked_at: now,
+            });
         }
-        self.acknowledged_total += 1;
-        slot.push(AckedRecord {
-            id: r.id,
-            tp: tp.clone(),
-            offset,
-            key: r.key.clone(),
-            value: r.value.clone(),
-            producer: r.producer,
-            acks,
-            acked_at: now,
-        });
+    }
+}
+
+fn unfile(tp: &TopicPartition, (offset, id): (u64, RecordId), a: &Acked) -> AckedRecord {
+    AckedRecord {
+        id,
+        tp: tp.clone(),
+        offset,
+        key: a.key.clone(),
+        value: a.value.clone(),
+        producer: a.producer,
+        acks: a.acks,
+        acked_at: a.acked_at,
     }
 }
 
@@ -87,14 +107,11 @@ impl Cluster {
             return;
         };
         let log = &self.brokers[&leader].replicas[tp].log;
-        let mut gone = Vec::new();
-        for (offset, records) in by_offset {
-            for r in records {
-                if !log.contains_at(*offset, r.id) {
-                    gone.push(r.clone());
-                }
-            }
-        }
+        let gone = by_offset
+            .iter()
+            .filter(|((offset, id), _)| !log.contains_at(*offset, *id))
+            .map(|(k, a)| unfile(tp, *k, a))
+            .collect();
         self.mark_lost(tp, leader, gone);
     }
 
@@ -106,14 +123,13 @@ impl Cluster {
         let log = &self.brokers[&leader].replicas[tp].log;
         let mut gone = Vec::new();
         if let Some(by_offset) = self.ledger.acked.get(tp) {
-            for (_, records) in by_offset.range(base..base + count) {
-                gone.extend(
-                    records
-                        .iter()
-                        .filter(|r| !log.contains_at(r.offset, r.id))
-                        .cloned(),
-                );
-            }
+            let range = (base, RecordId(0))..(base + count, RecordId(0));
+            gone.extend(
+                by_offset
+                    .range(range)
+                    .filter(|((offset, id), _)| !log.contains_at(*offset, *id))
+                    .map(|(k, a)| unfile(tp, *k, a)),
+            );
         }
         self.mark_lost(tp, leader, gone);
     }
@@ -121,13 +137,8 @@ impl Cluster {
     fn mark_lost(&mut self, tp: &TopicPartition, leader: BrokerId, gone: Vec<AckedRecord>) {
         for r in gone {
             let reason = self.loss_reason(tp, leader, &r);
-            if let Some(slot) = self
-                .ledger
-                .acked
-                .get_mut(tp)
-                .and_then(|m| m.get_mut(&r.offset))
-            {
-                slot.retain(|a| a.id != r.id);
+            if let Some(by_offset) = self.ledger.acked.get_mut(tp) {
+                by_offset.remove(&(r.offset, r.id));
             }
             self.emit(EventKind::RecordLost {
                 record: r.id,

@@ -155,9 +155,10 @@ impl Cluster {
         partition: Option<u32>,
     ) -> Result<RecordId> {
         let pid = self.existing_producer(producer)?;
-        let Some(meta) = self.controller.topics.get(topic) else {
+        let Some((name, meta)) = self.controller.topics.get_key_value(topic) else {
             return Err(crate::topic::unknown_topic(topic));
         };
+        let name = name.clone();
         let n = meta.partitions;
         if let Some(p) = partition.filter(|p| *p >= n) {
             return Err(KafkaError::new(
@@ -172,7 +173,7 @@ impl Cluster {
             ));
         }
         let p = self.choose_partition(pid, topic, n, key.as_deref(), &value, partition);
-        let tp = TopicPartition::new(topic, p);
+        let tp = TopicPartition::new(name, p);
         let id = self.next_record_id();
         let key: Option<crate::log::Text> = key.map(Into::into);
         let value: crate::log::Text = value.into();
@@ -217,15 +218,20 @@ impl Cluster {
             return p;
         }
         let prod = self.producers.get_mut(&pid).expect("exists");
-        let available: Vec<u32> = prod
-            .metadata
-            .values()
-            .filter(|m| m.tp.topic == topic && m.leader.is_some())
-            .map(|m| m.tp.partition)
-            .collect();
+        // Partitions with a known leader; only the keyless partitioners need them.
+        let available = |prod: &Producer| -> Vec<u32> {
+            prod.metadata
+                .values()
+                .filter(|m| &*m.tp.topic == topic && m.leader.is_some())
+                .map(|m| m.tp.partition)
+                .collect()
+        };
         let keyed = |k: &str| partitioner::partition_for_key(k.as_bytes(), n);
         match (&prod.config.partitioner, key) {
-            (PartitionerKind::RoundRobin, _) => prod.round_robin.partition(topic, &available, n),
+            (PartitionerKind::RoundRobin, _) => {
+                let available = available(prod);
+                prod.round_robin.partition(topic, &available, n)
+            }
             (PartitionerKind::Custom { rules }, Some(k)) => rules
                 .iter()
                 .find(|r| r.key == k && r.partition < n)
@@ -234,6 +240,7 @@ impl Cluster {
             (_, Some(k)) => keyed(k),
             (_, None) => {
                 let bytes = value.len() + 70; // record overhead, roughly as Kafka counts
+                let available = available(prod);
                 prod.sticky
                     .partition(topic, bytes, &available, n, &mut self.rng)
             }

@@ -63,7 +63,7 @@ impl Cluster {
             .map(|r| r.iter().map(|b| BrokerId(*b)).collect())
             .collect();
         self.controller.topics.insert(
-            name.clone(),
+            name.as_str().into(),
             TopicMeta {
                 name: name.clone(),
                 partitions: replicas.len() as u32,
