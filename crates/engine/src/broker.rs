@@ -106,6 +106,19 @@ pub struct Broker {
     pub next_fetch_id: u64,
     /// Follower side: leader → id of the fetch in flight to it.
     pub fetch_in_flight: BTreeMap<BrokerId, u64>,
+    /// Consumer fetches parked until the high watermark moves.
+    #[serde(skip)]
+    pub parked_consumers: BTreeMap<u64, ParkedConsumerFetch>,
+    /// Groups this broker coordinates (it leads their `__consumer_offsets` partition).
+    #[serde(skip)]
+    pub groups: BTreeMap<String, crate::group::Group>,
+}
+
+/// A consumer fetch waiting for data (`fetch.max.wait.ms`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParkedConsumerFetch {
+    pub consumer: crate::ids::ConsumerId,
+    pub partitions: Vec<crate::network::ConsumerFetchPartition>,
 }
 
 impl Broker {
@@ -120,6 +133,8 @@ impl Broker {
             parked: BTreeMap::new(),
             next_fetch_id: 0,
             fetch_in_flight: BTreeMap::new(),
+            parked_consumers: BTreeMap::new(),
+            groups: BTreeMap::new(),
         }
     }
 
@@ -135,6 +150,8 @@ impl Broker {
         self.metadata.clear();
         self.parked.clear();
         self.fetch_in_flight.clear();
+        self.parked_consumers.clear();
+        self.groups.clear();
     }
 }
 
@@ -245,6 +262,15 @@ impl Cluster {
                 },
             );
         }
+        for consumer in self.consumers_talking_to(id) {
+            self.schedule_timer(
+                latency,
+                Timer::ConsumerConnectionLost {
+                    consumer,
+                    broker: id,
+                },
+            );
+        }
     }
 
     pub(crate) fn restart_broker(&mut self, id: BrokerId) -> Result<()> {
@@ -286,6 +312,76 @@ impl Cluster {
                 acks,
             } => self.handle_produce(id, from, tp, batch, records, acks),
             Body::Metadata { topics } => self.handle_metadata(id, from, topics),
+            Body::ConsumerFetch {
+                partitions,
+                max_wait_ms,
+            } => {
+                if let NodeId::Consumer(c) = from {
+                    self.handle_consumer_fetch(id, c, partitions, max_wait_ms)
+                }
+            }
+            Body::ListOffsets { tp, spec } => self.handle_list_offsets(id, from, tp, spec),
+            Body::FindCoordinator { group } => self.handle_find_coordinator(id, from, group),
+            body => match from {
+                NodeId::Consumer(c) => self.coordinator_receive(id, c, body),
+                _ => self.broker_receive_replication(id, from, body),
+            },
+        }
+    }
+
+    /// Group coordinator requests from a consumer.
+    fn coordinator_receive(&mut self, id: BrokerId, c: crate::ids::ConsumerId, body: Body) {
+        match body {
+            Body::JoinGroup {
+                group,
+                member_id,
+                instance_id,
+                protocol,
+                topics,
+                owned,
+                session_timeout_ms,
+                rebalance_timeout_ms,
+            } => self.handle_join_group(
+                id,
+                c,
+                group,
+                member_id,
+                instance_id,
+                protocol,
+                topics,
+                owned,
+                session_timeout_ms,
+                rebalance_timeout_ms,
+            ),
+            Body::SyncGroup {
+                group,
+                generation,
+                member_id,
+                assignments,
+            } => self.handle_sync_group(id, c, group, generation, member_id, assignments),
+            Body::Heartbeat {
+                group,
+                generation,
+                member_id,
+            } => self.handle_heartbeat(id, c, group, generation, member_id),
+            Body::LeaveGroup { group, member_id } => self.handle_leave_group(id, group, member_id),
+            Body::OffsetCommit {
+                group,
+                generation,
+                member_id,
+                offsets,
+                commit,
+            } => self.handle_offset_commit(id, c, group, generation, member_id, offsets, commit),
+            Body::OffsetFetch { group, partitions } => {
+                self.handle_offset_fetch(id, c, group, partitions)
+            }
+            _ => {}
+        }
+    }
+
+    /// Requests between brokers and from the controller.
+    fn broker_receive_replication(&mut self, id: BrokerId, from: NodeId, body: Body) {
+        match body {
             Body::LeaderAndIsr {
                 controller_epoch,
                 partitions,

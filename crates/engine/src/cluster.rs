@@ -6,10 +6,11 @@
 use crate::broker::{Broker, BrokerStatus};
 use crate::command::Command;
 use crate::config::ClusterConfig;
+use crate::consumer::Consumer;
 use crate::controller::Controller;
 use crate::error::{ErrorCode, KafkaError, Result};
 use crate::event::{DropReason, Event, EventKind};
-use crate::ids::{BrokerId, NodeId, ProducerId, SimTime};
+use crate::ids::{BrokerId, ConsumerId, NodeId, ProducerId, SimTime, TopicPartition};
 use crate::ledger::Ledger;
 use crate::network::{Body, Message, Network};
 use crate::producer::Producer;
@@ -30,6 +31,12 @@ pub struct Cluster {
     pub(crate) brokers: BTreeMap<BrokerId, Broker>,
     pub(crate) controller: Controller,
     pub(crate) producers: BTreeMap<ProducerId, Producer>,
+    pub(crate) consumers: BTreeMap<ConsumerId, Consumer>,
+    /// How many times each group processed each offset (index = offset), for
+    /// telling duplicates and gaps apart.
+    pub(crate) processed_by_group: BTreeMap<(String, TopicPartition), Vec<u32>>,
+    /// Where each group first started reading each partition (after a reset).
+    pub(crate) consumption_start: BTreeMap<(String, TopicPartition), u64>,
     pub(crate) ledger: Ledger,
     pub(crate) next_record_id: u64,
     pub(crate) next_batch_id: u64,
@@ -54,6 +61,9 @@ impl Cluster {
             scheduler: Scheduler::default(),
             brokers,
             producers: BTreeMap::new(),
+            consumers: BTreeMap::new(),
+            processed_by_group: BTreeMap::new(),
+            consumption_start: BTreeMap::new(),
             ledger: Ledger::default(),
             next_record_id: 0,
             next_batch_id: 0,
@@ -166,6 +176,10 @@ impl Cluster {
             NodeId::Producer(p) => self.producers.contains_key(&p),
             NodeId::ZooKeeper(z) => self.controller.zk_node_up(z),
             NodeId::Controller(c) => self.controller.quorum_node_up(c),
+            NodeId::Consumer(c) => self
+                .consumers
+                .get(&c)
+                .is_some_and(|c| c.status == crate::consumer::ConsumerStatus::Running),
         }
     }
 
@@ -177,7 +191,9 @@ impl Cluster {
     }
 
     fn deliver(&mut self, msg: Message) {
-        let reason = if !self.node_is_up(msg.from) && !matches!(msg.from, NodeId::Producer(_)) {
+        // A client's request already on the wire still arrives after it exits.
+        let client = matches!(msg.from, NodeId::Producer(_) | NodeId::Consumer(_));
+        let reason = if !self.node_is_up(msg.from) && !client {
             Some(DropReason::SenderDown)
         } else if !self.node_is_up(msg.to) {
             Some(DropReason::ReceiverDown)
@@ -199,6 +215,7 @@ impl Cluster {
             NodeId::Producer(p) => self.producer_receive(p, msg.from, msg.body),
             NodeId::ZooKeeper(z) => self.zookeeper_receive(z, msg.from, msg.body),
             NodeId::Controller(c) => self.quorum_receive(c, msg.from, msg.body),
+            NodeId::Consumer(c) => self.consumer_receive(c, msg.from, msg.body),
         }
     }
 
@@ -211,6 +228,13 @@ impl Cluster {
                 latency,
                 Timer::ConnectionLost {
                     producer: p,
+                    broker: b,
+                },
+            ),
+            (NodeId::Consumer(c), NodeId::Broker(b)) => self.schedule_timer(
+                latency,
+                Timer::ConsumerConnectionLost {
+                    consumer: c,
                     broker: b,
                 },
             ),
@@ -290,6 +314,33 @@ impl Cluster {
                 self.on_quorum_heartbeat(controller, epoch)
             }
             Timer::LeaderImbalanceCheck => self.on_leader_imbalance_check(),
+            Timer::ConsumerHeartbeat {
+                consumer,
+                incarnation,
+            } => self.on_consumer_heartbeat_timer(consumer, incarnation),
+            Timer::ConsumerProcessed {
+                consumer,
+                incarnation,
+            } => self.on_consumer_processed(consumer, incarnation),
+            Timer::ConsumerRetry {
+                consumer,
+                incarnation,
+            } => self.on_consumer_retry(consumer, incarnation),
+            Timer::ConsumerConnectionLost { consumer, broker } => {
+                self.on_consumer_connection_lost(consumer, broker)
+            }
+            Timer::MemberSessionExpiry {
+                broker,
+                incarnation,
+                group,
+                member,
+            } => self.on_member_session_expiry(broker, incarnation, &group, &member),
+            Timer::RebalanceDeadline {
+                broker,
+                incarnation,
+                group,
+                rebalance,
+            } => self.on_rebalance_deadline(broker, incarnation, &group, rebalance),
         }
     }
 
@@ -329,6 +380,33 @@ impl Cluster {
             } => self
                 .produce(producer, &topic, key, value, partition)
                 .map(|_| ()),
+            CreateConsumer {
+                id,
+                config,
+                topics,
+                partitions,
+            } => {
+                let subscription = match (topics, partitions) {
+                    (Some(t), None) => crate::consumer::Subscription::Topics(t),
+                    (None, Some(p)) => crate::consumer::Subscription::Partitions(p),
+                    _ => {
+                        return Err(KafkaError::new(
+                            ErrorCode::InvalidRequest,
+                            "A consumer either subscribes to topics or is assigned partitions: give exactly one of `topics` and `partitions`.",
+                        ))
+                    }
+                };
+                self.create_consumer(id, config, subscription)
+            }
+            CrashConsumer { consumer } => self.crash_consumer(consumer),
+            RestartConsumer { consumer } => self.restart_consumer(consumer),
+            CloseConsumer { consumer } => self.close_consumer(consumer),
+            SeekConsumer {
+                consumer,
+                topic,
+                partition,
+                to,
+            } => self.seek_consumer(consumer, TopicPartition::new(topic, partition), to),
             PartitionNetwork { a, b } => self.partition_network(a, b),
             SetLinkLatency { a, b, latency_ms } => self.set_link_latency(a, b, latency_ms),
             HealNetwork { a, b } => self.heal_network(a, b),
@@ -399,6 +477,7 @@ impl Cluster {
             NodeId::Producer(p) => self.producers.contains_key(&p),
             NodeId::ZooKeeper(z) => self.controller.has_zk_node(z),
             NodeId::Controller(c) => self.controller.has_quorum_node(c),
+            NodeId::Consumer(c) => self.consumers.contains_key(&c),
         }
     }
 

@@ -1,7 +1,7 @@
 //! What a user, a lesson or a fault generator asks the cluster to do. Faults
 //! are ordinary commands. Commands are imperative; events are past tense.
 
-use crate::config::{ProducerConfig, TopicConfig};
+use crate::config::{ConsumerConfig, ProducerConfig, TopicConfig};
 use crate::ids::NodeId;
 use serde::{Deserialize, Serialize};
 
@@ -80,6 +80,35 @@ pub enum Command {
         value: String,
         #[serde(default)]
         partition: Option<u32>,
+    },
+    /// A consumer that either subscribes to `topics` (group-managed) or is
+    /// assigned `partitions` (no group membership); exactly one of the two.
+    CreateConsumer {
+        #[serde(default)]
+        id: Option<u32>,
+        #[serde(default)]
+        config: ConsumerConfig,
+        #[serde(default)]
+        topics: Option<Vec<String>>,
+        #[serde(default)]
+        partitions: Option<Vec<crate::ids::TopicPartition>>,
+    },
+    CrashConsumer {
+        consumer: u32,
+    },
+    RestartConsumer {
+        consumer: u32,
+    },
+    /// `consumer.close()`: commit (with auto-commit) and leave the group.
+    CloseConsumer {
+        consumer: u32,
+    },
+    /// `seek` / `seekToBeginning` / `seekToEnd`: replay or skip.
+    SeekConsumer {
+        consumer: u32,
+        topic: String,
+        partition: u32,
+        to: crate::consumer::SeekTo,
     },
     PartitionNetwork {
         a: NodeId,

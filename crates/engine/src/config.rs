@@ -49,6 +49,15 @@ pub struct BrokerConfig {
     pub num_partitions: u32,
     #[serde(rename = "default.replication.factor")]
     pub default_replication_factor: u32,
+    /// Partitions of `__consumer_offsets`; the group coordinator of a group
+    /// is the leader of partition `abs(hashCode(group.id)) % this`.
+    #[serde(rename = "offsets.topic.num.partitions")]
+    pub offsets_topic_num_partitions: u32,
+    #[serde(rename = "offsets.topic.replication.factor")]
+    pub offsets_topic_replication_factor: u32,
+    /// How long a new (empty) group waits for more members before its first rebalance.
+    #[serde(rename = "group.initial.rebalance.delay.ms")]
+    pub group_initial_rebalance_delay_ms: u64,
 }
 
 impl Default for BrokerConfig {
@@ -69,6 +78,9 @@ impl Default for BrokerConfig {
             controller_quorum_election_backoff_max_ms: 1_000,
             num_partitions: 1,
             default_replication_factor: 1,
+            offsets_topic_num_partitions: 50,
+            offsets_topic_replication_factor: 3,
+            group_initial_rebalance_delay_ms: 3_000,
         }
     }
 }
@@ -148,6 +160,91 @@ impl Default for ProducerConfig {
             linger_ms: 0,
             batch_size: 16_384,
             partitioner: Default::default(),
+        }
+    }
+}
+
+/// `auto.offset.reset`: where a consumer starts when its group has no
+/// committed offset for a partition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum AutoOffsetReset {
+    Earliest,
+    #[default]
+    Latest,
+    /// Kafka throws `NoOffsetForPartitionException` to the application.
+    None,
+}
+
+/// When the application commits, if `enable.auto.commit=false`. Not a Kafka
+/// setting: it stands for where the application code calls `commitSync()`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum ManualCommit {
+    /// Process the polled records, then commit: at-least-once.
+    #[default]
+    AfterProcessing,
+    /// Commit right after `poll()`, then process: at-most-once.
+    BeforeProcessing,
+}
+
+/// Consumer settings (`consumer.properties`), Kafka 3.x defaults.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ConsumerConfig {
+    #[serde(rename = "group.id", skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    /// Static membership: a restart within the session timeout keeps the assignment.
+    #[serde(rename = "group.instance.id", skip_serializing_if = "Option::is_none")]
+    pub group_instance_id: Option<String>,
+    #[serde(rename = "partition.assignment.strategy")]
+    pub partition_assignment_strategy: crate::assignor::AssignorKind,
+    #[serde(rename = "enable.auto.commit")]
+    pub enable_auto_commit: bool,
+    #[serde(rename = "auto.commit.interval.ms")]
+    pub auto_commit_interval_ms: u64,
+    #[serde(rename = "auto.offset.reset")]
+    pub auto_offset_reset: AutoOffsetReset,
+    #[serde(rename = "max.poll.records")]
+    pub max_poll_records: u32,
+    #[serde(rename = "session.timeout.ms")]
+    pub session_timeout_ms: u64,
+    #[serde(rename = "heartbeat.interval.ms")]
+    pub heartbeat_interval_ms: u64,
+    #[serde(rename = "max.poll.interval.ms")]
+    pub max_poll_interval_ms: u64,
+    #[serde(rename = "fetch.max.wait.ms")]
+    pub fetch_max_wait_ms: u64,
+    #[serde(rename = "retry.backoff.ms")]
+    pub retry_backoff_ms: u64,
+    #[serde(rename = "request.timeout.ms")]
+    pub request_timeout_ms: u64,
+    /// Simulator: how long the application takes to process one record.
+    #[serde(rename = "processing.ms")]
+    pub processing_ms: u64,
+    /// Simulator: where the application commits when auto-commit is off.
+    #[serde(rename = "manual.commit")]
+    pub manual_commit: ManualCommit,
+}
+
+impl Default for ConsumerConfig {
+    fn default() -> Self {
+        ConsumerConfig {
+            group_id: None,
+            group_instance_id: None,
+            partition_assignment_strategy: Default::default(),
+            enable_auto_commit: true,
+            auto_commit_interval_ms: 5_000,
+            auto_offset_reset: AutoOffsetReset::Latest,
+            max_poll_records: 500,
+            session_timeout_ms: 45_000,
+            heartbeat_interval_ms: 3_000,
+            max_poll_interval_ms: 300_000,
+            fetch_max_wait_ms: 500,
+            retry_backoff_ms: 100,
+            request_timeout_ms: 30_000,
+            processing_ms: 0,
+            manual_commit: ManualCommit::AfterProcessing,
         }
     }
 }

@@ -32,6 +32,8 @@ pub enum ErrorCode {
     IllegalGeneration,
     RebalanceInProgress,
     CoordinatorNotAvailable,
+    NotCoordinator,
+    InconsistentGroupProtocol,
     OffsetOutOfRange,
     InvalidGroupId,
     UnknownProducerId,
@@ -66,6 +68,8 @@ impl ErrorCode {
             IllegalGeneration => "ILLEGAL_GENERATION",
             RebalanceInProgress => "REBALANCE_IN_PROGRESS",
             CoordinatorNotAvailable => "COORDINATOR_NOT_AVAILABLE",
+            NotCoordinator => "NOT_COORDINATOR",
+            InconsistentGroupProtocol => "INCONSISTENT_GROUP_PROTOCOL",
             OffsetOutOfRange => "OFFSET_OUT_OF_RANGE",
             InvalidGroupId => "INVALID_GROUP_ID",
             UnknownProducerId => "UNKNOWN_PRODUCER_ID",
@@ -88,6 +92,7 @@ impl ErrorCode {
                 | NetworkException
                 | UnknownTopicOrPartition
                 | CoordinatorNotAvailable
+                | NotCoordinator
         )
     }
 }

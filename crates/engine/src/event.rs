@@ -3,7 +3,9 @@
 //! log to say it in plain words.
 
 use crate::error::ErrorCode;
-use crate::ids::{BrokerId, NodeId, ProducerId, RecordId, SimTime, TopicPartition, ZkNodeId};
+use crate::ids::{
+    BrokerId, ConsumerId, NodeId, ProducerId, RecordId, SimTime, TopicPartition, ZkNodeId,
+};
 use crate::network::{Message, MessageId};
 use crate::partition::ElectionReason;
 use serde::{Deserialize, Serialize};
@@ -199,11 +201,131 @@ pub enum EventKind {
         a: Option<NodeId>,
         b: Option<NodeId>,
     },
+    ConsumerCreated {
+        consumer: ConsumerId,
+        group: Option<String>,
+    },
+    ConsumerCrashed {
+        consumer: ConsumerId,
+    },
+    ConsumerRestarted {
+        consumer: ConsumerId,
+    },
+    ConsumerClosed {
+        consumer: ConsumerId,
+    },
+    CoordinatorFound {
+        consumer: ConsumerId,
+        group: String,
+        broker: BrokerId,
+    },
+    /// The coordinator moved the group to PreparingRebalance.
+    GroupRebalancing {
+        group: String,
+        broker: BrokerId,
+        generation: i32,
+        reason: String,
+    },
+    /// The leader's assignment reached the coordinator: the group is Stable.
+    GroupStable {
+        group: String,
+        broker: BrokerId,
+        generation: i32,
+        protocol: crate::assignor::AssignorKind,
+        leader: String,
+        assignment: std::collections::BTreeMap<String, Vec<TopicPartition>>,
+    },
+    /// The group has no members left.
+    GroupEmpty {
+        group: String,
+        broker: BrokerId,
+        generation: i32,
+    },
+    MemberRemoved {
+        group: String,
+        member: String,
+        consumer: ConsumerId,
+        reason: String,
+    },
+    /// A static member came back within its session timeout: no rebalance.
+    StaticMemberRejoined {
+        group: String,
+        member: String,
+        instance_id: String,
+        consumer: ConsumerId,
+    },
+    /// A broker became coordinator of a group and read its state from
+    /// `__consumer_offsets`.
+    GroupLoaded {
+        group: String,
+        broker: BrokerId,
+        generation: i32,
+        members: usize,
+    },
+    PartitionsAssigned {
+        consumer: ConsumerId,
+        generation: i32,
+        partitions: Vec<TopicPartition>,
+    },
+    PartitionsRevoked {
+        consumer: ConsumerId,
+        partitions: Vec<TopicPartition>,
+    },
+    /// Taken away without a chance to commit (the member was expelled).
+    PartitionsLost {
+        consumer: ConsumerId,
+        partitions: Vec<TopicPartition>,
+    },
+    OffsetsCommitted {
+        group: String,
+        consumer: ConsumerId,
+        offsets: Vec<(TopicPartition, u64)>,
+    },
+    CommitFailed {
+        consumer: ConsumerId,
+        error: ErrorCode,
+    },
+    /// No committed offset (or an out-of-range one): `auto.offset.reset` applied.
+    OffsetReset {
+        consumer: ConsumerId,
+        tp: TopicPartition,
+        offset: u64,
+        policy: crate::config::AutoOffsetReset,
+    },
+    /// The consumer moved its position on request (seek).
+    PositionSeeked {
+        consumer: ConsumerId,
+        tp: TopicPartition,
+        offset: u64,
+    },
+    /// The application finished processing one record.
+    RecordProcessed {
+        consumer: ConsumerId,
+        group: Option<String>,
+        tp: TopicPartition,
+        offset: u64,
+        record: RecordId,
+        key: Option<crate::log::Text>,
+        value: crate::log::Text,
+        /// Set when this group had already processed this offset, with why.
+        again: Option<String>,
+    },
+    /// An error the client library raises to the application.
+    ConsumerError {
+        consumer: ConsumerId,
+        error: String,
+        message: String,
+    },
 }
 
 fn brokers(list: &[BrokerId]) -> String {
     let ids: Vec<String> = list.iter().map(|b| b.0.to_string()).collect();
     format!("[{}]", ids.join(", "))
+}
+
+fn list(tps: &[TopicPartition]) -> String {
+    let names: Vec<String> = tps.iter().map(|tp| tp.to_string()).collect();
+    names.join(", ")
 }
 
 /// "Broker 2" or "Brokers 2 and 3".
@@ -314,6 +436,63 @@ impl EventKind {
             NetworkPartitioned { a, b } => format!("Network partition: {a} and {b} cannot reach each other."),
             NetworkHealed { a: Some(a), b: Some(b) } => format!("Network between {a} and {b} healed."),
             NetworkHealed { .. } => "All network partitions healed.".into(),
+            ConsumerCreated { consumer, group: Some(g) } => format!("{consumer} started in group {g}."),
+            ConsumerCreated { consumer, group: None } => format!("{consumer} started without a group."),
+            ConsumerCrashed { consumer } => format!("{consumer} crashed."),
+            ConsumerRestarted { consumer } => format!("{consumer} restarted."),
+            ConsumerClosed { consumer } => format!("{consumer} closed."),
+            CoordinatorFound { consumer, group, broker } => {
+                format!("{consumer}: {broker} coordinates group {group}.")
+            }
+            GroupRebalancing { group, reason, .. } => format!("Group {group} is rebalancing: {reason}."),
+            GroupStable { group, generation, protocol, assignment, .. } => {
+                let idle = assignment.values().filter(|p| p.is_empty()).count();
+                format!(
+                    "Group {group} is stable in generation {generation} ({} assignor){}.",
+                    protocol.name(),
+                    if idle > 0 { format!("; {idle} member(s) got no partition and sit idle") } else { String::new() }
+                )
+            }
+            GroupEmpty { group, .. } => format!("Group {group} has no members left."),
+            MemberRemoved { group, consumer, reason, .. } => {
+                format!("{consumer} was removed from group {group}: {reason}.")
+            }
+            StaticMemberRejoined { group, consumer, instance_id, .. } => format!(
+                "{consumer} came back as static member {instance_id} of {group} within its session timeout: no rebalance."
+            ),
+            GroupLoaded { group, broker, generation, .. } => format!(
+                "{broker} took over as coordinator of group {group} (generation {generation}), reading it from __consumer_offsets."
+            ),
+            PartitionsAssigned { partitions, .. } if partitions.is_empty() => return None,
+            PartitionsAssigned { consumer, partitions, .. } => {
+                format!("{consumer} was assigned {}.", list(partitions))
+            }
+            PartitionsRevoked { partitions, .. } if partitions.is_empty() => return None,
+            PartitionsRevoked { consumer, partitions } => {
+                format!("{consumer} gave up {}.", list(partitions))
+            }
+            PartitionsLost { consumer, partitions } => {
+                format!("{consumer} lost {} without committing.", list(partitions))
+            }
+            OffsetsCommitted { group, consumer, offsets } => {
+                let parts: Vec<String> = offsets.iter().map(|(tp, o)| format!("{tp}={o}")).collect();
+                format!("{consumer} committed {} for group {group}.", parts.join(", "))
+            }
+            CommitFailed { consumer, error } => format!("{consumer}: commit failed with {error}."),
+            OffsetReset { consumer, tp, offset, policy } => format!(
+                "{consumer}: no committed offset for {tp}; auto.offset.reset={} starts it at {offset}.",
+                match policy {
+                    crate::config::AutoOffsetReset::Earliest => "earliest",
+                    crate::config::AutoOffsetReset::Latest => "latest",
+                    crate::config::AutoOffsetReset::None => "none",
+                }
+            ),
+            PositionSeeked { consumer, tp, offset } => format!("{consumer} moved to offset {offset} of {tp}."),
+            RecordProcessed { again: None, .. } => return None,
+            RecordProcessed { consumer, tp, offset, again: Some(why), .. } => {
+                format!("DUPLICATE: {consumer} processed {tp}@{offset} again: {why}.")
+            }
+            ConsumerError { consumer, error, message } => format!("{consumer}: {error}: {message}"),
         })
     }
 }

@@ -40,6 +40,7 @@ id_type!(BrokerId, "Broker");
 id_type!(ProducerId, "Producer");
 id_type!(ZkNodeId, "ZooKeeper");
 id_type!(ControllerId, "Controller");
+id_type!(ConsumerId, "Consumer");
 
 /// Every record the simulation creates gets a unique id, so the loss ledger
 /// can tell "the same record, copied" from "an equal-looking duplicate".
@@ -78,6 +79,7 @@ pub enum NodeId {
     Producer(ProducerId),
     ZooKeeper(ZkNodeId),
     Controller(ControllerId),
+    Consumer(ConsumerId),
 }
 
 impl fmt::Display for NodeId {
@@ -87,6 +89,7 @@ impl fmt::Display for NodeId {
             NodeId::Producer(p) => p.fmt(f),
             NodeId::ZooKeeper(z) => z.fmt(f),
             NodeId::Controller(c) => c.fmt(f),
+            NodeId::Consumer(c) => c.fmt(f),
         }
     }
 }

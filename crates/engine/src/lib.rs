@@ -13,13 +13,16 @@
 //! assert_eq!(cluster.view().topics[0].partitions.len(), 3);
 //! ```
 
+pub mod assignor;
 pub mod broker;
 pub mod cluster;
 pub mod command;
 pub mod config;
+pub mod consumer;
 pub mod controller;
 pub mod error;
 pub mod event;
+pub mod group;
 pub mod ids;
 pub mod invariants;
 pub mod ledger;
@@ -40,12 +43,17 @@ pub mod topic_name;
 pub mod view;
 pub mod workload;
 
+pub use assignor::AssignorKind;
 pub use cluster::Cluster;
 pub use command::Command;
-pub use config::{Acks, ClusterConfig, MetadataMode, ProducerConfig, TopicConfig};
+pub use config::{
+    Acks, AutoOffsetReset, ClusterConfig, ConsumerConfig, ManualCommit, MetadataMode,
+    ProducerConfig, TopicConfig,
+};
+pub use consumer::SeekTo;
 pub use error::{ErrorCode, KafkaError, Result};
 pub use event::{Event, EventKind};
-pub use ids::{BrokerId, NodeId, ProducerId, RecordId, SimTime, TopicPartition};
+pub use ids::{BrokerId, ConsumerId, NodeId, ProducerId, RecordId, SimTime, TopicPartition};
 pub use scenario::{Scenario, TimedCommand};
 pub use session::Session;
 pub use view::ClusterView;

@@ -36,6 +36,22 @@ pub struct FetchedData {
     pub diverging_end_offset: Option<u64>,
 }
 
+/// One partition's part of a consumer fetch (Kafka's Fetch with replica id -1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsumerFetchPartition {
+    pub tp: TopicPartition,
+    pub fetch_offset: u64,
+    pub current_leader_epoch: u32,
+}
+
+/// `ListOffsets` timestamps: the earliest or the latest offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OffsetSpec {
+    Earliest,
+    Latest,
+}
+
 /// A producer's outcome for one partition's batch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProduceResult {
@@ -124,6 +140,93 @@ pub enum Body {
     QuorumHeartbeat {
         epoch: u32,
     },
+    /// Consumer → leader: records from these offsets, up to the high watermark.
+    ConsumerFetch {
+        partitions: Vec<ConsumerFetchPartition>,
+        max_wait_ms: u64,
+    },
+    ListOffsets {
+        tp: TopicPartition,
+        spec: OffsetSpec,
+    },
+    ListOffsetsResponse {
+        tp: TopicPartition,
+        error: Option<ErrorCode>,
+        offset: u64,
+    },
+    /// Consumer → any broker: who coordinates this group?
+    FindCoordinator {
+        group: String,
+    },
+    FindCoordinatorResponse {
+        group: String,
+        error: Option<ErrorCode>,
+        coordinator: Option<BrokerId>,
+    },
+    JoinGroup {
+        group: String,
+        member_id: Option<String>,
+        instance_id: Option<String>,
+        protocol: crate::assignor::AssignorKind,
+        topics: Vec<String>,
+        owned: Vec<TopicPartition>,
+        session_timeout_ms: u64,
+        rebalance_timeout_ms: u64,
+    },
+    JoinGroupResponse {
+        error: Option<ErrorCode>,
+        generation: i32,
+        member_id: String,
+        leader: String,
+        protocol: crate::assignor::AssignorKind,
+        /// Filled for the leader only: what it needs to compute the assignment.
+        members: Vec<crate::assignor::MemberSubscription>,
+    },
+    SyncGroup {
+        group: String,
+        generation: i32,
+        member_id: String,
+        /// The leader's computed assignment; empty from the other members.
+        assignments: BTreeMap<String, Vec<TopicPartition>>,
+    },
+    SyncGroupResponse {
+        error: Option<ErrorCode>,
+        generation: i32,
+        assignment: Vec<TopicPartition>,
+    },
+    Heartbeat {
+        group: String,
+        generation: i32,
+        member_id: String,
+    },
+    HeartbeatResponse {
+        error: Option<ErrorCode>,
+    },
+    LeaveGroup {
+        group: String,
+        member_id: String,
+    },
+    OffsetCommit {
+        group: String,
+        generation: i32,
+        member_id: String,
+        offsets: Vec<(TopicPartition, u64)>,
+        /// The client's id for this commit, echoed in the response.
+        commit: u64,
+    },
+    OffsetCommitResponse {
+        commit: u64,
+        error: Option<ErrorCode>,
+        offsets: Vec<(TopicPartition, u64)>,
+    },
+    OffsetFetch {
+        group: String,
+        partitions: Vec<TopicPartition>,
+    },
+    OffsetFetchResponse {
+        error: Option<ErrorCode>,
+        offsets: Vec<(TopicPartition, Option<u64>)>,
+    },
     /// A producer's connection to a broker failed (the broker process is gone).
     Disconnected,
 }
@@ -148,6 +251,22 @@ impl Body {
             Body::VoteResponse { .. } => "VoteResponse",
             Body::BeginQuorumEpoch { .. } => "BeginQuorumEpoch",
             Body::QuorumHeartbeat { .. } => "QuorumHeartbeat",
+            Body::ConsumerFetch { .. } => "Fetch",
+            Body::ListOffsets { .. } => "ListOffsets",
+            Body::ListOffsetsResponse { .. } => "ListOffsetsResponse",
+            Body::FindCoordinator { .. } => "FindCoordinator",
+            Body::FindCoordinatorResponse { .. } => "FindCoordinatorResponse",
+            Body::JoinGroup { .. } => "JoinGroup",
+            Body::JoinGroupResponse { .. } => "JoinGroupResponse",
+            Body::SyncGroup { .. } => "SyncGroup",
+            Body::SyncGroupResponse { .. } => "SyncGroupResponse",
+            Body::Heartbeat { .. } => "Heartbeat",
+            Body::HeartbeatResponse { .. } => "HeartbeatResponse",
+            Body::LeaveGroup { .. } => "LeaveGroup",
+            Body::OffsetCommit { .. } => "OffsetCommit",
+            Body::OffsetCommitResponse { .. } => "OffsetCommitResponse",
+            Body::OffsetFetch { .. } => "OffsetFetch",
+            Body::OffsetFetchResponse { .. } => "OffsetFetchResponse",
             Body::Disconnected => "Disconnected",
         }
     }

@@ -155,6 +155,12 @@ impl Cluster {
         partition: Option<u32>,
     ) -> Result<RecordId> {
         let pid = self.existing_producer(producer)?;
+        if topic == crate::group::OFFSETS_TOPIC {
+            return Err(KafkaError::new(
+                ErrorCode::InvalidTopicException,
+                format!("Cannot append to internal topic {topic}"),
+            ));
+        }
         let Some((name, meta)) = self.controller.topics.get_key_value(topic) else {
             return Err(crate::topic::unknown_topic(topic));
         };

@@ -3,13 +3,15 @@
 //! track each follower's log end offset, advance the high watermark, and ask
 //! the controller to shrink or expand the ISR (AlterPartition).
 
-use crate::broker::{FollowerProgress, LeaderState, ParkedFetch, Replica, Role};
+use crate::broker::{
+    FollowerProgress, LeaderState, ParkedConsumerFetch, ParkedFetch, Replica, Role,
+};
 use crate::cluster::Cluster;
 use crate::error::ErrorCode;
 use crate::event::EventKind;
-use crate::ids::{BrokerId, NodeId, TopicPartition};
+use crate::ids::{BrokerId, ConsumerId, NodeId, TopicPartition};
 use crate::log::Log;
-use crate::network::{Body, FetchPartition, FetchedData};
+use crate::network::{Body, ConsumerFetchPartition, FetchPartition, FetchedData, OffsetSpec};
 use crate::partition::PartitionState;
 use crate::timer::Timer;
 use std::collections::BTreeMap;
@@ -42,6 +44,9 @@ impl Cluster {
                 // Reassigned away: Kafka's StopReplica with delete.
                 if let Role::Leader(ls) = replica.role {
                     self.fail_delayed_produces(id, ls.pending, &state.tp);
+                    if *state.tp.topic == *crate::group::OFFSETS_TOPIC {
+                        self.unload_groups(id, &state.tp);
+                    }
                 }
             }
         }
@@ -132,6 +137,9 @@ impl Cluster {
                 });
                 self.check_for_lost_records(&state.tp);
                 self.update_high_watermark(id, &state.tp);
+                if *state.tp.topic == *crate::group::OFFSETS_TOPIC {
+                    self.load_groups(id, &state.tp);
+                }
             }
             (role, false) => {
                 let was_leader = matches!(role, Role::Leader(_));
@@ -144,6 +152,9 @@ impl Cluster {
                 replica.leader_epoch = state.leader_epoch;
                 if let Role::Leader(ls) = old {
                     self.fail_delayed_produces(id, ls.pending, &state.tp);
+                    if *state.tp.topic == *crate::group::OFFSETS_TOPIC {
+                        self.unload_groups(id, &state.tp);
+                    }
                 }
                 if was_leader || !same_epoch {
                     self.emit(EventKind::ReplicaRoleChanged {
@@ -405,6 +416,7 @@ impl Cluster {
                 high_watermark: new_hw,
             });
             self.complete_delayed_produces(id, tp);
+            self.on_high_watermark_advanced(id, tp);
         }
     }
 
@@ -423,7 +435,146 @@ impl Cluster {
         }
     }
 
+    /// The leader's side of a consumer fetch: records below the high
+    /// watermark only; parked for `fetch.max.wait.ms` when there are none.
+    pub(crate) fn handle_consumer_fetch(
+        &mut self,
+        id: BrokerId,
+        consumer: ConsumerId,
+        partitions: Vec<ConsumerFetchPartition>,
+        max_wait_ms: u64,
+    ) {
+        let data: Vec<FetchedData> = partitions
+            .iter()
+            .map(|p| self.read_for_consumer(id, p))
+            .collect();
+        if data
+            .iter()
+            .any(|d| !d.records.is_empty() || d.error.is_some())
+            || max_wait_ms == 0
+        {
+            return self.send(
+                NodeId::Broker(id),
+                NodeId::Consumer(consumer),
+                Body::FetchResponse { partitions: data },
+            );
+        }
+        let broker = self.brokers.get_mut(&id).expect("live");
+        broker.next_fetch_id += 1;
+        let fetch = broker.next_fetch_id;
+        let inc = broker.incarnation;
+        broker.parked_consumers.insert(
+            fetch,
+            ParkedConsumerFetch {
+                consumer,
+                partitions,
+            },
+        );
+        self.schedule_timer(
+            max_wait_ms,
+            Timer::FetchWait {
+                broker: id,
+                incarnation: inc,
+                fetch,
+            },
+        );
+    }
+
+    fn read_for_consumer(&self, id: BrokerId, p: &ConsumerFetchPartition) -> FetchedData {
+        let mut out = FetchedData {
+            tp: p.tp.clone(),
+            error: None,
+            high_watermark: 0,
+            records: Vec::new(),
+            diverging_end_offset: None,
+        };
+        let Some(replica) = self.brokers[&id]
+            .replicas
+            .get(&p.tp)
+            .filter(|r| r.is_leader())
+        else {
+            out.error = Some(ErrorCode::NotLeaderOrFollower);
+            return out;
+        };
+        if p.current_leader_epoch != replica.leader_epoch {
+            out.error = Some(if p.current_leader_epoch < replica.leader_epoch {
+                ErrorCode::FencedLeaderEpoch
+            } else {
+                ErrorCode::UnknownLeaderEpoch
+            });
+            return out;
+        }
+        let hw = replica.high_watermark;
+        out.high_watermark = hw;
+        if p.fetch_offset > replica.log.log_end_offset() {
+            out.error = Some(ErrorCode::OffsetOutOfRange);
+            return out;
+        }
+        let max = hw
+            .saturating_sub(p.fetch_offset)
+            .min(MAX_FETCH_RECORDS as u64) as usize;
+        out.records = replica.log.read_from(p.fetch_offset, max).to_vec();
+        out
+    }
+
+    /// `ListOffsets`: the log start offset (0: nothing is deleted) or the
+    /// high watermark (the latest offset a consumer may read).
+    pub(crate) fn handle_list_offsets(
+        &mut self,
+        id: BrokerId,
+        from: NodeId,
+        tp: TopicPartition,
+        spec: OffsetSpec,
+    ) {
+        let replica = self.brokers[&id]
+            .replicas
+            .get(&tp)
+            .filter(|r| r.is_leader());
+        let (error, offset) = match (replica, spec) {
+            (None, _) => (Some(ErrorCode::NotLeaderOrFollower), 0),
+            (Some(_), OffsetSpec::Earliest) => (None, 0),
+            (Some(r), OffsetSpec::Latest) => (None, r.high_watermark),
+        };
+        self.send(
+            NodeId::Broker(id),
+            from,
+            Body::ListOffsetsResponse { tp, error, offset },
+        );
+    }
+
+    /// Parked consumer fetches and pending offset commits wait for the HW.
+    fn on_high_watermark_advanced(&mut self, id: BrokerId, tp: &TopicPartition) {
+        let parked: Vec<u64> = self.brokers[&id]
+            .parked_consumers
+            .iter()
+            .filter(|(_, f)| f.partitions.iter().any(|p| &p.tp == tp))
+            .map(|(k, _)| *k)
+            .collect();
+        for fetch in parked {
+            self.answer_parked_fetch(id, fetch);
+        }
+        if *tp.topic == *crate::group::OFFSETS_TOPIC {
+            self.complete_offset_commits(id, tp);
+        }
+    }
+
     fn answer_parked_fetch(&mut self, id: BrokerId, fetch: u64) {
+        if let Some(parked) = self
+            .brokers
+            .get_mut(&id)
+            .and_then(|b| b.parked_consumers.remove(&fetch))
+        {
+            let data: Vec<FetchedData> = parked
+                .partitions
+                .iter()
+                .map(|p| self.read_for_consumer(id, p))
+                .collect();
+            return self.send(
+                NodeId::Broker(id),
+                NodeId::Consumer(parked.consumer),
+                Body::FetchResponse { partitions: data },
+            );
+        }
         let Some(parked) = self
             .brokers
             .get_mut(&id)

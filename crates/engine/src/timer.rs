@@ -2,7 +2,7 @@
 //! message arrived. Each names the incarnation it belongs to, so a timer set
 //! before a crash does nothing after the restart.
 
-use crate::ids::{BrokerId, ControllerId, ProducerId, TopicPartition};
+use crate::ids::{BrokerId, ConsumerId, ControllerId, ProducerId, TopicPartition};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,4 +76,40 @@ pub enum Timer {
     },
     /// Periodic preferred-leader rebalance (`leader.imbalance.check.interval.seconds`).
     LeaderImbalanceCheck,
+    /// A consumer's heartbeat thread ticks (`heartbeat.interval.ms`); it also
+    /// watches for requests that went unanswered.
+    ConsumerHeartbeat {
+        consumer: ConsumerId,
+        incarnation: u32,
+    },
+    /// The application finished processing the record in hand (`processing.ms`).
+    ConsumerProcessed {
+        consumer: ConsumerId,
+        incarnation: u32,
+    },
+    /// After `retry.backoff.ms`, look for the coordinator again.
+    ConsumerRetry {
+        consumer: ConsumerId,
+        incarnation: u32,
+    },
+    /// The consumer's connection to a broker broke (the broker process died).
+    ConsumerConnectionLost {
+        consumer: ConsumerId,
+        broker: BrokerId,
+    },
+    /// The coordinator checks whether a member's session expired.
+    MemberSessionExpiry {
+        broker: BrokerId,
+        incarnation: u32,
+        group: String,
+        member: String,
+    },
+    /// The coordinator stops waiting for members to rejoin (rebalance timeout,
+    /// or `group.initial.rebalance.delay.ms` for a new group).
+    RebalanceDeadline {
+        broker: BrokerId,
+        incarnation: u32,
+        group: String,
+        rebalance: u64,
+    },
 }

@@ -25,6 +25,12 @@ impl Cluster {
         config: TopicConfig,
     ) -> Result<()> {
         topic_name::validate_topic_name(&name)?;
+        if name == crate::group::OFFSETS_TOPIC {
+            return Err(KafkaError::new(
+                ErrorCode::InvalidRequest,
+                format!("Creation of internal topic {name} is prohibited."),
+            ));
+        }
         self.check_topic_is_new(&name)?;
         validate_topic_config(&config)?;
         self.require_controller()?;
@@ -148,7 +154,38 @@ impl Cluster {
         self.publish(states);
     }
 
+    /// Creates a broker-internal topic (`__consumer_offsets`) with placement
+    /// over the live brokers.
+    pub(crate) fn create_internal_topic(&mut self, name: &str, n: u32, rf: u32) -> Result<()> {
+        self.require_controller()?;
+        let assignment = self.place(n, rf, 0)?;
+        let replicas: Vec<Vec<BrokerId>> = assignment
+            .values()
+            .map(|r| r.iter().map(|b| BrokerId(*b)).collect())
+            .collect();
+        self.controller.topics.insert(
+            name.into(),
+            TopicMeta {
+                name: name.to_string(),
+                partitions: replicas.len() as u32,
+                config: TopicConfig::default(),
+            },
+        );
+        self.emit(EventKind::TopicCreated {
+            topic: name.to_string(),
+            assignment: replicas.clone(),
+        });
+        self.create_partitions(name, 0, replicas);
+        Ok(())
+    }
+
     pub(crate) fn add_partitions(&mut self, topic: &str, total: u32) -> Result<()> {
+        if topic == crate::group::OFFSETS_TOPIC {
+            return Err(KafkaError::new(
+                ErrorCode::InvalidRequest,
+                "The simulator does not resize __consumer_offsets: every group's coordinator would move.",
+            ));
+        }
         let Some(meta) = self.controller.topics.get(topic) else {
             return Err(unknown_topic(topic));
         };

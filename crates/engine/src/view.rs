@@ -5,8 +5,9 @@
 use crate::broker::{BrokerStatus, Role};
 use crate::cluster::Cluster;
 use crate::config::{Acks, MetadataMode};
+use crate::consumer::{AppState, Consumer, ConsumerStatus, MemberState, Processed, Subscription};
 use crate::controller::QuorumRole;
-use crate::ids::{BrokerId, NodeId, ProducerId, SimTime, TopicPartition};
+use crate::ids::{BrokerId, ConsumerId, NodeId, ProducerId, SimTime, TopicPartition};
 use crate::ledger::LostRecord;
 use crate::network::Message;
 use serde::{Deserialize, Serialize};
@@ -26,6 +27,85 @@ pub struct ClusterView {
     pub network_cuts: Vec<(NodeId, NodeId)>,
     pub lost: Vec<LostRecord>,
     pub acknowledged_total: u64,
+    pub consumers: Vec<ConsumerView>,
+    pub groups: Vec<GroupView>,
+}
+
+/// The most recently processed records a consumer view lists.
+pub const PROCESSED_IN_VIEW: usize = 500;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsumerView {
+    pub id: ConsumerId,
+    pub group: Option<String>,
+    pub instance_id: Option<String>,
+    pub status: ConsumerStatus,
+    pub subscription: Subscription,
+    pub assignor: crate::assignor::AssignorKind,
+    pub member_id: Option<String>,
+    pub generation: i32,
+    pub member_state: MemberState,
+    pub coordinator: Option<BrokerId>,
+    /// A running group member with no partitions: more members than partitions.
+    pub idle: bool,
+    pub app: AppState,
+    pub assigned: Vec<AssignedView>,
+    /// Records fetched, not yet returned by `poll()`.
+    pub buffered: usize,
+    /// Records returned by `poll()`, not yet processed.
+    pub in_hand: usize,
+    pub processed_total: usize,
+    pub duplicates: usize,
+    /// The last `PROCESSED_IN_VIEW` processed records.
+    pub processed: Vec<Processed>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AssignedView {
+    pub tp: TopicPartition,
+    pub position: Option<u64>,
+    pub high_watermark: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupView {
+    pub group: String,
+    /// The broker coordinating the group now, if any has loaded it.
+    pub coordinator: Option<BrokerId>,
+    /// The `__consumer_offsets` partition that holds the group.
+    pub offsets_partition: u32,
+    /// Kafka's group state name, or `Unknown` while no coordinator holds it.
+    pub state: String,
+    pub generation: i32,
+    pub protocol: crate::assignor::AssignorKind,
+    pub leader: Option<String>,
+    pub members: Vec<MemberView>,
+    pub partitions: Vec<GroupPartitionView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberView {
+    pub member_id: String,
+    pub consumer: ConsumerId,
+    pub instance_id: Option<String>,
+    pub assignment: Vec<TopicPartition>,
+}
+
+/// What `kafka-consumer-groups --describe` prints for one partition, plus
+/// what the group's members processed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupPartitionView {
+    pub tp: TopicPartition,
+    pub committed: Option<u64>,
+    pub high_watermark: u64,
+    /// HW − committed; `None` before the first commit (Kafka prints `-`).
+    pub lag: Option<u64>,
+    pub owner: Option<ConsumerId>,
+    /// Offsets the group processed more than once (at-least-once duplicates).
+    pub duplicated_offsets: Vec<u64>,
+    /// Offsets below the committed offset the group never processed
+    /// (at-most-once gaps).
+    pub skipped_offsets: Vec<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -112,7 +192,139 @@ impl Cluster {
             network_cuts: self.network.cuts().copied().collect(),
             lost: self.ledger.lost.clone(),
             acknowledged_total: self.ledger.acknowledged_total,
+            consumers: self.consumers.values().map(consumer_view).collect(),
+            groups: self.group_views(),
         }
+    }
+
+    /// Every group a broker coordinates or a consumer names.
+    fn group_views(&self) -> Vec<GroupView> {
+        let mut names: std::collections::BTreeSet<String> = self
+            .consumers
+            .values()
+            .filter_map(|c| c.config.group_id.clone())
+            .collect();
+        for b in self.brokers.values().filter(|b| b.is_running()) {
+            names.extend(b.groups.keys().cloned());
+        }
+        names.into_iter().map(|g| self.group_view(&g)).collect()
+    }
+
+    fn group_view(&self, name: &str) -> GroupView {
+        let otp = self.offsets_partition_for(name);
+        let coordinator = self
+            .controller
+            .partitions
+            .get(&otp)
+            .and_then(|s| s.leader)
+            .filter(|b| self.brokers[b].is_running() && self.brokers[b].groups.contains_key(name));
+        let group = coordinator.and_then(|b| self.brokers[&b].groups.get(name));
+        let members: Vec<MemberView> = group
+            .map(|g| {
+                g.members
+                    .values()
+                    .map(|m| MemberView {
+                        member_id: m.member_id.clone(),
+                        consumer: m.consumer,
+                        instance_id: m.instance_id.clone(),
+                        assignment: m.assignment.clone(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        // Partitions of every topic the group's consumers read.
+        let mut tps: std::collections::BTreeSet<TopicPartition> = Default::default();
+        for c in self
+            .consumers
+            .values()
+            .filter(|c| c.config.group_id.as_deref() == Some(name))
+        {
+            match &c.subscription {
+                Subscription::Topics(topics) => {
+                    for t in topics {
+                        let n = self
+                            .controller
+                            .topics
+                            .get(t.as_str())
+                            .map_or(0, |m| m.partitions);
+                        tps.extend((0..n).map(|p| TopicPartition::new(t.as_str(), p)));
+                    }
+                }
+                Subscription::Partitions(p) => tps.extend(p.iter().cloned()),
+            }
+        }
+        if let Some(g) = group {
+            tps.extend(g.offsets.keys().cloned());
+        }
+        let partitions = tps
+            .into_iter()
+            .map(|tp| {
+                let committed = group.and_then(|g| g.offsets.get(&tp).copied());
+                let high_watermark = self.partition_high_watermark(&tp);
+                let owner = self
+                    .consumers
+                    .values()
+                    .find(|c| {
+                        c.config.group_id.as_deref() == Some(name) && c.assigned.contains_key(&tp)
+                    })
+                    .map(|c| c.id);
+                let counts = self.processed_by_group.get(&(name.to_string(), tp.clone()));
+                let duplicated_offsets = counts
+                    .map(|v| {
+                        v.iter()
+                            .enumerate()
+                            .filter(|(_, n)| **n > 1)
+                            .map(|(o, _)| o as u64)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let start = self
+                    .consumption_start
+                    .get(&(name.to_string(), tp.clone()))
+                    .copied();
+                let skipped_offsets = match (start, committed) {
+                    (Some(start), Some(committed)) => (start..committed)
+                        .filter(|o| {
+                            counts
+                                .and_then(|v| v.get(*o as usize))
+                                .is_none_or(|n| *n == 0)
+                        })
+                        .take(1_000)
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                GroupPartitionView {
+                    lag: committed.map(|c| high_watermark.saturating_sub(c)),
+                    tp,
+                    committed,
+                    high_watermark,
+                    owner,
+                    duplicated_offsets,
+                    skipped_offsets,
+                }
+            })
+            .collect();
+        GroupView {
+            group: name.to_string(),
+            coordinator,
+            offsets_partition: otp.partition,
+            state: group.map_or("Unknown".into(), |g| format!("{:?}", g.state)),
+            generation: group.map_or(-1, |g| g.generation),
+            protocol: group.map_or_else(Default::default, |g| g.protocol),
+            leader: group.and_then(|g| g.leader.clone()),
+            members,
+            partitions,
+        }
+    }
+
+    /// The high watermark on the partition's current leader.
+    fn partition_high_watermark(&self, tp: &TopicPartition) -> u64 {
+        self.controller
+            .partitions
+            .get(tp)
+            .and_then(|s| s.leader)
+            .and_then(|b| self.brokers[&b].replicas.get(tp))
+            .map_or(0, |r| r.high_watermark)
     }
 
     fn broker_view(&self, id: BrokerId) -> BrokerView {
@@ -225,5 +437,37 @@ impl Cluster {
     /// The log of one replica, for the inspector.
     pub fn replica_log(&self, broker: BrokerId, tp: &TopicPartition) -> Option<&crate::log::Log> {
         self.brokers.get(&broker)?.replicas.get(tp).map(|r| &r.log)
+    }
+}
+
+fn consumer_view(c: &Consumer) -> ConsumerView {
+    let running = c.status == ConsumerStatus::Running;
+    ConsumerView {
+        id: c.id,
+        group: c.config.group_id.clone(),
+        instance_id: c.config.group_instance_id.clone(),
+        status: c.status,
+        subscription: c.subscription.clone(),
+        assignor: c.config.partition_assignment_strategy,
+        member_id: c.member_id.clone(),
+        generation: c.generation,
+        member_state: c.member_state,
+        coordinator: c.coordinator,
+        idle: running && c.member_state == MemberState::Stable && c.assigned.is_empty(),
+        app: c.app.clone(),
+        assigned: c
+            .assigned
+            .iter()
+            .map(|(tp, a)| AssignedView {
+                tp: tp.clone(),
+                position: a.position,
+                high_watermark: a.high_watermark,
+            })
+            .collect(),
+        buffered: c.buffer.len(),
+        in_hand: c.in_hand.len(),
+        processed_total: c.processed.len(),
+        duplicates: c.processed.iter().filter(|p| p.again).count(),
+        processed: c.processed[c.processed.len().saturating_sub(PROCESSED_IN_VIEW)..].to_vec(),
     }
 }

@@ -1,0 +1,1598 @@
+//! Consumers: Kafka's `KafkaConsumer` with its group membership (classic
+//! protocol, eager or cooperative), fetching from partition leaders up to
+//! the high watermark, committed offsets and `auto.offset.reset`, and an
+//! application loop that polls, processes and commits, so the simulator can
+//! show at-least-once duplicates and at-most-once gaps.
+
+use crate::assignor::{self, MemberSubscription};
+use crate::cluster::Cluster;
+use crate::config::{AutoOffsetReset, ConsumerConfig, ManualCommit};
+use crate::error::{ErrorCode, KafkaError, Result};
+use crate::event::EventKind;
+use crate::ids::{BrokerId, ConsumerId, NodeId, SimTime, TopicPartition};
+use crate::log::Record;
+use crate::network::{Body, ConsumerFetchPartition, FetchedData, OffsetSpec, PartitionMetadata};
+use crate::timer::Timer;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+/// How a consumer chooses its partitions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Subscription {
+    /// `subscribe(topics)`: the group assigns partitions and rebalances.
+    Topics(Vec<String>),
+    /// `assign(partitions)`: fixed partitions, no group membership.
+    Partitions(Vec<TopicPartition>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsumerStatus {
+    Running,
+    Crashed,
+    Closed,
+}
+
+/// Where a group member is in the join / sync cycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MemberState {
+    Unjoined,
+    Joining,
+    Syncing,
+    Stable,
+}
+
+/// One assigned partition, from the consumer's side.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assigned {
+    /// Next offset `poll()` returns; `None` until the committed offset (or a reset) is known.
+    pub position: Option<u64>,
+    /// Next offset to fetch (ahead of `position` by what is buffered).
+    pub fetch_position: Option<u64>,
+    pub high_watermark: u64,
+    /// Asked the coordinator or the leader for a starting offset.
+    pub resolving: bool,
+}
+
+/// A record the application processed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Processed {
+    pub tp: TopicPartition,
+    pub offset: u64,
+    pub record: crate::ids::RecordId,
+    pub at: SimTime,
+    pub again: bool,
+}
+
+/// What the application thread is doing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "state")]
+pub enum AppState {
+    Idle,
+    Processing,
+    /// Blocked in `commitSync()`.
+    Committing {
+        commit: u64,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Consumer {
+    pub id: ConsumerId,
+    pub config: ConsumerConfig,
+    pub subscription: Subscription,
+    pub status: ConsumerStatus,
+    pub incarnation: u32,
+    pub known_brokers: Vec<BrokerId>,
+    pub next_bootstrap: usize,
+    pub metadata: BTreeMap<TopicPartition, PartitionMetadata>,
+    pub metadata_in_flight: Option<SimTime>,
+    pub coordinator: Option<BrokerId>,
+    pub find_in_flight: Option<SimTime>,
+    pub member_id: Option<String>,
+    pub generation: i32,
+    pub member_state: MemberState,
+    /// When the current JoinGroup or SyncGroup was sent.
+    pub group_request_at: Option<SimTime>,
+    pub leader: bool,
+    pub needs_rejoin: bool,
+    /// An assignment from SyncGroup waiting for the application thread.
+    pub pending_assignment: Option<Vec<TopicPartition>>,
+    pub assigned: BTreeMap<TopicPartition, Assigned>,
+    pub fetch_in_flight: BTreeMap<BrokerId, SimTime>,
+    pub buffer: VecDeque<(TopicPartition, Record)>,
+    pub in_hand: VecDeque<(TopicPartition, Record)>,
+    pub app: AppState,
+    /// What the application continues with after a blocking commit.
+    pub after_commit: AfterCommit,
+    pub next_commit: u64,
+    /// A commit waiting for the coordinator to be found again.
+    pub commit_to_retry: Option<(u64, Vec<(TopicPartition, u64)>)>,
+    pub commit_sent_at: Option<SimTime>,
+    pub last_auto_commit: SimTime,
+    pub last_poll: SimTime,
+    pub processed: Vec<Processed>,
+    /// The record at the front of `in_hand` is being processed (timer set).
+    pub processing: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AfterCommit {
+    Poll,
+    Process,
+    /// Eager rebalance: revoke everything, then join.
+    Join,
+}
+
+impl Consumer {
+    fn group(&self) -> Option<&str> {
+        self.config.group_id.as_deref()
+    }
+    fn is_group_managed(&self) -> bool {
+        matches!(self.subscription, Subscription::Topics(_))
+    }
+    fn is_running(&self) -> bool {
+        self.status == ConsumerStatus::Running
+    }
+    fn leader_of(&self, tp: &TopicPartition) -> Option<(BrokerId, u32)> {
+        let m = self.metadata.get(tp)?;
+        Some((m.leader?, m.leader_epoch))
+    }
+    /// Offsets to commit: the position of every partition that has one.
+    fn positions(&self) -> Vec<(TopicPartition, u64)> {
+        self.assigned
+            .iter()
+            .filter_map(|(tp, a)| Some((tp.clone(), a.position?)))
+            .collect()
+    }
+    fn owned(&self) -> Vec<TopicPartition> {
+        self.assigned.keys().cloned().collect()
+    }
+}
+
+impl Cluster {
+    fn existing_consumer(&self, id: u32) -> Result<ConsumerId> {
+        let c = ConsumerId(id);
+        if self.consumers.contains_key(&c) {
+            Ok(c)
+        } else {
+            Err(KafkaError::new(
+                ErrorCode::InvalidRequest,
+                format!("There is no consumer {id}."),
+            ))
+        }
+    }
+
+    pub(crate) fn create_consumer(
+        &mut self,
+        id: Option<u32>,
+        config: ConsumerConfig,
+        subscription: Subscription,
+    ) -> Result<()> {
+        let id = match id {
+            Some(id) => id,
+            None => self.consumers.keys().map(|c| c.0 + 1).max().unwrap_or(1),
+        };
+        if self.consumers.contains_key(&ConsumerId(id)) {
+            return Err(KafkaError::new(
+                ErrorCode::InvalidRequest,
+                format!("Consumer {id} already exists."),
+            ));
+        }
+        if self.consumers.len() >= 64 {
+            return Err(KafkaError::new(
+                ErrorCode::InvalidRequest,
+                "This simulator runs at most 64 consumers.",
+            ));
+        }
+        validate_consumer(&config, &subscription, |t| {
+            self.controller.topics.contains_key(t)
+        })?;
+        let cid = ConsumerId(id);
+        let known_brokers = self.brokers.keys().copied().collect();
+        let group = config.group_id.clone();
+        self.consumers.insert(
+            cid,
+            Consumer {
+                id: cid,
+                config,
+                subscription,
+                status: ConsumerStatus::Running,
+                incarnation: 0,
+                known_brokers,
+                next_bootstrap: 0,
+                metadata: BTreeMap::new(),
+                metadata_in_flight: None,
+                coordinator: None,
+                find_in_flight: None,
+                member_id: None,
+                generation: -1,
+                member_state: MemberState::Unjoined,
+                group_request_at: None,
+                leader: false,
+                needs_rejoin: false,
+                pending_assignment: None,
+                assigned: BTreeMap::new(),
+                fetch_in_flight: BTreeMap::new(),
+                buffer: VecDeque::new(),
+                in_hand: VecDeque::new(),
+                app: AppState::Idle,
+                after_commit: AfterCommit::Poll,
+                next_commit: 0,
+                commit_to_retry: None,
+                commit_sent_at: None,
+                last_auto_commit: self.now,
+                last_poll: self.now,
+                processed: Vec::new(),
+                processing: false,
+            },
+        );
+        self.emit(EventKind::ConsumerCreated {
+            consumer: cid,
+            group,
+        });
+        self.start_consumer(cid);
+        Ok(())
+    }
+
+    fn start_consumer(&mut self, cid: ConsumerId) {
+        let now = self.now;
+        let c = self.consumers.get_mut(&cid).expect("exists");
+        c.status = ConsumerStatus::Running;
+        c.incarnation += 1;
+        c.last_auto_commit = now;
+        c.last_poll = now;
+        let inc = c.incarnation;
+        let heartbeat = c.config.heartbeat_interval_ms;
+        if let Subscription::Partitions(tps) = &c.subscription {
+            c.assigned = tps
+                .iter()
+                .map(|tp| (tp.clone(), fresh_assigned()))
+                .collect();
+        }
+        self.schedule_timer(
+            heartbeat,
+            Timer::ConsumerHeartbeat {
+                consumer: cid,
+                incarnation: inc,
+            },
+        );
+        self.consumer_request_metadata(cid);
+        self.consumer_find_coordinator(cid);
+        if !self.consumers[&cid].is_group_managed() {
+            let tps = self.consumers[&cid].owned();
+            self.emit(EventKind::PartitionsAssigned {
+                consumer: cid,
+                generation: -1,
+                partitions: tps,
+            });
+            self.resolve_positions(cid);
+        }
+    }
+
+    pub(crate) fn crash_consumer(&mut self, id: u32) -> Result<()> {
+        let cid = self.existing_consumer(id)?;
+        if !self.consumers[&cid].is_running() {
+            return Err(KafkaError::new(
+                ErrorCode::InvalidRequest,
+                format!("{cid} is not running."),
+            ));
+        }
+        let c = self.consumers.get_mut(&cid).expect("exists");
+        c.status = ConsumerStatus::Crashed;
+        forget_session(c, false);
+        self.emit(EventKind::ConsumerCrashed { consumer: cid });
+        Ok(())
+    }
+
+    /// Starts a crashed or closed consumer again with the same configuration;
+    /// a static member keeps its `group.instance.id`.
+    pub(crate) fn restart_consumer(&mut self, id: u32) -> Result<()> {
+        let cid = self.existing_consumer(id)?;
+        if self.consumers[&cid].is_running() {
+            return Err(KafkaError::new(
+                ErrorCode::InvalidRequest,
+                format!("{cid} is already running."),
+            ));
+        }
+        self.emit(EventKind::ConsumerRestarted { consumer: cid });
+        self.start_consumer(cid);
+        Ok(())
+    }
+
+    /// `consumer.close()`: commit if auto-commit is on, leave the group.
+    pub(crate) fn close_consumer(&mut self, id: u32) -> Result<()> {
+        let cid = self.existing_consumer(id)?;
+        let c = &self.consumers[&cid];
+        if !c.is_running() {
+            return Err(KafkaError::new(
+                ErrorCode::InvalidRequest,
+                format!("{cid} is not running."),
+            ));
+        }
+        if let (Some(group), Some(coord)) = (c.group().map(str::to_string), c.coordinator) {
+            let commit = (c.config.enable_auto_commit && c.member_state == MemberState::Stable)
+                .then(|| Body::OffsetCommit {
+                    group: group.clone(),
+                    generation: c.generation,
+                    member_id: c.member_id.clone().unwrap_or_default(),
+                    offsets: c.positions(),
+                    commit: u64::MAX,
+                });
+            // Static members stay in the group until their session times out.
+            let leave = c
+                .member_id
+                .clone()
+                .filter(|_| c.config.group_instance_id.is_none())
+                .map(|member_id| Body::LeaveGroup { group, member_id });
+            for body in commit.into_iter().chain(leave) {
+                self.send(NodeId::Consumer(cid), NodeId::Broker(coord), body);
+            }
+        }
+        let c = self.consumers.get_mut(&cid).expect("exists");
+        c.status = ConsumerStatus::Closed;
+        forget_session(c, true);
+        self.emit(EventKind::ConsumerClosed { consumer: cid });
+        Ok(())
+    }
+
+    /// `seek`, `seekToBeginning`, `seekToEnd` on an assigned partition.
+    pub(crate) fn seek_consumer(&mut self, id: u32, tp: TopicPartition, to: SeekTo) -> Result<()> {
+        let cid = self.existing_consumer(id)?;
+        let c = self.consumers.get_mut(&cid).expect("exists");
+        if !c.assigned.contains_key(&tp) {
+            return Err(KafkaError::new(
+                ErrorCode::InvalidRequest,
+                format!("No current assignment for partition {tp}: {cid} can only seek partitions it owns."),
+            ));
+        }
+        c.buffer.retain(|(p, _)| *p != tp);
+        let a = c.assigned.get_mut(&tp).expect("checked");
+        match to {
+            SeekTo::Offset(o) => {
+                a.position = Some(o);
+                a.fetch_position = Some(o);
+                self.emit(EventKind::PositionSeeked {
+                    consumer: cid,
+                    tp,
+                    offset: o,
+                });
+                self.consumer_fetch(cid);
+            }
+            SeekTo::Beginning | SeekTo::End => {
+                a.position = None;
+                a.fetch_position = None;
+                a.resolving = true;
+                let spec = if to == SeekTo::Beginning {
+                    OffsetSpec::Earliest
+                } else {
+                    OffsetSpec::Latest
+                };
+                self.list_offsets(cid, tp, spec);
+            }
+        }
+        Ok(())
+    }
+
+    fn consumer_request_metadata(&mut self, cid: ConsumerId) {
+        let now = self.now;
+        let c = self.consumers.get_mut(&cid).expect("exists");
+        if c.metadata_in_flight.is_some() || c.known_brokers.is_empty() {
+            return;
+        }
+        c.metadata_in_flight = Some(now);
+        let broker = c.known_brokers[c.next_bootstrap % c.known_brokers.len()];
+        self.send(
+            NodeId::Consumer(cid),
+            NodeId::Broker(broker),
+            Body::Metadata { topics: Vec::new() },
+        );
+    }
+
+    fn consumer_find_coordinator(&mut self, cid: ConsumerId) {
+        let now = self.now;
+        let c = self.consumers.get_mut(&cid).expect("exists");
+        let Some(group) = c.group().map(str::to_string) else {
+            return;
+        };
+        if c.coordinator.is_some() || c.find_in_flight.is_some() || c.known_brokers.is_empty() {
+            return;
+        }
+        c.find_in_flight = Some(now);
+        let broker = c.known_brokers[c.next_bootstrap % c.known_brokers.len()];
+        self.send(
+            NodeId::Consumer(cid),
+            NodeId::Broker(broker),
+            Body::FindCoordinator { group },
+        );
+    }
+
+    pub(crate) fn consumer_receive(&mut self, cid: ConsumerId, from: NodeId, body: Body) {
+        if !self.consumers.get(&cid).is_some_and(|c| c.is_running()) {
+            return;
+        }
+        let NodeId::Broker(broker) = from else {
+            return;
+        };
+        match body {
+            Body::MetadataResponse {
+                brokers,
+                partitions,
+            } => {
+                let c = self.consumers.get_mut(&cid).expect("exists");
+                c.metadata_in_flight = None;
+                if !brokers.is_empty() {
+                    c.known_brokers = brokers;
+                }
+                for m in partitions {
+                    c.metadata.insert(m.tp.clone(), m);
+                }
+                self.resolve_positions(cid);
+                self.consumer_fetch(cid);
+            }
+            Body::FindCoordinatorResponse {
+                group,
+                error,
+                coordinator,
+            } => self.on_find_coordinator(cid, group, error, coordinator),
+            Body::JoinGroupResponse {
+                error,
+                generation,
+                member_id,
+                leader,
+                protocol,
+                members,
+            } => {
+                self.on_join_response(cid, error, generation, member_id, leader, protocol, members)
+            }
+            Body::SyncGroupResponse {
+                error,
+                generation,
+                assignment,
+            } => self.on_sync_response(cid, error, generation, assignment),
+            Body::HeartbeatResponse { error } => self.on_heartbeat_response(cid, error),
+            Body::OffsetCommitResponse {
+                commit,
+                error,
+                offsets,
+            } => self.on_commit_response(cid, commit, error, offsets),
+            Body::OffsetFetchResponse { error, offsets } => {
+                self.on_offset_fetch_response(cid, error, offsets)
+            }
+            Body::ListOffsetsResponse { tp, error, offset } => {
+                self.on_list_offsets_response(cid, tp, error, offset)
+            }
+            Body::FetchResponse { partitions } => {
+                self.on_consumer_fetch_response(cid, broker, partitions)
+            }
+            _ => {}
+        }
+    }
+
+    fn on_find_coordinator(
+        &mut self,
+        cid: ConsumerId,
+        group: String,
+        error: Option<ErrorCode>,
+        coordinator: Option<BrokerId>,
+    ) {
+        let c = self.consumers.get_mut(&cid).expect("exists");
+        c.find_in_flight = None;
+        match (error, coordinator) {
+            (None, Some(b)) => {
+                c.coordinator = Some(b);
+                self.emit(EventKind::CoordinatorFound {
+                    consumer: cid,
+                    group,
+                    broker: b,
+                });
+                self.after_coordinator_found(cid);
+            }
+            _ => self.retry_coordinator_later(cid),
+        }
+    }
+
+    fn retry_coordinator_later(&mut self, cid: ConsumerId) {
+        let c = self.consumers.get_mut(&cid).expect("exists");
+        c.coordinator = None;
+        c.next_bootstrap += 1;
+        let (backoff, inc) = (c.config.retry_backoff_ms, c.incarnation);
+        self.schedule_timer(
+            backoff,
+            Timer::ConsumerRetry {
+                consumer: cid,
+                incarnation: inc,
+            },
+        );
+    }
+
+    pub(crate) fn on_consumer_retry(&mut self, cid: ConsumerId, inc: u32) {
+        if self
+            .consumers
+            .get(&cid)
+            .is_some_and(|c| c.incarnation == inc && c.is_running())
+        {
+            self.consumer_find_coordinator(cid);
+        }
+    }
+
+    /// With a coordinator known: resend what waited for it.
+    fn after_coordinator_found(&mut self, cid: ConsumerId) {
+        let c = &self.consumers[&cid];
+        if let Some((commit, offsets)) = c.commit_to_retry.clone() {
+            self.send_commit(cid, commit, offsets);
+        }
+        let c = &self.consumers[&cid];
+        if c.is_group_managed() && c.member_state == MemberState::Unjoined {
+            self.consumer_poll(cid);
+        }
+        self.resolve_positions(cid);
+    }
+
+    /// The coordinator moved or died: find it again.
+    fn coordinator_unknown(&mut self, cid: ConsumerId) {
+        let c = self.consumers.get_mut(&cid).expect("exists");
+        c.coordinator = None;
+        if matches!(c.member_state, MemberState::Joining | MemberState::Syncing) {
+            c.member_state = MemberState::Unjoined;
+            c.group_request_at = None;
+        }
+        for a in c.assigned.values_mut() {
+            if a.position.is_none() {
+                a.resolving = false;
+            }
+        }
+        self.retry_coordinator_later(cid);
+    }
+
+    /// Kafka's `ensureActiveGroup`: send JoinGroup. Eager members have already
+    /// revoked everything; cooperative ones list what they own.
+    fn send_join(&mut self, cid: ConsumerId) {
+        let now = self.now;
+        let c = self.consumers.get_mut(&cid).expect("exists");
+        let (Some(coord), Some(group), Subscription::Topics(topics)) = (
+            c.coordinator,
+            c.group().map(str::to_string),
+            &c.subscription,
+        ) else {
+            return;
+        };
+        let topics = topics.clone();
+        c.member_state = MemberState::Joining;
+        c.group_request_at = Some(now);
+        c.needs_rejoin = false;
+        let body = Body::JoinGroup {
+            group,
+            member_id: c.member_id.clone(),
+            instance_id: c.config.group_instance_id.clone(),
+            protocol: c.config.partition_assignment_strategy,
+            topics,
+            owned: c.owned(),
+            session_timeout_ms: c.config.session_timeout_ms,
+            rebalance_timeout_ms: c.config.max_poll_interval_ms,
+        };
+        self.send(NodeId::Consumer(cid), NodeId::Broker(coord), body);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn on_join_response(
+        &mut self,
+        cid: ConsumerId,
+        error: Option<ErrorCode>,
+        generation: i32,
+        member_id: String,
+        leader: String,
+        protocol: assignor::AssignorKind,
+        members: Vec<MemberSubscription>,
+    ) {
+        let c = self.consumers.get_mut(&cid).expect("exists");
+        if c.member_state != MemberState::Joining {
+            return;
+        }
+        match error {
+            None => {}
+            Some(ErrorCode::UnknownMemberId) => {
+                c.member_id = None;
+                c.member_state = MemberState::Unjoined;
+                return self.send_join(cid);
+            }
+            Some(ErrorCode::NotCoordinator) | Some(ErrorCode::CoordinatorNotAvailable) => {
+                return self.coordinator_unknown(cid);
+            }
+            Some(e) => {
+                c.member_state = MemberState::Unjoined;
+                self.emit(EventKind::ConsumerError {
+                    consumer: cid,
+                    error: e.name().into(),
+                    message: "JoinGroup failed; retrying.".into(),
+                });
+                return self.retry_coordinator_later(cid);
+            }
+        }
+        c.member_id = Some(member_id.clone());
+        c.generation = generation;
+        c.leader = member_id == leader;
+        c.member_state = MemberState::Syncing;
+        let assignments = if c.leader {
+            // The leader runs the assignor over the partitions its metadata knows.
+            let mut counts: BTreeMap<String, u32> = BTreeMap::new();
+            for m in &members {
+                for t in &m.topics {
+                    let n = c.metadata.keys().filter(|tp| *tp.topic == **t).count() as u32;
+                    if n > 0 {
+                        counts.insert(t.clone(), n);
+                    }
+                }
+            }
+            assignor::assign(protocol, &counts, &members)
+        } else {
+            BTreeMap::new()
+        };
+        let (Some(coord), Some(group)) = (c.coordinator, c.group().map(str::to_string)) else {
+            return;
+        };
+        c.group_request_at = Some(self.now);
+        self.send(
+            NodeId::Consumer(cid),
+            NodeId::Broker(coord),
+            Body::SyncGroup {
+                group,
+                generation,
+                member_id,
+                assignments,
+            },
+        );
+    }
+
+    fn on_sync_response(
+        &mut self,
+        cid: ConsumerId,
+        error: Option<ErrorCode>,
+        generation: i32,
+        assignment: Vec<TopicPartition>,
+    ) {
+        let c = self.consumers.get_mut(&cid).expect("exists");
+        if c.member_state != MemberState::Syncing || generation != c.generation {
+            return;
+        }
+        match error {
+            None => {
+                c.member_state = MemberState::Stable;
+                c.group_request_at = None;
+                c.pending_assignment = Some(assignment);
+                if c.app == AppState::Idle {
+                    self.consumer_poll(cid);
+                }
+            }
+            Some(ErrorCode::NotCoordinator) | Some(ErrorCode::CoordinatorNotAvailable) => {
+                self.coordinator_unknown(cid)
+            }
+            Some(ErrorCode::UnknownMemberId) => {
+                c.member_id = None;
+                c.member_state = MemberState::Unjoined;
+                self.lose_partitions(cid);
+                self.consumer_poll(cid);
+            }
+            Some(_) => {
+                c.member_state = MemberState::Unjoined;
+                c.needs_rejoin = true;
+                self.consumer_poll(cid);
+            }
+        }
+    }
+
+    fn on_heartbeat_response(&mut self, cid: ConsumerId, error: Option<ErrorCode>) {
+        let c = self.consumers.get_mut(&cid).expect("exists");
+        if c.member_state != MemberState::Stable {
+            return;
+        }
+        match error {
+            None => {}
+            Some(ErrorCode::RebalanceInProgress) => {
+                c.needs_rejoin = true;
+                if c.app == AppState::Idle {
+                    self.consumer_poll(cid);
+                }
+            }
+            Some(ErrorCode::NotCoordinator) | Some(ErrorCode::CoordinatorNotAvailable) => {
+                self.coordinator_unknown(cid)
+            }
+            Some(ErrorCode::UnknownMemberId) | Some(ErrorCode::IllegalGeneration) => {
+                // Expelled: the partitions are lost, not revoked (no commit).
+                if error == Some(ErrorCode::UnknownMemberId) {
+                    c.member_id = None;
+                }
+                c.generation = -1;
+                c.member_state = MemberState::Unjoined;
+                self.lose_partitions(cid);
+                if self.consumers[&cid].app == AppState::Idle {
+                    self.consumer_poll(cid);
+                }
+            }
+            Some(_) => {}
+        }
+    }
+
+    fn lose_partitions(&mut self, cid: ConsumerId) {
+        let c = self.consumers.get_mut(&cid).expect("exists");
+        let lost = c.owned();
+        c.assigned.clear();
+        c.buffer.clear();
+        if !lost.is_empty() {
+            self.emit(EventKind::PartitionsLost {
+                consumer: cid,
+                partitions: lost,
+            });
+        }
+    }
+
+    /// The heartbeat thread: heartbeat when stable, give up on requests that
+    /// got no answer, leave the group if the application stopped polling.
+    pub(crate) fn on_consumer_heartbeat_timer(&mut self, cid: ConsumerId, inc: u32) {
+        let now = self.now;
+        let Some(c) = self.consumers.get_mut(&cid) else {
+            return;
+        };
+        if c.incarnation != inc || !c.is_running() {
+            return;
+        }
+        let timeout = c.config.request_timeout_ms;
+        let interval = c.config.heartbeat_interval_ms;
+        self.schedule_timer(
+            interval,
+            Timer::ConsumerHeartbeat {
+                consumer: cid,
+                incarnation: inc,
+            },
+        );
+        let c = self.consumers.get_mut(&cid).expect("exists");
+        let stale = |t: Option<SimTime>| t.is_some_and(|t| now.since(t) >= timeout);
+        if stale(c.metadata_in_flight) {
+            c.metadata_in_flight = None;
+            c.next_bootstrap += 1;
+        }
+        c.fetch_in_flight.retain(|_, t| now.since(*t) < timeout);
+        if stale(c.find_in_flight) {
+            c.find_in_flight = None;
+            c.next_bootstrap += 1;
+        }
+        let group_stalled = stale(c.group_request_at) || stale(c.commit_sent_at);
+        if group_stalled {
+            c.commit_sent_at = None;
+            self.coordinator_unknown(cid);
+        }
+        let c = self.consumers.get_mut(&cid).expect("exists");
+        let polled_too_late = c.is_group_managed()
+            && c.member_state == MemberState::Stable
+            && now.since(c.last_poll) > c.config.max_poll_interval_ms;
+        if polled_too_late {
+            // Kafka's heartbeat thread leaves the group for a stuck application.
+            if let (Some(coord), Some(group), Some(member_id)) = (
+                c.coordinator,
+                c.group().map(str::to_string),
+                c.member_id.clone(),
+            ) {
+                c.member_state = MemberState::Unjoined;
+                c.member_id = None;
+                c.needs_rejoin = true;
+                self.emit(EventKind::ConsumerError {
+                    consumer: cid,
+                    error: "max.poll.interval.ms".into(),
+                    message: "poll() was not called in time; the consumer leaves the group so its partitions can move.".into(),
+                });
+                self.send(
+                    NodeId::Consumer(cid),
+                    NodeId::Broker(coord),
+                    Body::LeaveGroup { group, member_id },
+                );
+            }
+        }
+        let c = self.consumers.get_mut(&cid).expect("exists");
+        if c.member_state == MemberState::Stable {
+            if let (Some(coord), Some(group), Some(member_id)) = (
+                c.coordinator,
+                c.group().map(str::to_string),
+                c.member_id.clone(),
+            ) {
+                let generation = c.generation;
+                self.send(
+                    NodeId::Consumer(cid),
+                    NodeId::Broker(coord),
+                    Body::Heartbeat {
+                        group,
+                        generation,
+                        member_id,
+                    },
+                );
+            }
+        }
+        if self.consumers[&cid].metadata_in_flight.is_none() {
+            self.consumer_request_metadata(cid);
+        }
+        self.consumer_find_coordinator(cid);
+        self.consumer_fetch(cid);
+        if self.consumers[&cid].app == AppState::Idle {
+            self.consumer_poll(cid);
+        }
+    }
+
+    /// The application thread calls `poll()`: apply a new assignment, rejoin
+    /// if asked, auto-commit when due, then take records to process.
+    pub(crate) fn consumer_poll(&mut self, cid: ConsumerId) {
+        let now = self.now;
+        let Some(c) = self.consumers.get_mut(&cid) else {
+            return;
+        };
+        if !c.is_running() || c.app != AppState::Idle {
+            return;
+        }
+        c.last_poll = now;
+        if let Some(assignment) = c.pending_assignment.take() {
+            self.apply_assignment(cid, assignment);
+        }
+        let c = self.consumers.get_mut(&cid).expect("exists");
+        if c.app != AppState::Idle {
+            return;
+        }
+        let wants_join = c.is_group_managed()
+            && c.coordinator.is_some()
+            && (c.needs_rejoin || c.member_state == MemberState::Unjoined);
+        if wants_join {
+            let cooperative = c.config.partition_assignment_strategy.is_cooperative();
+            if !cooperative && !c.assigned.is_empty() {
+                // Eager: commit (auto-commit only) and revoke everything first.
+                if c.config.enable_auto_commit && c.generation >= 0 {
+                    let offsets = c.positions();
+                    return self.commit_sync(cid, offsets, AfterCommit::Join);
+                }
+                self.revoke(cid, None);
+            }
+            self.send_join(cid);
+        }
+        let c = self.consumers.get_mut(&cid).expect("exists");
+        if c.config.enable_auto_commit
+            && now.since(c.last_auto_commit) >= c.config.auto_commit_interval_ms
+            && (c.member_state == MemberState::Stable || !c.is_group_managed())
+            && c.group().is_some()
+        {
+            c.last_auto_commit = now;
+            let offsets = c.positions();
+            if !offsets.is_empty() {
+                let commit = c.next_commit;
+                c.next_commit += 1;
+                self.send_commit(cid, commit, offsets);
+            }
+        }
+        let c = self.consumers.get_mut(&cid).expect("exists");
+        let max = c.config.max_poll_records as usize;
+        let mut batch = VecDeque::new();
+        while batch.len() < max {
+            let Some((tp, r)) = c.buffer.pop_front() else {
+                break;
+            };
+            let Some(a) = c.assigned.get_mut(&tp) else {
+                continue;
+            };
+            if a.position != Some(r.offset) {
+                continue; // stale: a seek or reset moved the position
+            }
+            a.position = Some(r.offset + 1);
+            batch.push_back((tp, r));
+        }
+        if batch.is_empty() {
+            self.consumer_fetch(cid);
+            return;
+        }
+        c.in_hand = batch;
+        let before = !c.config.enable_auto_commit
+            && c.config.manual_commit == ManualCommit::BeforeProcessing
+            && c.group().is_some();
+        if before {
+            let offsets = c.positions();
+            self.commit_sync(cid, offsets, AfterCommit::Process);
+        } else {
+            c.app = AppState::Processing;
+            self.process_next(cid);
+        }
+        self.consumer_fetch(cid);
+    }
+
+    /// Processes the records in hand, one per `processing.ms`.
+    fn process_next(&mut self, cid: ConsumerId) {
+        loop {
+            let c = self.consumers.get_mut(&cid).expect("exists");
+            let Some((tp, r)) = c.in_hand.front().cloned() else {
+                c.app = AppState::Idle;
+                let after = !c.config.enable_auto_commit
+                    && c.config.manual_commit == ManualCommit::AfterProcessing
+                    && c.group().is_some();
+                if after {
+                    let offsets = c.positions();
+                    self.commit_sync(cid, offsets, AfterCommit::Poll);
+                } else {
+                    self.consumer_poll(cid);
+                }
+                return;
+            };
+            let ms = c.config.processing_ms;
+            if ms > 0 && c.app != AppState::Processing {
+                return;
+            }
+            if ms > 0 && !c.processing_started() {
+                c.mark_processing_started();
+                let inc = c.incarnation;
+                self.schedule_timer(
+                    ms,
+                    Timer::ConsumerProcessed {
+                        consumer: cid,
+                        incarnation: inc,
+                    },
+                );
+                return;
+            }
+            c.in_hand.pop_front();
+            c.clear_processing_started();
+            self.record_processed(cid, tp, r);
+        }
+    }
+
+    pub(crate) fn on_consumer_processed(&mut self, cid: ConsumerId, inc: u32) {
+        if self.consumers.get(&cid).is_some_and(|c| {
+            c.incarnation == inc && c.is_running() && c.app == AppState::Processing
+        }) {
+            self.process_next(cid);
+        }
+    }
+
+    fn record_processed(&mut self, cid: ConsumerId, tp: TopicPartition, r: Record) {
+        let now = self.now;
+        let c = self.consumers.get_mut(&cid).expect("exists");
+        let group = c.group().map(str::to_string);
+        let key = (group.clone().unwrap_or_else(|| cid.to_string()), tp.clone());
+        let seen = self.processed_by_group.entry(key).or_default();
+        let idx = r.offset as usize;
+        if seen.len() <= idx {
+            seen.resize(idx + 1, 0);
+        }
+        seen[idx] = seen[idx].saturating_add(1);
+        let again = (seen[idx] > 1).then(|| {
+            "its group had processed this offset before, but the committed offset was behind it (a crash, rebalance or seek before the commit)".to_string()
+        });
+        c.processed.push(Processed {
+            tp: tp.clone(),
+            offset: r.offset,
+            record: r.id,
+            at: now,
+            again: again.is_some(),
+        });
+        self.emit(EventKind::RecordProcessed {
+            consumer: cid,
+            group,
+            tp,
+            offset: r.offset,
+            record: r.id,
+            key: r.key,
+            value: r.value,
+            again,
+        });
+    }
+
+    /// `commitSync(offsets)`: the application waits for the answer.
+    fn commit_sync(
+        &mut self,
+        cid: ConsumerId,
+        offsets: Vec<(TopicPartition, u64)>,
+        then: AfterCommit,
+    ) {
+        let c = self.consumers.get_mut(&cid).expect("exists");
+        if offsets.is_empty() || c.group().is_none() {
+            return self.after_commit(cid, then);
+        }
+        let commit = c.next_commit;
+        c.next_commit += 1;
+        c.app = AppState::Committing { commit };
+        c.after_commit = then;
+        self.send_commit(cid, commit, offsets);
+    }
+
+    fn send_commit(&mut self, cid: ConsumerId, commit: u64, offsets: Vec<(TopicPartition, u64)>) {
+        let now = self.now;
+        let c = self.consumers.get_mut(&cid).expect("exists");
+        let Some(group) = c.group().map(str::to_string) else {
+            return;
+        };
+        let Some(coord) = c.coordinator else {
+            c.commit_to_retry = Some((commit, offsets));
+            return;
+        };
+        c.commit_to_retry = None;
+        c.commit_sent_at = Some(now);
+        let (generation, member_id) = if c.is_group_managed() {
+            (c.generation, c.member_id.clone().unwrap_or_default())
+        } else {
+            (-1, String::new())
+        };
+        self.send(
+            NodeId::Consumer(cid),
+            NodeId::Broker(coord),
+            Body::OffsetCommit {
+                group,
+                generation,
+                member_id,
+                offsets,
+                commit,
+            },
+        );
+    }
+
+    fn on_commit_response(
+        &mut self,
+        cid: ConsumerId,
+        commit: u64,
+        error: Option<ErrorCode>,
+        offsets: Vec<(TopicPartition, u64)>,
+    ) {
+        let c = self.consumers.get_mut(&cid).expect("exists");
+        c.commit_sent_at = None;
+        let blocking = c.app == AppState::Committing { commit };
+        match error {
+            None => {}
+            Some(e @ (ErrorCode::NotCoordinator | ErrorCode::CoordinatorNotAvailable)) => {
+                if blocking {
+                    // commitSync retries once the coordinator is found again.
+                    c.commit_to_retry = Some((commit, offsets));
+                } else {
+                    self.emit(EventKind::CommitFailed {
+                        consumer: cid,
+                        error: e,
+                    });
+                }
+                return self.coordinator_unknown(cid);
+            }
+            Some(e) => {
+                // CommitFailedException: the group moved on; rejoin.
+                self.emit(EventKind::CommitFailed {
+                    consumer: cid,
+                    error: e,
+                });
+                let c = self.consumers.get_mut(&cid).expect("exists");
+                c.needs_rejoin = true;
+                if e == ErrorCode::UnknownMemberId {
+                    c.member_id = None;
+                }
+            }
+        }
+        if blocking {
+            let then = self.consumers[&cid].after_commit;
+            let c = self.consumers.get_mut(&cid).expect("exists");
+            c.app = AppState::Idle;
+            self.after_commit(cid, then);
+        }
+    }
+
+    fn after_commit(&mut self, cid: ConsumerId, then: AfterCommit) {
+        let c = self.consumers.get_mut(&cid).expect("exists");
+        match then {
+            AfterCommit::Poll => {
+                c.app = AppState::Idle;
+                self.consumer_poll(cid)
+            }
+            AfterCommit::Process => {
+                c.app = AppState::Processing;
+                self.process_next(cid)
+            }
+            AfterCommit::Join => {
+                c.app = AppState::Idle;
+                self.revoke(cid, None);
+                self.send_join(cid);
+                self.consumer_poll(cid);
+            }
+        }
+    }
+
+    /// Gives up `only` (or everything): drop buffered records and positions.
+    fn revoke(&mut self, cid: ConsumerId, only: Option<&BTreeSet<TopicPartition>>) {
+        let c = self.consumers.get_mut(&cid).expect("exists");
+        let revoked: Vec<TopicPartition> = c
+            .assigned
+            .keys()
+            .filter(|tp| only.is_none_or(|o| o.contains(*tp)))
+            .cloned()
+            .collect();
+        for tp in &revoked {
+            c.assigned.remove(tp);
+        }
+        c.buffer.retain(|(tp, _)| c.assigned.contains_key(tp));
+        self.emit(EventKind::PartitionsRevoked {
+            consumer: cid,
+            partitions: revoked,
+        });
+    }
+
+    /// Takes up a SyncGroup assignment on the application thread. Cooperative
+    /// members revoke only what moved, then rejoin for a second round.
+    fn apply_assignment(&mut self, cid: ConsumerId, assignment: Vec<TopicPartition>) {
+        let c = self.consumers.get_mut(&cid).expect("exists");
+        let new: BTreeSet<TopicPartition> = assignment.into_iter().collect();
+        let revoked: BTreeSet<TopicPartition> = c
+            .assigned
+            .keys()
+            .filter(|tp| !new.contains(*tp))
+            .cloned()
+            .collect();
+        let added: Vec<TopicPartition> = new
+            .iter()
+            .filter(|tp| !c.assigned.contains_key(*tp))
+            .cloned()
+            .collect();
+        let generation = c.generation;
+        if !revoked.is_empty() {
+            if c.config.enable_auto_commit {
+                let offsets: Vec<(TopicPartition, u64)> = c
+                    .positions()
+                    .into_iter()
+                    .filter(|(tp, _)| revoked.contains(tp))
+                    .collect();
+                if !offsets.is_empty() {
+                    let commit = c.next_commit;
+                    c.next_commit += 1;
+                    self.send_commit(cid, commit, offsets);
+                }
+            }
+            self.revoke(cid, Some(&revoked));
+            // KIP-429: a member that gave partitions up rejoins at once.
+            self.consumers.get_mut(&cid).expect("exists").needs_rejoin = true;
+        }
+        let c = self.consumers.get_mut(&cid).expect("exists");
+        for tp in &added {
+            c.assigned.insert(tp.clone(), fresh_assigned());
+        }
+        self.emit(EventKind::PartitionsAssigned {
+            consumer: cid,
+            generation,
+            partitions: added,
+        });
+        self.resolve_positions(cid);
+    }
+
+    /// Partitions without a position ask the coordinator for the committed
+    /// offset (or, without a group, go straight to `auto.offset.reset`).
+    fn resolve_positions(&mut self, cid: ConsumerId) {
+        let c = self.consumers.get_mut(&cid).expect("exists");
+        let todo: Vec<TopicPartition> = c
+            .assigned
+            .iter()
+            .filter(|(_, a)| a.position.is_none() && !a.resolving)
+            .map(|(tp, _)| tp.clone())
+            .collect();
+        if todo.is_empty() {
+            return;
+        }
+        match (c.group().map(str::to_string), c.coordinator) {
+            (Some(group), Some(coord)) => {
+                for tp in &todo {
+                    c.assigned.get_mut(tp).expect("listed").resolving = true;
+                }
+                self.send(
+                    NodeId::Consumer(cid),
+                    NodeId::Broker(coord),
+                    Body::OffsetFetch {
+                        group,
+                        partitions: todo,
+                    },
+                );
+            }
+            (Some(_), None) => {}
+            (None, _) => {
+                for tp in todo {
+                    self.reset_offset(cid, tp);
+                }
+            }
+        }
+    }
+
+    fn on_offset_fetch_response(
+        &mut self,
+        cid: ConsumerId,
+        error: Option<ErrorCode>,
+        offsets: Vec<(TopicPartition, Option<u64>)>,
+    ) {
+        if error.is_some() {
+            let c = self.consumers.get_mut(&cid).expect("exists");
+            for (tp, _) in &offsets {
+                if let Some(a) = c.assigned.get_mut(tp) {
+                    a.resolving = false;
+                }
+            }
+            return self.coordinator_unknown(cid);
+        }
+        for (tp, committed) in offsets {
+            let c = self.consumers.get_mut(&cid).expect("exists");
+            let Some(a) = c.assigned.get_mut(&tp) else {
+                continue;
+            };
+            if a.position.is_some() {
+                continue;
+            }
+            match committed {
+                Some(o) => {
+                    a.position = Some(o);
+                    a.fetch_position = Some(o);
+                    a.resolving = false;
+                }
+                None => {
+                    a.resolving = false;
+                    self.reset_offset(cid, tp);
+                }
+            }
+        }
+        self.consumer_fetch(cid);
+    }
+
+    /// `auto.offset.reset`: ask the leader for its earliest or latest offset.
+    fn reset_offset(&mut self, cid: ConsumerId, tp: TopicPartition) {
+        let c = self.consumers.get_mut(&cid).expect("exists");
+        let spec = match c.config.auto_offset_reset {
+            AutoOffsetReset::Earliest => OffsetSpec::Earliest,
+            AutoOffsetReset::Latest => OffsetSpec::Latest,
+            AutoOffsetReset::None => {
+                if let Some(a) = c.assigned.get_mut(&tp) {
+                    a.resolving = true; // stuck until the user seeks
+                }
+                self.emit(EventKind::ConsumerError {
+                    consumer: cid,
+                    error: "NoOffsetForPartitionException".into(),
+                    message: format!("Undefined offset with no reset policy for partition: {tp}"),
+                });
+                return;
+            }
+        };
+        if let Some(a) = c.assigned.get_mut(&tp) {
+            a.resolving = true;
+        }
+        self.list_offsets(cid, tp, spec);
+    }
+
+    fn list_offsets(&mut self, cid: ConsumerId, tp: TopicPartition, spec: OffsetSpec) {
+        let c = self.consumers.get_mut(&cid).expect("exists");
+        match c.leader_of(&tp) {
+            Some((leader, _)) => self.send(
+                NodeId::Consumer(cid),
+                NodeId::Broker(leader),
+                Body::ListOffsets { tp, spec },
+            ),
+            None => {
+                // Try again once metadata names a leader.
+                if let Some(a) = c.assigned.get_mut(&tp) {
+                    a.resolving = false;
+                }
+                self.consumer_request_metadata(cid);
+            }
+        }
+    }
+
+    fn on_list_offsets_response(
+        &mut self,
+        cid: ConsumerId,
+        tp: TopicPartition,
+        error: Option<ErrorCode>,
+        offset: u64,
+    ) {
+        let policy = self.consumers[&cid].config.auto_offset_reset;
+        let c = self.consumers.get_mut(&cid).expect("exists");
+        let Some(a) = c.assigned.get_mut(&tp) else {
+            return;
+        };
+        a.resolving = false;
+        if error.is_some() {
+            c.metadata.remove(&tp);
+            return self.consumer_request_metadata(cid);
+        }
+        if a.position.is_some() {
+            return;
+        }
+        a.position = Some(offset);
+        a.fetch_position = Some(offset);
+        let key = c.group().map_or_else(|| cid.to_string(), str::to_string);
+        self.consumption_start
+            .entry((key, tp.clone()))
+            .or_insert(offset);
+        self.emit(EventKind::OffsetReset {
+            consumer: cid,
+            tp,
+            offset,
+            policy,
+        });
+        self.consumer_fetch(cid);
+    }
+
+    /// Sends one fetch per leader for the assigned partitions whose buffer is
+    /// short, unless one is already in flight to that leader.
+    pub(crate) fn consumer_fetch(&mut self, cid: ConsumerId) {
+        let now = self.now;
+        let Some(c) = self.consumers.get_mut(&cid) else {
+            return;
+        };
+        if !c.is_running() {
+            return;
+        }
+        let max = c.config.max_poll_records as usize;
+        let mut by_leader: BTreeMap<BrokerId, Vec<ConsumerFetchPartition>> = BTreeMap::new();
+        let mut need_metadata = false;
+        for (tp, a) in &c.assigned {
+            let Some(fetch_offset) = a.fetch_position else {
+                continue;
+            };
+            let buffered = c.buffer.iter().filter(|(p, _)| p == tp).count();
+            if buffered >= max {
+                continue;
+            }
+            match c.leader_of(tp) {
+                Some((leader, epoch)) => {
+                    by_leader
+                        .entry(leader)
+                        .or_default()
+                        .push(ConsumerFetchPartition {
+                            tp: tp.clone(),
+                            fetch_offset,
+                            current_leader_epoch: epoch,
+                        })
+                }
+                None => need_metadata = true,
+            }
+        }
+        let wait = c.config.fetch_max_wait_ms;
+        let mut sends = Vec::new();
+        for (leader, partitions) in by_leader {
+            if c.fetch_in_flight.contains_key(&leader) {
+                continue;
+            }
+            c.fetch_in_flight.insert(leader, now);
+            sends.push((leader, partitions));
+        }
+        for (leader, partitions) in sends {
+            self.send(
+                NodeId::Consumer(cid),
+                NodeId::Broker(leader),
+                Body::ConsumerFetch {
+                    partitions,
+                    max_wait_ms: wait,
+                },
+            );
+        }
+        if need_metadata {
+            self.consumer_request_metadata(cid);
+        }
+    }
+
+    fn on_consumer_fetch_response(
+        &mut self,
+        cid: ConsumerId,
+        broker: BrokerId,
+        partitions: Vec<FetchedData>,
+    ) {
+        let c = self.consumers.get_mut(&cid).expect("exists");
+        c.fetch_in_flight.remove(&broker);
+        let mut need_metadata = false;
+        let mut out_of_range = Vec::new();
+        for d in partitions {
+            let Some(a) = c.assigned.get_mut(&d.tp) else {
+                continue;
+            };
+            match d.error {
+                None => {}
+                Some(ErrorCode::OffsetOutOfRange) => {
+                    out_of_range.push(d.tp.clone());
+                    continue;
+                }
+                Some(_) => {
+                    c.metadata.remove(&d.tp);
+                    need_metadata = true;
+                    continue;
+                }
+            }
+            a.high_watermark = d.high_watermark;
+            let Some(first) = d.records.first() else {
+                continue;
+            };
+            if a.fetch_position != Some(first.offset) {
+                continue; // a seek or revoke made this response stale
+            }
+            a.fetch_position = Some(first.offset + d.records.len() as u64);
+            for r in d.records {
+                c.buffer.push_back((d.tp.clone(), r));
+            }
+        }
+        for tp in out_of_range {
+            let c = self.consumers.get_mut(&cid).expect("exists");
+            if let Some(a) = c.assigned.get_mut(&tp) {
+                a.position = None;
+                a.fetch_position = None;
+            }
+            self.reset_offset(cid, tp);
+        }
+        if need_metadata {
+            self.consumer_request_metadata(cid);
+        }
+        if self.consumers[&cid].app == AppState::Idle {
+            self.consumer_poll(cid);
+        }
+        self.consumer_fetch(cid);
+    }
+
+    /// A broker this consumer talks to died: its requests there are gone.
+    pub(crate) fn on_consumer_connection_lost(&mut self, cid: ConsumerId, broker: BrokerId) {
+        let Some(c) = self.consumers.get_mut(&cid) else {
+            return;
+        };
+        if !c.is_running() || self.brokers.get(&broker).is_some_and(|b| b.is_running()) {
+            return;
+        }
+        c.fetch_in_flight.remove(&broker);
+        let bootstrap = c
+            .known_brokers
+            .get(c.next_bootstrap % c.known_brokers.len().max(1));
+        if bootstrap == Some(&broker) {
+            c.next_bootstrap += 1;
+            c.metadata_in_flight = None;
+            c.find_in_flight = None;
+        }
+        c.metadata.retain(|_, m| m.leader != Some(broker));
+        let coordinator_lost = c.coordinator == Some(broker);
+        if coordinator_lost {
+            c.commit_sent_at = None;
+            if let AppState::Committing { .. } = c.app {
+                // commitSync will be retried with the new coordinator.
+            }
+            self.coordinator_unknown(cid);
+        }
+        self.consumer_request_metadata(cid);
+        self.consumer_find_coordinator(cid);
+    }
+
+    /// Consumers with requests at a broker that just died.
+    pub(crate) fn consumers_talking_to(&self, broker: BrokerId) -> Vec<ConsumerId> {
+        self.consumers
+            .values()
+            .filter(|c| {
+                c.is_running()
+                    && (c.coordinator == Some(broker) || c.fetch_in_flight.contains_key(&broker))
+            })
+            .map(|c| c.id)
+            .collect()
+    }
+}
+
+/// Where `seek` moves a consumer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SeekTo {
+    Beginning,
+    End,
+    Offset(u64),
+}
+
+fn fresh_assigned() -> Assigned {
+    Assigned {
+        position: None,
+        fetch_position: None,
+        high_watermark: 0,
+        resolving: false,
+    }
+}
+
+/// A crash or close loses everything held in memory.
+fn forget_session(c: &mut Consumer, keep_member: bool) {
+    c.metadata.clear();
+    c.metadata_in_flight = None;
+    c.coordinator = None;
+    c.find_in_flight = None;
+    if !keep_member || c.config.group_instance_id.is_none() {
+        c.member_id = None;
+    }
+    c.generation = -1;
+    c.member_state = MemberState::Unjoined;
+    c.group_request_at = None;
+    c.leader = false;
+    c.needs_rejoin = false;
+    c.pending_assignment = None;
+    c.assigned.clear();
+    c.fetch_in_flight.clear();
+    c.buffer.clear();
+    c.in_hand.clear();
+    c.app = AppState::Idle;
+    c.commit_to_retry = None;
+    c.commit_sent_at = None;
+    c.processing = false;
+}
+
+impl Consumer {
+    fn processing_started(&self) -> bool {
+        self.processing
+    }
+    fn mark_processing_started(&mut self) {
+        self.processing = true;
+    }
+    fn clear_processing_started(&mut self) {
+        self.processing = false;
+    }
+}
+
+fn validate_consumer(
+    config: &ConsumerConfig,
+    subscription: &Subscription,
+    topic_exists: impl Fn(&str) -> bool,
+) -> Result<()> {
+    let invalid = |m: String| Err(KafkaError::new(ErrorCode::InvalidConfig, m));
+    if config
+        .group_id
+        .as_deref()
+        .is_some_and(|g| g.trim().is_empty() || g.len() > 249)
+    {
+        return Err(KafkaError::new(
+            ErrorCode::InvalidGroupId,
+            "group.id must be a non-empty string of at most 249 characters.",
+        ));
+    }
+    if config
+        .group_instance_id
+        .as_deref()
+        .is_some_and(|g| g.trim().is_empty() || g.len() > 249)
+    {
+        return invalid(
+            "group.instance.id must be a non-empty string of at most 249 characters.".into(),
+        );
+    }
+    if config.max_poll_records == 0 || config.max_poll_records > 10_000 {
+        return invalid("max.poll.records must be between 1 and 10000.".into());
+    }
+    if config.heartbeat_interval_ms == 0
+        || config.heartbeat_interval_ms >= config.session_timeout_ms
+    {
+        return invalid(
+            "heartbeat.interval.ms must be at least 1 and lower than session.timeout.ms.".into(),
+        );
+    }
+    if config.auto_commit_interval_ms == 0 || config.request_timeout_ms == 0 {
+        return invalid(
+            "auto.commit.interval.ms and request.timeout.ms must be at least 1.".into(),
+        );
+    }
+    if config.processing_ms > 600_000 {
+        return invalid("processing.ms is limited to 600000 (10 minutes) per record.".into());
+    }
+    match subscription {
+        Subscription::Topics(topics) => {
+            if config.group_id.is_none() {
+                return Err(KafkaError::new(
+                    ErrorCode::InvalidGroupId,
+                    "To use the group management or offset commit APIs, you must provide a valid group.id in the consumer configuration.",
+                ));
+            }
+            if topics.is_empty() {
+                return Err(KafkaError::new(
+                    ErrorCode::InvalidRequest,
+                    "Subscribe to at least one topic.",
+                ));
+            }
+            if let Some(t) = topics.iter().find(|t| !topic_exists(t)) {
+                return Err(crate::topic::unknown_topic(t));
+            }
+        }
+        Subscription::Partitions(tps) => {
+            if tps.is_empty() {
+                return Err(KafkaError::new(
+                    ErrorCode::InvalidRequest,
+                    "Assign at least one partition.",
+                ));
+            }
+            if let Some(tp) = tps.iter().find(|tp| !topic_exists(&tp.topic)) {
+                return Err(crate::topic::unknown_topic(&tp.topic));
+            }
+        }
+    }
+    Ok(())
+}
