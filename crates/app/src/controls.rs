@@ -4,6 +4,7 @@
 
 use crate::sim::Sim;
 use kafkasim_engine::broker::BrokerStatus;
+use kafkasim_engine::consumer::ConsumerStatus;
 use kafkasim_engine::{Command, NodeId};
 use leptos::prelude::*;
 
@@ -153,6 +154,19 @@ pub fn ActionPanel() -> impl IntoView {
                     <p class="panel-hint">
                         {stats.map(|s| format!("acks={} · idempotence {} · sent {} · acknowledged {} · failed {}", s.acks.label(), if s.idempotent { "on" } else { "off" }, s.sent, s.acknowledged, s.failed))}
                     </p>
+                }
+                .into_any()
+            }
+            NodeId::Consumer(c) => {
+                let running = sim.view.with(|v| {
+                    v.consumers
+                        .iter()
+                        .any(|x| x.id == c && x.status == ConsumerStatus::Running)
+                });
+                view! {
+                    <button class="btn btn-danger" disabled=!running on:click=move |_| { sim.dispatch(Command::CrashConsumer { consumer: c.0 }); }>"Crash consumer"</button>
+                    <button class="btn" disabled=!running on:click=move |_| { sim.dispatch(Command::CloseConsumer { consumer: c.0 }); }>"Close consumer"</button>
+                    <button class="btn" disabled=running on:click=move |_| { sim.dispatch(Command::RestartConsumer { consumer: c.0 }); }>"Restart consumer"</button>
                 }
                 .into_any()
             }
