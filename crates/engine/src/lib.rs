@@ -15,6 +15,7 @@
 
 pub mod assignor;
 pub mod broker;
+pub mod classic;
 pub mod cluster;
 pub mod command;
 pub mod config;

@@ -174,23 +174,446 @@ fn the_group_survives_its_coordinator_dying() {
     assert_eq!(unique.len(), 20, "nothing skipped: {got:?}");
 }
 
+fn all_processed(events: &[Event]) -> Vec<(u32, String, u64, bool)> {
+    events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::RecordProcessed {
+                consumer,
+                tp,
+                offset,
+                again,
+                ..
+            } => Some((consumer.0, tp.to_string(), *offset, again.is_some())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Produces `n` keyed records spread over the topic's partitions.
+fn produce_n(c: &mut Cluster, from: u32, n: u32, tag: &str) {
+    for i in 0..n {
+        produce(c, 1, "orders", &format!("{tag}-{}", from + i), "v");
+    }
+}
+
 #[test]
-#[ignore]
-fn debug_leave() {
+fn every_group_reads_the_whole_topic_independently() {
     let mut c = small_cluster();
     topic(&mut c, "orders", 3, 3, TopicConfig::default());
+    producer(&mut c, 1, Acks::All);
     subscribe(&mut c, 1, group_config("billing"), "orders");
-    subscribe(&mut c, 2, group_config("billing"), "orders");
+    subscribe(&mut c, 2, group_config("shipping"), "orders");
     c.advance(10_000);
-    c.apply(Command::CloseConsumer { consumer: 2 }).unwrap();
-    for e in c.advance(8_000) {
-        if let EventKind::MessageSent(m) = &e.kind {
-            if m.body.name().contains("Fetch") || m.body.name().contains("Metadata") {
-                continue;
-            }
-            println!("{} {} -> {} {:?}", e.time.0, m.from, m.to, m.body);
-        } else if let Some(d) = e.kind.describe() {
-            println!("{} {d}", e.time.0);
+    produce_n(&mut c, 0, 12, "k");
+    c.advance(10_000);
+    assert_eq!(processed(&c, 1).len(), 12);
+    assert_eq!(processed(&c, 2).len(), 12);
+}
+
+#[test]
+fn latest_reset_skips_what_was_written_before_the_group_started() {
+    let mut c = small_cluster();
+    topic(&mut c, "orders", 1, 3, TopicConfig::default());
+    producer(&mut c, 1, Acks::All);
+    produce_n(&mut c, 0, 5, "old");
+    c.advance(2_000);
+    let config = ConsumerConfig {
+        auto_offset_reset: AutoOffsetReset::Latest,
+        ..group_config("late")
+    };
+    let events = {
+        let mut ev = subscribe(&mut c, 1, config, "orders");
+        ev.extend(c.advance(10_000));
+        ev
+    };
+    assert!(events.iter().any(|e| matches!(
+        &e.kind,
+        EventKind::OffsetReset {
+            offset: 5,
+            policy: AutoOffsetReset::Latest,
+            ..
         }
+    )));
+    produce_n(&mut c, 5, 3, "new");
+    c.advance(5_000);
+    let got: Vec<u64> = processed(&c, 1).into_iter().map(|(_, o)| o).collect();
+    assert_eq!(got, vec![5, 6, 7]);
+}
+
+#[test]
+fn no_reset_policy_raises_no_offset_for_partition() {
+    let mut c = small_cluster();
+    topic(&mut c, "orders", 1, 3, TopicConfig::default());
+    let config = ConsumerConfig {
+        auto_offset_reset: AutoOffsetReset::None,
+        ..group_config("strict")
+    };
+    let mut events = subscribe(&mut c, 1, config, "orders");
+    events.extend(c.advance(10_000));
+    assert!(events.iter().any(|e| matches!(
+        &e.kind,
+        EventKind::ConsumerError { error, .. } if error == "NoOffsetForPartitionException"
+    )));
+}
+
+#[test]
+fn a_restarted_group_resumes_from_its_committed_offsets() {
+    let mut c = small_cluster();
+    topic(&mut c, "orders", 3, 3, TopicConfig::default());
+    producer(&mut c, 1, Acks::All);
+    subscribe(&mut c, 1, group_config("billing"), "orders");
+    c.advance(10_000);
+    produce_n(&mut c, 0, 9, "a");
+    c.advance(10_000);
+    c.apply(Command::CloseConsumer { consumer: 1 }).unwrap();
+    c.advance(5_000);
+    produce_n(&mut c, 9, 6, "b");
+    c.advance(1_000);
+    subscribe(&mut c, 2, group_config("billing"), "orders");
+    c.advance(15_000);
+    assert_eq!(processed(&c, 2).len(), 6, "only what came after the commit");
+}
+
+#[test]
+fn assigned_partitions_need_no_group_membership() {
+    let mut c = small_cluster();
+    topic(&mut c, "orders", 3, 3, TopicConfig::default());
+    producer(&mut c, 1, Acks::All);
+    c.apply(Command::CreateConsumer {
+        id: Some(1),
+        config: group_config("manual"),
+        topics: None,
+        partitions: Some(vec![TopicPartition::new("orders", 1)]),
+    })
+    .unwrap();
+    c.advance(5_000);
+    for i in 0..4 {
+        produce_to(&mut c, 1, "orders", i % 3, "v");
     }
+    c.advance(10_000);
+    let got = processed(&c, 1);
+    assert!(got.iter().all(|(tp, _)| tp == "orders-1"), "{got:?}");
+    assert_eq!(got.len(), 1);
+    let g = &c.view().groups[0];
+    assert!(g.members.is_empty(), "no membership: {g:?}");
+    let p1 = g.partitions.iter().find(|p| p.tp.partition == 1).unwrap();
+    assert_eq!(p1.committed, Some(1), "assign() consumers commit too");
+}
+
+#[test]
+fn seek_to_beginning_replays_the_partition() {
+    let mut c = small_cluster();
+    topic(&mut c, "orders", 1, 3, TopicConfig::default());
+    producer(&mut c, 1, Acks::All);
+    subscribe(&mut c, 1, group_config("billing"), "orders");
+    c.advance(10_000);
+    produce_n(&mut c, 0, 4, "k");
+    c.advance(5_000);
+    c.apply(Command::SeekConsumer {
+        consumer: 1,
+        topic: "orders".into(),
+        partition: 0,
+        to: SeekTo::Beginning,
+    })
+    .unwrap();
+    c.advance(5_000);
+    let got: Vec<u64> = processed(&c, 1).into_iter().map(|(_, o)| o).collect();
+    assert_eq!(got, vec![0, 1, 2, 3, 0, 1, 2, 3]);
+    let err = c
+        .apply(Command::SeekConsumer {
+            consumer: 1,
+            topic: "orders".into(),
+            partition: 7,
+            to: SeekTo::Offset(0),
+        })
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidRequest);
+}
+
+#[test]
+fn consumption_follows_a_leader_failover_without_gaps_or_repeats() {
+    let mut c = small_cluster();
+    topic(&mut c, "orders", 3, 3, TopicConfig::default());
+    producer(&mut c, 1, Acks::All);
+    subscribe(&mut c, 1, group_config("billing"), "orders");
+    c.advance(10_000);
+    produce_n(&mut c, 0, 15, "a");
+    c.advance(3_000);
+    let leader = c
+        .view()
+        .topics
+        .iter()
+        .find(|t| t.name == "orders")
+        .unwrap()
+        .partitions[0]
+        .leader
+        .unwrap();
+    c.apply(Command::CrashBroker { broker: leader.0 }).unwrap();
+    c.advance(30_000);
+    produce_n(&mut c, 15, 15, "b");
+    c.advance(20_000);
+    let got = processed(&c, 1);
+    let unique: BTreeSet<_> = got.iter().cloned().collect();
+    assert_eq!(got.len(), 30, "{got:?}");
+    assert_eq!(unique.len(), 30);
+}
+
+#[test]
+fn a_static_member_restarting_in_time_causes_no_rebalance() {
+    let mut c = small_cluster();
+    topic(&mut c, "orders", 3, 3, TopicConfig::default());
+    let with_instance = |i: &str| ConsumerConfig {
+        group_instance_id: Some(i.into()),
+        ..group_config("billing")
+    };
+    subscribe(&mut c, 1, with_instance("a"), "orders");
+    subscribe(&mut c, 2, with_instance("b"), "orders");
+    c.advance(10_000);
+    let before = owners(&c);
+    c.apply(Command::CrashConsumer { consumer: 2 }).unwrap();
+    let mut events = c.advance(20_000);
+    c.apply(Command::RestartConsumer { consumer: 2 }).unwrap();
+    events.extend(c.advance(60_000));
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::GroupRebalancing { .. })),
+        "no rebalance"
+    );
+    assert!(events
+        .iter()
+        .any(|e| matches!(e.kind, EventKind::StaticMemberRejoined { .. })));
+    assert_eq!(owners(&c), before);
+}
+
+/// Members with slow processing consume all the time; a third joins.
+fn rebalance_with(kind: AssignorKind) -> Vec<Event> {
+    let mut c = small_cluster();
+    topic(&mut c, "orders", 6, 3, TopicConfig::default());
+    producer(&mut c, 1, Acks::All);
+    let config = ConsumerConfig {
+        partition_assignment_strategy: kind,
+        processing_ms: 50,
+        max_poll_records: 5,
+        ..group_config("billing")
+    };
+    subscribe(&mut c, 1, config.clone(), "orders");
+    subscribe(&mut c, 2, config.clone(), "orders");
+    c.advance(10_000);
+    produce_n(&mut c, 0, 600, "k");
+    c.advance(1_000);
+    let mut events = subscribe(&mut c, 3, config, "orders");
+    for _ in 0..40 {
+        events.extend(c.advance(250));
+    }
+    events
+}
+
+/// Records processed by members 1 and 2 between the group leaving Stable
+/// and becoming Stable again.
+fn processed_during_rebalance(events: &[Event]) -> usize {
+    let start = events
+        .iter()
+        .position(|e| {
+            matches!(
+                e.kind,
+                EventKind::PartitionsRevoked { .. } | EventKind::GroupRebalancing { .. }
+            )
+        })
+        .expect("a rebalance started");
+    let end = events
+        .iter()
+        .rposition(|e| matches!(e.kind, EventKind::GroupStable { .. }))
+        .expect("it finished");
+    all_processed(&events[start..end]).len()
+}
+
+#[test]
+fn eager_rebalancing_stops_the_group_cooperative_does_not() {
+    let eager = rebalance_with(AssignorKind::Range);
+    let cooperative = rebalance_with(AssignorKind::CooperativeSticky);
+    let stable = |ev: &[Event]| {
+        ev.iter()
+            .filter(|e| matches!(e.kind, EventKind::GroupStable { .. }))
+            .count()
+    };
+    assert_eq!(stable(&eager), 1, "eager: one rebalance");
+    assert_eq!(
+        stable(&cooperative),
+        2,
+        "cooperative: a second round hands over the revoked partitions"
+    );
+    // Eager members revoke everything before rejoining: nothing is processed
+    // from the first revocation until the new assignment.
+    let first_revoke = eager
+        .iter()
+        .position(|e| matches!(&e.kind, EventKind::PartitionsRevoked { partitions, .. } if !partitions.is_empty()))
+        .unwrap();
+    let stable_at = eager
+        .iter()
+        .position(|e| matches!(e.kind, EventKind::GroupStable { .. }))
+        .unwrap();
+    let last_revoke = eager[..stable_at]
+        .iter()
+        .rposition(|e| matches!(e.kind, EventKind::PartitionsRevoked { .. }))
+        .unwrap();
+    assert!(first_revoke <= last_revoke);
+    assert_eq!(all_processed(&eager[last_revoke..stable_at]).len(), 0);
+    assert!(
+        processed_during_rebalance(&cooperative) > 0,
+        "cooperative members keep consuming"
+    );
+    // Cooperative: no partition was revoked wholesale.
+    let revoked: usize = cooperative
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::PartitionsRevoked { partitions, .. } => Some(partitions.len()),
+            _ => None,
+        })
+        .sum();
+    assert_eq!(
+        revoked, 2,
+        "only the partitions that move to the new member"
+    );
+}
+
+/// One member processes slowly and crashes in the middle of a batch; the
+/// other takes over its partition from the committed offset.
+fn crash_mid_batch(commit: ManualCommit) -> Cluster {
+    let mut c = small_cluster();
+    topic(&mut c, "orders", 1, 3, TopicConfig::default());
+    producer(&mut c, 1, Acks::All);
+    let config = ConsumerConfig {
+        enable_auto_commit: false,
+        manual_commit: commit,
+        processing_ms: 100,
+        max_poll_records: 10,
+        session_timeout_ms: 10_000,
+        ..group_config("billing")
+    };
+    subscribe(&mut c, 1, config.clone(), "orders");
+    c.advance(10_000);
+    subscribe(&mut c, 2, config, "orders");
+    c.advance(10_000);
+    produce_n(&mut c, 0, 30, "k");
+    c.advance(1_500); // mid-way through the second batch of 10
+    let owner = c.view().groups[0].partitions[0].owner.expect("owned").0;
+    c.apply(Command::CrashConsumer { consumer: owner }).unwrap();
+    c.advance(40_000);
+    c
+}
+
+#[test]
+fn commit_after_processing_is_at_least_once() {
+    let c = crash_mid_batch(ManualCommit::AfterProcessing);
+    let p = &c.view().groups[0].partitions[0];
+    assert!(
+        !p.duplicated_offsets.is_empty(),
+        "re-processed after the crash"
+    );
+    assert!(p.skipped_offsets.is_empty(), "nothing lost");
+    assert_eq!(p.committed, Some(30));
+    let dup: usize = c.view().consumers.iter().map(|v| v.duplicates).sum();
+    assert_eq!(dup, p.duplicated_offsets.len());
+}
+
+#[test]
+fn commit_before_processing_is_at_most_once() {
+    let c = crash_mid_batch(ManualCommit::BeforeProcessing);
+    let p = &c.view().groups[0].partitions[0];
+    assert!(p.duplicated_offsets.is_empty(), "never twice");
+    assert!(
+        !p.skipped_offsets.is_empty(),
+        "the crashed batch's rest is lost"
+    );
+    assert_eq!(p.committed, Some(30));
+}
+
+#[test]
+fn bad_consumer_commands_are_refused_and_change_nothing() {
+    let mut c = small_cluster();
+    topic(&mut c, "orders", 1, 3, TopicConfig::default());
+    let before = c.view();
+    let cases = vec![
+        (
+            Command::CreateConsumer {
+                id: None,
+                config: ConsumerConfig::default(),
+                topics: Some(vec!["orders".into()]),
+                partitions: None,
+            },
+            ErrorCode::InvalidGroupId,
+        ),
+        (
+            Command::CreateConsumer {
+                id: None,
+                config: group_config("g"),
+                topics: Some(vec!["nope".into()]),
+                partitions: None,
+            },
+            ErrorCode::UnknownTopicOrPartition,
+        ),
+        (
+            Command::CreateConsumer {
+                id: None,
+                config: group_config("g"),
+                topics: None,
+                partitions: None,
+            },
+            ErrorCode::InvalidRequest,
+        ),
+        (
+            Command::CreateConsumer {
+                id: None,
+                config: ConsumerConfig {
+                    heartbeat_interval_ms: 50_000,
+                    ..group_config("g")
+                },
+                topics: Some(vec!["orders".into()]),
+                partitions: None,
+            },
+            ErrorCode::InvalidConfig,
+        ),
+        (
+            Command::CrashConsumer { consumer: 9 },
+            ErrorCode::InvalidRequest,
+        ),
+        (
+            Command::CreateTopic {
+                name: "__consumer_offsets".into(),
+                partitions: Some(1),
+                replication_factor: Some(1),
+                assignment: None,
+                config: TopicConfig::default(),
+            },
+            ErrorCode::InvalidRequest,
+        ),
+    ];
+    for (cmd, code) in cases {
+        let err = c.apply(cmd.clone()).unwrap_err();
+        assert_eq!(err.code, code, "{cmd:?}: {err}");
+    }
+    assert_eq!(c.view(), before);
+}
+
+#[test]
+fn the_coordinator_is_the_leader_of_the_groups_offsets_partition() {
+    let mut c = small_cluster();
+    topic(&mut c, "orders", 1, 3, TopicConfig::default());
+    subscribe(&mut c, 1, group_config("billing"), "orders");
+    c.advance(10_000);
+    let g = &c.view().groups[0];
+    // abs("billing".hashCode()) % 3
+    let expected = kafkasim_engine::partitioner::coordinator_partition("billing", 3);
+    assert_eq!(g.offsets_partition, expected);
+    let leader = c
+        .view()
+        .topics
+        .iter()
+        .find(|t| t.name == "__consumer_offsets")
+        .unwrap()
+        .partitions[expected as usize]
+        .leader;
+    assert_eq!(g.coordinator, leader);
 }
