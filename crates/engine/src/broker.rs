@@ -339,6 +339,7 @@ impl Cluster {
                 protocol,
                 topics,
                 owned,
+                generation,
                 session_timeout_ms,
                 rebalance_timeout_ms,
             } => self.handle_join_group(
@@ -349,7 +350,7 @@ impl Cluster {
                 instance_id,
                 protocol,
                 topics,
-                owned,
+                (owned, generation),
                 session_timeout_ms,
                 rebalance_timeout_ms,
             ),

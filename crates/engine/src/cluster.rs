@@ -34,7 +34,11 @@ pub struct Cluster {
     pub(crate) consumers: BTreeMap<ConsumerId, Consumer>,
     /// How many times each group processed each offset (index = offset), for
     /// telling duplicates and gaps apart.
-    pub(crate) processed_by_group: BTreeMap<(String, TopicPartition), Vec<u32>>,
+    /// Per group and partition, by offset: how often the group processed it.
+    pub(crate) processed_by_group: BTreeMap<(String, TopicPartition), Vec<crate::consumer::Tally>>,
+    /// Per group: how many crashes, rebalances, seeks and failed commits so
+    /// far, and the last one's description.
+    pub(crate) group_disruptions: BTreeMap<String, (u64, String)>,
     /// Where each group first started reading each partition (after a reset).
     pub(crate) consumption_start: BTreeMap<(String, TopicPartition), u64>,
     pub(crate) ledger: Ledger,
@@ -64,6 +68,7 @@ impl Cluster {
             consumers: BTreeMap::new(),
             processed_by_group: BTreeMap::new(),
             consumption_start: BTreeMap::new(),
+            group_disruptions: BTreeMap::new(),
             ledger: Ledger::default(),
             next_record_id: 0,
             next_batch_id: 0,

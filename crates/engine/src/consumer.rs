@@ -54,6 +54,8 @@ pub struct Assigned {
     pub high_watermark: u64,
     /// Asked the coordinator or the leader for a starting offset.
     pub resolving: bool,
+    /// That request is a seek to the beginning or end, not a reset.
+    pub seeking: bool,
 }
 
 /// A record the application processed.
@@ -63,7 +65,13 @@ pub struct Processed {
     pub offset: u64,
     pub record: crate::ids::RecordId,
     pub at: SimTime,
+    /// The group had processed this offset before.
     pub again: bool,
+    /// A crash, rebalance, seek or failed commit happened in the group since
+    /// the earlier processing: what makes a duplicate legitimate.
+    pub explained: bool,
+    /// See `Consumer::runs`.
+    pub run: u32,
 }
 
 /// What the application thread is doing.
@@ -103,19 +111,44 @@ pub struct Consumer {
     pub assigned: BTreeMap<TopicPartition, Assigned>,
     pub fetch_in_flight: BTreeMap<BrokerId, SimTime>,
     pub buffer: VecDeque<(TopicPartition, Record)>,
-    pub in_hand: VecDeque<(TopicPartition, Record)>,
+    /// Records `poll()` returned, not yet processed.
+    pub in_hand: VecDeque<Polled>,
     pub app: AppState,
     /// What the application continues with after a blocking commit.
     pub after_commit: AfterCommit,
     pub next_commit: u64,
     /// A commit waiting for the coordinator to be found again.
     pub commit_to_retry: Option<(u64, Vec<(TopicPartition, u64)>)>,
+    /// The last commit sent, kept so a blocked `commitSync()` can resend it.
+    pub commit_in_flight: Option<(u64, Vec<(TopicPartition, u64)>)>,
     pub commit_sent_at: Option<SimTime>,
     pub last_auto_commit: SimTime,
     pub last_poll: SimTime,
     pub processed: Vec<Processed>,
     /// The record at the front of `in_hand` is being processed (timer set).
     pub processing: bool,
+    /// Per partition, a counter bumped whenever the position is set from
+    /// outside the fetch loop (committed offset, reset, seek): within one
+    /// run, processed offsets must be contiguous.
+    pub runs: BTreeMap<TopicPartition, u32>,
+    /// The broker the last Metadata / FindCoordinator went to.
+    pub bootstrap_target: Option<BrokerId>,
+    /// A `ConsumerRetry` timer is set (`retry.backoff.ms`).
+    pub retry_pending: bool,
+    /// The coordinator last found, to report only changes.
+    pub last_coordinator: Option<BrokerId>,
+}
+
+/// A record `poll()` returned, with what the invariants need to know about
+/// the moment it was polled.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Polled {
+    pub tp: TopicPartition,
+    pub record: Record,
+    /// See `Consumer::runs`.
+    pub run: u32,
+    /// The group's disruption count when it was polled.
+    pub disruptions: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -223,11 +256,16 @@ impl Cluster {
                 after_commit: AfterCommit::Poll,
                 next_commit: 0,
                 commit_to_retry: None,
+                commit_in_flight: None,
                 commit_sent_at: None,
                 last_auto_commit: self.now,
                 last_poll: self.now,
                 processed: Vec::new(),
                 processing: false,
+                runs: BTreeMap::new(),
+                bootstrap_target: None,
+                retry_pending: false,
+                last_coordinator: None,
             },
         );
         self.emit(EventKind::ConsumerCreated {
@@ -284,6 +322,8 @@ impl Cluster {
         let c = self.consumers.get_mut(&cid).expect("exists");
         c.status = ConsumerStatus::Crashed;
         forget_session(c, false);
+        let key = group_key(c);
+        self.note_disruption(&key, format!("{cid} crashed before committing"));
         self.emit(EventKind::ConsumerCrashed { consumer: cid });
         Ok(())
     }
@@ -335,6 +375,8 @@ impl Cluster {
         let c = self.consumers.get_mut(&cid).expect("exists");
         c.status = ConsumerStatus::Closed;
         forget_session(c, true);
+        let key = group_key(c);
+        self.note_disruption(&key, format!("{cid} closed"));
         self.emit(EventKind::ConsumerClosed { consumer: cid });
         Ok(())
     }
@@ -350,11 +392,15 @@ impl Cluster {
             ));
         }
         c.buffer.retain(|(p, _)| *p != tp);
+        let key = group_key(c);
+        self.note_disruption(&key, format!("{cid} moved its position with seek"));
+        let c = self.consumers.get_mut(&cid).expect("exists");
         let a = c.assigned.get_mut(&tp).expect("checked");
         match to {
             SeekTo::Offset(o) => {
                 a.position = Some(o);
                 a.fetch_position = Some(o);
+                *c.runs.entry(tp.clone()).or_default() += 1;
                 self.emit(EventKind::PositionSeeked {
                     consumer: cid,
                     tp,
@@ -366,6 +412,7 @@ impl Cluster {
                 a.position = None;
                 a.fetch_position = None;
                 a.resolving = true;
+                a.seeking = true;
                 let spec = if to == SeekTo::Beginning {
                     OffsetSpec::Earliest
                 } else {
@@ -385,6 +432,7 @@ impl Cluster {
         }
         c.metadata_in_flight = Some(now);
         let broker = c.known_brokers[c.next_bootstrap % c.known_brokers.len()];
+        c.bootstrap_target = Some(broker);
         self.send(
             NodeId::Consumer(cid),
             NodeId::Broker(broker),
@@ -403,6 +451,7 @@ impl Cluster {
         }
         c.find_in_flight = Some(now);
         let broker = c.known_brokers[c.next_bootstrap % c.known_brokers.len()];
+        c.bootstrap_target = Some(broker);
         self.send(
             NodeId::Consumer(cid),
             NodeId::Broker(broker),
@@ -484,11 +533,13 @@ impl Cluster {
         match (error, coordinator) {
             (None, Some(b)) => {
                 c.coordinator = Some(b);
-                self.emit(EventKind::CoordinatorFound {
-                    consumer: cid,
-                    group,
-                    broker: b,
-                });
+                if c.last_coordinator.replace(b) != Some(b) {
+                    self.emit(EventKind::CoordinatorFound {
+                        consumer: cid,
+                        group,
+                        broker: b,
+                    });
+                }
                 self.after_coordinator_found(cid);
             }
             _ => self.retry_coordinator_later(cid),
@@ -499,6 +550,15 @@ impl Cluster {
         let c = self.consumers.get_mut(&cid).expect("exists");
         c.coordinator = None;
         c.next_bootstrap += 1;
+        self.schedule_consumer_retry(cid);
+    }
+
+    /// One retry at a time, `retry.backoff.ms` from now.
+    fn schedule_consumer_retry(&mut self, cid: ConsumerId) {
+        let c = self.consumers.get_mut(&cid).expect("exists");
+        if std::mem::replace(&mut c.retry_pending, true) {
+            return;
+        }
         let (backoff, inc) = (c.config.retry_backoff_ms, c.incarnation);
         self.schedule_timer(
             backoff,
@@ -510,13 +570,15 @@ impl Cluster {
     }
 
     pub(crate) fn on_consumer_retry(&mut self, cid: ConsumerId, inc: u32) {
-        if self
-            .consumers
-            .get(&cid)
-            .is_some_and(|c| c.incarnation == inc && c.is_running())
-        {
-            self.consumer_find_coordinator(cid);
+        let Some(c) = self.consumers.get_mut(&cid) else {
+            return;
+        };
+        if c.incarnation != inc || !c.is_running() {
+            return;
         }
+        c.retry_pending = false;
+        self.consumer_request_metadata(cid);
+        self.consumer_find_coordinator(cid);
     }
 
     /// With a coordinator known: resend what waited for it.
@@ -536,6 +598,12 @@ impl Cluster {
     fn coordinator_unknown(&mut self, cid: ConsumerId) {
         let c = self.consumers.get_mut(&cid).expect("exists");
         c.coordinator = None;
+        if let AppState::Committing { commit } = c.app {
+            // The answer to a blocked commitSync() will not come: resend it later.
+            if c.commit_to_retry.is_none() {
+                c.commit_to_retry = c.commit_in_flight.take().filter(|(id, _)| *id == commit);
+            }
+        }
         if matches!(c.member_state, MemberState::Joining | MemberState::Syncing) {
             c.member_state = MemberState::Unjoined;
             c.group_request_at = None;
@@ -571,6 +639,7 @@ impl Cluster {
             protocol: c.config.partition_assignment_strategy,
             topics,
             owned: c.owned(),
+            generation: c.generation,
             session_timeout_ms: c.config.session_timeout_ms,
             rebalance_timeout_ms: c.config.max_poll_interval_ms,
         };
@@ -595,8 +664,11 @@ impl Cluster {
         match error {
             None => {}
             Some(ErrorCode::UnknownMemberId) => {
+                // Kafka resets the generation and treats what it owned as lost.
                 c.member_id = None;
+                c.generation = -1;
                 c.member_state = MemberState::Unjoined;
+                self.lose_partitions(cid);
                 return self.send_join(cid);
             }
             Some(ErrorCode::NotCoordinator) | Some(ErrorCode::CoordinatorNotAvailable) => {
@@ -670,8 +742,11 @@ impl Cluster {
             Some(ErrorCode::NotCoordinator) | Some(ErrorCode::CoordinatorNotAvailable) => {
                 self.coordinator_unknown(cid)
             }
-            Some(ErrorCode::UnknownMemberId) => {
-                c.member_id = None;
+            Some(ErrorCode::UnknownMemberId) | Some(ErrorCode::IllegalGeneration) => {
+                if error == Some(ErrorCode::UnknownMemberId) {
+                    c.member_id = None;
+                }
+                c.generation = -1;
                 c.member_state = MemberState::Unjoined;
                 self.lose_partitions(cid);
                 self.consumer_poll(cid);
@@ -717,6 +792,8 @@ impl Cluster {
     }
 
     fn lose_partitions(&mut self, cid: ConsumerId) {
+        let key = group_key(&self.consumers[&cid]);
+        self.note_disruption(&key, format!("{cid} was expelled from the group"));
         let c = self.consumers.get_mut(&cid).expect("exists");
         let lost = c.owned();
         c.assigned.clear();
@@ -866,6 +943,10 @@ impl Cluster {
                 self.send_commit(cid, commit, offsets);
             }
         }
+        let disruptions = self
+            .group_disruptions
+            .get(&group_key(&self.consumers[&cid]))
+            .map_or(0, |d| d.0);
         let c = self.consumers.get_mut(&cid).expect("exists");
         let max = c.config.max_poll_records as usize;
         let mut batch = VecDeque::new();
@@ -880,7 +961,13 @@ impl Cluster {
                 continue; // stale: a seek or reset moved the position
             }
             a.position = Some(r.offset + 1);
-            batch.push_back((tp, r));
+            let run = c.runs.get(&tp).copied().unwrap_or(0);
+            batch.push_back(Polled {
+                tp,
+                record: r,
+                run,
+                disruptions,
+            });
         }
         if batch.is_empty() {
             self.consumer_fetch(cid);
@@ -904,7 +991,7 @@ impl Cluster {
     fn process_next(&mut self, cid: ConsumerId) {
         loop {
             let c = self.consumers.get_mut(&cid).expect("exists");
-            let Some((tp, r)) = c.in_hand.front().cloned() else {
+            let Some(polled) = c.in_hand.front().cloned() else {
                 c.app = AppState::Idle;
                 let after = !c.config.enable_auto_commit
                     && c.config.manual_commit == ManualCommit::AfterProcessing
@@ -935,7 +1022,7 @@ impl Cluster {
             }
             c.in_hand.pop_front();
             c.clear_processing_started();
-            self.record_processed(cid, tp, r);
+            self.record_processed(cid, polled);
         }
     }
 
@@ -947,26 +1034,74 @@ impl Cluster {
         }
     }
 
-    fn record_processed(&mut self, cid: ConsumerId, tp: TopicPartition, r: Record) {
+    fn record_processed(&mut self, cid: ConsumerId, polled: Polled) {
+        let Polled {
+            tp,
+            record: r,
+            run,
+            disruptions: at_poll,
+        } = polled;
         let now = self.now;
-        let c = self.consumers.get_mut(&cid).expect("exists");
+        let c = &self.consumers[&cid];
         let group = c.group().map(str::to_string);
-        let key = (group.clone().unwrap_or_else(|| cid.to_string()), tp.clone());
-        let seen = self.processed_by_group.entry(key).or_default();
+        let key = group_key(c);
+        let generation = c.generation;
+        let (disruptions, last_reason) = self
+            .group_disruptions
+            .get(&key)
+            .cloned()
+            .unwrap_or((0, String::new()));
+        let seen = self
+            .processed_by_group
+            .entry((key, tp.clone()))
+            .or_default();
         let idx = r.offset as usize;
         if seen.len() <= idx {
-            seen.resize(idx + 1, 0);
+            seen.resize(idx + 1, Tally::default());
         }
-        seen[idx] = seen[idx].saturating_add(1);
-        let again = (seen[idx] > 1).then(|| {
-            "its group had processed this offset before, but the committed offset was behind it (a crash, rebalance or seek before the commit)".to_string()
-        });
+        let t = &mut seen[idx];
+        if t.record != Some(r.id) {
+            // A different record now sits at this offset (the log was
+            // truncated and rewritten): not a repeat of the old one.
+            *t = Tally::default();
+        }
+        t.count = t.count.saturating_add(1);
+        let again = t.count > 1;
+        let why = if !again {
+            None
+        } else if disruptions > t.disruptions {
+            Some(format!(
+                "the committed offset was behind what the group had processed ({last_reason})"
+            ))
+        } else if t.consumer != Some(cid) && t.generation != generation {
+            Some(format!(
+                "{} processed it in generation {} after the group had moved on without it (a zombie member)",
+                t.consumer.map_or_else(String::new, |c| c.to_string()),
+                t.generation
+            ))
+        } else {
+            None
+        };
+        let explained = why.is_some();
+        // Compare with the moment this copy was polled: a seek or crash after
+        // the poll explains a later repeat.
+        *t = Tally {
+            count: t.count,
+            record: Some(r.id),
+            disruptions: at_poll,
+            consumer: Some(cid),
+            generation,
+        };
+        let why = why.or_else(|| again.then(|| "nothing explains it".to_string()));
+        let c = self.consumers.get_mut(&cid).expect("exists");
         c.processed.push(Processed {
             tp: tp.clone(),
             offset: r.offset,
             record: r.id,
             at: now,
-            again: again.is_some(),
+            again,
+            explained,
+            run,
         });
         self.emit(EventKind::RecordProcessed {
             consumer: cid,
@@ -976,8 +1111,19 @@ impl Cluster {
             record: r.id,
             key: r.key,
             value: r.value,
-            again,
+            again: why,
         });
+    }
+
+    /// Something that can make a group process records again: a crash, a
+    /// rebalance, a seek, a failed commit, a coordinator move.
+    pub(crate) fn note_disruption(&mut self, group: &str, reason: String) {
+        let entry = self
+            .group_disruptions
+            .entry(group.to_string())
+            .or_insert((0, String::new()));
+        entry.0 += 1;
+        entry.1 = reason;
     }
 
     /// `commitSync(offsets)`: the application waits for the answer.
@@ -1010,6 +1156,7 @@ impl Cluster {
         };
         c.commit_to_retry = None;
         c.commit_sent_at = Some(now);
+        c.commit_in_flight = Some((commit, offsets.clone()));
         let (generation, member_id) = if c.is_group_managed() {
             (c.generation, c.member_id.clone().unwrap_or_default())
         } else {
@@ -1054,14 +1201,24 @@ impl Cluster {
             }
             Some(e) => {
                 // CommitFailedException: the group moved on; rejoin.
+                let key = group_key(&self.consumers[&cid]);
+                self.note_disruption(&key, format!("a commit by {cid} failed with {e}"));
                 self.emit(EventKind::CommitFailed {
                     consumer: cid,
                     error: e,
                 });
                 let c = self.consumers.get_mut(&cid).expect("exists");
                 c.needs_rejoin = true;
-                if e == ErrorCode::UnknownMemberId {
-                    c.member_id = None;
+                if matches!(e, ErrorCode::UnknownMemberId | ErrorCode::IllegalGeneration)
+                    && c.is_group_managed()
+                {
+                    // Kafka resets the generation: what it owned is lost.
+                    if e == ErrorCode::UnknownMemberId {
+                        c.member_id = None;
+                    }
+                    c.generation = -1;
+                    c.member_state = MemberState::Unjoined;
+                    self.lose_partitions(cid);
                 }
             }
         }
@@ -1222,6 +1379,7 @@ impl Cluster {
                     a.position = Some(o);
                     a.fetch_position = Some(o);
                     a.resolving = false;
+                    *c.runs.entry(tp.clone()).or_default() += 1;
                 }
                 None => {
                     a.resolving = false;
@@ -1296,15 +1454,25 @@ impl Cluster {
         }
         a.position = Some(offset);
         a.fetch_position = Some(offset);
-        let key = c.group().map_or_else(|| cid.to_string(), str::to_string);
+        let seek = std::mem::take(&mut a.seeking);
+        *c.runs.entry(tp.clone()).or_default() += 1;
+        let key = group_key(c);
         self.consumption_start
             .entry((key, tp.clone()))
             .or_insert(offset);
-        self.emit(EventKind::OffsetReset {
-            consumer: cid,
-            tp,
-            offset,
-            policy,
+        self.emit(if seek {
+            EventKind::PositionSeeked {
+                consumer: cid,
+                tp,
+                offset,
+            }
+        } else {
+            EventKind::OffsetReset {
+                consumer: cid,
+                tp,
+                offset,
+                policy,
+            }
         });
         self.consumer_fetch(cid);
     }
@@ -1407,6 +1575,11 @@ impl Cluster {
             }
         }
         for tp in out_of_range {
+            let key = group_key(&self.consumers[&cid]);
+            self.note_disruption(
+                &key,
+                format!("{cid}'s position in {tp} was out of range (the log was truncated) and auto.offset.reset moved it"),
+            );
             let c = self.consumers.get_mut(&cid).expect("exists");
             if let Some(a) = c.assigned.get_mut(&tp) {
                 a.position = None;
@@ -1432,25 +1605,20 @@ impl Cluster {
             return;
         }
         c.fetch_in_flight.remove(&broker);
-        let bootstrap = c
-            .known_brokers
-            .get(c.next_bootstrap % c.known_brokers.len().max(1));
-        if bootstrap == Some(&broker) {
+        c.metadata.retain(|_, m| m.leader != Some(broker));
+        if c.bootstrap_target == Some(broker) {
+            c.bootstrap_target = None;
             c.next_bootstrap += 1;
             c.metadata_in_flight = None;
             c.find_in_flight = None;
         }
-        c.metadata.retain(|_, m| m.leader != Some(broker));
-        let coordinator_lost = c.coordinator == Some(broker);
-        if coordinator_lost {
+        if c.coordinator == Some(broker) {
+            // A blocked commitSync is retried with the new coordinator.
             c.commit_sent_at = None;
-            if let AppState::Committing { .. } = c.app {
-                // commitSync will be retried with the new coordinator.
-            }
             self.coordinator_unknown(cid);
         }
-        self.consumer_request_metadata(cid);
-        self.consumer_find_coordinator(cid);
+        // Kafka's reconnect backoff: try the next broker a little later.
+        self.schedule_consumer_retry(cid);
     }
 
     /// Consumers with requests at a broker that just died.
@@ -1475,12 +1643,30 @@ pub enum SeekTo {
     Offset(u64),
 }
 
+/// How often a group processed one offset, and the last time it did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// The record processed at this offset.
+    pub record: Option<crate::ids::RecordId>,
+    pub count: u32,
+    /// The group's disruption count at the last processing.
+    pub disruptions: u64,
+    pub consumer: Option<ConsumerId>,
+    pub generation: i32,
+}
+
+/// The key a consumer's processing is tallied under: its group, or itself.
+fn group_key(c: &Consumer) -> String {
+    c.group().map_or_else(|| c.id.to_string(), str::to_string)
+}
+
 fn fresh_assigned() -> Assigned {
     Assigned {
         position: None,
         fetch_position: None,
         high_watermark: 0,
         resolving: false,
+        seeking: false,
     }
 }
 
@@ -1505,8 +1691,11 @@ fn forget_session(c: &mut Consumer, keep_member: bool) {
     c.in_hand.clear();
     c.app = AppState::Idle;
     c.commit_to_retry = None;
+    c.commit_in_flight = None;
     c.commit_sent_at = None;
     c.processing = false;
+    c.bootstrap_target = None;
+    c.retry_pending = false;
 }
 
 impl Consumer {

@@ -35,6 +35,8 @@ pub struct GroupMember {
     pub consumer: ConsumerId,
     pub topics: Vec<String>,
     pub owned: Vec<TopicPartition>,
+    /// The generation the member says `owned` is from.
+    pub owned_generation: i32,
     pub assignment: Vec<TopicPartition>,
     pub session_timeout_ms: u64,
     pub rebalance_timeout_ms: u64,
@@ -69,6 +71,9 @@ pub struct Group {
     /// Committed offsets: the next offset to read, per partition.
     pub offsets: BTreeMap<TopicPartition, u64>,
     pub pending_commits: Vec<PendingCommit>,
+    /// The group record of a completed rebalance waits for this high
+    /// watermark before the group becomes Stable.
+    pub pending_store: Option<u64>,
     /// Identifies the current rebalance, so an old deadline does nothing.
     pub rebalance: u64,
     /// A new group waits `group.initial.rebalance.delay.ms` before its first rebalance.
@@ -87,6 +92,7 @@ impl Group {
             members: BTreeMap::new(),
             offsets: BTreeMap::new(),
             pending_commits: Vec::new(),
+            pending_store: None,
             rebalance: 0,
             initial_delay_until: None,
             next_member: 0,
@@ -221,7 +227,7 @@ impl Cluster {
         instance_id: Option<String>,
         protocol: AssignorKind,
         topics: Vec<String>,
-        owned: Vec<TopicPartition>,
+        (owned, owned_generation): (Vec<TopicPartition>, i32),
         session_timeout_ms: u64,
         rebalance_timeout_ms: u64,
     ) {
@@ -306,6 +312,7 @@ impl Cluster {
                 consumer,
                 topics: Vec::new(),
                 owned: Vec::new(),
+                owned_generation: -1,
                 assignment: Vec::new(),
                 session_timeout_ms,
                 rebalance_timeout_ms,
@@ -316,6 +323,7 @@ impl Cluster {
         let known = !member.topics.is_empty();
         member.topics = topics;
         member.owned = owned;
+        member.owned_generation = owned_generation;
         member.consumer = consumer;
         member.session_timeout_ms = session_timeout_ms;
         member.rebalance_timeout_ms = rebalance_timeout_ms;
@@ -349,6 +357,7 @@ impl Cluster {
         };
         let was_empty = group.state == GroupState::Empty;
         group.state = GroupState::PreparingRebalance;
+        group.pending_store = None;
         group.rebalance += 1;
         // Answer members still waiting on SyncGroup: the round they wait for is over.
         let waiting: Vec<ConsumerId> = group
@@ -381,6 +390,7 @@ impl Cluster {
                 },
             );
         }
+        self.note_disruption(group_id, format!("the group rebalanced: {reason}"));
         self.emit(EventKind::GroupRebalancing {
             group: group_id.to_string(),
             broker: id,
@@ -480,7 +490,7 @@ impl Cluster {
                 instance_id: m.instance_id.clone(),
                 topics: m.topics.clone(),
                 owned: m.owned.clone(),
-                generation: Some(generation - 1),
+                generation: Some(m.owned_generation),
             })
             .collect();
         let replies: Vec<(ConsumerId, String)> = group
@@ -570,40 +580,69 @@ impl Cluster {
             }
             GroupState::CompletingRebalance => {
                 member.awaiting_sync = true;
-                if group.leader.as_deref() != Some(member_id.as_str()) {
+                if group.leader.as_deref() != Some(member_id.as_str())
+                    || group.pending_store.is_some()
+                {
                     return;
                 }
                 for m in group.members.values_mut() {
                     m.assignment = assignments.get(&m.member_id).cloned().unwrap_or_default();
-                    m.owned = m.assignment.clone();
                 }
-                group.state = GroupState::Stable;
-                let replies: Vec<(ConsumerId, Vec<TopicPartition>)> = group
-                    .members
-                    .values_mut()
-                    .filter_map(|m| {
-                        std::mem::take(&mut m.awaiting_sync)
-                            .then(|| (m.consumer, m.assignment.clone()))
-                    })
-                    .collect();
-                let event = EventKind::GroupStable {
-                    group: group_id.clone(),
-                    broker: id,
-                    generation,
-                    protocol: group.protocol,
-                    leader: member_id.clone(),
-                    assignment: group
-                        .members
-                        .values()
-                        .map(|m| (m.member_id.clone(), m.assignment.clone()))
-                        .collect(),
-                };
-                self.emit(event);
-                self.persist_group(id, &group_id);
-                for (c, a) in replies {
-                    self.reply_to_consumer(id, c, reply(None, a));
+                // Kafka answers SyncGroup only once the group record is replicated.
+                if let Some(last) = self.persist_group(id, &group_id) {
+                    let tp = self.offsets_partition_for(&group_id);
+                    if let Some(g) = self.group_mut(id, &group_id) {
+                        g.pending_store = Some(last + 1);
+                    }
+                    self.complete_pending_writes(id, &tp);
                 }
             }
+        }
+    }
+
+    /// The group record is replicated: the group is Stable and every member
+    /// waiting on SyncGroup gets its assignment.
+    fn complete_sync(&mut self, id: BrokerId, group_id: &str) {
+        let Some(group) = self.group_mut(id, group_id) else {
+            return;
+        };
+        group.pending_store = None;
+        group.state = GroupState::Stable;
+        let generation = group.generation;
+        for m in group.members.values_mut() {
+            m.owned = m.assignment.clone();
+            m.owned_generation = generation;
+        }
+        let replies: Vec<(ConsumerId, Vec<TopicPartition>)> = group
+            .members
+            .values_mut()
+            .filter_map(|m| {
+                std::mem::take(&mut m.awaiting_sync).then(|| (m.consumer, m.assignment.clone()))
+            })
+            .collect();
+        let event = EventKind::GroupStable {
+            group: group_id.to_string(),
+            broker: id,
+            generation,
+            protocol: group.protocol,
+            leader: group.leader.clone().unwrap_or_default(),
+            assignment: group
+                .members
+                .values()
+                .map(|m| (m.member_id.clone(), m.assignment.clone()))
+                .collect(),
+        };
+        self.emit(event);
+        for (c, assignment) in replies {
+            self.reply_to_consumer(
+                id,
+                c,
+                Body::SyncGroupResponse {
+                    error: None,
+                    generation,
+                    assignment,
+                },
+            );
         }
     }
 
@@ -783,7 +822,7 @@ impl Cluster {
                 required_offset: last + 1,
             });
         }
-        self.complete_offset_commits(id, &tp);
+        self.complete_pending_writes(id, &tp);
     }
 
     /// Appends coordinator records to an `__consumer_offsets` partition this
@@ -829,7 +868,7 @@ impl Cluster {
 
     /// Answers commits whose records the ISR now holds (Kafka writes offsets
     /// with acks=all).
-    pub(crate) fn complete_offset_commits(&mut self, id: BrokerId, tp: &TopicPartition) {
+    pub(crate) fn complete_pending_writes(&mut self, id: BrokerId, tp: &TopicPartition) {
         let Some(hw) = self
             .brokers
             .get(&id)
@@ -841,12 +880,16 @@ impl Cluster {
         };
         let n = self.config.broker.offsets_topic_num_partitions;
         let mut done = Vec::new();
+        let mut stored = Vec::new();
         let Some(broker) = self.brokers.get_mut(&id) else {
             return;
         };
         for group in broker.groups.values_mut() {
             if coordinator_partition(&group.id, n) != tp.partition {
                 continue;
+            }
+            if group.pending_store.is_some_and(|o| hw >= o) {
+                stored.push(group.id.clone());
             }
             let (ready, waiting): (Vec<_>, Vec<_>) = group
                 .pending_commits
@@ -859,6 +902,9 @@ impl Cluster {
                 }
                 done.push((group.id.clone(), c));
             }
+        }
+        for group in stored {
+            self.complete_sync(id, &group);
         }
         for (group, c) in done {
             self.emit(EventKind::OffsetsCommitted {
@@ -906,10 +952,8 @@ impl Cluster {
 
     /// Writes the group's membership after a rebalance (Kafka's GroupMetadata
     /// record), so a new coordinator can take over without a rebalance.
-    fn persist_group(&mut self, id: BrokerId, group_id: &str) {
-        let Some(group) = self.group_mut(id, group_id) else {
-            return;
-        };
+    fn persist_group(&mut self, id: BrokerId, group_id: &str) -> Option<u64> {
+        let group = self.group_mut(id, group_id)?;
         let record = GroupRecord {
             generation: group.generation,
             protocol: group.protocol,
@@ -918,7 +962,7 @@ impl Cluster {
         };
         let value = serde_json::to_string(&record).unwrap_or_default();
         let tp = self.offsets_partition_for(group_id);
-        self.append_internal(id, &tp, vec![(group_key(group_id), value)]);
+        self.append_internal(id, &tp, vec![(group_key(group_id), value)])
     }
 
     /// The broker became leader of an `__consumer_offsets` partition: read
@@ -983,6 +1027,7 @@ impl Cluster {
             broker.groups.insert(gid, g);
         }
         for (gid, generation, members) in loaded {
+            self.note_disruption(&gid, format!("broker {} took over as coordinator", id.0));
             self.emit(EventKind::GroupLoaded {
                 group: gid.clone(),
                 broker: id,

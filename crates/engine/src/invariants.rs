@@ -126,6 +126,77 @@ fn acting_leader_replica<'a>(
         .filter(|r| matches!(r.role, Role::Leader(_)))
 }
 
+/// Within a group, no partition is owned by two running members that
+/// believe they are in the same generation.
+pub fn no_partition_owned_twice_in_a_generation(c: &Cluster) -> Result<(), Violation> {
+    let mut owner: BTreeMap<(&str, i32, &TopicPartition), u32> = BTreeMap::new();
+    for consumer in c.consumers.values() {
+        if consumer.status != crate::consumer::ConsumerStatus::Running
+            || !matches!(
+                consumer.subscription,
+                crate::consumer::Subscription::Topics(_)
+            )
+        {
+            continue;
+        }
+        let Some(group) = consumer.config.group_id.as_deref() else {
+            continue;
+        };
+        for tp in consumer.assigned.keys() {
+            if let Some(other) = owner.insert((group, consumer.generation, tp), consumer.id.0) {
+                return Err(violation(
+                    "no_partition_owned_twice_in_a_generation",
+                    format!(
+                        "{tp}: consumers {other} and {} of group {group} both own it in generation {}",
+                        consumer.id.0, consumer.generation
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A consumer processes each partition in offset order without skipping
+/// or repeating, except where its position was set anew (committed offset,
+/// reset, seek): within one such run, offsets are consecutive.
+pub fn consumers_read_in_order(c: &Cluster) -> Result<(), Violation> {
+    for consumer in c.consumers.values() {
+        let mut last: BTreeMap<(&TopicPartition, u32), u64> = BTreeMap::new();
+        for p in &consumer.processed {
+            if let Some(prev) = last.insert((&p.tp, p.run), p.offset) {
+                if p.offset != prev + 1 {
+                    return Err(violation(
+                        "consumers_read_in_order",
+                        format!(
+                            "consumer {} processed {}@{} right after offset {prev}",
+                            consumer.id.0, p.tp, p.offset
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A record processed twice by one group always follows a crash, rebalance,
+/// seek, failed commit or coordinator move, and is reported as a duplicate.
+pub fn duplicates_are_explained(c: &Cluster) -> Result<(), Violation> {
+    for consumer in c.consumers.values() {
+        if let Some(p) = consumer.processed.iter().find(|p| p.again && !p.explained) {
+            return Err(violation(
+                "duplicates_are_explained",
+                format!(
+                    "consumer {} processed {}@{} again with nothing to explain it",
+                    consumer.id.0, p.tp, p.offset
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Invariants that need memory of earlier states.
 #[derive(Debug, Default, Clone)]
 pub struct Checker {
@@ -133,6 +204,8 @@ pub struct Checker {
     leaders: BTreeMap<(TopicPartition, u32), BrokerId>,
     /// (partition, leader epoch) → highest HW the leader reached.
     leader_hw: BTreeMap<(TopicPartition, u32), u64>,
+    /// Highest HW any leader of the partition ever reached.
+    max_hw: BTreeMap<TopicPartition, u64>,
 }
 
 impl Checker {
@@ -143,7 +216,41 @@ impl Checker {
         offsets_contiguous(c)?;
         replicas_agree_below_high_watermark(c)?;
         self.one_leader_per_partition_per_epoch(c)?;
-        self.high_watermark_never_decreases_for_a_leader_epoch(c)
+        self.high_watermark_never_decreases_for_a_leader_epoch(c)?;
+        no_partition_owned_twice_in_a_generation(c)?;
+        consumers_read_in_order(c)?;
+        duplicates_are_explained(c)?;
+        self.committed_offsets_within_high_watermark(c)
+    }
+
+    /// A group never commits past what consumers could read: the highest
+    /// high watermark the partition has had.
+    fn committed_offsets_within_high_watermark(&mut self, c: &Cluster) -> Result<(), Violation> {
+        for b in c.brokers.values().filter(|b| b.is_running()) {
+            for (tp, r) in &b.replicas {
+                if matches!(r.role, Role::Leader(_)) {
+                    let m = self.max_hw.entry(tp.clone()).or_default();
+                    *m = (*m).max(r.high_watermark);
+                }
+            }
+        }
+        for b in c.brokers.values().filter(|b| b.is_running()) {
+            for g in b.groups.values() {
+                for (tp, committed) in &g.offsets {
+                    let hw = self.max_hw.get(tp).copied().unwrap_or(0);
+                    if *committed > hw {
+                        return Err(violation(
+                            "committed_offsets_within_high_watermark",
+                            format!(
+                                "group {} committed {tp} at {committed}, beyond HW {hw}",
+                                g.id
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     fn one_leader_per_partition_per_epoch(&mut self, c: &Cluster) -> Result<(), Violation> {

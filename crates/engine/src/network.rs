@@ -170,6 +170,9 @@ pub enum Body {
         protocol: crate::assignor::AssignorKind,
         topics: Vec<String>,
         owned: Vec<TopicPartition>,
+        /// The generation `owned` is from (-1 after a reset), as the
+        /// cooperative-sticky subscription carries it.
+        generation: i32,
         session_timeout_ms: u64,
         rebalance_timeout_ms: u64,
     },

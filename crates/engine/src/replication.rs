@@ -554,7 +554,7 @@ impl Cluster {
             self.answer_parked_fetch(id, fetch);
         }
         if *tp.topic == *crate::group::OFFSETS_TOPIC {
-            self.complete_offset_commits(id, tp);
+            self.complete_pending_writes(id, tp);
         }
     }
 

@@ -273,7 +273,7 @@ impl Cluster {
                     .map(|v| {
                         v.iter()
                             .enumerate()
-                            .filter(|(_, n)| **n > 1)
+                            .filter(|(_, t)| t.count > 1)
                             .map(|(o, _)| o as u64)
                             .collect()
                     })
@@ -287,7 +287,7 @@ impl Cluster {
                         .filter(|o| {
                             counts
                                 .and_then(|v| v.get(*o as usize))
-                                .is_none_or(|n| *n == 0)
+                                .is_none_or(|t| t.count == 0)
                         })
                         .take(1_000)
                         .collect(),

@@ -20,6 +20,11 @@ enum Op {
     CrashQuorum(u32),
     RestartQuorum(u32),
     ElectPreferred,
+    CrashConsumer(u32),
+    RestartConsumer(u32),
+    CloseConsumer(u32),
+    SeekToBeginning(u32, u32),
+    CutConsumer(u32, u32),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -35,6 +40,11 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (1u32..=3).prop_map(Op::CrashQuorum),
         1 => (1u32..=3).prop_map(Op::RestartQuorum),
         1 => Just(Op::ElectPreferred),
+        1 => (1u32..=3).prop_map(Op::CrashConsumer),
+        1 => (1u32..=3).prop_map(Op::RestartConsumer),
+        1 => (1u32..=3).prop_map(Op::CloseConsumer),
+        1 => (1u32..=3, 0u32..2).prop_map(|(c, p)| Op::SeekToBeginning(c, p)),
+        1 => (1u32..=3, 1u32..=3).prop_map(|(c, b)| Op::CutConsumer(c, b)),
     ]
 }
 
@@ -74,6 +84,19 @@ fn command(op: &Op, mode: MetadataMode) -> Option<Command> {
             MetadataMode::Kraft => Command::RestartController { node: n },
         },
         Op::ElectPreferred => Command::ElectPreferredLeaders { topic: None },
+        Op::CrashConsumer(c) => Command::CrashConsumer { consumer: c },
+        Op::RestartConsumer(c) => Command::RestartConsumer { consumer: c },
+        Op::CloseConsumer(c) => Command::CloseConsumer { consumer: c },
+        Op::SeekToBeginning(c, p) => Command::SeekConsumer {
+            consumer: c,
+            topic: "t".into(),
+            partition: p,
+            to: SeekTo::Beginning,
+        },
+        Op::CutConsumer(c, b) => Command::PartitionNetwork {
+            a: NodeId::Consumer(ConsumerId(c)),
+            b: broker(b),
+        },
     })
 }
 
@@ -85,6 +108,10 @@ struct Setup {
     acks: Acks,
     min_isr: u32,
     unclean: bool,
+    assignor: AssignorKind,
+    /// None: auto-commit; otherwise where the application commits.
+    commit: Option<ManualCommit>,
+    processing_ms: u64,
 }
 
 impl Setup {
@@ -101,26 +128,41 @@ fn setup(durable_only: bool) -> impl Strategy<Value = Setup> {
         prop_oneof![Just(Acks::None), Just(Acks::Leader), Just(Acks::All)],
         1u32..=3,
         any::<bool>(),
+        (
+            prop_oneof![
+                Just(AssignorKind::Range),
+                Just(AssignorKind::RoundRobin),
+                Just(AssignorKind::Sticky),
+                Just(AssignorKind::CooperativeSticky)
+            ],
+            prop_oneof![
+                Just(None),
+                Just(Some(ManualCommit::AfterProcessing)),
+                Just(Some(ManualCommit::BeforeProcessing))
+            ],
+            prop_oneof![Just(0u64), Just(30u64)],
+        ),
     )
-        .prop_map(move |(seed, mode, acks, min_isr, unclean)| {
-            if durable_only {
-                Setup {
-                    seed,
-                    mode,
-                    acks: Acks::All,
-                    min_isr: 2,
-                    unclean: false,
-                }
-            } else {
-                Setup {
+        .prop_map(
+            move |(seed, mode, acks, min_isr, unclean, (assignor, commit, processing_ms))| {
+                let mut s = Setup {
                     seed,
                     mode,
                     acks,
                     min_isr,
                     unclean,
+                    assignor,
+                    commit,
+                    processing_ms,
+                };
+                if durable_only {
+                    s.acks = Acks::All;
+                    s.min_isr = 2;
+                    s.unclean = false;
                 }
-            }
-        })
+                s
+            },
+        )
 }
 
 fn build(s: &Setup) -> Cluster {
@@ -133,6 +175,8 @@ fn build(s: &Setup) -> Cluster {
             zookeeper_session_timeout_ms: 4_000,
             broker_session_timeout_ms: 3_000,
             leader_imbalance_check_interval_seconds: 10,
+            offsets_topic_num_partitions: 3,
+            group_initial_rebalance_delay_ms: 500,
             ..Default::default()
         },
         ..ClusterConfig::default()
@@ -176,6 +220,30 @@ fn build(s: &Setup) -> Cluster {
         config: producer,
     })
     .unwrap();
+    // Two members of group g and one of group h, with short timeouts.
+    for (id, group) in [(1, "g"), (2, "g"), (3, "h")] {
+        let config = ConsumerConfig {
+            group_id: Some(group.into()),
+            partition_assignment_strategy: s.assignor,
+            enable_auto_commit: s.commit.is_none(),
+            manual_commit: s.commit.unwrap_or_default(),
+            auto_commit_interval_ms: 1_000,
+            auto_offset_reset: AutoOffsetReset::Earliest,
+            session_timeout_ms: 6_000,
+            heartbeat_interval_ms: 1_000,
+            request_timeout_ms: 5_000,
+            processing_ms: s.processing_ms,
+            max_poll_records: 5,
+            ..ConsumerConfig::default()
+        };
+        c.apply(Command::CreateConsumer {
+            id: Some(id),
+            config,
+            topics: Some(vec!["t".into()]),
+            partitions: None,
+        })
+        .unwrap();
+    }
     c
 }
 
@@ -203,7 +271,29 @@ fn run(s: &Setup, ops: &[Op]) -> std::result::Result<Cluster, TestCaseError> {
         let until = SimTime(c.now().0 + wait);
         let mut steps = 0u32;
         while c.next_event_time().is_some_and(|t| t <= until) {
-            c.step();
+            let events = c.step();
+            // TRACE=1 prints what happened, for debugging a failing sequence.
+            if std::env::var("TRACE").is_ok() {
+                for e in events {
+                    if let EventKind::MessageSent(m) = &e.kind {
+                        let n = m.body.name();
+                        if [
+                            "JoinGroup",
+                            "SyncGroup",
+                            "JoinGroupResponse",
+                            "SyncGroupResponse",
+                            "LeaveGroup",
+                            "HeartbeatResponse",
+                        ]
+                        .contains(&n)
+                        {
+                            eprintln!("{} {} -> {} {:?}", e.time.0, m.from, m.to, m.body);
+                        }
+                    } else if let Some(d) = e.kind.describe() {
+                        eprintln!("{} {d}", e.time.0);
+                    }
+                }
+            }
             check(&c, &format!("during op {i}"))?;
             steps += 1;
             if steps > 200_000 {
@@ -240,6 +330,9 @@ fn a_pending_isr_expansion_holds_the_high_watermark() {
         acks: Acks::All,
         min_isr: 2,
         unclean: false,
+        assignor: AssignorKind::Range,
+        commit: None,
+        processing_ms: 0,
     };
     let p = |key| Op::Produce {
         key,
@@ -270,6 +363,9 @@ fn a_typical_run_does_real_work() {
         acks: Acks::All,
         min_isr: 2,
         unclean: false,
+        assignor: AssignorKind::Range,
+        commit: None,
+        processing_ms: 0,
     };
     let ops = vec![
         Op::Produce {
@@ -289,6 +385,9 @@ fn a_typical_run_does_real_work() {
     let v = c.view();
     assert!(STEPS.load(std::sync::atomic::Ordering::Relaxed) > 100);
     assert_eq!(v.acknowledged_total, 2);
+    // Both groups read both records: the consumer invariants see real work.
+    let processed: usize = v.consumers.iter().map(|c| c.processed_total).sum();
+    assert_eq!(processed, 4, "{:?}", v.consumers);
 }
 
 /// CI runs a fixed set of sequences so a red build is reproducible; set
