@@ -1,7 +1,10 @@
 //! Ready-made scenes: the seed document's pictures as scenarios.
 
+use crate::assignor::AssignorKind;
 use crate::command::Command;
-use crate::config::{ClusterConfig, ProducerConfig, TopicConfig};
+use crate::config::{
+    AutoOffsetReset, BrokerConfig, ClusterConfig, ConsumerConfig, ProducerConfig, TopicConfig,
+};
 use crate::scenario::{Scenario, TimedCommand};
 
 fn at(at: u64, command: Command) -> TimedCommand {
@@ -43,6 +46,11 @@ pub fn my_topic_replication() -> Scenario {
         description: "The document's MyTopic on brokers 1 and 2.".into(),
         cluster: ClusterConfig {
             brokers: vec![1, 2],
+            // Two brokers cannot hold three copies of the offsets topic.
+            broker: BrokerConfig {
+                offsets_topic_replication_factor: 2,
+                ..BrokerConfig::default()
+            },
             ..ClusterConfig::default()
         },
         commands: vec![
@@ -67,13 +75,40 @@ pub fn my_topic_replication() -> Scenario {
     }
 }
 
+/// Consumer groups: `MyTopic` with three partitions read by group
+/// `billing` (two members share the partitions) and group `audit` (one
+/// member reads everything): a queue and a publish-subscribe at once.
+pub fn consumer_groups() -> Scenario {
+    let mut s = quickstart();
+    s.name = "Consumer groups".into();
+    s.description = "MyTopic read by two groups: billing (2 consumers share the partitions) and audit (1 consumer reads them all).".into();
+    let member = |group: &str| ConsumerConfig {
+        group_id: Some(group.into()),
+        auto_offset_reset: AutoOffsetReset::Earliest,
+        partition_assignment_strategy: AssignorKind::Range,
+        ..ConsumerConfig::default()
+    };
+    for (id, group) in [(1, "billing"), (2, "billing"), (3, "audit")] {
+        s.commands.push(at(
+            300,
+            Command::CreateConsumer {
+                id: Some(id),
+                config: member(group),
+                topics: Some(vec!["MyTopic".into()]),
+                partitions: None,
+            },
+        ));
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn presets_build() {
-        for s in [quickstart(), my_topic_replication()] {
+        for s in [quickstart(), my_topic_replication(), consumer_groups()] {
             let (cluster, _) = s.run(None).expect("preset runs");
             let v = cluster.view();
             assert!(v.active_controller.is_some(), "{}: no controller", s.name);
@@ -84,5 +119,20 @@ mod tests {
                 s.name
             );
         }
+    }
+
+    #[test]
+    fn the_consumer_groups_preset_settles_into_two_stable_groups() {
+        let (mut cluster, _) = consumer_groups().run(None).expect("preset runs");
+        cluster.advance(10_000);
+        let v = cluster.view();
+        assert_eq!(v.groups.len(), 2);
+        assert!(
+            v.groups.iter().all(|g| g.state == "Stable"),
+            "{:?}",
+            v.groups
+        );
+        let billing = v.groups.iter().find(|g| g.group == "billing").unwrap();
+        assert_eq!(billing.members.len(), 2);
     }
 }

@@ -26,6 +26,35 @@ fn busy_scenario(seed: u64, mode: MetadataMode) -> Scenario {
         });
         at += 37;
     }
+    // Consumers in two groups with the sticky assignors (their Java-HashMap
+    // ordering must not leak Rust's random hashing), one of them crashing.
+    for (id, group, assignor) in [
+        (1, "g", AssignorKind::CooperativeSticky),
+        (2, "g", AssignorKind::CooperativeSticky),
+        (3, "g", AssignorKind::CooperativeSticky),
+        (4, "h", AssignorKind::Sticky),
+        (5, "h", AssignorKind::Sticky),
+    ] {
+        s.commands.push(TimedCommand {
+            at: 250 + id as u64 * 700,
+            command: Command::CreateConsumer {
+                id: Some(id),
+                config: ConsumerConfig {
+                    group_id: Some(group.into()),
+                    partition_assignment_strategy: assignor,
+                    auto_offset_reset: AutoOffsetReset::Earliest,
+                    processing_ms: 20,
+                    ..ConsumerConfig::default()
+                },
+                topics: Some(vec!["MyTopic".into()]),
+                partitions: None,
+            },
+        });
+    }
+    s.commands.push(TimedCommand {
+        at: 9_000,
+        command: Command::CrashConsumer { consumer: 2 },
+    });
     s.commands.push(TimedCommand {
         at: 2_000,
         command: Command::CrashBroker { broker: 2 },
@@ -68,6 +97,11 @@ fn the_same_seed_and_commands_give_the_same_trace() {
             panic!("traces diverge at line {line:?} ({mode:?})");
         }
         assert!(a.lines().count() > 1_000, "a busy trace");
+        assert!(a.contains("\"GroupStable\""), "groups formed ({mode:?})");
+        assert!(
+            a.contains("\"RecordProcessed\""),
+            "records consumed ({mode:?})"
+        );
     }
 }
 
