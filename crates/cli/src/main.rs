@@ -6,8 +6,10 @@
 //! Every subcommand is a `cmd_*` function from its arguments to the text it
 //! prints, built by pure `render_*` functions; `main` only dispatches and
 //! turns errors into one line on stderr and exit status 2. New subcommands
-//! (`run`, `check`, `assign`) plug into `dispatch`.
+//! (`run`, `check`, `assign`) live in their own modules and plug into
+//! `dispatch`.
 
+mod assign_cmd;
 mod scenario_cmd;
 
 use kafkasim_engine::partitioner::{murmur2, partition_for_key};
@@ -21,7 +23,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
 use std::process::ExitCode;
 
-const USAGE: &str = "\
+pub(crate) const USAGE: &str = "\
 kafkasim: Kafka's rules, computed the way Kafka computes them.
 
 Usage:
@@ -44,6 +46,13 @@ Usage:
 
   kafkasim check SCENARIO.json [--json]
       Validates a scenario: it must parse and every command must be accepted.
+
+  kafkasim assign --strategy range|roundrobin|sticky|cooperative-sticky [--json]
+      Kafka's consumer partition assignor, run on a group described as JSON
+      on stdin: {\"topics\": {\"t1\": 3}, \"members\": [{\"id\": \"c1\",
+      \"topics\": [\"t1\"], \"instance_id\": null, \"owned\": [[\"t1\", 0]],
+      \"generation\": 1}]} (instance_id, owned and generation optional).
+      Prints each member's partitions; members left without one sit idle.
 
   kafkasim help
       This text.
@@ -118,6 +127,7 @@ fn dispatch(command: &str, parser: &mut lexopt::Parser) -> Result<String, CliErr
         "place" => cmd_place(parser),
         "run" => scenario_cmd::cmd_run(parser),
         "check" => scenario_cmd::cmd_check(parser),
+        "assign" => assign_cmd::cmd_assign(parser),
         other => Err(usage_error(format!("unknown subcommand '{other}'"))),
     }
 }
@@ -392,7 +402,7 @@ fn render_assignment(assignment: &BTreeMap<u32, Vec<u32>>) -> String {
 
 /// Pretty JSON with a final newline. Map keys (partition ids) come out as
 /// strings in numeric order, since the maps are `BTreeMap<u32, _>`.
-fn render_json(value: &impl Serialize) -> String {
+pub(crate) fn render_json(value: &impl Serialize) -> String {
     let mut out =
         serde_json::to_string_pretty(value).expect("plain data always serialises to JSON");
     out.push('\n');

@@ -273,3 +273,38 @@ fn check_accepts_the_example_and_names_what_is_wrong_otherwise() {
         .unwrap();
     assert_eq!(missing.status.code(), Some(2));
 }
+
+fn kafkasim_stdin(args: &[&str], stdin: &str) -> Output {
+    use std::io::Write as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kafkasim"))
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the kafkasim binary runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn assign_reads_the_group_from_stdin() {
+    let group = r#"{"topics": {"t1": 3, "t2": 2},
+        "members": [{"id": "c1", "topics": ["t1", "t2"]}, {"id": "c2", "topics": ["t1"]}]}"#;
+    let out = kafkasim_stdin(&["assign", "--strategy", "range", "--json"], group);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        got,
+        json!({"c1": [["t1", 0], ["t1", 1], ["t2", 0], ["t2", 1]], "c2": [["t1", 2]]})
+    );
+    let bad = kafkasim_stdin(&["assign", "--strategy", "range"], "{");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(bad.stdout.is_empty());
+    assert_eq!(String::from_utf8(bad.stderr).unwrap().lines().count(), 1);
+}
