@@ -297,7 +297,11 @@ fn assign_reads_the_group_from_stdin() {
     let group = r#"{"topics": {"t1": 3, "t2": 2},
         "members": [{"id": "c1", "topics": ["t1", "t2"]}, {"id": "c2", "topics": ["t1"]}]}"#;
     let out = kafkasim_stdin(&["assign", "--strategy", "range", "--json"], group);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let got: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         got,

@@ -7,7 +7,7 @@ use crate::config::{Acks, MetadataMode};
 use crate::error::{ErrorCode, KafkaError, Result};
 use crate::event::EventKind;
 use crate::ids::{BrokerId, NodeId, ProducerId, SimTime, TopicPartition};
-use crate::log::{Log, Record};
+use crate::log::Log;
 use crate::network::{Body, PartitionMetadata, ProduceResult};
 use crate::partition::PartitionState;
 use crate::timer::Timer;
@@ -31,6 +31,8 @@ pub struct FollowerProgress {
     pub last_caught_up: SimTime,
     pub last_fetch_time: SimTime,
     pub last_fetch_leader_leo: u64,
+    /// The high watermark last sent to this follower (incremental fetch).
+    pub high_watermark_sent: Option<u64>,
 }
 
 /// A produce waiting in the leader's purgatory for acks=all.
@@ -444,7 +446,7 @@ impl Cluster {
         from: NodeId,
         tp: TopicPartition,
         batch: u64,
-        records: Vec<Record>,
+        records: crate::network::Records,
         acks: Acks,
     ) {
         let reply = |error: Option<ErrorCode>, base_offset: Option<u64>| ProduceResult {

@@ -35,7 +35,8 @@ pub struct Cluster {
     /// How many times each group processed each offset (index = offset), for
     /// telling duplicates and gaps apart.
     /// Per group and partition, by offset: how often the group processed it.
-    pub(crate) processed_by_group: BTreeMap<(String, TopicPartition), Vec<crate::consumer::Tally>>,
+    pub(crate) processed_by_group:
+        BTreeMap<String, BTreeMap<TopicPartition, Vec<crate::consumer::Tally>>>,
     /// Per group: how many crashes, rebalances, seeks and failed commits so
     /// far, and the last one's description.
     pub(crate) group_disruptions: BTreeMap<String, (u64, String)>,
@@ -146,8 +147,9 @@ impl Cluster {
     }
 
     pub fn take_events(&mut self) -> Vec<Event> {
-        // Drain rather than take: the buffer keeps its capacity for the next batch.
-        self.out.drain(..).collect()
+        // Hand the buffer over without copying; the next one starts at its size.
+        let size = self.out.len();
+        std::mem::replace(&mut self.out, Vec::with_capacity(size))
     }
 
     pub(crate) fn emit(&mut self, kind: EventKind) {

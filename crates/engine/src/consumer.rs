@@ -110,7 +110,8 @@ pub struct Consumer {
     pub pending_assignment: Option<Vec<TopicPartition>>,
     pub assigned: BTreeMap<TopicPartition, Assigned>,
     pub fetch_in_flight: BTreeMap<BrokerId, SimTime>,
-    pub buffer: VecDeque<(TopicPartition, Record)>,
+    /// Fetched records not yet returned by `poll()`, per partition.
+    pub buffer: BTreeMap<TopicPartition, VecDeque<Record>>,
     /// Records `poll()` returned, not yet processed.
     pub in_hand: VecDeque<Polled>,
     pub app: AppState,
@@ -137,6 +138,10 @@ pub struct Consumer {
     pub retry_pending: bool,
     /// The coordinator last found, to report only changes.
     pub last_coordinator: Option<BrokerId>,
+    /// What its processing is tallied under: its group, or itself.
+    pub group_key: String,
+    /// `group.id`, shared with the events that name it.
+    pub group_name: Option<std::sync::Arc<str>>,
 }
 
 /// A record `poll()` returned, with what the invariants need to know about
@@ -225,6 +230,7 @@ impl Cluster {
             self.controller.topics.contains_key(t)
         })?;
         let cid = ConsumerId(id);
+        let group_key = config.group_id.clone().unwrap_or_else(|| cid.to_string());
         let known_brokers = self.brokers.keys().copied().collect();
         let group = config.group_id.clone();
         self.consumers.insert(
@@ -250,7 +256,7 @@ impl Cluster {
                 pending_assignment: None,
                 assigned: BTreeMap::new(),
                 fetch_in_flight: BTreeMap::new(),
-                buffer: VecDeque::new(),
+                buffer: BTreeMap::new(),
                 in_hand: VecDeque::new(),
                 app: AppState::Idle,
                 after_commit: AfterCommit::Poll,
@@ -266,6 +272,8 @@ impl Cluster {
                 bootstrap_target: None,
                 retry_pending: false,
                 last_coordinator: None,
+                group_key,
+                group_name: group.as_deref().map(Into::into),
             },
         );
         self.emit(EventKind::ConsumerCreated {
@@ -391,7 +399,7 @@ impl Cluster {
                 format!("No current assignment for partition {tp}: {cid} can only seek partitions it owns."),
             ));
         }
-        c.buffer.retain(|(p, _)| *p != tp);
+        c.buffer.remove(&tp);
         let key = group_key(c);
         self.note_disruption(&key, format!("{cid} moved its position with seek"));
         let c = self.consumers.get_mut(&cid).expect("exists");
@@ -945,30 +953,35 @@ impl Cluster {
         }
         let disruptions = self
             .group_disruptions
-            .get(&group_key(&self.consumers[&cid]))
+            .get(&self.consumers[&cid].group_key)
             .map_or(0, |d| d.0);
         let c = self.consumers.get_mut(&cid).expect("exists");
         let max = c.config.max_poll_records as usize;
         let mut batch = VecDeque::new();
-        while batch.len() < max {
-            let Some((tp, r)) = c.buffer.pop_front() else {
-                break;
-            };
-            let Some(a) = c.assigned.get_mut(&tp) else {
+        // Like Kafka's fetcher: drain one partition's fetched records, then the next.
+        for (tp, records) in c.buffer.iter_mut() {
+            let Some(a) = c.assigned.get_mut(tp) else {
+                records.clear();
                 continue;
             };
-            if a.position != Some(r.offset) {
-                continue; // stale: a seek or reset moved the position
+            let run = c.runs.get(tp).copied().unwrap_or(0);
+            while batch.len() < max {
+                let Some(r) = records.pop_front() else {
+                    break;
+                };
+                if a.position != Some(r.offset) {
+                    continue; // stale: a seek or reset moved the position
+                }
+                a.position = Some(r.offset + 1);
+                batch.push_back(Polled {
+                    tp: tp.clone(),
+                    record: r,
+                    run,
+                    disruptions,
+                });
             }
-            a.position = Some(r.offset + 1);
-            let run = c.runs.get(&tp).copied().unwrap_or(0);
-            batch.push_back(Polled {
-                tp,
-                record: r,
-                run,
-                disruptions,
-            });
         }
+        c.buffer.retain(|_, records| !records.is_empty());
         if batch.is_empty() {
             self.consumer_fetch(cid);
             return;
@@ -991,7 +1004,7 @@ impl Cluster {
     fn process_next(&mut self, cid: ConsumerId) {
         loop {
             let c = self.consumers.get_mut(&cid).expect("exists");
-            let Some(polled) = c.in_hand.front().cloned() else {
+            if c.in_hand.is_empty() {
                 c.app = AppState::Idle;
                 let after = !c.config.enable_auto_commit
                     && c.config.manual_commit == ManualCommit::AfterProcessing
@@ -1003,7 +1016,7 @@ impl Cluster {
                     self.consumer_poll(cid);
                 }
                 return;
-            };
+            }
             let ms = c.config.processing_ms;
             if ms > 0 && c.app != AppState::Processing {
                 return;
@@ -1020,7 +1033,7 @@ impl Cluster {
                 );
                 return;
             }
-            c.in_hand.pop_front();
+            let polled = c.in_hand.pop_front().expect("not empty");
             c.clear_processing_started();
             self.record_processed(cid, polled);
         }
@@ -1043,18 +1056,19 @@ impl Cluster {
         } = polled;
         let now = self.now;
         let c = &self.consumers[&cid];
-        let group = c.group().map(str::to_string);
-        let key = group_key(c);
         let generation = c.generation;
-        let (disruptions, last_reason) = self
-            .group_disruptions
-            .get(&key)
-            .cloned()
-            .unwrap_or((0, String::new()));
-        let seen = self
-            .processed_by_group
-            .entry((key, tp.clone()))
-            .or_default();
+        let disruptions = self.group_disruptions.get(&c.group_key).map_or(0, |d| d.0);
+        let by_tp = match self.processed_by_group.get_mut(&c.group_key) {
+            Some(m) => m,
+            None => self
+                .processed_by_group
+                .entry(c.group_key.clone())
+                .or_default(),
+        };
+        let seen = match by_tp.get_mut(&tp) {
+            Some(v) => v,
+            None => by_tp.entry(tp.clone()).or_default(),
+        };
         let idx = r.offset as usize;
         if seen.len() <= idx {
             seen.resize(idx + 1, Tally::default());
@@ -1067,22 +1081,9 @@ impl Cluster {
         }
         t.count = t.count.saturating_add(1);
         let again = t.count > 1;
-        let why = if !again {
-            None
-        } else if disruptions > t.disruptions {
-            Some(format!(
-                "the committed offset was behind what the group had processed ({last_reason})"
-            ))
-        } else if t.consumer != Some(cid) && t.generation != generation {
-            Some(format!(
-                "{} processed it in generation {} after the group had moved on without it (a zombie member)",
-                t.consumer.map_or_else(String::new, |c| c.to_string()),
-                t.generation
-            ))
-        } else {
-            None
-        };
-        let explained = why.is_some();
+        let zombie = t.consumer != Some(cid) && t.generation != generation;
+        let earlier = (t.consumer, t.generation);
+        let explained = again && (disruptions > t.disruptions || zombie);
         // Compare with the moment this copy was polled: a seek or crash after
         // the poll explains a later repeat.
         *t = Tally {
@@ -1092,8 +1093,9 @@ impl Cluster {
             consumer: Some(cid),
             generation,
         };
-        let why = why.or_else(|| again.then(|| "nothing explains it".to_string()));
+        let why = again.then(|| self.why_again(cid, explained, zombie, earlier));
         let c = self.consumers.get_mut(&cid).expect("exists");
+        let group = c.group_name.clone();
         c.processed.push(Processed {
             tp: tp.clone(),
             offset: r.offset,
@@ -1113,6 +1115,30 @@ impl Cluster {
             value: r.value,
             again: why,
         });
+    }
+
+    /// The sentence for a record processed again.
+    fn why_again(
+        &self,
+        cid: ConsumerId,
+        explained: bool,
+        zombie: bool,
+        (earlier, generation): (Option<ConsumerId>, i32),
+    ) -> String {
+        let last = self
+            .group_disruptions
+            .get(&self.consumers[&cid].group_key)
+            .map_or("", |d| d.1.as_str());
+        match (explained, zombie) {
+            (false, _) => "nothing explains it".into(),
+            (true, true) => format!(
+                "{} processed it in generation {generation} after the group had moved on without it (a zombie member)",
+                earlier.map_or_else(String::new, |c| c.to_string())
+            ),
+            (true, false) => format!(
+                "the committed offset was behind what the group had processed ({last})"
+            ),
+        }
     }
 
     /// Something that can make a group process records again: a crash, a
@@ -1262,7 +1288,7 @@ impl Cluster {
         for tp in &revoked {
             c.assigned.remove(tp);
         }
-        c.buffer.retain(|(tp, _)| c.assigned.contains_key(tp));
+        c.buffer.retain(|tp, _| c.assigned.contains_key(tp));
         self.emit(EventKind::PartitionsRevoked {
             consumer: cid,
             partitions: revoked,
@@ -1494,7 +1520,7 @@ impl Cluster {
             let Some(fetch_offset) = a.fetch_position else {
                 continue;
             };
-            let buffered = c.buffer.iter().filter(|(p, _)| p == tp).count();
+            let buffered = c.buffer.get(tp).map_or(0, VecDeque::len);
             if buffered >= max {
                 continue;
             }
@@ -1570,9 +1596,10 @@ impl Cluster {
                 continue; // a seek or revoke made this response stale
             }
             a.fetch_position = Some(first.offset + d.records.len() as u64);
-            for r in d.records {
-                c.buffer.push_back((d.tp.clone(), r));
-            }
+            c.buffer
+                .entry(d.tp)
+                .or_default()
+                .extend(d.records.iter().cloned());
         }
         for tp in out_of_range {
             let key = group_key(&self.consumers[&cid]);
@@ -1657,7 +1684,7 @@ pub struct Tally {
 
 /// The key a consumer's processing is tallied under: its group, or itself.
 fn group_key(c: &Consumer) -> String {
-    c.group().map_or_else(|| c.id.to_string(), str::to_string)
+    c.group_key.clone()
 }
 
 fn fresh_assigned() -> Assigned {

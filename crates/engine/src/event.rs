@@ -301,7 +301,7 @@ pub enum EventKind {
     /// The application finished processing one record.
     RecordProcessed {
         consumer: ConsumerId,
-        group: Option<String>,
+        group: Option<std::sync::Arc<str>>,
         tp: TopicPartition,
         offset: u64,
         record: RecordId,

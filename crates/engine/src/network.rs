@@ -16,6 +16,9 @@ use std::collections::{BTreeMap, BTreeSet};
 #[serde(transparent)]
 pub struct MessageId(pub u64);
 
+/// Records carried by a message, shared between the message and its events.
+pub type Records = std::sync::Arc<[Record]>;
+
 /// One partition's part of a follower fetch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FetchPartition {
@@ -31,7 +34,8 @@ pub struct FetchedData {
     pub tp: TopicPartition,
     pub error: Option<ErrorCode>,
     pub high_watermark: u64,
-    pub records: Vec<Record>,
+    /// Shared, so copying the message (into its `MessageSent` event) is cheap.
+    pub records: Records,
     /// Set when the follower's log diverged: truncate to this offset first.
     pub diverging_end_offset: Option<u64>,
 }
@@ -76,7 +80,7 @@ pub enum Body {
     Produce {
         tp: TopicPartition,
         batch: u64,
-        records: Vec<Record>,
+        records: Records,
         acks: crate::config::Acks,
     },
     ProduceResponse(ProduceResult),

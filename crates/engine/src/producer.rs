@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 pub struct Batch {
     pub id: u64,
     pub tp: TopicPartition,
-    pub records: Vec<Record>,
+    pub records: crate::network::Records,
     pub created: SimTime,
     pub attempts: u32,
     /// Broker the current attempt went to; `None` while waiting to be (re)sent.
@@ -283,7 +283,7 @@ impl Cluster {
             let batch = Batch {
                 id: self.next_batch_id,
                 tp,
-                records,
+                records: records.into(),
                 created: now,
                 attempts: 0,
                 sent_to: None,

@@ -86,6 +86,7 @@ impl Cluster {
                             last_caught_up: crate::ids::SimTime(0),
                             last_fetch_time: now,
                             last_fetch_leader_leo: 0,
+                            high_watermark_sent: None,
                         });
                     }
                 }
@@ -111,6 +112,7 @@ impl Cluster {
                                 },
                                 last_fetch_time: now,
                                 last_fetch_leader_leo: 0,
+                                high_watermark_sent: None,
                             },
                         )
                     })
@@ -274,10 +276,8 @@ impl Cluster {
             .iter()
             .map(|p| self.read_for_follower(id, p))
             .collect();
-        for d in &data {
-            any_data |=
-                !d.records.is_empty() || d.error.is_some() || d.diverging_end_offset.is_some();
-        }
+        let data = self.incremental(id, follower, data);
+        any_data |= !data.is_empty();
         if any_data {
             self.send(
                 NodeId::Broker(id),
@@ -309,12 +309,47 @@ impl Cluster {
         );
     }
 
+    /// Kafka's incremental fetch sessions (KIP-227): a response carries only
+    /// the partitions with news for the follower (records, an error, a
+    /// divergence or a new high watermark); idle partitions are left out.
+    fn incremental(
+        &mut self,
+        id: BrokerId,
+        follower: BrokerId,
+        data: Vec<FetchedData>,
+    ) -> Vec<FetchedData> {
+        let Some(broker) = self.brokers.get_mut(&id) else {
+            return data;
+        };
+        data.into_iter()
+            .filter(|d| {
+                let progress = broker
+                    .replicas
+                    .get_mut(&d.tp)
+                    .and_then(|r| match &mut r.role {
+                        Role::Leader(s) => s.followers.get_mut(&follower),
+                        Role::Follower { .. } => None,
+                    });
+                let news =
+                    !d.records.is_empty() || d.error.is_some() || d.diverging_end_offset.is_some();
+                match progress {
+                    Some(p) if !news && p.high_watermark_sent == Some(d.high_watermark) => false,
+                    Some(p) => {
+                        p.high_watermark_sent = Some(d.high_watermark);
+                        true
+                    }
+                    None => true,
+                }
+            })
+            .collect()
+    }
+
     fn read_for_follower(&self, id: BrokerId, p: &FetchPartition) -> FetchedData {
         let mut out = FetchedData {
             tp: p.tp.clone(),
             error: None,
             high_watermark: 0,
-            records: Vec::new(),
+            records: Vec::new().into(),
             diverging_end_offset: None,
         };
         let Some(replica) = self.brokers[&id]
@@ -341,7 +376,7 @@ impl Cluster {
         out.records = replica
             .log
             .read_from(p.fetch_offset, MAX_FETCH_RECORDS)
-            .to_vec();
+            .into();
         out
     }
 
@@ -485,7 +520,7 @@ impl Cluster {
             tp: p.tp.clone(),
             error: None,
             high_watermark: 0,
-            records: Vec::new(),
+            records: Vec::new().into(),
             diverging_end_offset: None,
         };
         let Some(replica) = self.brokers[&id]
@@ -513,7 +548,7 @@ impl Cluster {
         let max = hw
             .saturating_sub(p.fetch_offset)
             .min(MAX_FETCH_RECORDS as u64) as usize;
-        out.records = replica.log.read_from(p.fetch_offset, max).to_vec();
+        out.records = replica.log.read_from(p.fetch_offset, max).into();
         out
     }
 
@@ -587,6 +622,7 @@ impl Cluster {
             .iter()
             .map(|p| self.read_for_follower(id, p))
             .collect();
+        let data = self.incremental(id, parked.follower, data);
         self.send(
             NodeId::Broker(id),
             NodeId::Broker(parked.follower),
@@ -666,9 +702,9 @@ impl Cluster {
         }
         let base = replica.log.log_end_offset();
         let mut count = 0;
-        for record in data.records {
+        for record in data.records.iter() {
             if record.offset == replica.log.log_end_offset() {
-                replica.log.append(record);
+                replica.log.append(record.clone());
                 count += 1;
             }
         }

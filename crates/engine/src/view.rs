@@ -268,7 +268,7 @@ impl Cluster {
                         c.config.group_id.as_deref() == Some(name) && c.assigned.contains_key(&tp)
                     })
                     .map(|c| c.id);
-                let counts = self.processed_by_group.get(&(name.to_string(), tp.clone()));
+                let counts = self.processed_by_group.get(name).and_then(|m| m.get(&tp));
                 let duplicated_offsets = counts
                     .map(|v| {
                         v.iter()
@@ -464,7 +464,7 @@ fn consumer_view(c: &Consumer) -> ConsumerView {
                 high_watermark: a.high_watermark,
             })
             .collect(),
-        buffered: c.buffer.len(),
+        buffered: c.buffer.values().map(std::collections::VecDeque::len).sum(),
         in_hand: c.in_hand.len(),
         processed_total: c.processed.len(),
         duplicates: c.processed.iter().filter(|p| p.again).count(),

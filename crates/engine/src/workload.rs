@@ -2,10 +2,16 @@
 //! the native timing example and the in-browser (wasm) measurement, so the
 //! figures compare the same work.
 
-use crate::{Cluster, ClusterConfig, Command, ProducerConfig, TopicConfig};
+use crate::{
+    AutoOffsetReset, Cluster, ClusterConfig, Command, ConsumerConfig, ProducerConfig, TopicConfig,
+};
+
+/// The consumer groups reading `events`, two members each.
+pub const GROUPS: [&str; 2] = ["billing", "audit"];
 
 /// 3 brokers (ZooKeeper mode), topic `events` with 6 partitions and
-/// replication factor 3, one idempotent acks=all producer, controller elected.
+/// replication factor 3, one idempotent acks=all producer, and two consumer
+/// groups of two members each (auto-commit, range), all settled.
 pub fn standard_cluster() -> Cluster {
     let mut c = Cluster::new(ClusterConfig::default()).expect("default config is valid");
     c.advance(200);
@@ -22,13 +28,51 @@ pub fn standard_cluster() -> Cluster {
         config: ProducerConfig::default(),
     })
     .expect("producer");
-    c.advance(500);
+    let mut id = 0;
+    for group in GROUPS {
+        for _ in 0..2 {
+            id += 1;
+            c.apply(Command::CreateConsumer {
+                id: Some(id),
+                config: ConsumerConfig {
+                    group_id: Some(group.into()),
+                    auto_offset_reset: AutoOffsetReset::Earliest,
+                    ..ConsumerConfig::default()
+                },
+                topics: Some(vec!["events".into()]),
+                partitions: None,
+            })
+            .expect("consumer");
+        }
+    }
+    c.advance(6_000); // group.initial.rebalance.delay.ms, then join and sync
     c
 }
 
+/// Records each group has processed.
+pub fn consumed_per_group(c: &Cluster) -> Vec<usize> {
+    let v = c.view();
+    GROUPS
+        .iter()
+        .map(|g| {
+            v.consumers
+                .iter()
+                .filter(|x| x.group.as_deref() == Some(*g))
+                .map(|x| x.processed_total)
+                .sum()
+        })
+        .collect()
+}
+
 /// Sends `records` keyed records, `per_tick` every 10 ms of virtual time,
-/// lets replication finish, and returns how many were acknowledged.
-pub fn produce_and_replicate(mut c: Cluster, records: u32, per_tick: u32) -> u64 {
+/// lets replication and consumption finish, and returns how many were
+/// acknowledged.
+pub fn produce_and_replicate(c: Cluster, records: u32, per_tick: u32) -> u64 {
+    run_workload(c, records, per_tick).view().acknowledged_total
+}
+
+/// The workload itself; returns the cluster for inspection.
+pub fn run_workload(mut c: Cluster, records: u32, per_tick: u32) -> Cluster {
     let mut i = 0;
     while i < records {
         for _ in 0..per_tick.min(records - i) {
@@ -44,16 +88,15 @@ pub fn produce_and_replicate(mut c: Cluster, records: u32, per_tick: u32) -> u64
         c.advance(10);
     }
     c.advance(2_000);
-    c.view().acknowledged_total
+    c
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
-    fn every_record_is_acknowledged() {
-        assert_eq!(
-            super::produce_and_replicate(super::standard_cluster(), 1_000, 200),
-            1_000
-        );
+    fn every_record_is_acknowledged_and_read_by_both_groups() {
+        let c = super::run_workload(super::standard_cluster(), 1_000, 200);
+        assert_eq!(c.view().acknowledged_total, 1_000);
+        assert_eq!(super::consumed_per_group(&c), vec![1_000, 1_000]);
     }
 }
