@@ -400,11 +400,13 @@ fn rng_seed() -> proptest::test_runner::RngSeed {
     proptest::test_runner::RngSeed::Fixed(seed)
 }
 
+/// Sequences per property; the two properties together run 12 000 per CI
+/// run (the issue asks for at least 10 000).
 fn cases() -> u32 {
     std::env::var("PROPTEST_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(10_000)
+        .unwrap_or(6_000)
 }
 
 proptest! {
