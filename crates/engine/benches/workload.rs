@@ -1,39 +1,46 @@
 //! The standard workload: 3 brokers, 1 topic × 6 partitions, RF 3, acks=all,
-//! keyed records (consumer groups join once the consumer issue lands); and
-//! scrubbing a 30-minute session. Run with `make bench`.
+//! keyed records read by two consumer groups; and scrubbing a 30-minute
+//! session. Run with `make bench`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use kafkasim_engine::scenario::{Scenario, TimedCommand};
 use kafkasim_engine::*;
 
-use kafkasim_engine::workload::{produce_and_replicate, standard_cluster};
+use kafkasim_engine::workload::{consumed_per_group, run_workload, standard_cluster};
 
 const RECORDS: u32 = 60_000;
 const PER_TICK: u32 = 200;
 
 fn throughput(cr: &mut Criterion) {
     let base = standard_cluster();
+    let check = run_workload(base.clone(), RECORDS, PER_TICK);
     assert_eq!(
-        produce_and_replicate(base.clone(), RECORDS, PER_TICK),
+        check.view().acknowledged_total,
         RECORDS as u64,
         "every record acknowledged"
+    );
+    assert_eq!(
+        consumed_per_group(&check),
+        vec![RECORDS as usize; 2],
+        "every record read by both groups"
     );
     let mut g = cr.benchmark_group("workload");
     g.sample_size(10);
     g.throughput(Throughput::Elements(RECORDS as u64));
-    g.bench_function("produce_replicate_acks_all_6p_rf3", |b| {
+    g.bench_function("produce_replicate_consume_2_groups_6p_rf3", |b| {
         b.iter_batched(
             || base.clone(),
-            |c| produce_and_replicate(c, RECORDS, PER_TICK),
+            |c| run_workload(c, RECORDS, PER_TICK),
             criterion::BatchSize::LargeInput,
         )
     });
     g.finish();
 }
 
-/// A 30-minute class session: a record every 100 ms, a crash and a restart.
+/// A 30-minute class session: two consumer groups, a record every 100 ms,
+/// a crash and a restart.
 fn thirty_minutes() -> Scenario {
-    let mut s = presets::quickstart();
+    let mut s = presets::consumer_groups();
     let mut at = 1_000;
     let mut i = 0;
     while at < 1_800_000 {
