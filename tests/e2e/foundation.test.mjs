@@ -60,3 +60,26 @@ test('the layout is usable at phone width', async () => {
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('a consumer joins a group, takes the partitions and reads a record', async () => {
+  const { page, errors, context } = await openApp(browser, url);
+  await page.getByLabel(/auto\.offset\.reset/).selectOption('earliest');
+  await page.getByRole('button', { name: 'Add consumer' }).click();
+  await page.getByRole('group', { name: 'Group billing' }).waitFor();
+  const consumer = page.getByRole('button', { name: 'Consumer 1', exact: true });
+  await consumer.waitFor();
+  await page.getByRole('button', { name: 'Produce', exact: true }).click();
+  await page.getByRole('button', { name: 'Play' }).click();
+  const log = page.getByRole('region', { name: 'Event log' });
+  // group.initial.rebalance.delay.ms (3 s) passes, then join and sync.
+  await log.getByText(/Group billing is stable in generation 1/).waitFor({ timeout: 60000 });
+  await log.getByText(/Consumer 1 was assigned MyTopic-0, MyTopic-1, MyTopic-2/).waitFor({ timeout: 20000 });
+  await page.getByRole('button', { name: 'Pause' }).click();
+  // The consumer row shows the three partitions it owns.
+  for (const p of ['P0', 'P1', 'P2']) {
+    await consumer.getByText(p, { exact: true }).waitFor();
+  }
+  await screenshot(page, 'consumer-group-1280x720');
+  assert.deepEqual(errors, []);
+  await context.close();
+});

@@ -5,7 +5,7 @@
 use crate::sim::Sim;
 use kafkasim_engine::broker::BrokerStatus;
 use kafkasim_engine::consumer::ConsumerStatus;
-use kafkasim_engine::{Command, NodeId};
+use kafkasim_engine::{AssignorKind, AutoOffsetReset, Command, ConsumerConfig, NodeId};
 use leptos::prelude::*;
 
 pub const SPEEDS: [f64; 7] = [0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0];
@@ -104,13 +104,76 @@ pub fn ProduceForm() -> impl IntoView {
     }
 }
 
+/// Adds a consumer that subscribes to the scene's topic in a chosen group,
+/// with Kafka's consumer settings beside friendly labels.
+#[component]
+pub fn ConsumerForm() -> impl IntoView {
+    let sim = expect_context::<Sim>();
+    let group = RwSignal::new(String::from("billing"));
+    let reset = RwSignal::new(String::from("latest"));
+    let assignor = RwSignal::new(String::from("range"));
+    let topic = move || {
+        sim.view.with(|v| {
+            v.topics
+                .iter()
+                .find(|t| !t.internal)
+                .map(|t| t.name.clone())
+        })
+    };
+    let add = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let Some(topic) = topic() else {
+            return;
+        };
+        let config = ConsumerConfig {
+            group_id: Some(group.get_untracked().trim().to_string()),
+            auto_offset_reset: if reset.get_untracked() == "earliest" {
+                AutoOffsetReset::Earliest
+            } else {
+                AutoOffsetReset::Latest
+            },
+            partition_assignment_strategy: AssignorKind::parse(&assignor.get_untracked())
+                .unwrap_or_default(),
+            ..ConsumerConfig::default()
+        };
+        sim.dispatch(Command::CreateConsumer {
+            id: None,
+            config,
+            topics: Some(vec![topic]),
+            partitions: None,
+        });
+    };
+    view! {
+        <form class="panel consumer-form" on:submit=add aria-label="Add a consumer">
+            <h2 class="panel-title">"Consumers"</h2>
+            <p class="panel-hint">{move || format!("Subscribes to {}", topic().unwrap_or_default())}</p>
+            <label><span>"Group " <small>"group.id"</small></span> <input prop:value=group on:input=move |ev| group.set(event_target_value(&ev)) /></label>
+            <label><span>"Start at " <small>"auto.offset.reset"</small></span>
+                <select prop:value=reset on:change=move |ev| reset.set(event_target_value(&ev))>
+                    <option value="latest">"latest (default)"</option>
+                    <option value="earliest">"earliest"</option>
+                </select>
+            </label>
+            <label><span>"Assignor " <small>"partition.assignment.strategy"</small></span>
+                <select prop:value=assignor on:change=move |ev| assignor.set(event_target_value(&ev))>
+                    <option value="range">"range (default)"</option>
+                    <option value="roundrobin">"roundrobin"</option>
+                    <option value="sticky">"sticky"</option>
+                    <option value="cooperative-sticky">"cooperative-sticky"</option>
+                </select>
+            </label>
+            <button type="submit" class="btn btn-primary">"Add consumer"</button>
+        </form>
+    }
+}
+
 /// Actions for whatever node is selected in the diagram.
 #[component]
 pub fn ActionPanel() -> impl IntoView {
     let sim = expect_context::<Sim>();
     move || {
         let Some(node) = sim.selected.get() else {
-            return view! { <div class="panel"><h2 class="panel-title">"Actions"</h2><p class="panel-hint">"Click a broker, producer or ZooKeeper node to act on it."</p></div> }.into_any();
+            return view! { <div class="panel"><h2 class="panel-title">"Actions"</h2><p class="panel-hint">"Click a broker, producer, consumer or ZooKeeper node to act on it."</p></div> }.into_any();
         };
         let title = node.to_string();
         let body = match node {

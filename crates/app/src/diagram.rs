@@ -1,12 +1,17 @@
 //! The cluster picture, laid out like the seed document: metadata quorum on
-//! top, producers on the left, one column per broker with its replicas, and
-//! every message in flight as a chip moving along its path.
+//! top, producers on the left, one column per broker with its replicas,
+//! consumer groups on the right, and every message in flight as a chip
+//! moving along its path.
 
-use crate::layout::{along, partition_colour, BrokerBox, Layout, NodeCircle, HEIGHT, WIDTH};
+use crate::layout::{
+    along, partition_colour, BrokerBox, ConsumerBox, GroupBox, Layout, NodeCircle, GROUPS_LEFT,
+    HEIGHT, WIDTH,
+};
 use crate::sim::Sim;
 use kafkasim_engine::broker::BrokerStatus;
+use kafkasim_engine::consumer::{ConsumerStatus, MemberState};
 use kafkasim_engine::network::{Body, Message};
-use kafkasim_engine::view::{BrokerView, ClusterView, ReplicaView};
+use kafkasim_engine::view::{BrokerView, ClusterView, ConsumerView, ReplicaView};
 use kafkasim_engine::NodeId;
 use leptos::prelude::*;
 
@@ -23,6 +28,9 @@ pub fn Diagram() -> impl IntoView {
                 </pattern>
             </defs>
             <text x="100" y="130" class="column-title" text-anchor="middle">"Producers"</text>
+            {move || sim.view.with(|v| (!v.consumers.is_empty()).then(|| view! {
+                <text x=GROUPS_LEFT y="130" class="column-title">"Consumer groups"</text>
+            }))}
             <text x="600" y="18" class="column-title" text-anchor="middle">
                 {move || sim.view.with(quorum_title)}
             </text>
@@ -37,7 +45,8 @@ pub fn Diagram() -> impl IntoView {
                     .zip(&view.brokers)
                     .map(|(bx, bv)| broker_column(sim, bx, bv))
                     .collect_view();
-                view! { <g class="quorum">{quorum}</g> <g class="producers">{producers}</g> <g class="brokers">{brokers}</g> }
+                let groups = layout.groups.iter().map(|g| group_box(sim, &view, g)).collect_view();
+                view! { <g class="quorum">{quorum}</g> <g class="producers">{producers}</g> <g class="brokers">{brokers}</g> <g class="groups">{groups}</g> }
             }}
             <Chips layout=layout />
         </svg>
@@ -153,6 +162,94 @@ fn broker_column(sim: Sim, bx: &BrokerBox, bv: &BrokerView) -> impl IntoView {
     }
 }
 
+/// A consumer group's box: its name, state and coordinator, then one row per
+/// consumer with the partitions it owns.
+fn group_box(sim: Sim, view: &ClusterView, g: &GroupBox) -> impl IntoView {
+    let gv = g
+        .name
+        .as_ref()
+        .and_then(|n| view.groups.iter().find(|x| &x.group == n));
+    let title = match &g.name {
+        Some(n) => format!("Group {n}"),
+        None => "No group (assign)".to_string(),
+    };
+    let caption = gv.map(|gv| {
+        let lag: u64 = gv.partitions.iter().filter_map(|p| p.lag).sum();
+        format!("gen {} · {} · lag {lag}", gv.generation.max(0), gv.state)
+    });
+    let coordinator = gv.map(|gv| {
+        gv.coordinator
+            .map_or("no coordinator yet".to_string(), |b| {
+                format!("coordinator: {b}")
+            })
+    });
+    let r = g.rect.clone();
+    let consumers = g
+        .consumers
+        .iter()
+        .filter_map(|cb| {
+            view.consumers
+                .iter()
+                .find(|c| c.id == cb.id)
+                .map(|cv| consumer_row(sim, cb, cv))
+        })
+        .collect_view();
+    let aria = title.clone();
+    view! {
+        <g class="group" role="group" aria-label=aria>
+            <rect x=r.x y=r.y width=r.w height=r.h rx="12" class="group-shape" />
+            <text x=r.x + 12.0 y=r.y + 20.0 class="group-title">{title}</text>
+            <text x=r.x + 12.0 y=r.y + 36.0 class="group-caption">{caption}</text>
+            <text x=r.x + 12.0 y=r.y + 51.0 class="group-caption">{coordinator}</text>
+            {consumers}
+        </g>
+    }
+}
+
+fn consumer_row(sim: Sim, cb: &ConsumerBox, cv: &ConsumerView) -> impl IntoView {
+    let node = NodeId::Consumer(cv.id);
+    let (click, key) = select_handlers(sim, node);
+    let r = cb.rect.clone();
+    let up = cv.status == ConsumerStatus::Running;
+    let state = match (cv.status, cv.member_state) {
+        (ConsumerStatus::Crashed, _) => "down",
+        (ConsumerStatus::Closed, _) => "closed",
+        (_, MemberState::Joining | MemberState::Syncing) if cv.group.is_some() => "rebalancing",
+        _ if cv.idle => "idle",
+        _ => "",
+    };
+    let owned: Vec<String> = cv.assigned.iter().map(|a| a.tp.to_string()).collect();
+    let detail = if owned.is_empty() {
+        "owns no partition".to_string()
+    } else {
+        format!("owns {}", owned.join(", "))
+    };
+    let dots = cv
+        .assigned
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let x = r.x + 52.0 + i as f64 * 30.0;
+            view! {
+                <g class="owned" style=format!("--partition: {}", partition_colour(a.tp.partition))>
+                    <rect x=x y=r.y + 10.0 width="26" height="24" rx="6" class="owned-shape" />
+                    <text x=x + 13.0 y=r.y + 27.0 text-anchor="middle" class="owned-label">{format!("P{}", a.tp.partition)}</text>
+                </g>
+            }
+        })
+        .collect_view();
+    let class = format!("node consumer{}", if up { "" } else { " is-down" });
+    view! {
+        <g class=class data-state=state role="button" tabindex="0" aria-label=format!("Consumer {}", cv.id.0) on:click=click on:keydown=key>
+            <title>{format!("Consumer {}: {detail}; processed {} records ({} again)", cv.id.0, cv.processed_total, cv.duplicates)}</title>
+            <rect x=r.x y=r.y width=r.w height=r.h rx="10" class="consumer-shape" />
+            <text x=r.x + 10.0 y=r.y + 27.0 class="node-label">{format!("C{}", cv.id.0)}</text>
+            {dots}
+            <text x=r.x + r.w - 8.0 y=r.y + 27.0 text-anchor="end" class="state-tag">{state}</text>
+        </g>
+    }
+}
+
 /// The broker's header tag: what is wrong first, then its controller role.
 fn broker_tag(up: bool, controller: bool, status: &str) -> String {
     match (up, controller) {
@@ -227,6 +324,10 @@ fn Chips(layout: Memo<Layout>) -> impl IntoView {
 
 fn chip(layout: &Layout, m: &Message, time: f64) -> Option<impl IntoView> {
     let (tp, class, colour, label) = chip_style(m)?;
+    let class = match (class, m.to) {
+        ("chip-replicate", NodeId::Consumer(_)) => "chip-consume",
+        (c, _) => c,
+    };
     let from = layout.anchor(m.from, tp.as_ref())?;
     let to = layout.anchor(m.to, tp.as_ref())?;
     let (x, y) = along(from, to, m.sent_at.0 as f64, m.arrives_at.0 as f64, time);
@@ -287,7 +388,22 @@ fn chip_style(m: &Message) -> Option<ChipStyle> {
         | Body::CreateControllerNode { .. }
         | Body::Vote { .. }
         | Body::VoteResponse { .. } => (None, "chip-election", "#6a4c93", None),
-        Body::Metadata { .. } | Body::MetadataResponse { .. } => (None, "chip-fetch", "#999", None),
+        Body::Metadata { .. } | Body::MetadataResponse { .. } | Body::ConsumerFetch { .. } => {
+            (None, "chip-fetch", "#999", None)
+        }
+        Body::OffsetCommit { .. } => (None, "chip-commit", "#6a4c93", Some("commit".into())),
+        Body::JoinGroup { .. } => (None, "chip-group", "#6a4c93", Some("join".into())),
+        Body::SyncGroup { .. } => (None, "chip-group", "#6a4c93", Some("sync".into())),
+        Body::LeaveGroup { .. } => (None, "chip-group", "#6a4c93", Some("leave".into())),
+        Body::FindCoordinator { .. }
+        | Body::FindCoordinatorResponse { .. }
+        | Body::JoinGroupResponse { .. }
+        | Body::SyncGroupResponse { .. }
+        | Body::Heartbeat { .. }
+        | Body::HeartbeatResponse { .. }
+        | Body::OffsetCommitResponse { .. }
+        | Body::OffsetFetch { .. }
+        | Body::OffsetFetchResponse { .. } => (None, "chip-group", "#6a4c93", None),
         _ => return None,
     })
 }

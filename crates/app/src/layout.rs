@@ -1,6 +1,7 @@
-//! Geometry as pure functions: where every broker, replica, producer and
-//! metadata node sits in the SVG, computed from the engine's view. Components
-//! only place what this computes; tests check it natively.
+//! Geometry as pure functions: where every broker, replica, producer,
+//! consumer group and metadata node sits in the SVG, computed from the
+//! engine's view. Components only place what this computes; tests check it
+//! natively.
 
 use kafkasim_engine::view::ClusterView;
 use kafkasim_engine::{BrokerId, NodeId, TopicPartition};
@@ -9,8 +10,15 @@ use kafkasim_engine::{BrokerId, NodeId, TopicPartition};
 pub const WIDTH: f64 = 1200.0;
 pub const HEIGHT: f64 = 620.0;
 
-const BROKER_AREA_LEFT: f64 = 200.0;
-const BROKER_AREA_RIGHT: f64 = 1000.0;
+const BROKER_AREA_LEFT: f64 = 190.0;
+const BROKER_AREA_RIGHT: f64 = 930.0;
+/// The consumer groups column, right of the cluster (the seed's picture).
+pub const GROUPS_LEFT: f64 = 955.0;
+const GROUPS_RIGHT: f64 = 1190.0;
+const GROUP_HEADER_H: f64 = 58.0;
+const CONSUMER_H: f64 = 44.0;
+const CONSUMER_GAP: f64 = 8.0;
+const GROUP_GAP: f64 = 14.0;
 const BROKER_TOP: f64 = 150.0;
 const BROKER_GAP: f64 = 16.0;
 const HEADER_H: f64 = 44.0;
@@ -71,11 +79,35 @@ pub struct NodeCircle {
     pub r: f64,
 }
 
+/// One consumer inside its group's box.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConsumerBox {
+    pub id: kafkasim_engine::ConsumerId,
+    pub rect: Rect,
+}
+
+/// A consumer group (or, for `assign()` consumers without a group, their own
+/// box named by the consumer).
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupBox {
+    pub name: Option<String>,
+    pub rect: Rect,
+    pub consumers: Vec<ConsumerBox>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Layout {
     pub brokers: Vec<BrokerBox>,
     pub producers: Vec<NodeCircle>,
     pub quorum: Vec<NodeCircle>,
+    pub groups: Vec<GroupBox>,
+}
+
+/// Internal topics (`__consumer_offsets`) stay out of the broker columns:
+/// fifty partitions would bury the lesson. The group box names its
+/// coordinator instead.
+pub fn is_internal(tp: &TopicPartition) -> bool {
+    tp.topic.starts_with("__")
 }
 
 impl Layout {
@@ -89,6 +121,7 @@ impl Layout {
                 34.0,
             ),
             quorum: row(view.quorum.iter().map(|q| q.node), 60.0, 26.0),
+            groups: group_boxes(view),
         }
     }
 
@@ -103,6 +136,12 @@ impl Layout {
                     None => (b.rect.x + b.rect.w / 2.0, b.rect.y + HEADER_H / 2.0),
                 })
             }
+            NodeId::Consumer(id) => self
+                .groups
+                .iter()
+                .flat_map(|g| &g.consumers)
+                .find(|c| c.id == id)
+                .map(|c| (c.rect.x, c.rect.y + c.rect.h / 2.0)),
             _ => self
                 .producers
                 .iter()
@@ -122,7 +161,13 @@ fn broker_boxes(view: &ClusterView) -> Vec<BrokerBox> {
     let rows = view
         .brokers
         .iter()
-        .map(|b| b.replicas.len().min(MAX_ROWS))
+        .map(|b| {
+            b.replicas
+                .iter()
+                .filter(|r| !is_internal(&r.tp))
+                .count()
+                .min(MAX_ROWS)
+        })
         .max()
         .unwrap_or(0);
     let h = (HEADER_H + rows as f64 * (PILL_H + PILL_GAP) + 24.0).max(220.0);
@@ -131,7 +176,12 @@ fn broker_boxes(view: &ClusterView) -> Vec<BrokerBox> {
         .enumerate()
         .map(|(i, b)| {
             let x = left + i as f64 * (w + BROKER_GAP);
-            let mut replicas: Vec<&TopicPartition> = b.replicas.iter().map(|r| &r.tp).collect();
+            let mut replicas: Vec<&TopicPartition> = b
+                .replicas
+                .iter()
+                .map(|r| &r.tp)
+                .filter(|tp| !is_internal(tp))
+                .collect();
             replicas.sort();
             let pills = replicas
                 .iter()
@@ -157,6 +207,58 @@ fn broker_boxes(view: &ClusterView) -> Vec<BrokerBox> {
                 },
                 pills,
                 hidden: replicas.len().saturating_sub(MAX_ROWS),
+            }
+        })
+        .collect()
+}
+
+/// Groups stacked top to bottom in name order, each listing its consumers
+/// by id; consumers without a group get a box of their own at the end.
+fn group_boxes(view: &ClusterView) -> Vec<GroupBox> {
+    let mut named: Vec<(Option<String>, Vec<kafkasim_engine::ConsumerId>)> = Vec::new();
+    for g in &view.groups {
+        let members = view
+            .consumers
+            .iter()
+            .filter(|c| c.group.as_deref() == Some(g.group.as_str()))
+            .map(|c| c.id)
+            .collect();
+        named.push((Some(g.group.clone()), members));
+    }
+    for c in view.consumers.iter().filter(|c| c.group.is_none()) {
+        named.push((None, vec![c.id]));
+    }
+    let w = GROUPS_RIGHT - GROUPS_LEFT;
+    let mut y = BROKER_TOP;
+    named
+        .into_iter()
+        .map(|(name, members)| {
+            let n = members.len().max(1) as f64;
+            let h = GROUP_HEADER_H + n * (CONSUMER_H + CONSUMER_GAP) + 4.0;
+            let consumers = members
+                .into_iter()
+                .enumerate()
+                .map(|(i, id)| ConsumerBox {
+                    id,
+                    rect: Rect {
+                        x: GROUPS_LEFT + 10.0,
+                        y: y + GROUP_HEADER_H + i as f64 * (CONSUMER_H + CONSUMER_GAP),
+                        w: w - 20.0,
+                        h: CONSUMER_H,
+                    },
+                })
+                .collect();
+            let rect = Rect {
+                x: GROUPS_LEFT,
+                y,
+                w,
+                h,
+            };
+            y += h + GROUP_GAP;
+            GroupBox {
+                name,
+                rect,
+                consumers,
             }
         })
         .collect()
@@ -220,6 +322,44 @@ mod tests {
         .unwrap();
         c.advance(200);
         c.view()
+    }
+
+    #[test]
+    fn groups_sit_right_of_the_brokers_with_their_consumers_inside() {
+        let (mut c, _) = presets::consumer_groups().run(None).unwrap();
+        c.advance(10_000);
+        let view = c.view();
+        let layout = Layout::compute(&view);
+        let names: Vec<Option<&str>> = layout.groups.iter().map(|g| g.name.as_deref()).collect();
+        assert_eq!(names, vec![Some("audit"), Some("billing")]);
+        let right_of_brokers = layout
+            .brokers
+            .iter()
+            .map(|b| b.rect.x + b.rect.w)
+            .fold(0.0, f64::max);
+        for g in &layout.groups {
+            assert!(g.rect.x > right_of_brokers);
+            assert!(g.rect.x + g.rect.w <= WIDTH);
+            for c in &g.consumers {
+                assert!(g.rect.contains(&c.rect), "{c:?} outside {g:?}");
+            }
+        }
+        for pair in layout.groups.windows(2) {
+            assert!(
+                pair[0].rect.y + pair[0].rect.h <= pair[1].rect.y,
+                "groups overlap"
+            );
+        }
+        assert_eq!(layout.groups[1].consumers.len(), 2);
+        // __consumer_offsets is not drawn in the broker columns.
+        assert!(layout
+            .brokers
+            .iter()
+            .flat_map(|b| &b.pills)
+            .all(|p| !is_internal(&p.tp)));
+        assert!(layout
+            .anchor(NodeId::Consumer(kafkasim_engine::ConsumerId(1)), None)
+            .is_some());
     }
 
     #[test]

@@ -6,7 +6,7 @@ pub mod diagram;
 pub mod layout;
 pub mod sim;
 
-use controls::{ActionPanel, ErrorBanner, EventLog, ProduceForm, TimeBar};
+use controls::{ActionPanel, ConsumerForm, ErrorBanner, EventLog, ProduceForm, TimeBar};
 use diagram::Diagram;
 use leptos::prelude::*;
 use sim::Sim;
@@ -27,6 +27,7 @@ pub fn App() -> impl IntoView {
             <Diagram />
             <aside class="side">
                 <ProduceForm />
+                <ConsumerForm />
                 <ActionPanel />
             </aside>
         </main>

@@ -95,7 +95,9 @@ impl Sim {
     /// messages travel, quickly (but never past the next event) while idle.
     pub fn tick(&self, real_ms: f64) {
         let speed = self.speed.get_untracked();
-        let busy = !self.view.with_untracked(|v| v.in_flight.is_empty());
+        let busy = self
+            .view
+            .with_untracked(|v| v.in_flight.iter().any(|m| !is_background(m)));
         let events = self
             .cluster
             .try_update_value(|c| {
@@ -145,6 +147,31 @@ impl Sim {
             let excess = log.len().saturating_sub(LOG_LINES);
             log.drain(..excess);
         });
+    }
+}
+
+/// Traffic that keeps the cluster alive without telling the lesson anything
+/// (heartbeats, empty fetches, metadata lookups): time does not slow down
+/// for it, so a quiet cluster does not crawl.
+fn is_background(m: &kafkasim_engine::network::Message) -> bool {
+    use kafkasim_engine::network::Body::*;
+    match &m.body {
+        FetchResponse { partitions } => partitions.iter().all(|p| p.records.is_empty()),
+        Fetch { .. }
+        | ConsumerFetch { .. }
+        | Heartbeat { .. }
+        | HeartbeatResponse { error: None }
+        | BrokerHeartbeat { .. }
+        | QuorumHeartbeat { .. }
+        | Metadata { .. }
+        | MetadataResponse { .. }
+        | FindCoordinator { .. }
+        | FindCoordinatorResponse { .. }
+        | OffsetFetch { .. }
+        | OffsetFetchResponse { .. }
+        | ListOffsets { .. }
+        | ListOffsetsResponse { .. } => true,
+        _ => false,
     }
 }
 

@@ -488,7 +488,10 @@ impl EventKind {
                 }
             ),
             PositionSeeked { consumer, tp, offset } => format!("{consumer} moved to offset {offset} of {tp}."),
-            RecordProcessed { again: None, .. } => return None,
+            RecordProcessed { consumer, tp, offset, key, again: None, .. } => match key {
+                Some(k) => format!("{consumer} processed {tp}@{offset} (key \"{k}\")."),
+                None => format!("{consumer} processed {tp}@{offset}."),
+            },
             RecordProcessed { consumer, tp, offset, again: Some(why), .. } => {
                 format!("DUPLICATE: {consumer} processed {tp}@{offset} again: {why}.")
             }
