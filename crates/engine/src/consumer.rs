@@ -32,6 +32,8 @@ pub enum ConsumerStatus {
     Running,
     Crashed,
     Closed,
+    /// Stopped by an error the client raises to the application.
+    Failed,
 }
 
 /// Where a group member is in the join / sync cycle.
@@ -56,6 +58,9 @@ pub struct Assigned {
     pub resolving: bool,
     /// That request is a seek to the beginning or end, not a reset.
     pub seeking: bool,
+    /// When that request was sent; `None` while waiting for the user (reset
+    /// policy `none`). An answer lost with its broker is asked again.
+    pub resolving_since: Option<SimTime>,
 }
 
 /// A record the application processed.
@@ -142,6 +147,8 @@ pub struct Consumer {
     pub group_key: String,
     /// `group.id`, shared with the events that name it.
     pub group_name: Option<std::sync::Arc<str>>,
+    /// As group leader: the partition count per topic it last assigned.
+    pub assigned_counts: BTreeMap<String, u32>,
 }
 
 /// A record `poll()` returned, with what the invariants need to know about
@@ -274,6 +281,7 @@ impl Cluster {
                 last_coordinator: None,
                 group_key,
                 group_name: group.as_deref().map(Into::into),
+                assigned_counts: BTreeMap::new(),
             },
         );
         self.emit(EventKind::ConsumerCreated {
@@ -329,7 +337,7 @@ impl Cluster {
         }
         let c = self.consumers.get_mut(&cid).expect("exists");
         c.status = ConsumerStatus::Crashed;
-        forget_session(c, false);
+        forget_session(c);
         let key = group_key(c);
         self.note_disruption(&key, format!("{cid} crashed before committing"));
         self.emit(EventKind::ConsumerCrashed { consumer: cid });
@@ -382,7 +390,7 @@ impl Cluster {
         }
         let c = self.consumers.get_mut(&cid).expect("exists");
         c.status = ConsumerStatus::Closed;
-        forget_session(c, true);
+        forget_session(c);
         let key = group_key(c);
         self.note_disruption(&key, format!("{cid} closed"));
         self.emit(EventKind::ConsumerClosed { consumer: cid });
@@ -420,6 +428,7 @@ impl Cluster {
                 a.position = None;
                 a.fetch_position = None;
                 a.resolving = true;
+                a.resolving_since = Some(self.now);
                 a.seeking = true;
                 let spec = if to == SeekTo::Beginning {
                     OffsetSpec::Earliest
@@ -487,8 +496,28 @@ impl Cluster {
                 for m in partitions {
                     c.metadata.insert(m.tp.clone(), m);
                 }
+                // Kafka's leader rejoins when a subscribed topic's partition
+                // count differs from what it assigned.
+                if c.leader && c.member_state == MemberState::Stable {
+                    let changed = c.assigned_counts.iter().any(|(t, n)| {
+                        let now = c
+                            .metadata
+                            .keys()
+                            .filter(|tp| *tp.topic == **t)
+                            .map(|tp| tp.partition + 1)
+                            .max()
+                            .unwrap_or(0);
+                        now > *n
+                    });
+                    if changed {
+                        c.needs_rejoin = true;
+                    }
+                }
                 self.resolve_positions(cid);
                 self.consumer_fetch(cid);
+                if self.consumers[&cid].app == AppState::Idle {
+                    self.consumer_poll(cid);
+                }
             }
             Body::FindCoordinatorResponse {
                 group,
@@ -682,6 +711,17 @@ impl Cluster {
             Some(ErrorCode::NotCoordinator) | Some(ErrorCode::CoordinatorNotAvailable) => {
                 return self.coordinator_unknown(cid);
             }
+            Some(ErrorCode::InconsistentGroupProtocol) => {
+                // Not retriable: poll() throws and the application stops.
+                c.status = ConsumerStatus::Failed;
+                forget_session(c);
+                self.emit(EventKind::ConsumerError {
+                    consumer: cid,
+                    error: ErrorCode::InconsistentGroupProtocol.name().into(),
+                    message: "its partition.assignment.strategy is not one the group's members already use; the consumer stops.".into(),
+                });
+                return;
+            }
             Some(e) => {
                 c.member_state = MemberState::Unjoined;
                 self.emit(EventKind::ConsumerError {
@@ -701,13 +741,21 @@ impl Cluster {
             let mut counts: BTreeMap<String, u32> = BTreeMap::new();
             for m in &members {
                 for t in &m.topics {
-                    let n = c.metadata.keys().filter(|tp| *tp.topic == **t).count() as u32;
+                    let n = c
+                        .metadata
+                        .keys()
+                        .filter(|tp| *tp.topic == **t)
+                        .map(|tp| tp.partition + 1)
+                        .max()
+                        .unwrap_or(0);
                     if n > 0 {
                         counts.insert(t.clone(), n);
                     }
                 }
             }
-            assignor::assign(protocol, &counts, &members)
+            let assignment = assignor::assign(protocol, &counts, &members);
+            c.assigned_counts = counts;
+            assignment
         } else {
             BTreeMap::new()
         };
@@ -742,6 +790,7 @@ impl Cluster {
             None => {
                 c.member_state = MemberState::Stable;
                 c.group_request_at = None;
+                c.needs_rejoin = false;
                 c.pending_assignment = Some(assignment);
                 if c.app == AppState::Idle {
                     self.consumer_poll(cid);
@@ -840,6 +889,12 @@ impl Cluster {
             c.next_bootstrap += 1;
         }
         c.fetch_in_flight.retain(|_, t| now.since(*t) < timeout);
+        for a in c.assigned.values_mut() {
+            if a.resolving_since.is_some_and(|t| now.since(t) >= timeout) {
+                a.resolving = false;
+                a.resolving_since = None;
+            }
+        }
         if stale(c.find_in_flight) {
             c.find_in_flight = None;
             c.next_bootstrap += 1;
@@ -855,24 +910,37 @@ impl Cluster {
             && now.since(c.last_poll) > c.config.max_poll_interval_ms;
         if polled_too_late {
             // Kafka's heartbeat thread leaves the group for a stuck application.
-            if let (Some(coord), Some(group), Some(member_id)) = (
+            // A static member only stops heartbeating: the coordinator
+            // removes it after session.timeout.ms.
+            let leave = match (
                 c.coordinator,
                 c.group().map(str::to_string),
                 c.member_id.clone(),
             ) {
-                c.member_state = MemberState::Unjoined;
-                c.member_id = None;
-                c.needs_rejoin = true;
-                self.emit(EventKind::ConsumerError {
-                    consumer: cid,
-                    error: "max.poll.interval.ms".into(),
-                    message: "poll() was not called in time; the consumer leaves the group so its partitions can move.".into(),
-                });
-                self.send(
-                    NodeId::Consumer(cid),
-                    NodeId::Broker(coord),
-                    Body::LeaveGroup { group, member_id },
-                );
+                (Some(coord), Some(group), Some(member_id))
+                    if c.config.group_instance_id.is_none() =>
+                {
+                    Some((coord, Body::LeaveGroup { group, member_id }))
+                }
+                _ => None,
+            };
+            let message = if leave.is_some() {
+                "poll() was not called in time; the consumer leaves the group so its partitions can move."
+            } else {
+                "poll() was not called in time; as a static member it stops heartbeating and is removed after session.timeout.ms."
+            };
+            c.member_state = MemberState::Unjoined;
+            c.member_id = None;
+            c.generation = -1;
+            c.needs_rejoin = true;
+            self.emit(EventKind::ConsumerError {
+                consumer: cid,
+                error: "max.poll.interval.ms".into(),
+                message: message.into(),
+            });
+            self.lose_partitions(cid);
+            if let Some((coord, body)) = leave {
+                self.send(NodeId::Consumer(cid), NodeId::Broker(coord), body);
             }
         }
         let c = self.consumers.get_mut(&cid).expect("exists");
@@ -898,6 +966,7 @@ impl Cluster {
             self.consumer_request_metadata(cid);
         }
         self.consumer_find_coordinator(cid);
+        self.resolve_positions(cid);
         self.consumer_fetch(cid);
         if self.consumers[&cid].app == AppState::Idle {
             self.consumer_poll(cid);
@@ -1083,7 +1152,9 @@ impl Cluster {
         let again = t.count > 1;
         let zombie = t.consumer != Some(cid) && t.generation != generation;
         let earlier = (t.consumer, t.generation);
-        let explained = again && (disruptions > t.disruptions || zombie);
+        let disrupted = disruptions > t.disruptions;
+        let explained = again && (disrupted || zombie);
+        let zombie_only = zombie && !disrupted;
         // Compare with the moment this copy was polled: a seek or crash after
         // the poll explains a later repeat.
         *t = Tally {
@@ -1093,7 +1164,7 @@ impl Cluster {
             consumer: Some(cid),
             generation,
         };
-        let why = again.then(|| self.why_again(cid, explained, zombie, earlier));
+        let why = again.then(|| self.why_again(cid, (explained, zombie, zombie_only), earlier));
         let c = self.consumers.get_mut(&cid).expect("exists");
         let group = c.group_name.clone();
         c.processed.push(Processed {
@@ -1121,8 +1192,7 @@ impl Cluster {
     fn why_again(
         &self,
         cid: ConsumerId,
-        explained: bool,
-        zombie: bool,
+        (explained, zombie, zombie_only): (bool, bool, bool),
         (earlier, generation): (Option<ConsumerId>, i32),
     ) -> String {
         let last = self
@@ -1131,12 +1201,10 @@ impl Cluster {
             .map_or("", |d| d.1.as_str());
         match (explained, zombie) {
             (false, _) => "nothing explains it".into(),
-            (true, true) => format!(
-                "{} processed it in generation {generation} after the group had moved on without it (a zombie member)",
+            (true, _) if !last.is_empty() && !zombie_only => format!("re-read after {last}"),
+            (true, _) => format!(
+                "{} had processed it in generation {generation}; the group had since moved it to another member",
                 earlier.map_or_else(String::new, |c| c.to_string())
-            ),
-            (true, false) => format!(
-                "the committed offset was behind what the group had processed ({last})"
             ),
         }
     }
@@ -1161,6 +1229,14 @@ impl Cluster {
     ) {
         let c = self.consumers.get_mut(&cid).expect("exists");
         if offsets.is_empty() || c.group().is_none() {
+            return self.after_commit(cid, then);
+        }
+        if c.is_group_managed() && c.member_state != MemberState::Stable {
+            // Kafka's generationIfStable: the client refuses to commit mid-rebalance.
+            self.emit(EventKind::CommitFailed {
+                consumer: cid,
+                error: ErrorCode::RebalanceInProgress,
+            });
             return self.after_commit(cid, then);
         }
         let commit = c.next_commit;
@@ -1344,6 +1420,7 @@ impl Cluster {
     /// Partitions without a position ask the coordinator for the committed
     /// offset (or, without a group, go straight to `auto.offset.reset`).
     fn resolve_positions(&mut self, cid: ConsumerId) {
+        let now = self.now;
         let c = self.consumers.get_mut(&cid).expect("exists");
         let todo: Vec<TopicPartition> = c
             .assigned
@@ -1357,7 +1434,9 @@ impl Cluster {
         match (c.group().map(str::to_string), c.coordinator) {
             (Some(group), Some(coord)) => {
                 for tp in &todo {
-                    c.assigned.get_mut(tp).expect("listed").resolving = true;
+                    let a = c.assigned.get_mut(tp).expect("listed");
+                    a.resolving = true;
+                    a.resolving_since = Some(now);
                 }
                 self.send(
                     NodeId::Consumer(cid),
@@ -1418,6 +1497,7 @@ impl Cluster {
 
     /// `auto.offset.reset`: ask the leader for its earliest or latest offset.
     fn reset_offset(&mut self, cid: ConsumerId, tp: TopicPartition) {
+        let now = self.now;
         let c = self.consumers.get_mut(&cid).expect("exists");
         let spec = match c.config.auto_offset_reset {
             AutoOffsetReset::Earliest => OffsetSpec::Earliest,
@@ -1436,6 +1516,7 @@ impl Cluster {
         };
         if let Some(a) = c.assigned.get_mut(&tp) {
             a.resolving = true;
+            a.resolving_since = Some(now);
         }
         self.list_offsets(cid, tp, spec);
     }
@@ -1694,18 +1775,17 @@ fn fresh_assigned() -> Assigned {
         high_watermark: 0,
         resolving: false,
         seeking: false,
+        resolving_since: None,
     }
 }
 
 /// A crash or close loses everything held in memory.
-fn forget_session(c: &mut Consumer, keep_member: bool) {
+fn forget_session(c: &mut Consumer) {
     c.metadata.clear();
     c.metadata_in_flight = None;
     c.coordinator = None;
     c.find_in_flight = None;
-    if !keep_member || c.config.group_instance_id.is_none() {
-        c.member_id = None;
-    }
+    c.member_id = None;
     c.generation = -1;
     c.member_state = MemberState::Unjoined;
     c.group_request_at = None;

@@ -450,7 +450,7 @@ impl EventKind {
                 format!(
                     "Group {group} is stable in generation {generation} ({} assignor){}.",
                     protocol.name(),
-                    if idle > 0 { format!("; {idle} member(s) got no partition and sit idle") } else { String::new() }
+                    if idle > 0 { format!("; {idle} member(s) got no partition this round") } else { String::new() }
                 )
             }
             GroupEmpty { group, .. } => format!("Group {group} has no members left."),

@@ -42,6 +42,9 @@ pub struct GroupMember {
     pub rebalance_timeout_ms: u64,
     #[serde(skip)]
     pub last_heartbeat: SimTime,
+    /// A session-expiry check is scheduled.
+    #[serde(skip)]
+    pub expiry_pending: bool,
     /// Sent JoinGroup in the current rebalance; its response is pending.
     #[serde(skip)]
     pub joined: bool,
@@ -317,6 +320,7 @@ impl Cluster {
                 session_timeout_ms,
                 rebalance_timeout_ms,
                 last_heartbeat: now,
+                expiry_pending: false,
                 joined: false,
                 awaiting_sync: false,
             });
@@ -455,16 +459,24 @@ impl Cluster {
     /// Kafka's `onCompleteJoin`: drop members that did not rejoin, bump the
     /// generation, choose the leader and send every JoinGroup response.
     fn complete_join(&mut self, id: BrokerId, group_id: &str) {
+        let now = self.now;
         let Some(group) = self.group_mut(id, group_id) else {
             return;
         };
+        // Kafka's onCompleteJoin: dynamic members that did not rejoin leave;
+        // static ones stay until their session times out.
         let dropped: Vec<GroupMember> = group
             .members
             .values()
-            .filter(|m| !m.joined)
+            .filter(|m| !m.joined && m.instance_id.is_none())
             .cloned()
             .collect();
-        group.members.retain(|_, m| m.joined);
+        group
+            .members
+            .retain(|_, m| m.joined || m.instance_id.is_some());
+        for m in group.members.values_mut() {
+            m.last_heartbeat = now;
+        }
         group.generation += 1;
         let generation = group.generation;
         if group.members.is_empty() {
@@ -564,11 +576,11 @@ impl Cluster {
             let e = ErrorCode::UnknownMemberId;
             return self.reply_to_consumer(id, consumer, reply(Some(e), Vec::new()));
         };
-        member.last_heartbeat = now;
         if generation != group.generation {
             let e = ErrorCode::IllegalGeneration;
             return self.reply_to_consumer(id, consumer, reply(Some(e), Vec::new()));
         }
+        member.last_heartbeat = now;
         match group.state {
             GroupState::Empty | GroupState::PreparingRebalance => {
                 let e = ErrorCode::RebalanceInProgress;
@@ -659,16 +671,13 @@ impl Cluster {
             Err(e) => Some(e),
             Ok(group) => match group.members.get_mut(&member_id) {
                 None => Some(ErrorCode::UnknownMemberId),
+                // Kafka's validateHeartbeat: member, then generation, then state.
+                Some(_) if generation != group.generation => Some(ErrorCode::IllegalGeneration),
                 Some(m) => {
                     m.last_heartbeat = now;
                     let timeout = m.session_timeout_ms;
-                    let error = if group.state == GroupState::PreparingRebalance {
-                        Some(ErrorCode::RebalanceInProgress)
-                    } else if generation != group.generation {
-                        Some(ErrorCode::IllegalGeneration)
-                    } else {
-                        None
-                    };
+                    let error = (group.state == GroupState::PreparingRebalance)
+                        .then_some(ErrorCode::RebalanceInProgress);
                     self.schedule_session_expiry(id, &group_id, &member_id, timeout);
                     error
                 }
@@ -677,7 +686,19 @@ impl Cluster {
         self.reply_to_consumer(id, consumer, Body::HeartbeatResponse { error });
     }
 
+    /// Makes sure one session-expiry check is pending for the member (Kafka
+    /// keeps one delayed heartbeat per member and pushes it back on each
+    /// heartbeat; here the check re-arms itself until the session lapses).
     fn schedule_session_expiry(&mut self, id: BrokerId, group: &str, member: &str, ms: u64) {
+        let Some(m) = self
+            .group_mut(id, group)
+            .and_then(|g| g.members.get_mut(member))
+        else {
+            return;
+        };
+        if std::mem::replace(&mut m.expiry_pending, true) {
+            return;
+        }
         let inc = self.brokers[&id].incarnation;
         self.schedule_timer(
             ms,
@@ -701,20 +722,29 @@ impl Cluster {
         if !self.broker_incarnation_is(id, inc) {
             return;
         }
-        let Some(group) = self.group_mut(id, group_id) else {
+        let Some(m) = self
+            .group_mut(id, group_id)
+            .and_then(|g| g.members.get_mut(member_id))
+        else {
             return;
         };
-        let expired = group
-            .members
-            .get(member_id)
-            .is_some_and(|m| now.since(m.last_heartbeat) >= m.session_timeout_ms);
-        if expired {
+        m.expiry_pending = false;
+        // Kafka's hasSatisfiedHeartbeat: a member waiting on its JoinGroup or
+        // SyncGroup answer counts as alive.
+        if m.joined || m.awaiting_sync {
+            m.last_heartbeat = now;
+        }
+        let elapsed = now.since(m.last_heartbeat);
+        let timeout = m.session_timeout_ms;
+        if elapsed >= timeout {
             self.remove_member(
                 id,
                 group_id,
                 member_id,
                 "no heartbeat within session.timeout.ms".into(),
             );
+        } else {
+            self.schedule_session_expiry(id, group_id, member_id, timeout - elapsed);
         }
     }
 
@@ -780,11 +810,12 @@ impl Cluster {
             Err(e) => Some(e),
             // A consumer using assign() commits with generation -1 to a group without members.
             Ok(g) if generation < 0 && g.members.is_empty() => None,
+            // Kafka's validateOffsetCommit: member, generation, then state.
+            Ok(g) if !g.members.contains_key(&member_id) => Some(ErrorCode::UnknownMemberId),
+            Ok(g) if g.generation != generation => Some(ErrorCode::IllegalGeneration),
             Ok(g) if g.state == GroupState::CompletingRebalance => {
                 Some(ErrorCode::RebalanceInProgress)
             }
-            Ok(g) if !g.members.contains_key(&member_id) => Some(ErrorCode::UnknownMemberId),
-            Ok(g) if g.generation != generation => Some(ErrorCode::IllegalGeneration),
             Ok(_) => None,
         };
         if error.is_some() {

@@ -617,3 +617,46 @@ fn the_coordinator_is_the_leader_of_the_groups_offsets_partition() {
         .leader;
     assert_eq!(g.coordinator, leader);
 }
+
+#[test]
+fn new_partitions_are_assigned_after_the_leader_sees_them() {
+    let mut c = small_cluster();
+    topic(&mut c, "orders", 2, 3, TopicConfig::default());
+    subscribe(&mut c, 1, group_config("billing"), "orders");
+    subscribe(&mut c, 2, group_config("billing"), "orders");
+    c.advance(10_000);
+    c.apply(Command::AddPartitions {
+        topic: "orders".into(),
+        total: 4,
+    })
+    .unwrap();
+    // The leader's metadata refresh (every heartbeat tick here) notices.
+    c.advance(15_000);
+    let o = owners(&c);
+    let all: usize = o.values().map(Vec::len).sum();
+    assert_eq!(all, 4, "{o:?}");
+}
+
+#[test]
+fn a_member_that_crashes_right_after_joining_is_still_expired() {
+    let mut c = small_cluster();
+    topic(&mut c, "orders", 2, 3, TopicConfig::default());
+    subscribe(&mut c, 1, group_config("billing"), "orders");
+    subscribe(&mut c, 2, group_config("billing"), "orders");
+    // Crash consumer 2 as soon as the group is stable, before any heartbeat.
+    let mut crashed = false;
+    for _ in 0..200 {
+        let events = c.advance(20);
+        if events
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::GroupStable { .. }))
+        {
+            c.apply(Command::CrashConsumer { consumer: 2 }).unwrap();
+            crashed = true;
+            break;
+        }
+    }
+    assert!(crashed);
+    c.advance(60_000);
+    assert_eq!(owners(&c)[&1], vec!["orders-0", "orders-1"]);
+}
