@@ -68,14 +68,7 @@ pub fn ProduceForm() -> impl IntoView {
     let sim = expect_context::<Sim>();
     let key = RwSignal::new(String::from("user-42"));
     let value = RwSignal::new(String::from("hello"));
-    let topic = move || {
-        sim.view.with(|v| {
-            v.topics
-                .iter()
-                .find(|t| !t.internal)
-                .map(|t| t.name.clone())
-        })
-    };
+    let topic = move || sim.scene_topic();
     let producer = move || sim.view.with(|v| v.producers.first().map(|p| p.id.0));
     let send = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -112,14 +105,7 @@ pub fn ConsumerForm() -> impl IntoView {
     let group = RwSignal::new(String::from("billing"));
     let reset = RwSignal::new(String::from("latest"));
     let assignor = RwSignal::new(String::from("range"));
-    let topic = move || {
-        sim.view.with(|v| {
-            v.topics
-                .iter()
-                .find(|t| !t.internal)
-                .map(|t| t.name.clone())
-        })
-    };
+    let topic = move || sim.scene_topic();
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let Some(topic) = topic() else {

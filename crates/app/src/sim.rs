@@ -117,6 +117,16 @@ impl Sim {
         self.refresh();
     }
 
+    /// The topic the forms act on: the scene's first non-internal topic.
+    pub fn scene_topic(&self) -> Option<String> {
+        self.view.with(|v| {
+            v.topics
+                .iter()
+                .find(|t| !t.internal)
+                .map(|t| t.name.clone())
+        })
+    }
+
     /// Virtual time including the played fraction of a millisecond.
     pub fn display_time(&self) -> f64 {
         self.view.with(|v| v.time.0 as f64) + self.fraction.get()

@@ -344,6 +344,26 @@ impl Cluster {
             .collect()
     }
 
+    /// The leader replica a fetch may read, or Kafka's error: not the leader,
+    /// or a leader epoch older (fenced) or newer (unknown) than the leader's.
+    fn fetch_target(
+        &self,
+        id: BrokerId,
+        tp: &TopicPartition,
+        current_leader_epoch: u32,
+    ) -> Result<&Replica, ErrorCode> {
+        let replica = self.brokers[&id]
+            .replicas
+            .get(tp)
+            .filter(|r| r.is_leader())
+            .ok_or(ErrorCode::NotLeaderOrFollower)?;
+        match current_leader_epoch.cmp(&replica.leader_epoch) {
+            std::cmp::Ordering::Equal => Ok(replica),
+            std::cmp::Ordering::Less => Err(ErrorCode::FencedLeaderEpoch),
+            std::cmp::Ordering::Greater => Err(ErrorCode::UnknownLeaderEpoch),
+        }
+    }
+
     fn read_for_follower(&self, id: BrokerId, p: &FetchPartition) -> FetchedData {
         let mut out = FetchedData {
             tp: p.tp.clone(),
@@ -352,22 +372,13 @@ impl Cluster {
             records: Vec::new().into(),
             diverging_end_offset: None,
         };
-        let Some(replica) = self.brokers[&id]
-            .replicas
-            .get(&p.tp)
-            .filter(|r| r.is_leader())
-        else {
-            out.error = Some(ErrorCode::NotLeaderOrFollower);
-            return out;
+        let replica = match self.fetch_target(id, &p.tp, p.current_leader_epoch) {
+            Ok(r) => r,
+            Err(e) => {
+                out.error = Some(e);
+                return out;
+            }
         };
-        if p.current_leader_epoch != replica.leader_epoch {
-            out.error = Some(if p.current_leader_epoch < replica.leader_epoch {
-                ErrorCode::FencedLeaderEpoch
-            } else {
-                ErrorCode::UnknownLeaderEpoch
-            });
-            return out;
-        }
         out.high_watermark = replica.high_watermark;
         if let Some(diverging) = diverging_offset(&replica.log, p) {
             out.diverging_end_offset = Some(diverging);
@@ -523,22 +534,13 @@ impl Cluster {
             records: Vec::new().into(),
             diverging_end_offset: None,
         };
-        let Some(replica) = self.brokers[&id]
-            .replicas
-            .get(&p.tp)
-            .filter(|r| r.is_leader())
-        else {
-            out.error = Some(ErrorCode::NotLeaderOrFollower);
-            return out;
+        let replica = match self.fetch_target(id, &p.tp, p.current_leader_epoch) {
+            Ok(r) => r,
+            Err(e) => {
+                out.error = Some(e);
+                return out;
+            }
         };
-        if p.current_leader_epoch != replica.leader_epoch {
-            out.error = Some(if p.current_leader_epoch < replica.leader_epoch {
-                ErrorCode::FencedLeaderEpoch
-            } else {
-                ErrorCode::UnknownLeaderEpoch
-            });
-            return out;
-        }
         let hw = replica.high_watermark;
         out.high_watermark = hw;
         if p.fetch_offset > replica.log.log_end_offset() {
