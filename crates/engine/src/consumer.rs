@@ -58,6 +58,8 @@ pub struct Assigned {
     pub resolving: bool,
     /// That request is a seek to the beginning or end, not a reset.
     pub seeking: bool,
+    /// That reset follows OFFSET_OUT_OF_RANGE, not a missing commit.
+    pub out_of_range: bool,
     /// When that request was sent; `None` while waiting for the user (reset
     /// policy `none`). An answer lost with its broker is asked again.
     pub resolving_since: Option<SimTime>,
@@ -1562,6 +1564,7 @@ impl Cluster {
         a.position = Some(offset);
         a.fetch_position = Some(offset);
         let seek = std::mem::take(&mut a.seeking);
+        let out_of_range = std::mem::take(&mut a.out_of_range);
         *c.runs.entry(tp.clone()).or_default() += 1;
         let key = group_key(c);
         self.consumption_start
@@ -1579,6 +1582,7 @@ impl Cluster {
                 tp,
                 offset,
                 policy,
+                out_of_range,
             }
         });
         self.consumer_fetch(cid);
@@ -1692,6 +1696,7 @@ impl Cluster {
             if let Some(a) = c.assigned.get_mut(&tp) {
                 a.position = None;
                 a.fetch_position = None;
+                a.out_of_range = true;
             }
             self.reset_offset(cid, tp);
         }
@@ -1775,6 +1780,7 @@ fn fresh_assigned() -> Assigned {
         high_watermark: 0,
         resolving: false,
         seeking: false,
+        out_of_range: false,
         resolving_since: None,
     }
 }

@@ -285,12 +285,15 @@ pub enum EventKind {
         consumer: ConsumerId,
         error: ErrorCode,
     },
-    /// No committed offset (or an out-of-range one): `auto.offset.reset` applied.
+    /// No committed offset, or the position fell outside the log:
+    /// `auto.offset.reset` applied.
     OffsetReset {
         consumer: ConsumerId,
         tp: TopicPartition,
         offset: u64,
         policy: crate::config::AutoOffsetReset,
+        /// The position was beyond the log (it was truncated), not missing.
+        out_of_range: bool,
     },
     /// The consumer moved its position on request (seek).
     PositionSeeked {
@@ -479,8 +482,13 @@ impl EventKind {
                 format!("{consumer} committed {} for group {group}.", parts.join(", "))
             }
             CommitFailed { consumer, error } => format!("{consumer}: commit failed with {error}."),
-            OffsetReset { consumer, tp, offset, policy } => format!(
-                "{consumer}: no committed offset for {tp}; auto.offset.reset={} starts it at {offset}.",
+            OffsetReset { consumer, tp, offset, policy, out_of_range } => format!(
+                "{consumer}: {} {tp}; auto.offset.reset={} starts it at {offset}.",
+                if *out_of_range {
+                    "its position was outside the log (the log was truncated) in"
+                } else {
+                    "no committed offset for"
+                },
                 match policy {
                     crate::config::AutoOffsetReset::Earliest => "earliest",
                     crate::config::AutoOffsetReset::Latest => "latest",

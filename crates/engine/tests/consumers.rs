@@ -232,6 +232,7 @@ fn latest_reset_skips_what_was_written_before_the_group_started() {
         EventKind::OffsetReset {
             offset: 5,
             policy: AutoOffsetReset::Latest,
+            out_of_range: false,
             ..
         }
     )));
