@@ -703,11 +703,7 @@ impl Cluster {
         match error {
             None => {}
             Some(ErrorCode::UnknownMemberId) => {
-                // Kafka resets the generation and treats what it owned as lost.
-                c.member_id = None;
-                c.generation = -1;
-                c.member_state = MemberState::Unjoined;
-                self.lose_partitions(cid);
+                self.reset_generation(cid, true);
                 return self.send_join(cid);
             }
             Some(ErrorCode::NotCoordinator) | Some(ErrorCode::CoordinatorNotAvailable) => {
@@ -802,12 +798,7 @@ impl Cluster {
                 self.coordinator_unknown(cid)
             }
             Some(ErrorCode::UnknownMemberId) | Some(ErrorCode::IllegalGeneration) => {
-                if error == Some(ErrorCode::UnknownMemberId) {
-                    c.member_id = None;
-                }
-                c.generation = -1;
-                c.member_state = MemberState::Unjoined;
-                self.lose_partitions(cid);
+                self.reset_generation(cid, error == Some(ErrorCode::UnknownMemberId));
                 self.consumer_poll(cid);
             }
             Some(_) => {
@@ -835,19 +826,26 @@ impl Cluster {
                 self.coordinator_unknown(cid)
             }
             Some(ErrorCode::UnknownMemberId) | Some(ErrorCode::IllegalGeneration) => {
-                // Expelled: the partitions are lost, not revoked (no commit).
-                if error == Some(ErrorCode::UnknownMemberId) {
-                    c.member_id = None;
-                }
-                c.generation = -1;
-                c.member_state = MemberState::Unjoined;
-                self.lose_partitions(cid);
+                self.reset_generation(cid, error == Some(ErrorCode::UnknownMemberId));
                 if self.consumers[&cid].app == AppState::Idle {
                     self.consumer_poll(cid);
                 }
             }
             Some(_) => {}
         }
+    }
+
+    /// Kafka's resetGeneration: the member's generation (and, after
+    /// UNKNOWN_MEMBER_ID, its member id) is gone, and what it owned is lost,
+    /// not revoked: there is no commit.
+    fn reset_generation(&mut self, cid: ConsumerId, forget_member_id: bool) {
+        let c = self.consumers.get_mut(&cid).expect("exists");
+        if forget_member_id {
+            c.member_id = None;
+        }
+        c.generation = -1;
+        c.member_state = MemberState::Unjoined;
+        self.lose_partitions(cid);
     }
 
     fn lose_partitions(&mut self, cid: ConsumerId) {
@@ -931,16 +929,13 @@ impl Cluster {
             } else {
                 "poll() was not called in time; as a static member it stops heartbeating and is removed after session.timeout.ms."
             };
-            c.member_state = MemberState::Unjoined;
-            c.member_id = None;
-            c.generation = -1;
             c.needs_rejoin = true;
             self.emit(EventKind::ConsumerError {
                 consumer: cid,
                 error: "max.poll.interval.ms".into(),
                 message: message.into(),
             });
-            self.lose_partitions(cid);
+            self.reset_generation(cid, true);
             if let Some((coord, body)) = leave {
                 self.send(NodeId::Consumer(cid), NodeId::Broker(coord), body);
             }
@@ -1316,13 +1311,7 @@ impl Cluster {
                 if matches!(e, ErrorCode::UnknownMemberId | ErrorCode::IllegalGeneration)
                     && c.is_group_managed()
                 {
-                    // Kafka resets the generation: what it owned is lost.
-                    if e == ErrorCode::UnknownMemberId {
-                        c.member_id = None;
-                    }
-                    c.generation = -1;
-                    c.member_state = MemberState::Unjoined;
-                    self.lose_partitions(cid);
+                    self.reset_generation(cid, e == ErrorCode::UnknownMemberId);
                 }
             }
         }

@@ -56,6 +56,19 @@ pub enum OffsetSpec {
     Latest,
 }
 
+impl FetchedData {
+    /// A partition's part of a response with nothing in it yet.
+    pub fn empty(tp: &TopicPartition) -> FetchedData {
+        FetchedData {
+            tp: tp.clone(),
+            error: None,
+            high_watermark: 0,
+            records: Vec::new().into(),
+            diverging_end_offset: None,
+        }
+    }
+}
+
 /// A producer's outcome for one partition's batch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProduceResult {

@@ -365,13 +365,7 @@ impl Cluster {
     }
 
     fn read_for_follower(&self, id: BrokerId, p: &FetchPartition) -> FetchedData {
-        let mut out = FetchedData {
-            tp: p.tp.clone(),
-            error: None,
-            high_watermark: 0,
-            records: Vec::new().into(),
-            diverging_end_offset: None,
-        };
+        let mut out = FetchedData::empty(&p.tp);
         let replica = match self.fetch_target(id, &p.tp, p.current_leader_epoch) {
             Ok(r) => r,
             Err(e) => {
@@ -527,13 +521,7 @@ impl Cluster {
     }
 
     fn read_for_consumer(&self, id: BrokerId, p: &ConsumerFetchPartition) -> FetchedData {
-        let mut out = FetchedData {
-            tp: p.tp.clone(),
-            error: None,
-            high_watermark: 0,
-            records: Vec::new().into(),
-            diverging_end_offset: None,
-        };
+        let mut out = FetchedData::empty(&p.tp);
         let replica = match self.fetch_target(id, &p.tp, p.current_leader_epoch) {
             Ok(r) => r,
             Err(e) => {
