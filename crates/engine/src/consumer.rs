@@ -65,6 +65,11 @@ pub struct Assigned {
     pub resolving_since: Option<SimTime>,
 }
 
+/// Processed records a consumer remembers; older ones are only counted.
+/// More than the view shows, so the invariants see every record processed
+/// by any single event.
+pub const PROCESSED_KEPT: usize = 2_000;
+
 /// A record the application processed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Processed {
@@ -132,7 +137,12 @@ pub struct Consumer {
     pub commit_sent_at: Option<SimTime>,
     pub last_auto_commit: SimTime,
     pub last_poll: SimTime,
-    pub processed: Vec<Processed>,
+    /// The last `PROCESSED_KEPT` records processed, oldest first.
+    pub processed: std::collections::VecDeque<Processed>,
+    /// Records processed since the consumer was created.
+    pub processed_total: usize,
+    /// Of those, records its group had processed before.
+    pub duplicates: usize,
     /// The record at the front of `in_hand` is being processed (timer set).
     pub processing: bool,
     /// Per partition, a counter bumped whenever the position is set from
@@ -275,7 +285,9 @@ impl Cluster {
                 commit_sent_at: None,
                 last_auto_commit: self.now,
                 last_poll: self.now,
-                processed: Vec::new(),
+                processed: Default::default(),
+                processed_total: 0,
+                duplicates: 0,
                 processing: false,
                 runs: BTreeMap::new(),
                 bootstrap_target: None,
@@ -1163,8 +1175,10 @@ impl Cluster {
         };
         let why = again.then(|| self.why_again(cid, (explained, zombie, zombie_only), earlier));
         let c = self.consumers.get_mut(&cid).expect("exists");
-        let group = c.group_name.clone();
-        c.processed.push(Processed {
+        if c.processed.len() == PROCESSED_KEPT {
+            c.processed.pop_front();
+        }
+        c.processed.push_back(Processed {
             tp: tp.clone(),
             offset: r.offset,
             record: r.id,
@@ -1173,14 +1187,14 @@ impl Cluster {
             explained,
             run,
         });
+        c.processed_total += 1;
+        c.duplicates += usize::from(again);
         self.emit(EventKind::RecordProcessed {
             consumer: cid,
-            group,
             tp,
             offset: r.offset,
             record: r.id,
             key: r.key,
-            value: r.value,
             again: why,
         });
     }

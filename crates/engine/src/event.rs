@@ -302,14 +302,13 @@ pub enum EventKind {
         offset: u64,
     },
     /// The application finished processing one record.
+    /// One per record (the hottest event): the value stays in the log.
     RecordProcessed {
         consumer: ConsumerId,
-        group: Option<std::sync::Arc<str>>,
         tp: TopicPartition,
         offset: u64,
         record: RecordId,
         key: Option<crate::log::Text>,
-        value: crate::log::Text,
         /// Set when this group had already processed this offset, with why.
         again: Option<String>,
     },

@@ -49,7 +49,7 @@ id_type!(ConsumerId, "Consumer");
 pub struct RecordId(pub u64);
 
 /// A topic partition, printed as Kafka prints it: `MyTopic-0`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Eq, Hash, Serialize, Deserialize)]
 pub struct TopicPartition {
     /// Shared: a partition's name is copied into every message about it.
     pub topic: std::sync::Arc<str>,
@@ -62,6 +62,32 @@ impl TopicPartition {
             topic: topic.into(),
             partition,
         }
+    }
+}
+
+// Ordered by topic name, then partition. Most comparisons are between copies
+// of one shared name, so the pointer is checked before the bytes.
+impl PartialEq for TopicPartition {
+    fn eq(&self, other: &Self) -> bool {
+        self.partition == other.partition
+            && (std::sync::Arc::ptr_eq(&self.topic, &other.topic) || self.topic == other.topic)
+    }
+}
+
+impl Ord for TopicPartition {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        let topic = if std::sync::Arc::ptr_eq(&self.topic, &other.topic) {
+            std::cmp::Ordering::Equal
+        } else {
+            self.topic.cmp(&other.topic)
+        };
+        topic.then(self.partition.cmp(&other.partition))
+    }
+}
+
+impl PartialOrd for TopicPartition {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 

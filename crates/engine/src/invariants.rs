@@ -62,7 +62,6 @@ pub fn offsets_contiguous(c: &Cluster) -> Result<(), Violation> {
             if let Some((i, rec)) = r
                 .log
                 .records()
-                .iter()
                 .enumerate()
                 .find(|(i, rec)| rec.offset != *i as u64)
             {

@@ -466,8 +466,13 @@ fn consumer_view(c: &Consumer) -> ConsumerView {
             .collect(),
         buffered: c.buffer.values().map(std::collections::VecDeque::len).sum(),
         in_hand: c.in_hand.len(),
-        processed_total: c.processed.len(),
-        duplicates: c.processed.iter().filter(|p| p.again).count(),
-        processed: c.processed[c.processed.len().saturating_sub(PROCESSED_IN_VIEW)..].to_vec(),
+        processed_total: c.processed_total,
+        duplicates: c.duplicates,
+        processed: c
+            .processed
+            .iter()
+            .skip(c.processed.len().saturating_sub(PROCESSED_IN_VIEW))
+            .cloned()
+            .collect(),
     }
 }

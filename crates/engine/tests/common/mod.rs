@@ -165,6 +165,6 @@ pub fn leader_log_len(c: &Cluster, topic: &str, p: u32) -> u64 {
 
 pub fn values_on(c: &Cluster, broker: u32, topic: &str, p: u32) -> Vec<String> {
     c.replica_log(BrokerId(broker), &TopicPartition::new(topic, p))
-        .map(|l| l.records().iter().map(|r| r.value.to_string()).collect())
+        .map(|l| l.records().map(|r| r.value.to_string()).collect())
         .unwrap_or_default()
 }
