@@ -49,7 +49,7 @@ id_type!(ConsumerId, "Consumer");
 pub struct RecordId(pub u64);
 
 /// A topic partition, printed as Kafka prints it: `MyTopic-0`.
-#[derive(Debug, Clone, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Eq, Serialize, Deserialize)]
 pub struct TopicPartition {
     /// Shared: a partition's name is copied into every message about it.
     pub topic: std::sync::Arc<str>,
@@ -82,6 +82,14 @@ impl Ord for TopicPartition {
             self.topic.cmp(&other.topic)
         };
         topic.then(self.partition.cmp(&other.partition))
+    }
+}
+
+// Hashes what equality compares: the name's bytes and the partition.
+impl std::hash::Hash for TopicPartition {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.topic.hash(state);
+        self.partition.hash(state);
     }
 }
 
