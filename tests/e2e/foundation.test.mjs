@@ -46,7 +46,7 @@ test('playing the clock moves a produced record through the cluster', async () =
   const { page, errors, context } = await openApp(browser, url);
   await page.getByRole('button', { name: 'Produce', exact: true }).click();
   await page.getByRole('button', { name: 'Play' }).click();
-  const log = page.getByRole('region', { name: 'Event log' });
+  const log = page.getByRole('list', { name: 'Events, newest first' });
   await log.getByText(/got an acknowledgement/).waitFor({ timeout: 20000 });
   await page.getByRole('button', { name: 'Pause' }).click();
   assert.deepEqual(errors, []);
@@ -70,7 +70,7 @@ test('a consumer joins a group, takes the partitions and reads a record', async 
   await consumer.waitFor();
   await page.getByRole('button', { name: 'Produce', exact: true }).click();
   await page.getByRole('button', { name: 'Play' }).click();
-  const log = page.getByRole('region', { name: 'Event log' });
+  const log = page.getByRole('list', { name: 'Events, newest first' });
   // group.initial.rebalance.delay.ms (3 s) passes, then join and sync.
   await log.getByText(/Group billing is stable in generation 1/).waitFor({ timeout: 60000 });
   await log.getByText(/Consumer 1 was assigned MyTopic-0, MyTopic-1, MyTopic-2/).waitFor({ timeout: 20000 });

@@ -18,27 +18,53 @@ pub fn TimeBar() -> impl IntoView {
         let v: f64 = event_target_value(&ev).parse().unwrap_or(1.0);
         sim.speed.set(v);
     };
+    let on_scrub = move |ev| {
+        if let Ok(t) = event_target_value(&ev).parse::<u64>() {
+            sim.playing.set(false);
+            sim.seek(t);
+        }
+    };
     view! {
         <div class="timebar" role="toolbar" aria-label="Time">
-            <button class="btn btn-primary" on:click=toggle aria-keyshortcuts="Space">
+            <button class="btn btn-primary play" on:click=toggle aria-keyshortcuts="Space">
                 {move || if sim.playing.get() { "Pause" } else { "Play" }}
             </button>
-            <button class="btn" on:click=move |_| sim.step() aria-keyshortcuts=".">"Step"</button>
+            <button class="btn" on:click=move |_| sim.step() aria-keyshortcuts=". ArrowRight PageDown">"Step"</button>
             <button class="btn" on:click=move |_| sim.reset()>"Reset"</button>
             <label class="speed">
                 "Speed "
-                <select on:change=on_speed aria-label="Speed">
+                <select on:change=on_speed aria-label="Speed" aria-keyshortcuts="+ -"
+                    prop:value=move || sim.speed.get().to_string()>
                     {SPEEDS
                         .iter()
-                        .map(|s| view! { <option value=s.to_string() selected=*s == 1.0>{format!("{s}×")}</option> })
+                        .map(|s| view! { <option value=s.to_string()>{format!("{s}×")}</option> })
                         .collect_view()}
                 </select>
             </label>
+            <input class="scrubber" type="range" min="0" step="1" aria-label="Timeline"
+                prop:max=move || sim.horizon.get().max(1).to_string()
+                prop:value=move || sim.view.with(|v| v.time.0).to_string()
+                aria-valuetext=move || format_time(sim.view.with(|v| v.time.0))
+                on:input=on_scrub />
             <span class="clock" aria-label="Virtual time">
                 {move || format_time(sim.view.with(|v| v.time.0))}
             </span>
         </div>
     }
+}
+
+/// The next speed up or down the ladder from `speed`.
+pub fn next_speed(speed: f64, up: bool) -> f64 {
+    let i = SPEEDS
+        .iter()
+        .position(|s| *s >= speed)
+        .unwrap_or(SPEEDS.len() - 1);
+    let j = if up {
+        (i + 1).min(SPEEDS.len() - 1)
+    } else {
+        i.saturating_sub(1)
+    };
+    SPEEDS[j]
 }
 
 /// `12.345 s` of virtual time.
@@ -49,7 +75,30 @@ pub fn format_time(ms: u64) -> String {
 #[component]
 pub fn ErrorBanner() -> impl IntoView {
     let sim = expect_context::<Sim>();
-    move || {
+    // A notice is a confirmation: it leaves by itself after a few seconds.
+    Effect::new(move |_| {
+        if let Some(n) = sim.notice.get() {
+            set_timeout(
+                move || {
+                    if sim.notice.get_untracked().as_deref() == Some(n.as_str()) {
+                        sim.notice.set(None);
+                    }
+                },
+                std::time::Duration::from_secs(5),
+            );
+        }
+    });
+    let notice = move || {
+        sim.notice.get().map(|n| {
+            view! {
+                <div class="notice-banner" role="status">
+                    <span>{n}</span>
+                    <button class="btn btn-small" on:click=move |_| sim.notice.set(None) aria-label="Dismiss notice">"×"</button>
+                </div>
+            }
+        })
+    };
+    let error = move || {
         sim.error.get().map(|e| {
             view! {
                 <div class="error-banner" role="alert">
@@ -60,7 +109,8 @@ pub fn ErrorBanner() -> impl IntoView {
                 </div>
             }
         })
-    }
+    };
+    view! { {notice} {error} }
 }
 
 #[component]
@@ -68,6 +118,7 @@ pub fn ProduceForm() -> impl IntoView {
     let sim = expect_context::<Sim>();
     let key = RwSignal::new(String::from("user-42"));
     let value = RwSignal::new(String::from("hello"));
+    let partition = RwSignal::new(String::new());
     let topic = move || sim.scene_topic();
     let producer = move || sim.view.with(|v| v.producers.first().map(|p| p.id.0));
     let send = move |ev: leptos::ev::SubmitEvent| {
@@ -81,7 +132,12 @@ pub fn ProduceForm() -> impl IntoView {
             topic,
             key: (!k.is_empty()).then_some(k),
             value: value.get_untracked(),
-            partition: None,
+            // Blank: let the partitioner choose. Anything else must name a
+            // partition; the engine refuses a bad one with Kafka's error.
+            partition: match partition.get_untracked().trim() {
+                "" => None,
+                p => Some(p.parse().unwrap_or(u32::MAX)),
+            },
         });
     };
     view! {
@@ -92,7 +148,10 @@ pub fn ProduceForm() -> impl IntoView {
             </p>
             <label>"Key " <input prop:value=key on:input=move |ev| key.set(event_target_value(&ev)) /></label>
             <label>"Value " <input prop:value=value on:input=move |ev| value.set(event_target_value(&ev)) /></label>
+            <label>"Partition " <input prop:value=partition placeholder="partitioner picks" inputmode="numeric"
+                on:input=move |ev| partition.set(event_target_value(&ev)) /></label>
             <button type="submit" class="btn btn-primary">"Produce"</button>
+            <crate::forms::ProducerSettings />
         </form>
     }
 }
@@ -228,34 +287,5 @@ pub fn ActionPanel() -> impl IntoView {
             </div>
         }
         .into_any()
-    }
-}
-
-#[component]
-pub fn EventLog() -> impl IntoView {
-    let sim = expect_context::<Sim>();
-    view! {
-        <section class="panel event-log" aria-label="Event log">
-            <h2 class="panel-title">"Events"</h2>
-            <ol class="event-lines">
-                {move || {
-                    sim.log.with(|log| {
-                        log.iter()
-                            .rev()
-                            .take(60)
-                            .map(|l| {
-                                view! {
-                                    <li class:alarm=l.alarm>
-                                        <span class="event-time">{format_time(l.time.0)}</span>
-                                        " "
-                                        {l.text.clone()}
-                                    </li>
-                                }
-                            })
-                            .collect_view()
-                    })
-                }}
-            </ol>
-        </section>
     }
 }

@@ -3,25 +3,40 @@
 
 pub mod controls;
 pub mod diagram;
+pub mod forms;
+pub mod inspect;
 pub mod layout;
 pub mod sim;
+pub mod store;
+pub mod toolbar;
 
-use controls::{ActionPanel, ConsumerForm, ErrorBanner, EventLog, ProduceForm, TimeBar};
+use controls::{ActionPanel, ConsumerForm, ErrorBanner, ProduceForm, TimeBar};
 use diagram::Diagram;
+use forms::ClusterMenu;
+use inspect::Inspector;
 use leptos::prelude::*;
 use sim::Sim;
+use toolbar::{HelpOverlay, SessionMenu, Ui};
 
 /// The whole page: time bar, diagram, panels.
 #[component]
 pub fn App() -> impl IntoView {
-    let sim = Sim::new(kafkasim_engine::presets::quickstart());
+    let sim = Sim::restore_or(kafkasim_engine::presets::quickstart());
+    let ui = Ui::new();
     provide_context(sim);
+    provide_context(ui);
     sim::start_clock(sim);
+    toolbar::install_shortcuts(sim, ui);
     view! {
         <header class="topbar">
-            <h1 class="brand">"kafkasim" <span class="scene">" · Quick start"</span></h1>
+            <h1 class="brand">"kafkasim" <span class="scene">{move || format!(" · {}", sim.scene.get())}</span></h1>
             <TimeBar />
+            <div class="menus">
+                <ClusterMenu />
+                <SessionMenu />
+            </div>
         </header>
+        <HelpOverlay />
         <ErrorBanner />
         <main class="stage">
             <Diagram />
@@ -31,7 +46,7 @@ pub fn App() -> impl IntoView {
                 <ActionPanel />
             </aside>
         </main>
-        <EventLog />
+        <Inspector />
     }
 }
 

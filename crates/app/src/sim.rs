@@ -3,7 +3,7 @@
 
 use kafkasim_engine::scenario::Scenario;
 use kafkasim_engine::view::ClusterView;
-use kafkasim_engine::{Cluster, Command, Event, KafkaError, NodeId, SimTime};
+use kafkasim_engine::{Command, Event, KafkaError, NodeId, Session, SimTime};
 use leptos::prelude::*;
 
 /// Virtual ms per real ms while messages travel, at speed 1×: a 5 ms hop
@@ -11,6 +11,8 @@ use leptos::prelude::*;
 const BUSY_RATE: f64 = 0.012;
 /// Virtual ms per real ms while nothing travels (waiting for timers) at 1×.
 const IDLE_RATE: f64 = 4.0;
+/// Virtual ms between saves while playing (commands save at once).
+const SAVE_EVERY_MS: u64 = 2_000;
 /// Lines kept in the event log.
 const LOG_LINES: usize = 300;
 
@@ -21,45 +23,101 @@ pub struct LogLine {
     pub alarm: bool,
 }
 
+/// One record of a partition's log, for the inspector.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogRow {
+    pub offset: u64,
+    pub key: Option<String>,
+    pub value: String,
+    pub leader_epoch: u32,
+    pub producer: u32,
+    /// Below the high watermark: replicated to the whole ISR, readable.
+    pub committed: bool,
+    pub held_by: Vec<kafkasim_engine::BrokerId>,
+}
+
 #[derive(Clone, Copy)]
 pub struct Sim {
-    cluster: StoredValue<Cluster>,
-    scenario: StoredValue<Scenario>,
+    session: StoredValue<Session>,
     /// Fraction of a virtual millisecond already played, for smooth chips.
     fraction: RwSignal<f64>,
     pub view: RwSignal<ClusterView>,
     pub log: RwSignal<Vec<LogLine>>,
     pub error: RwSignal<Option<KafkaError>>,
+    /// A short confirmation ("Link copied"), shown politely.
+    pub notice: RwSignal<Option<String>>,
     pub playing: RwSignal<bool>,
     pub speed: RwSignal<f64>,
     pub selected: RwSignal<Option<NodeId>>,
+    /// The scene's name, for the header.
+    pub scene: RwSignal<String>,
+    /// The furthest moment this timeline has reached: the scrubber's end.
+    pub horizon: RwSignal<u64>,
+    /// Times before each Step, so Back (PageUp) can return to them.
+    steps_back: StoredValue<Vec<u64>>,
+    /// Virtual time of the last save, to save at most every few seconds
+    /// while playing.
+    saved_at: StoredValue<u64>,
 }
 
 impl Sim {
-    pub fn new(scenario: Scenario) -> Sim {
-        let cluster = build(&scenario);
+    /// Opens a share link if there is one, else the last visit's session,
+    /// else `scene`. A link or saved session that cannot be opened is
+    /// reported and the scene shown instead.
+    pub fn restore_or(scene: Scenario) -> Sim {
+        let (opened, error) = match crate::store::from_link().or_else(crate::store::from_storage) {
+            Some(Ok(session)) => (Some(session), None),
+            Some(Err(e)) => (None, Some(e)),
+            None => (None, None),
+        };
+        crate::store::clear_link();
+        let sim = match opened {
+            Some(session) => Sim::with_session(session),
+            None => Sim::new(scene),
+        };
+        sim.error.set(error);
+        sim.save();
+        sim
+    }
+
+    /// A new session of `scene`, built up to its last command.
+    pub fn new(scene: Scenario) -> Sim {
+        Sim::with_session(start(scene))
+    }
+
+    fn with_session(session: Session) -> Sim {
+        let now = session.cluster().now().0;
+        let horizon = session.recorded_until().map_or(now, |t| t.0.max(now));
+        let scene = RwSignal::new(session.scenario().name.clone());
         Sim {
-            view: RwSignal::new(cluster.view()),
-            cluster: StoredValue::new(cluster),
-            scenario: StoredValue::new(scenario),
+            view: RwSignal::new(session.cluster().view()),
+            scene,
+            session: StoredValue::new(session),
             fraction: RwSignal::new(0.0),
             log: RwSignal::new(Vec::new()),
             error: RwSignal::new(None),
+            notice: RwSignal::new(None),
             playing: RwSignal::new(false),
             speed: RwSignal::new(1.0),
             selected: RwSignal::new(None),
+            horizon: RwSignal::new(horizon),
+            steps_back: StoredValue::new(Vec::new()),
+            saved_at: StoredValue::new(now),
         }
     }
 
     /// Applies a user's command now. On error the state is unchanged and the
-    /// error is shown.
+    /// error is shown. After a rewind this branches the timeline: the old
+    /// future is dropped.
     pub fn dispatch(&self, command: Command) -> bool {
-        let result = self.cluster.try_update_value(|c| c.apply(command));
+        let result = self.session.try_update_value(|s| s.apply(command));
         match result {
             Some(Ok(events)) => {
                 self.error.set(None);
+                self.horizon.set(self.now());
                 self.record(events);
                 self.refresh();
+                self.save();
                 true
             }
             Some(Err(e)) => {
@@ -72,23 +130,92 @@ impl Sim {
 
     /// Processes the next scheduled event, whatever its time.
     pub fn step(&self) {
+        let before = self.now();
+        self.steps_back.update_value(|v| v.push(before));
         let events = self
-            .cluster
-            .try_update_value(|c| c.step())
+            .session
+            .try_update_value(|s| s.step())
             .unwrap_or_default();
         self.fraction.set(0.0);
         self.record(events);
-        self.refresh();
+        self.moved();
+        self.save();
     }
 
+    /// Returns to where the last Step started (PageUp on a clicker).
+    pub fn step_back(&self) {
+        if let Some(t) = self.steps_back.try_update_value(|v| v.pop()).flatten() {
+            self.seek_to(t);
+        }
+    }
+
+    /// Rewinds or fast-forwards to `t` by deterministic replay.
+    pub fn seek(&self, t: u64) {
+        self.steps_back.set_value(Vec::new());
+        self.seek_to(t);
+    }
+
+    fn seek_to(&self, t: u64) {
+        self.session.update_value(|s| s.seek(SimTime(t)));
+        self.fraction.set(0.0);
+        self.log.set(vec![LogLine {
+            time: SimTime(t),
+            text: format!("Timeline moved to {}.", crate::controls::format_time(t)),
+            alarm: false,
+        }]);
+        self.moved();
+        self.save();
+    }
+
+    /// Back to the scene as it was set up; the user's commands are gone.
     pub fn reset(&self) {
-        let scenario = self.scenario.get_value();
-        self.cluster.set_value(build(&scenario));
+        let scene = self.session.with_value(|s| s.scenario().clone());
+        self.session.set_value(start(scene));
         self.fraction.set(0.0);
         self.log.set(Vec::new());
         self.error.set(None);
         self.playing.set(false);
+        self.steps_back.set_value(Vec::new());
+        self.horizon.set(self.now());
         self.refresh();
+        self.save();
+    }
+
+    /// Replaces the session with one opened from a file or link; on error
+    /// the current session stays and the error is shown.
+    pub fn open(&self, text: &str) -> bool {
+        match Session::open(text) {
+            Ok(session) => {
+                let now = session.cluster().now().0;
+                let horizon = session.recorded_until().map_or(now, |t| t.0.max(now));
+                self.scene.set(session.scenario().name.clone());
+                self.session.set_value(session);
+                self.fraction.set(0.0);
+                self.log.set(Vec::new());
+                self.error.set(None);
+                self.playing.set(false);
+                self.steps_back.set_value(Vec::new());
+                self.horizon.set(horizon);
+                self.refresh();
+                self.save();
+                true
+            }
+            Err(e) => {
+                self.error.set(Some(e));
+                false
+            }
+        }
+    }
+
+    /// The session as a file's text.
+    pub fn export(&self) -> String {
+        self.session
+            .with_value(|s| serde_json::to_string_pretty(&s.to_file()))
+            .unwrap_or_default()
+    }
+
+    pub fn share_link(&self) -> String {
+        self.session.with_value(crate::store::share_link)
     }
 
     /// Advances by `real_ms` of wall time at the current speed: slowly while
@@ -99,22 +226,26 @@ impl Sim {
             .view
             .with_untracked(|v| v.in_flight.iter().any(|m| !is_background(m)));
         let events = self
-            .cluster
-            .try_update_value(|c| {
-                let now = c.now().0 as f64 + self.fraction.get_untracked();
+            .session
+            .try_update_value(|s| {
+                let now = s.cluster().now().0 as f64 + self.fraction.get_untracked();
                 let target = if busy {
                     now + real_ms * BUSY_RATE * speed
                 } else {
-                    let next = c.next_event_time().map_or(f64::MAX, |t| t.0 as f64);
+                    let next = s.next_time().map_or(f64::MAX, |t| t.0 as f64);
                     (now + real_ms * IDLE_RATE * speed).min(next.max(now))
                 };
-                c.run_until(SimTime(target.floor() as u64));
+                let events = s.run_until(SimTime(target.floor() as u64));
                 self.fraction.set(target - target.floor());
-                c.take_events()
+                events
             })
             .unwrap_or_default();
         self.record(events);
-        self.refresh();
+        self.moved();
+        let now = self.now();
+        if now >= self.saved_at.get_value() + SAVE_EVERY_MS {
+            self.save();
+        }
     }
 
     /// The topic the forms act on: the scene's first non-internal topic.
@@ -132,8 +263,89 @@ impl Sim {
         self.view.with(|v| v.time.0 as f64) + self.fraction.get()
     }
 
+    /// Virtual time now, in whole ms.
+    pub fn now(&self) -> u64 {
+        self.session
+            .try_with_value(|s| s.cluster().now().0)
+            .unwrap_or(0)
+    }
+
+    /// The last `limit` records of a partition's log as its leader holds it
+    /// (or, while it has no leader, the longest replica's), and which
+    /// replicas hold each record.
+    pub fn log_rows(&self, topic: &str, partition: u32, limit: usize) -> Vec<LogRow> {
+        self.session
+            .try_with_value(|s| {
+                let c = s.cluster();
+                let v = self.view.with_untracked(|v| {
+                    v.topics
+                        .iter()
+                        .find(|t| t.name == topic)
+                        .and_then(|t| t.partitions.iter().find(|p| p.partition == partition))
+                        .map(|p| (p.replicas.clone(), p.leader, p.high_watermark))
+                });
+                let Some((replicas, leader, hw)) = v else {
+                    return Vec::new();
+                };
+                let tp = kafkasim_engine::TopicPartition::new(topic, partition);
+                let logs: Vec<_> = replicas
+                    .iter()
+                    .filter_map(|b| c.replica_log(*b, &tp).map(|l| (*b, l)))
+                    .collect();
+                let source = leader
+                    .and_then(|l| logs.iter().find(|(b, _)| *b == l))
+                    .or_else(|| logs.iter().max_by_key(|(_, l)| l.log_end_offset()));
+                let Some((_, log)) = source else {
+                    return Vec::new();
+                };
+                let end = log.log_end_offset();
+                (end.saturating_sub(limit as u64)..end)
+                    .filter_map(|o| log.get(o))
+                    .map(|r| LogRow {
+                        offset: r.offset,
+                        key: r.key.as_deref().map(str::to_string),
+                        value: r.value.to_string(),
+                        leader_epoch: r.leader_epoch,
+                        producer: r.producer.0,
+                        committed: r.offset < hw,
+                        held_by: logs
+                            .iter()
+                            .filter(|(_, l)| l.contains_at(r.offset, r.id))
+                            .map(|(b, _)| *b)
+                            .collect(),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// A producer's whole configuration, to change one setting of it.
+    pub fn producer_config(&self, producer: u32) -> Option<kafkasim_engine::ProducerConfig> {
+        self.session
+            .try_with_value(|s| {
+                s.cluster()
+                    .producer_config(kafkasim_engine::ProducerId(producer))
+                    .cloned()
+            })
+            .flatten()
+    }
+
+    pub fn save(&self) {
+        self.session.with_value(crate::store::save);
+        self.saved_at.set_value(self.now());
+    }
+
+    /// After time moved: redraw and extend the horizon.
+    fn moved(&self) {
+        let now = self.now();
+        if now > self.horizon.get_untracked() {
+            self.horizon.set(now);
+        }
+        self.refresh();
+    }
+
     fn refresh(&self) {
-        if let Some(view) = self.cluster.try_with_value(|c| c.view()) {
+        if let Some(view) = self.session.try_with_value(|s| s.cluster().view()) {
             self.view.set(view);
         }
     }
@@ -185,13 +397,22 @@ fn is_background(m: &kafkasim_engine::network::Message) -> bool {
     }
 }
 
-/// Builds the scenario's cluster; a scenario that fails falls back to its
-/// cluster alone rather than leaving the page blank.
-fn build(scenario: &Scenario) -> Cluster {
-    match scenario.run(None) {
-        Ok((cluster, _)) => cluster,
-        Err(_) => Cluster::new(Default::default()).expect("the default cluster is valid"),
-    }
+/// A session of `scene` with the scene's own commands applied, so the
+/// picture starts built. A scene whose cluster config is invalid falls back
+/// to the default cluster rather than leaving the page blank.
+fn start(scene: Scenario) -> Session {
+    let end = scene.commands.last().map_or(0, |c| c.at);
+    let mut session = Session::new(scene).unwrap_or_else(|_| {
+        Session::new(Scenario {
+            name: "Default cluster".into(),
+            description: String::new(),
+            cluster: Default::default(),
+            commands: Vec::new(),
+        })
+        .expect("the default cluster is valid")
+    });
+    session.run_until(SimTime(end));
+    session
 }
 
 /// Drives the simulation from `requestAnimationFrame` while playing.
@@ -206,4 +427,7 @@ pub fn start_clock(sim: Sim) {
     }
     let start = window().performance().map_or(0.0, |p| p.now());
     request_animation_frame(move || frame(sim, start));
+    // Playing saves every few virtual seconds; leaving the page saves the rest.
+    let handle = window_event_listener(leptos::ev::pagehide, move |_| sim.save());
+    std::mem::forget(handle);
 }

@@ -14,6 +14,10 @@ fn document() -> web_sys::Document {
 
 /// Mounts a fresh app into its own container and returns the container.
 fn mount() -> HtmlElement {
+    // Each test starts from the scene, not from the last test's saved session.
+    if let Some(s) = web_sys::window().unwrap().local_storage().unwrap() {
+        s.clear().unwrap();
+    }
     let host: HtmlElement = document().create_element("div").unwrap().unchecked_into();
     document().body().unwrap().append_child(&host).unwrap();
     leptos::mount::mount_to(host.clone(), App).forget();

@@ -5,10 +5,31 @@
 
 use crate::cluster::Cluster;
 use crate::command::Command;
-use crate::error::Result;
+use crate::error::{ErrorCode, KafkaError, Result};
 use crate::event::Event;
 use crate::ids::SimTime;
-use crate::scenario::{Scenario, TimedCommand};
+use crate::scenario::{Scenario, TimedCommand, MAX_COMMANDS, MAX_SCENARIO_BYTES};
+use serde::{Deserialize, Serialize};
+
+/// The latest virtual time a saved session may ask for (one hour): opening
+/// one replays it, and a class session is far shorter.
+pub const MAX_SESSION_MS: u64 = 3_600_000;
+
+/// A session written down: what the browser keeps in local storage, puts in
+/// a share link and exports as a file. Opening it replays the commands, so
+/// it reproduces the state exactly.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionFile {
+    /// Format version; 1.
+    pub kafkasim_session: u32,
+    /// The scene as it was set up; Reset returns to it.
+    pub scenario: Scenario,
+    /// Every command of the timeline: the scene's own and the user's.
+    pub commands: Vec<TimedCommand>,
+    /// The moment being shown, in virtual ms.
+    pub at: u64,
+}
 
 /// Events between snapshots, at first; doubles when there are too many.
 const FIRST_INTERVAL: u64 = 500;
@@ -55,6 +76,73 @@ impl Session {
             snapshots: vec![first],
             interval: FIRST_INTERVAL,
         })
+    }
+
+    /// Reopens a saved session at its moment. A file that is too large,
+    /// malformed, out of time order or beyond `MAX_SESSION_MS` is refused
+    /// with INVALID_SCENARIO; commands the cluster refuses on replay are
+    /// skipped, as they were when first given.
+    pub fn open(text: &str) -> Result<Session> {
+        if text.len() > MAX_SCENARIO_BYTES {
+            return Err(invalid(format!(
+                "The session is {} bytes; the limit is {MAX_SCENARIO_BYTES}.",
+                text.len()
+            )));
+        }
+        let file: SessionFile = serde_json::from_str(text)
+            .map_err(|e| invalid(format!("Not a kafkasim session: {e}.")))?;
+        if file.kafkasim_session != 1 {
+            return Err(invalid(format!(
+                "Session format version {} is not supported; this kafkasim reads version 1.",
+                file.kafkasim_session
+            )));
+        }
+        if file.commands.len() > MAX_COMMANDS {
+            return Err(invalid(format!(
+                "{} commands; a session may hold at most {MAX_COMMANDS}.",
+                file.commands.len()
+            )));
+        }
+        if file.commands.windows(2).any(|w| w[1].at < w[0].at) {
+            return Err(invalid(
+                "The session's commands are not in time order.".into(),
+            ));
+        }
+        let last = file.commands.last().map_or(0, |c| c.at);
+        if file.at.max(last) > MAX_SESSION_MS {
+            return Err(invalid(format!(
+                "The session reaches {} ms of virtual time; the limit is {MAX_SESSION_MS} ms.",
+                file.at.max(last)
+            )));
+        }
+        let mut session = Session::new(file.scenario)?;
+        session.commands = file.commands;
+        session.run_until(SimTime(file.at));
+        Ok(session)
+    }
+
+    /// This session written down at its current moment.
+    pub fn to_file(&self) -> SessionFile {
+        SessionFile {
+            kafkasim_session: 1,
+            scenario: self.scenario.clone(),
+            commands: self.commands.clone(),
+            at: self.cluster.now().0,
+        }
+    }
+
+    /// When the next thing happens: a scheduled event or a recorded command.
+    pub fn next_time(&self) -> Option<SimTime> {
+        let cmd = self.commands.get(self.applied).map(|c| SimTime(c.at));
+        match (self.cluster.next_event_time(), cmd) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The time of the last recorded command, if any is still ahead.
+    pub fn recorded_until(&self) -> Option<SimTime> {
+        self.commands[self.applied..].last().map(|c| SimTime(c.at))
     }
 
     pub fn cluster(&self) -> &Cluster {
@@ -189,6 +277,10 @@ impl Session {
     }
 }
 
+fn invalid(message: String) -> KafkaError {
+    KafkaError::new(ErrorCode::InvalidScenario, message)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -260,5 +352,68 @@ mod tests {
                 .count(),
             1
         );
+    }
+
+    #[test]
+    fn a_saved_session_reopens_at_the_same_state() {
+        let mut s = Session::new(presets::quickstart()).unwrap();
+        s.run_until(SimTime(1_000));
+        s.apply(produce(1)).unwrap();
+        s.run_until(SimTime(2_000));
+        s.apply(Command::CrashBroker { broker: 2 }).unwrap();
+        s.run_until(SimTime(9_000));
+        let text = serde_json::to_string(&s.to_file()).unwrap();
+        let reopened = Session::open(&text).unwrap();
+        assert_eq!(reopened.cluster().view(), s.cluster().view());
+        assert_eq!(reopened.commands(), s.commands());
+        // Reset goes to the scene, not to the user's commands.
+        assert_eq!(reopened.scenario(), &presets::quickstart());
+    }
+
+    #[test]
+    fn bad_session_files_are_refused_with_a_reason() {
+        let good =
+            serde_json::to_value(Session::new(presets::quickstart()).unwrap().to_file()).unwrap();
+        let with = |f: &dyn Fn(&mut serde_json::Value)| {
+            let mut v = good.clone();
+            f(&mut v);
+            Session::open(&v.to_string()).unwrap_err()
+        };
+        for (e, says) in [
+            (
+                Session::open("not json").unwrap_err(),
+                "Not a kafkasim session",
+            ),
+            (with(&|v| v["kafkasim_session"] = 7.into()), "version 7"),
+            (with(&|v| v["at"] = (MAX_SESSION_MS + 1).into()), "limit"),
+            (with(&|v| v["extra"] = 1.into()), "unknown field"),
+            (
+                with(&|v| {
+                    v["commands"] = serde_json::json!([
+                        {"at": 10, "command": "crash_broker", "broker": 1},
+                        {"at": 5, "command": "restart_broker", "broker": 1}
+                    ])
+                }),
+                "time order",
+            ),
+            (
+                Session::open(&" ".repeat(MAX_SCENARIO_BYTES + 1)).unwrap_err(),
+                "bytes",
+            ),
+        ] {
+            assert_eq!(e.code, ErrorCode::InvalidScenario);
+            assert!(e.message.contains(says), "{says}: {e}");
+        }
+    }
+
+    #[test]
+    fn next_time_includes_recorded_commands_after_a_seek_back() {
+        let mut s = Session::new(presets::quickstart()).unwrap();
+        s.run_until(SimTime(3_000));
+        s.apply(Command::CrashBroker { broker: 1 }).unwrap();
+        s.run_until(SimTime(4_000));
+        s.seek(SimTime(1_000));
+        assert_eq!(s.recorded_until(), Some(SimTime(3_000)));
+        assert!(s.next_time().is_some_and(|t| t <= SimTime(3_000)));
     }
 }

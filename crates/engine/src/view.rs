@@ -434,6 +434,11 @@ impl Cluster {
             .collect()
     }
 
+    /// A producer's whole configuration, so a UI can change one setting.
+    pub fn producer_config(&self, id: ProducerId) -> Option<&crate::config::ProducerConfig> {
+        self.producers.get(&id).map(|p| &p.config)
+    }
+
     /// The log of one replica, for the inspector.
     pub fn replica_log(&self, broker: BrokerId, tp: &TopicPartition) -> Option<&crate::log::Log> {
         self.brokers.get(&broker)?.replicas.get(tp).map(|r| &r.log)

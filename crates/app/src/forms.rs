@@ -1,0 +1,208 @@
+//! Changing the cluster itself: add a broker, create a topic, cut and heal
+//! the network, and the producer's settings. Kafka's config names sit
+//! beside the friendly labels; the engine checks everything and its error
+//! (with Kafka's code) is shown, leaving the state as it was.
+
+use crate::sim::Sim;
+use kafkasim_engine::partitioner::PartitionerKind;
+use kafkasim_engine::{Acks, Command, NodeId, TopicConfig};
+use leptos::prelude::*;
+
+/// The "Cluster" menu in the top bar.
+#[component]
+pub fn ClusterMenu() -> impl IntoView {
+    let sim = expect_context::<Sim>();
+    let add_broker = move |_| {
+        if sim.dispatch(Command::AddBroker { id: None }) {
+            sim.notice.set(Some(
+                "A new broker registered. It holds no replicas until a topic is created or partitions are reassigned to it."
+                    .into(),
+            ));
+        }
+    };
+    view! {
+        <details class="menu">
+            <summary class="btn">"Cluster"</summary>
+            <div class="session-menu cluster-menu" role="group" aria-label="Cluster">
+                <button class="btn" on:click=add_broker>"Add broker"</button>
+                <CreateTopicForm />
+                <NetworkForm />
+            </div>
+        </details>
+    }
+}
+
+#[component]
+fn CreateTopicForm() -> impl IntoView {
+    let sim = expect_context::<Sim>();
+    let name = RwSignal::new(String::from("Orders"));
+    let partitions = RwSignal::new(String::from("3"));
+    let rf = RwSignal::new(String::from("2"));
+    let min_isr = RwSignal::new(String::from("1"));
+    let unclean = RwSignal::new(false);
+    let create = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        // Anything that is not a whole number goes to the engine as 0,
+        // which it refuses with Kafka's own error.
+        let number = |s: RwSignal<String>| s.get_untracked().trim().parse::<u32>().unwrap_or(0);
+        let topic = name.get_untracked();
+        if sim.dispatch(Command::CreateTopic {
+            name: topic.clone(),
+            partitions: Some(number(partitions)),
+            replication_factor: Some(number(rf)),
+            assignment: None,
+            config: TopicConfig {
+                min_insync_replicas: Some(number(min_isr)),
+                unclean_leader_election_enable: Some(unclean.get_untracked()),
+                ..TopicConfig::default()
+            },
+        }) {
+            sim.notice.set(Some(format!("Created topic {topic}.")));
+        }
+    };
+    let field = |label: &'static str, key: &'static str, value: RwSignal<String>| {
+        view! {
+            <label><span>{label} " " <small>{key}</small></span>
+                <input prop:value=value on:input=move |ev| value.set(event_target_value(&ev)) />
+            </label>
+        }
+    };
+    view! {
+        <form class="menu-form" on:submit=create aria-label="Create a topic">
+            <h3>"Create topic"</h3>
+            {field("Name", "topic", name)}
+            {field("Partitions", "--partitions", partitions)}
+            {field("Replication factor", "--replication-factor", rf)}
+            {field("Min in-sync replicas", "min.insync.replicas", min_isr)}
+            <label class="check"><input type="checkbox" prop:checked=unclean
+                on:change=move |ev| unclean.set(event_target_checked(&ev)) />
+                " Unclean election " <small>"unclean.leader.election.enable"</small></label>
+            <button type="submit" class="btn btn-primary">"Create topic"</button>
+        </form>
+    }
+}
+
+/// Every node a network cut can separate, as the view lists them.
+fn nodes(sim: Sim) -> Vec<NodeId> {
+    sim.view.with(|v| {
+        let mut out: Vec<NodeId> = v.brokers.iter().map(|b| NodeId::Broker(b.id)).collect();
+        out.extend(v.quorum.iter().map(|q| q.node));
+        out.extend(v.producers.iter().map(|p| NodeId::Producer(p.id)));
+        out.extend(v.consumers.iter().map(|c| NodeId::Consumer(c.id)));
+        out
+    })
+}
+
+#[component]
+fn NetworkForm() -> impl IntoView {
+    let sim = expect_context::<Sim>();
+    let a = RwSignal::new(0usize);
+    let b = RwSignal::new(1usize);
+    let cut = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let all = nodes(sim);
+        if let (Some(x), Some(y)) = (all.get(a.get_untracked()), all.get(b.get_untracked())) {
+            if sim.dispatch(Command::PartitionNetwork { a: *x, b: *y }) {
+                sim.notice
+                    .set(Some(format!("Cut the network between {x} and {y}.")));
+            }
+        }
+    };
+    let heal = move |_| {
+        if sim.dispatch(Command::HealNetwork { a: None, b: None }) {
+            sim.notice.set(Some("Healed every network cut.".into()));
+        }
+    };
+    let options = move |selected: RwSignal<usize>| {
+        nodes(sim)
+            .into_iter()
+            .enumerate()
+            .map(|(i, n)| view! { <option value=i.to_string() selected=move || selected.get() == i>{n.to_string()}</option> })
+            .collect_view()
+    };
+    let cuts = move || sim.view.with(|v| v.network_cuts.len());
+    view! {
+        <form class="menu-form" on:submit=cut aria-label="Network partition">
+            <h3>"Network partition"</h3>
+            <label><span>"Between"</span>
+                <select aria-label="First node" on:change=move |ev| a.set(event_target_value(&ev).parse().unwrap_or(0))>
+                    {move || options(a)}
+                </select>
+            </label>
+            <label><span>"and"</span>
+                <select aria-label="Second node" on:change=move |ev| b.set(event_target_value(&ev).parse().unwrap_or(0))>
+                    {move || options(b)}
+                </select>
+            </label>
+            <div class="row">
+                <button type="submit" class="btn btn-danger">"Cut network"</button>
+                <button type="button" class="btn" disabled=move || cuts() == 0 on:click=heal>"Heal network"</button>
+            </div>
+        </form>
+    }
+}
+
+/// The first producer's settings: `acks`, idempotence and partitioner.
+#[component]
+pub fn ProducerSettings() -> impl IntoView {
+    let sim = expect_context::<Sim>();
+    let current = move || sim.view.with(|v| v.producers.first().cloned());
+    let apply = move |change: &dyn Fn(&mut kafkasim_engine::ProducerConfig)| {
+        let Some(p) = current() else {
+            return;
+        };
+        let mut config = sim.producer_config(p.id.0).unwrap_or_default();
+        change(&mut config);
+        sim.dispatch(Command::ConfigureProducer {
+            producer: p.id.0,
+            config,
+        });
+    };
+    let on_acks = move |ev| {
+        let acks = match event_target_value(&ev).as_str() {
+            "0" => Acks::None,
+            "1" => Acks::Leader,
+            _ => Acks::All,
+        };
+        // As Kafka does when enable.idempotence is left unset: it stays on
+        // only with acks=all.
+        apply(&|c| {
+            c.acks = acks;
+            c.enable_idempotence = acks == Acks::All && c.enable_idempotence;
+        });
+    };
+    let on_idem = move |ev| {
+        let on = event_target_checked(&ev);
+        apply(&|c| c.enable_idempotence = on);
+    };
+    let on_partitioner = move |ev| {
+        let kind = if event_target_value(&ev) == "round-robin" {
+            PartitionerKind::RoundRobin
+        } else {
+            PartitionerKind::Default
+        };
+        apply(&|c| c.partitioner = kind.clone());
+    };
+    view! {
+        <details class="settings">
+            <summary>"Producer settings"</summary>
+            <label><span>"Acknowledgement " <small>"acks"</small></span>
+                <select aria-label="acks" prop:value=move || current().map_or("all", |p| p.acks.label()).to_string() on:change=on_acks>
+                    <option value="0">"0 — don't wait"</option>
+                    <option value="1">"1 — leader only"</option>
+                    <option value="all">"all — every in-sync replica (default)"</option>
+                </select>
+            </label>
+            <label class="check"><input type="checkbox" aria-label="Idempotence"
+                prop:checked=move || current().is_some_and(|p| p.idempotent) on:change=on_idem />
+                " No duplicates on retry " <small>"enable.idempotence"</small></label>
+            <label><span>"Partitioner " <small>"partitioner.class"</small></span>
+                <select aria-label="Partitioner" on:change=on_partitioner
+                    prop:value=move || if current().is_some_and(|p| p.partitioner == PartitionerKind::RoundRobin) { "round-robin" } else { "default" }>
+                    <option value="default">"default — murmur2 of the key, sticky without"</option>
+                    <option value="round-robin">"RoundRobinPartitioner"</option>
+                </select>
+            </label>
+        </details>
+    }
+}

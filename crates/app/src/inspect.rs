@@ -1,0 +1,389 @@
+//! The inspectors under the diagram: the event log, the partition table
+//! with each partition's log, the group table (`kafka-consumer-groups
+//! --describe`), and the lost-records ledger. Tabs, so the diagram keeps
+//! the screen.
+
+use crate::controls::format_time;
+use crate::sim::{LogLine, Sim};
+use kafkasim_engine::view::{ClusterView, PartitionView};
+use kafkasim_engine::BrokerId;
+use leptos::prelude::*;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Events,
+    Partitions,
+    Groups,
+    Lost,
+}
+
+impl Tab {
+    const ALL: [Tab; 4] = [Tab::Events, Tab::Partitions, Tab::Groups, Tab::Lost];
+
+    fn label(self) -> &'static str {
+        match self {
+            Tab::Events => "Events",
+            Tab::Partitions => "Partitions",
+            Tab::Groups => "Groups",
+            Tab::Lost => "Lost records",
+        }
+    }
+}
+
+/// Rows of the event log shown at once, newest first.
+const EVENT_ROWS: usize = 80;
+/// Records of a partition's log listed, ending at the log end.
+const LOG_ROWS: usize = 40;
+
+#[component]
+pub fn Inspector() -> impl IntoView {
+    let sim = expect_context::<Sim>();
+    let tab = RwSignal::new(Tab::Events);
+    let lost = move || sim.view.with(|v| v.lost.len());
+    let tabs = Tab::ALL.map(|t| {
+        let label = move || match t {
+            Tab::Lost => format!("{} ({})", t.label(), lost()),
+            _ => t.label().to_string(),
+        };
+        view! {
+            <button role="tab" class="tab" aria-selected=move || (tab.get() == t).to_string()
+                class:alarm=move || { t == Tab::Lost && lost() > 0 }
+                on:click=move |_| tab.set(t)>
+                {label}
+            </button>
+        }
+    });
+    view! {
+        <section class="panel inspector" aria-label="Inspector">
+            <div role="tablist" aria-label="Inspectors" class="tabs">{tabs}</div>
+            <div role="tabpanel" aria-label=move || tab.get().label() class="tab-body">
+                {move || match tab.get() {
+                    Tab::Events => view! { <EventLog /> }.into_any(),
+                    Tab::Partitions => view! { <PartitionTable /> }.into_any(),
+                    Tab::Groups => view! { <GroupTable /> }.into_any(),
+                    Tab::Lost => view! { <LostTable /> }.into_any(),
+                }}
+            </div>
+        </section>
+    }
+}
+
+/// Whether a log line matches the filter: every word appears in it.
+pub fn matches_filter(line: &LogLine, filter: &str, problems_only: bool) -> bool {
+    if problems_only && !line.alarm {
+        return false;
+    }
+    let text = line.text.to_lowercase();
+    filter
+        .split_whitespace()
+        .all(|w| text.contains(&w.to_lowercase()))
+}
+
+#[component]
+fn EventLog() -> impl IntoView {
+    let sim = expect_context::<Sim>();
+    let filter = RwSignal::new(String::new());
+    let problems = RwSignal::new(false);
+    view! {
+        <div class="filters">
+            <input type="search" placeholder="Filter: e.g. Broker 2, MyTopic-0, lost" aria-label="Filter events"
+                prop:value=filter on:input=move |ev| filter.set(event_target_value(&ev)) />
+            <label class="check"><input type="checkbox" prop:checked=problems
+                on:change=move |ev| problems.set(event_target_checked(&ev)) />" Only problems"</label>
+        </div>
+        <ol class="event-lines" aria-label="Events, newest first">
+            {move || {
+                let f = filter.get();
+                let p = problems.get();
+                sim.log.with(|log| {
+                    log.iter()
+                        .rev()
+                        .filter(|l| matches_filter(l, &f, p))
+                        .take(EVENT_ROWS)
+                        .map(|l| {
+                            view! {
+                                <li class:alarm=l.alarm>
+                                    <span class="event-time">{format_time(l.time.0)}</span>
+                                    " "
+                                    {l.text.clone()}
+                                </li>
+                            }
+                        })
+                        .collect_view()
+                })
+            }}
+        </ol>
+    }
+}
+
+fn brokers(list: &[BrokerId]) -> String {
+    let ids: Vec<String> = list.iter().map(|b| b.0.to_string()).collect();
+    format!("[{}]", ids.join(","))
+}
+
+/// Each replica's log end offset, as `1:5 2:3`, from the brokers' views.
+fn replica_leos(v: &ClusterView, topic: &str, p: &PartitionView) -> String {
+    p.replicas
+        .iter()
+        .map(|b| {
+            let leo = v
+                .brokers
+                .iter()
+                .find(|x| x.id == *b)
+                .and_then(|x| {
+                    x.replicas
+                        .iter()
+                        .find(|r| &*r.tp.topic == topic && r.tp.partition == p.partition)
+                })
+                .map_or("–".to_string(), |r| r.log_end_offset.to_string());
+            format!("{}:{leo}", b.0)
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[component]
+fn PartitionTable() -> impl IntoView {
+    let sim = expect_context::<Sim>();
+    let internal = RwSignal::new(false);
+    let topic = RwSignal::new(sim.scene_topic().unwrap_or_default());
+    let chosen = RwSignal::new(Some(0u32));
+    let topics = move || {
+        sim.view.with(|v| {
+            v.topics
+                .iter()
+                .filter(|t| internal.get() || !t.internal)
+                .map(|t| t.name.clone())
+                .collect::<Vec<_>>()
+        })
+    };
+    let rows = move || {
+        let name = topic.get();
+        sim.view.with(|v| {
+            let Some(t) = v.topics.iter().find(|t| t.name == name) else {
+                return view! { <p class="panel-hint">"Choose a topic."</p> }.into_any();
+            };
+            let body = t
+                .partitions
+                .iter()
+                .map(|p| {
+                    let n = p.partition;
+                    let leader = p.leader.map_or("none (offline)".to_string(), |b| b.0.to_string());
+                    let moved = p.leader.is_some() && p.leader != p.preferred_leader;
+                    let short = p.isr.len() < p.replicas.len();
+                    view! {
+                        <tr class:selected=move || chosen.get() == Some(n)>
+                            <th scope="row">
+                                <button class="link" on:click=move |_| chosen.set(Some(n))
+                                    aria-label=format!("Show the log of {name}-{n}")>{format!("{name}-{n}")}</button>
+                            </th>
+                            <td class:warn=p.leader.is_none()>{leader}</td>
+                            <td class:warn=moved>{p.preferred_leader.map_or("–".into(), |b| b.0.to_string())}</td>
+                            <td>{brokers(&p.replicas)}</td>
+                            <td class:warn=short>{brokers(&p.isr)}</td>
+                            <td>{p.leader_epoch}</td>
+                            <td>{p.high_watermark}</td>
+                            <td>{replica_leos(v, &name, p)}</td>
+                        </tr>
+                    }
+                })
+                .collect_view();
+            view! {
+                <p class="panel-hint">{format!(
+                    "min.insync.replicas={} · unclean.leader.election.enable={}",
+                    t.min_insync_replicas, t.unclean_leader_election_enable
+                )}</p>
+                <table class="grid" aria-label=format!("Partitions of {name}")>
+                    <thead><tr>
+                        <th scope="col">"Partition"</th><th scope="col">"Leader"</th>
+                        <th scope="col">"Preferred"</th><th scope="col">"Replicas"</th>
+                        <th scope="col">"ISR"</th><th scope="col">"Epoch"</th>
+                        <th scope="col" title="High watermark: the end of what consumers may read">"HW"</th>
+                        <th scope="col" title="Log end offset of each replica">"LEO per replica"</th>
+                    </tr></thead>
+                    <tbody>{body}</tbody>
+                </table>
+            }
+            .into_any()
+        })
+    };
+    view! {
+        <div class="filters">
+            <label>"Topic "
+                <select aria-label="Topic" prop:value=topic on:change=move |ev| { topic.set(event_target_value(&ev)); chosen.set(Some(0)); }>
+                    {move || topics().into_iter().map(|t| view! { <option value=t.clone()>{t.clone()}</option> }).collect_view()}
+                </select>
+            </label>
+            <label class="check"><input type="checkbox" prop:checked=internal
+                on:change=move |ev| internal.set(event_target_checked(&ev)) />" Show __consumer_offsets"</label>
+        </div>
+        {rows}
+        {move || chosen.get().map(|p| view! { <PartitionLog topic=topic.get() partition=p /> })}
+    }
+}
+
+/// The leader's log of one partition, newest last: committed records (below
+/// the high watermark) and uncommitted ones, and which replicas hold each.
+#[component]
+fn PartitionLog(topic: String, partition: u32) -> impl IntoView {
+    let sim = expect_context::<Sim>();
+    let name = format!("{topic}-{partition}");
+    let label = format!("Log of {name}");
+    let rows = move || {
+        sim.view.track();
+        sim.log_rows(&topic, partition, LOG_ROWS)
+            .into_iter()
+            .map(|r| {
+                let held = r
+                    .held_by
+                    .iter()
+                    .map(|b| b.0.to_string())
+                    .collect::<Vec<_>>()
+                    .join(",");
+                view! {
+                    <tr class:uncommitted=!r.committed>
+                        <td>{r.offset}</td>
+                        <td>{r.key.unwrap_or_else(|| "null".into())}</td>
+                        <td>{r.value}</td>
+                        <td>{r.leader_epoch}</td>
+                        <td>{format!("Producer {}", r.producer)}</td>
+                        <td>{if r.committed { "committed" } else { "uncommitted" }}</td>
+                        <td>{format!("[{held}]")}</td>
+                    </tr>
+                }
+            })
+            .collect_view()
+    };
+    view! {
+        <h3 class="log-title">{format!("{label} (leader's copy, last {LOG_ROWS})")}</h3>
+        <table class="grid log" aria-label=label>
+            <thead><tr>
+                <th scope="col">"Offset"</th><th scope="col">"Key"</th><th scope="col">"Value"</th>
+                <th scope="col">"Epoch"</th><th scope="col">"From"</th><th scope="col">"State"</th>
+                <th scope="col">"On brokers"</th>
+            </tr></thead>
+            <tbody>{rows}</tbody>
+        </table>
+    }
+}
+
+#[component]
+fn GroupTable() -> impl IntoView {
+    let sim = expect_context::<Sim>();
+    move || {
+        sim.view.with(|v| {
+            if v.groups.is_empty() {
+                return view! { <p class="panel-hint">"No consumer groups yet. Add a consumer to start one."</p> }.into_any();
+            }
+            v.groups
+                .iter()
+                .map(|g| {
+                    let members = g
+                        .members
+                        .iter()
+                        .map(|m| {
+                            let parts: Vec<String> = m.assignment.iter().map(|tp| tp.to_string()).collect();
+                            view! {
+                                <tr>
+                                    <td>{format!("Consumer {}", m.consumer.0)}</td>
+                                    <td class="mono">{m.member_id.clone()}</td>
+                                    <td>{m.instance_id.clone().unwrap_or_else(|| "–".into())}</td>
+                                    <td>{if parts.is_empty() { "(idle)".to_string() } else { parts.join(", ") }}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view();
+                    let partitions = g
+                        .partitions
+                        .iter()
+                        .map(|p| {
+                            let dup = p.duplicated_offsets.len();
+                            let skip = p.skipped_offsets.len();
+                            view! {
+                                <tr>
+                                    <td>{p.tp.to_string()}</td>
+                                    <td>{p.committed.map_or("–".into(), |c| c.to_string())}</td>
+                                    <td>{p.high_watermark}</td>
+                                    <td>{p.lag.map_or("–".into(), |l| l.to_string())}</td>
+                                    <td>{p.owner.map_or("–".into(), |c| format!("Consumer {}", c.0))}</td>
+                                    <td class:warn={dup > 0}>{dup}</td>
+                                    <td class:warn={skip > 0}>{skip}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view();
+                    let title = format!(
+                        "Group {} · {} · generation {} · {} · coordinator {}",
+                        g.group,
+                        g.state,
+                        g.generation,
+                        g.protocol.name(),
+                        g.coordinator.map_or("none".into(), |b| format!("Broker {}", b.0))
+                    );
+                    view! {
+                        <h3 class="log-title">{title}</h3>
+                        <table class="grid" aria-label=format!("Members of group {}", g.group)>
+                            <thead><tr><th scope="col">"Consumer"</th><th scope="col">"member.id"</th>
+                                <th scope="col">"group.instance.id"</th><th scope="col">"Assignment"</th></tr></thead>
+                            <tbody>{members}</tbody>
+                        </table>
+                        <table class="grid" aria-label=format!("Offsets of group {}", g.group)>
+                            <thead><tr><th scope="col">"Partition"</th><th scope="col">"Committed"</th>
+                                <th scope="col">"HW"</th><th scope="col">"Lag"</th><th scope="col">"Owner"</th>
+                                <th scope="col" title="Offsets the group processed more than once">"Duplicates"</th>
+                                <th scope="col" title="Offsets below the committed offset never processed">"Skipped"</th></tr></thead>
+                            <tbody>{partitions}</tbody>
+                        </table>
+                    }
+                    .into_any()
+                })
+                .collect_view()
+                .into_any()
+        })
+    }
+}
+
+#[component]
+fn LostTable() -> impl IntoView {
+    let sim = expect_context::<Sim>();
+    move || {
+        sim.view.with(|v| {
+            let summary = format!(
+                "{} of {} acknowledged records lost.",
+                v.lost.len(),
+                v.acknowledged_total
+            );
+            if v.lost.is_empty() {
+                return view! { <p class="panel-hint">{summary} " A record the producer saw acknowledged and no replica still holds would be listed here."</p> }.into_any();
+            }
+            let rows = v
+                .lost
+                .iter()
+                .map(|l| {
+                    let r = &l.record;
+                    view! {
+                        <tr>
+                            <td>{format!("{}@{}", r.tp, r.offset)}</td>
+                            <td>{r.key.as_deref().unwrap_or("null").to_string()}</td>
+                            <td>{r.value.to_string()}</td>
+                            <td>{format!("Producer {}, acks={}", r.producer.0, r.acks.label())}</td>
+                            <td>{format_time(r.acked_at.0)}</td>
+                            <td>{format_time(l.lost_at.0)}</td>
+                            <td>{l.reason.clone()}</td>
+                        </tr>
+                    }
+                })
+                .collect_view();
+            view! {
+                <p class="panel-hint alarm">{summary}</p>
+                <table class="grid" aria-label="Lost records">
+                    <thead><tr><th scope="col">"Record"</th><th scope="col">"Key"</th><th scope="col">"Value"</th>
+                        <th scope="col">"Sent by"</th><th scope="col">"Acknowledged"</th><th scope="col">"Lost"</th>
+                        <th scope="col">"Why"</th></tr></thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            }
+            .into_any()
+        })
+    }
+}

@@ -1,0 +1,256 @@
+//! The instructor's page-level controls: share, export and import a
+//! session, presenter mode, and the keyboard (including a presentation
+//! clicker, which sends PageDown / PageUp).
+
+use crate::controls::next_speed;
+use crate::sim::Sim;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+/// Share link, export, import, presenter mode and the shortcut help.
+#[component]
+pub fn SessionMenu() -> impl IntoView {
+    let sim = expect_context::<Sim>();
+    let ui = expect_context::<Ui>();
+    let link = RwSignal::new(None::<String>);
+    let share = move |_| {
+        let url = sim.share_link();
+        if let Some(w) = web_sys::window() {
+            let _ = w.navigator().clipboard().write_text(&url);
+        }
+        sim.notice.set(Some(
+            "Share link copied. It opens this session, as it is now, in any browser.".into(),
+        ));
+        link.set(Some(url));
+    };
+    let export = move |_| download("kafkasim-session.json", &sim.export());
+    let import = move |ev: leptos::ev::Event| {
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let Some(file) = input.files().and_then(|f| f.get(0)) else {
+            return;
+        };
+        input.set_value("");
+        if file.size() > kafkasim_engine::scenario::MAX_SCENARIO_BYTES as f64 {
+            sim.error.set(Some(kafkasim_engine::KafkaError::new(
+                kafkasim_engine::ErrorCode::InvalidScenario,
+                format!(
+                    "{} is {:.0} KB; a session file may be at most {} KB. The current session was kept.",
+                    file.name(),
+                    file.size() / 1024.0,
+                    kafkasim_engine::scenario::MAX_SCENARIO_BYTES / 1024
+                ),
+            )));
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            let text = wasm_bindgen_futures::JsFuture::from(file.text()).await;
+            match text.ok().and_then(|t| t.as_string()) {
+                Some(text) => {
+                    if sim.open(&text) {
+                        sim.notice.set(Some(format!("Opened {}.", file.name())));
+                    }
+                }
+                None => sim.error.set(Some(kafkasim_engine::KafkaError::new(
+                    kafkasim_engine::ErrorCode::InvalidScenario,
+                    "The file could not be read as text. The current session was kept.",
+                ))),
+            }
+        });
+    };
+    view! {
+        <details class="menu">
+        <summary class="btn">"Session"</summary>
+        <div class="session-menu" role="group" aria-label="Session">
+            <button class="btn" on:click=share>"Share link"</button>
+            <button class="btn" on:click=export>"Export"</button>
+            <label class="btn file-btn">
+                "Import"
+                <input type="file" accept=".json,application/json" aria-label="Import session file" on:change=import />
+            </label>
+            <button class="btn" aria-pressed=move || ui.presenter.get().to_string()
+                on:click=move |_| ui.presenter.update(|p| *p = !*p) aria-keyshortcuts="p">
+                "Presenter mode"
+            </button>
+            <button class="btn" on:click=move |_| ui.help.set(true) aria-keyshortcuts="?">"Shortcuts"</button>
+            {move || link.get().map(|url| view! {
+                <input class="share-link" readonly aria-label="Share link" prop:value=url />
+            })}
+        </div>
+        </details>
+    }
+}
+
+/// Page-level view state that is not the simulation's.
+#[derive(Clone, Copy)]
+pub struct Ui {
+    pub presenter: RwSignal<bool>,
+    pub help: RwSignal<bool>,
+}
+
+impl Ui {
+    pub fn new() -> Ui {
+        let presenter = RwSignal::new(stored_flag("kafkasim.presenter"));
+        Effect::new(move |_| {
+            let on = presenter.get();
+            if let Some(body) = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.body())
+            {
+                let _ = body.class_list().toggle_with_force("presenter", on);
+            }
+            if let Some(s) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+                let _ = s.set_item("kafkasim.presenter", if on { "1" } else { "0" });
+            }
+        });
+        Ui {
+            presenter,
+            help: RwSignal::new(false),
+        }
+    }
+}
+
+impl Default for Ui {
+    fn default() -> Self {
+        Ui::new()
+    }
+}
+
+fn stored_flag(key: &str) -> bool {
+    web_sys::window()
+        .and_then(|w| w.local_storage().ok().flatten())
+        .and_then(|s| s.get_item(key).ok().flatten())
+        .is_some_and(|v| v == "1")
+}
+
+/// The shortcuts, as the help overlay lists them.
+pub const SHORTCUTS: [(&str, &str); 7] = [
+    ("Space", "Play / pause"),
+    (". → PageDown", "Step one event"),
+    ("← PageUp", "Back to before the last step"),
+    ("+ −", "Faster / slower"),
+    ("p", "Presenter mode: large type, thick lines"),
+    ("?", "This help"),
+    ("Esc", "Close this help"),
+];
+
+/// Listens for the shortcuts on the whole page, except while the user types
+/// in a field or presses a focused button's own key.
+pub fn install_shortcuts(sim: Sim, ui: Ui) {
+    let handle = window_event_listener(leptos::ev::keydown, move |ev| {
+        if ev.ctrl_key() || ev.meta_key() || ev.alt_key() || typing(&ev) {
+            return;
+        }
+        let key = ev.key();
+        let handled = match key.as_str() {
+            " " | "Spacebar" => {
+                sim.playing.update(|p| *p = !*p);
+                true
+            }
+            "." | "ArrowRight" | "PageDown" => {
+                sim.playing.set(false);
+                sim.step();
+                true
+            }
+            "ArrowLeft" | "PageUp" => {
+                sim.playing.set(false);
+                sim.step_back();
+                true
+            }
+            "+" | "=" => {
+                sim.speed.update(|s| *s = next_speed(*s, true));
+                true
+            }
+            "-" | "_" => {
+                sim.speed.update(|s| *s = next_speed(*s, false));
+                true
+            }
+            "p" | "P" => {
+                ui.presenter.update(|p| *p = !*p);
+                true
+            }
+            "?" => {
+                ui.help.update(|h| *h = !*h);
+                true
+            }
+            "Escape" => {
+                ui.help.set(false);
+                false
+            }
+            _ => false,
+        };
+        if handled {
+            ev.prevent_default();
+        }
+    });
+    // The page lives as long as the app; keep the listener.
+    std::mem::forget(handle);
+}
+
+/// A key aimed at a text field, a select or a focused button belongs to it.
+fn typing(ev: &web_sys::KeyboardEvent) -> bool {
+    let Some(el) = ev
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+    else {
+        return false;
+    };
+    let tag = el.tag_name().to_ascii_lowercase();
+    let own_key = matches!(ev.key().as_str(), " " | "Enter");
+    matches!(tag.as_str(), "input" | "textarea" | "select")
+        || (own_key && (tag == "button" || el.get_attribute("role").as_deref() == Some("button")))
+}
+
+/// The keyboard help, over the page until closed.
+#[component]
+pub fn HelpOverlay() -> impl IntoView {
+    let ui = expect_context::<Ui>();
+    move || {
+        ui.help.get().then(|| {
+            view! {
+                <div class="overlay" on:click=move |_| ui.help.set(false)>
+                    <div class="dialog" role="dialog" aria-modal="true" aria-label="Keyboard shortcuts"
+                        on:click=|ev| ev.stop_propagation()>
+                        <h2>"Keyboard shortcuts"</h2>
+                        <p class="panel-hint">"A presentation clicker works too: it sends PageDown and PageUp."</p>
+                        <dl class="shortcuts">
+                            {SHORTCUTS
+                                .iter()
+                                .map(|(k, what)| view! { <dt><kbd>{*k}</kbd></dt><dd>{*what}</dd> })
+                                .collect_view()}
+                        </dl>
+                        <button class="btn btn-primary" on:click=move |_| ui.help.set(false)>"Close"</button>
+                    </div>
+                </div>
+            }
+        })
+    }
+}
+
+/// Offers `text` as a file download.
+fn download(name: &str, text: &str) {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("application/json");
+    let Ok(blob) = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options) else {
+        return;
+    };
+    let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob) else {
+        return;
+    };
+    if let Ok(a) = document.create_element("a") {
+        let _ = a.set_attribute("href", &url);
+        let _ = a.set_attribute("download", name);
+        if let Some(a) = a.dyn_ref::<web_sys::HtmlElement>() {
+            a.click();
+        }
+    }
+    let _ = web_sys::Url::revoke_object_url(&url);
+}

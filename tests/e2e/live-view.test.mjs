@@ -1,0 +1,219 @@
+// The live view as an instructor uses it: produce by key, fail over, lose a
+// record with acks=1, rewind, reload, share, and get Kafka's errors.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { serve, launch, openApp, screenshot } from './harness.mjs';
+
+let server, url, browser;
+before(async () => {
+  ({ server, url } = await serve());
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+/** Kafka's murmur2 (Utils.murmur2), written independently of the engine. */
+function murmur2(bytes) {
+  const m = 0x5bd1e995;
+  let h = (0x9747b28c ^ bytes.length) | 0;
+  const whole = bytes.length & ~3;
+  for (let i = 0; i < whole; i += 4) {
+    let k = bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24);
+    k = Math.imul(k, m);
+    k ^= k >>> 24;
+    k = Math.imul(k, m);
+    h = Math.imul(h, m) ^ k;
+  }
+  const rest = bytes.length & 3;
+  if (rest === 3) h ^= bytes[whole + 2] << 16;
+  if (rest >= 2) h ^= bytes[whole + 1] << 8;
+  if (rest >= 1) h = Math.imul(h ^ bytes[whole], m);
+  h ^= h >>> 13;
+  h = Math.imul(h, m);
+  h ^= h >>> 15;
+  return h | 0;
+}
+const partitionFor = (key, n) => (murmur2(new TextEncoder().encode(key)) & 0x7fffffff) % n;
+
+const events = (page) => page.getByRole('list', { name: 'Events, newest first' });
+const brokerGroup = (page, n) =>
+  page.locator('g.broker').filter({ has: page.getByRole('button', { name: `Broker ${n}`, exact: true }) });
+
+async function play(page) { await page.getByRole('button', { name: 'Play' }).click(); }
+async function pause(page) { await page.getByRole('button', { name: 'Pause' }).click(); }
+
+test('the oracle agrees with Kafka\'s murmur2 test values', () => {
+  // From Kafka's UtilsTest.testMurmur2.
+  assert.equal(murmur2(new TextEncoder().encode('21')), -973932308);
+  assert.equal(murmur2(new TextEncoder().encode('foobar')), -790332482);
+  assert.equal(murmur2(new TextEncoder().encode('a-little-bit-long-string')), -985981536);
+});
+
+test('a keyed record lands in the partition murmur2 gives', async () => {
+  const { page, errors, context } = await openApp(browser, url);
+  const key = 'order-1234';
+  const expected = partitionFor(key, 3);
+  await page.getByRole('textbox', { name: 'Key', exact: true }).fill(key);
+  await page.getByRole('button', { name: 'Produce', exact: true }).click();
+  await play(page);
+  await events(page).getByText(/got an acknowledgement/).waitFor({ timeout: 20000 });
+  await pause(page);
+  await page.getByRole('tab', { name: 'Partitions' }).click();
+  await page.getByRole('button', { name: `Show the log of MyTopic-${expected}` }).click();
+  const log = page.getByRole('table', { name: `Log of MyTopic-${expected}` });
+  await log.getByRole('cell', { name: key, exact: true }).waitFor();
+  assert.equal(await log.getByRole('cell', { name: 'committed', exact: true }).count(), 1);
+  // And in no other partition.
+  for (const other of [0, 1, 2].filter((p) => p !== expected)) {
+    await page.getByRole('button', { name: `Show the log of MyTopic-${other}` }).click();
+    const table = page.getByRole('table', { name: `Log of MyTopic-${other}` });
+    await table.waitFor();
+    assert.equal(await table.getByRole('cell', { name: key, exact: true }).count(), 0);
+  }
+  await screenshot(page, 'live-keyed-record');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('crashing a leader moves leadership and the produce path follows', async () => {
+  const { page, errors, context } = await openApp(browser, url);
+  await page.getByRole('img', { name: 'MyTopic-0 on broker 1 (leader)' }).waitFor();
+  await page.getByRole('button', { name: 'Broker 1', exact: true }).click();
+  await page.getByRole('button', { name: 'Crash broker' }).click();
+  await play(page);
+  // ZooKeeper's session timeout passes, the controller elects from the ISR.
+  await page.getByRole('img', { name: 'MyTopic-0 on broker 2 (leader)' }).waitFor({ timeout: 60000 });
+  await page.getByRole('textbox', { name: 'Partition', exact: true }).fill('0');
+  await page.getByRole('button', { name: 'Produce', exact: true }).click();
+  await events(page).getByText(/Producer 1 got an acknowledgement from MyTopic-0/).waitFor({ timeout: 30000 });
+  await pause(page);
+  await page.getByRole('tab', { name: 'Partitions' }).click();
+  const table = page.getByRole('table', { name: 'Partitions of MyTopic' });
+  const row = table.getByRole('row').filter({ has: page.getByRole('button', { name: 'Show the log of MyTopic-0' }) });
+  assert.equal(await row.getByRole('cell').nth(0).textContent(), '2', 'broker 2 leads MyTopic-0');
+  const log = page.getByRole('table', { name: 'Log of MyTopic-0' });
+  await log.getByRole('cell', { name: '[2]' }).waitFor();
+  await screenshot(page, 'live-failover');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('acks=1 and a leader crash before replication lose an acknowledged record', async () => {
+  const { page, errors, context } = await openApp(browser, url);
+  // The follower of MyTopic-0 falls behind: cut it off from the leader. It
+  // stays in the ISR until replica.lag.time.max.ms (30 s) passes.
+  await page.getByText('Cluster', { exact: true }).click();
+  await page.getByLabel('First node').selectOption({ label: 'Broker 1' });
+  await page.getByLabel('Second node').selectOption({ label: 'Broker 2' });
+  await page.getByRole('button', { name: 'Cut network' }).click();
+  await page.getByText('Cluster', { exact: true }).click();
+  await page.getByText('Producer settings').click();
+  await page.getByLabel('acks', { exact: true }).selectOption('1');
+  await page.getByRole('textbox', { name: 'Partition', exact: true }).fill('0');
+  await page.getByRole('button', { name: 'Produce', exact: true }).click();
+  await play(page);
+  await events(page).getByText(/Producer 1 got an acknowledgement from MyTopic-0/).waitFor({ timeout: 20000 });
+  await pause(page);
+  const beforeCrash = Math.round(parseFloat(await page.getByLabel('Virtual time').textContent()) * 1000);
+  await page.getByRole('button', { name: 'Broker 1', exact: true }).click();
+  await page.getByRole('button', { name: 'Crash broker' }).click();
+  await play(page);
+  const lostTab = page.getByRole('tab', { name: 'Lost records (1)' });
+  await lostTab.waitFor({ timeout: 60000 });
+  await pause(page);
+  await lostTab.click();
+  const lost = page.getByRole('table', { name: 'Lost records' });
+  await lost.getByRole('cell', { name: 'MyTopic-0@0' }).waitFor();
+  await lost.getByRole('cell', { name: 'Producer 1, acks=1' }).waitFor();
+  await screenshot(page, 'live-lost-record');
+
+  // Rewind to before the crash: broker 1 is up again, nothing is lost yet.
+  await page.getByRole('slider', { name: 'Timeline' }).fill(String(beforeCrash - 1));
+  assert.equal(await brokerGroup(page, 1).getAttribute('data-status'), 'up');
+  await page.getByRole('tab', { name: 'Lost records (0)' }).waitFor();
+  await screenshot(page, 'live-rewound');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a reload restores the session, and a share link opens it elsewhere', async () => {
+  const { page, errors, context } = await openApp(browser, url);
+  await page.getByRole('button', { name: 'Broker 2', exact: true }).click();
+  await page.getByRole('button', { name: 'Crash broker' }).click();
+  await page.getByRole('button', { name: 'Produce', exact: true }).click();
+  for (let i = 0; i < 5; i++) await page.getByRole('button', { name: 'Step' }).click();
+  const clock = await page.getByLabel('Virtual time').textContent();
+  await page.reload();
+  await page.getByRole('button', { name: 'Broker 1', exact: true }).waitFor();
+  assert.equal(await brokerGroup(page, 2).getAttribute('data-status'), 'down');
+  assert.equal(await page.getByLabel('Virtual time').textContent(), clock);
+
+  await page.getByText('Session', { exact: true }).click();
+  await page.getByRole('button', { name: 'Share link' }).click();
+  const link = await page.getByRole('textbox', { name: 'Share link' }).inputValue();
+  assert.match(link, /#session=[A-Za-z0-9_-]+$/);
+  const other = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+  const elsewhere = await other.newPage();
+  await elsewhere.goto(link);
+  await elsewhere.getByRole('button', { name: 'Broker 1', exact: true }).waitFor();
+  assert.equal(await brokerGroup(elsewhere, 2).getAttribute('data-status'), 'down');
+  assert.equal(await elsewhere.getByLabel('Virtual time').textContent(), clock);
+  await other.close();
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('bad input gets Kafka\'s error and changes nothing', async () => {
+  const { page, errors, context } = await openApp(browser, url);
+  await page.getByText('Cluster', { exact: true }).click();
+  await page.getByLabel(/^Name/).fill('bad name!');
+  await page.getByRole('button', { name: 'Create topic' }).click();
+  const alert = page.getByRole('alert');
+  await alert.getByText('INVALID_TOPIC_EXCEPTION').waitFor();
+  await screenshot(page, 'live-invalid-topic');
+  await page.getByRole('button', { name: 'Dismiss error' }).click();
+  await page.getByText('Cluster', { exact: true }).click();
+  await page.getByRole('tab', { name: 'Partitions' }).click();
+  const topics = await page.getByLabel('Topic', { exact: true }).locator('option').allTextContents();
+  assert.deepEqual(topics, ['MyTopic'], 'no topic was created');
+
+  // A file that is not a session is refused and the session stays.
+  await page.getByRole('button', { name: 'Broker 3', exact: true }).click();
+  await page.getByRole('button', { name: 'Crash broker' }).click();
+  await page.getByText('Session', { exact: true }).click();
+  await page.getByLabel('Import session file').setInputFiles({
+    name: 'notes.json', mimeType: 'application/json', buffer: Buffer.from('{"hello": 1}'),
+  });
+  await alert.getByText('INVALID_SCENARIO').waitFor();
+  assert.equal(await brokerGroup(page, 3).getAttribute('data-status'), 'down');
+
+  // An explicit partition the topic does not have.
+  await page.getByRole('textbox', { name: 'Partition', exact: true }).fill('7');
+  await page.getByRole('button', { name: 'Produce', exact: true }).click();
+  await alert.getByText('UNKNOWN_TOPIC_OR_PARTITION').waitFor();
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('keyboard: Space plays and pauses, the help lists the shortcuts', async () => {
+  const { page, errors, context } = await openApp(browser, url);
+  await page.locator('body').press('Space');
+  await page.getByRole('button', { name: 'Pause' }).waitFor();
+  await page.locator('body').press('Space');
+  await page.getByRole('button', { name: 'Play' }).waitFor();
+  const before = await page.getByLabel('Virtual time').textContent();
+  await page.locator('body').press('PageDown');
+  await page.locator('body').press('PageDown');
+  assert.notEqual(await page.getByLabel('Virtual time').textContent(), before, 'PageDown steps');
+  await page.locator('body').press('PageUp');
+  await page.locator('body').press('PageUp');
+  assert.equal(await page.getByLabel('Virtual time').textContent(), before, 'PageUp steps back');
+  await page.locator('body').press('?');
+  await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor();
+  await page.locator('body').press('Escape');
+  assert.equal(await page.getByRole('dialog').count(), 0);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
