@@ -97,3 +97,65 @@ async fn crash_broker_dispatches_a_command_and_greys_the_broker() {
     assert_eq!(column.get_attribute("data-status").as_deref(), Some("down"));
     host.remove();
 }
+
+/// The button whose text is exactly `text`.
+fn button(host: &Element, text: &str) -> HtmlElement {
+    let all = host.query_selector_all("button").unwrap();
+    (0..all.length())
+        .filter_map(|i| all.item(i))
+        .find(|n| n.text_content().as_deref() == Some(text))
+        .unwrap_or_else(|| panic!("no button {text}"))
+        .unchecked_into()
+}
+
+/// The text of each cell of the table row whose header is `row`.
+fn row_cells(table: &Element, row: &str) -> Vec<String> {
+    let rows = table.query_selector_all("tbody tr").unwrap();
+    let tr = (0..rows.length())
+        .filter_map(|i| rows.item(i))
+        .map(|n| n.unchecked_into::<Element>())
+        .find(|tr| {
+            tr.query_selector("th")
+                .unwrap()
+                .and_then(|th| th.text_content())
+                .as_deref()
+                == Some(row)
+        })
+        .unwrap_or_else(|| panic!("no row {row}"));
+    let cells = tr.query_selector_all("td").unwrap();
+    (0..cells.length())
+        .filter_map(|i| cells.item(i))
+        .map(|c| c.text_content().unwrap_or_default())
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn the_partition_inspector_lists_leader_isr_and_each_log() {
+    let host = mount();
+    settle().await;
+    button(&host, "Partitions").click();
+    settle().await;
+    let table = find(&host, "table[aria-label='Partitions of MyTopic']");
+    // Quick start: P0 on [1,2], P1 on [2,3], P2 on [3,1].
+    assert_eq!(
+        row_cells(&table, "MyTopic-0")[..5],
+        ["1", "1", "[1,2]", "[1,2]", "0"]
+    );
+    assert_eq!(row_cells(&table, "MyTopic-2")[2], "[3,1]");
+    find(&host, "table[aria-label='Log of MyTopic-0']");
+    host.remove();
+}
+
+#[wasm_bindgen_test]
+async fn the_lost_records_tab_says_none_were_lost() {
+    let host = mount();
+    settle().await;
+    let tab = button(&host, "Lost records (0)");
+    assert_eq!(tab.get_attribute("role").as_deref(), Some("tab"));
+    tab.click();
+    settle().await;
+    assert_eq!(tab.get_attribute("aria-selected").as_deref(), Some("true"));
+    let body = find(&host, "[role='tabpanel']").text_content().unwrap();
+    assert!(body.contains("0 of 0 acknowledged records lost"), "{body}");
+    host.remove();
+}
