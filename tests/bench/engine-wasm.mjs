@@ -13,16 +13,14 @@ try {
   await page.waitForFunction(() => window.wasmBindings?.bench_standard_workload);
   const best = await page.evaluate((n) => {
     let best = Infinity;
-    for (let i = 0; i < 5; i++) {
-      const t0 = performance.now();
-      const acked = window.wasmBindings.bench_standard_workload(n);
-      const ms = performance.now() - t0;
-      if (acked !== n) throw new Error(`only ${acked} of ${n} acknowledged`);
+    for (let i = 0; i < 15; i++) {
+      const ms = window.wasmBindings.bench_standard_workload(n);
+      if (ms < 0) throw new Error(`not all ${n} records were acknowledged`);
       best = Math.min(best, ms);
     }
     return best;
   }, records);
-  console.log(`wasm:   ${Math.round(records / (best / 1000))} records/s (best of 5, ${records} records, headless Chromium)`);
+  console.log(`wasm:   ${Math.round(records / (best / 1000))} records/s (best of 15, ${records} records, headless Chromium)`);
 } finally {
   await browser.close();
   server.close();

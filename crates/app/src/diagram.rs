@@ -5,7 +5,7 @@
 
 use crate::layout::{
     along, partition_colour, BrokerBox, ConsumerBox, GroupBox, Layout, NodeCircle, GROUPS_LEFT,
-    HEIGHT, WIDTH,
+    WIDTH,
 };
 use crate::sim::Sim;
 use kafkasim_engine::broker::BrokerStatus;
@@ -19,7 +19,7 @@ use leptos::prelude::*;
 pub fn Diagram() -> impl IntoView {
     let sim = expect_context::<Sim>();
     let layout = Memo::new(move |_| sim.view.with(Layout::compute));
-    let view_box = format!("0 0 {WIDTH} {HEIGHT}");
+    let view_box = move || format!("0 0 {WIDTH} {}", layout.with(Layout::height));
     view! {
         <svg class="diagram" viewBox=view_box role="group" aria-label="Cluster diagram">
             <defs>
@@ -151,10 +151,22 @@ fn broker_column(sim: Sim, bx: &BrokerBox, bv: &BrokerView) -> impl IntoView {
             <g role="button" tabindex="0" aria-label=format!("Broker {}", bx.id.0) on:click=click on:keydown=key>
                 <rect x=r.x y=r.y width=r.w height=r.h rx="12" class="broker-shape" />
                 {(!up).then(|| view! { <rect x=r.x y=r.y width=r.w height=r.h rx="12" fill="url(#hatch)" class="broker-hatch" /> })}
-                <text x=r.x + 14.0 y=r.y + 28.0 class="broker-title">{format!("Broker {}", bx.id.0)}</text>
-                <text x=r.x + r.w - 12.0 y=r.y + 28.0 text-anchor="end" class="state-tag">
-                    {broker_tag(up, bv.is_controller, status)}
-                </text>
+                {if r.w < crate::layout::NARROW {
+                    // Narrow columns: `B7` on the first line, the tag below.
+                    view! {
+                        <text x=r.x + r.w / 2.0 y=r.y + 20.0 text-anchor="middle" class="broker-title">{format!("B{}", bx.id.0)}</text>
+                        <text x=r.x + r.w / 2.0 y=r.y + 36.0 text-anchor="middle" class="state-tag">
+                            {short_tag(up, bv.is_controller, status)}
+                        </text>
+                    }.into_any()
+                } else {
+                    view! {
+                        <text x=r.x + 14.0 y=r.y + 28.0 class="broker-title">{format!("Broker {}", bx.id.0)}</text>
+                        <text x=r.x + r.w - 12.0 y=r.y + 28.0 text-anchor="end" class="state-tag">
+                            {broker_tag(up, bv.is_controller, status)}
+                        </text>
+                    }.into_any()
+                }}
             </g>
             {pills}
             {more}
@@ -224,9 +236,23 @@ fn consumer_row(sim: Sim, cb: &ConsumerBox, cv: &ConsumerView) -> impl IntoView 
     } else {
         format!("owns {}", owned.join(", "))
     };
+    // As many partition chips as fit before the state tag; the rest as +N.
+    let fit = (((r.w - 130.0) / 30.0).floor().max(1.0)) as usize;
+    let fit = if cv.assigned.len() > fit {
+        fit - 1
+    } else {
+        fit
+    }
+    .max(1);
+    let extra = cv.assigned.len().saturating_sub(fit);
+    let more = (extra > 0).then(|| {
+        let x = r.x + 52.0 + fit as f64 * 30.0;
+        view! { <text x=x + 2.0 y=r.y + 27.0 class="owned-more">{format!("+{extra}")}</text> }
+    });
     let dots = cv
         .assigned
         .iter()
+        .take(fit)
         .enumerate()
         .map(|(i, a)| {
             let x = r.x + 52.0 + i as f64 * 30.0;
@@ -245,8 +271,19 @@ fn consumer_row(sim: Sim, cb: &ConsumerBox, cv: &ConsumerView) -> impl IntoView 
             <rect x=r.x y=r.y width=r.w height=r.h rx="10" class="consumer-shape" />
             <text x=r.x + 10.0 y=r.y + 27.0 class="node-label">{format!("C{}", cv.id.0)}</text>
             {dots}
+            {more}
             <text x=r.x + r.w - 8.0 y=r.y + 27.0 text-anchor="end" class="state-tag">{state}</text>
         </g>
+    }
+}
+
+/// The tag for a narrow column: one word.
+fn short_tag(up: bool, controller: bool, status: &str) -> &str {
+    match (up, controller) {
+        (true, true) => "ctrl",
+        (true, false) if status == "starting" => "start",
+        (true, false) => "",
+        (false, _) => status,
     }
 }
 
@@ -295,6 +332,16 @@ fn replica_pill(
         "F!"
     };
     let offsets = format!("LEO {} · HW {}", rv.log_end_offset, rv.high_watermark);
+    if r.h < PILL_MIN_H {
+        // A tile: colour is the partition, fill the leader, dashes out of sync.
+        return view! {
+            <g class=class role="img" aria-label=label style=format!("--partition: {colour}")>
+                <title>{format!("{} — {role} — {offsets}", rv.tp)}</title>
+                <rect x=r.x y=r.y width=r.w height=r.h rx="3" class="replica-shape" />
+            </g>
+        }
+        .into_any();
+    }
     view! {
         <g class=class role="img" aria-label=label style=format!("--partition: {colour}")>
             <title>{format!("{} — {offsets}", rv.tp)}</title>
@@ -304,7 +351,11 @@ fn replica_pill(
             {(rv.preferred && !rv.leader).then(|| view! { <text x=r.x + r.w - 34.0 y=r.y + 20.0 text-anchor="end" class="replica-star">"☆"</text> })}
         </g>
     }
+    .into_any()
 }
+
+/// Rectangles shorter than this are tiles, drawn without text.
+const PILL_MIN_H: f64 = 20.0;
 
 /// Every message in flight, drawn in one layer and repositioned each frame.
 #[component]

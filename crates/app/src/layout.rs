@@ -26,6 +26,13 @@ const PILL_H: f64 = 30.0;
 const PILL_GAP: f64 = 6.0;
 /// Rows drawn per broker before the rest are summarised as "+N more".
 pub const MAX_ROWS: usize = 11;
+/// Compact mode (many brokers or replicas): each replica is a small tile.
+pub const TILE: f64 = 16.0;
+const TILE_STEP: f64 = 20.0;
+/// Tile rows that fit under the broker header on the canvas.
+const MAX_TILE_ROWS: usize = 20;
+/// Below this column width the broker's name shortens to `B7`.
+pub const NARROW: f64 = 120.0;
 
 /// Okabe–Ito: a qualitative palette that colour-blind students can tell apart.
 pub const PARTITION_COLOURS: [&str; 7] = [
@@ -66,6 +73,9 @@ pub struct PillBox {
 pub struct BrokerBox {
     pub id: BrokerId,
     pub rect: Rect,
+    /// Replicas as tiles instead of labelled pills: the aggregated view
+    /// for large clusters.
+    pub compact: bool,
     pub pills: Vec<PillBox>,
     /// Replicas not drawn for lack of room.
     pub hidden: usize,
@@ -125,6 +135,17 @@ impl Layout {
         }
     }
 
+    /// The canvas height: `HEIGHT`, or more when many groups or producers
+    /// stack below it (the picture then scales down to fit).
+    pub fn height(&self) -> f64 {
+        let groups = self.groups.iter().map(|g| g.rect.y + g.rect.h);
+        let producers = self.producers.iter().map(|p| p.cy + p.r + 24.0);
+        groups
+            .chain(producers)
+            .map(|bottom| bottom + 10.0)
+            .fold(HEIGHT, f64::max)
+    }
+
     /// Where a message to or from `node` about `tp` should start or end.
     pub fn anchor(&self, node: NodeId, tp: Option<&TopicPartition>) -> Option<(f64, f64)> {
         match node {
@@ -155,46 +176,75 @@ impl Layout {
 fn broker_boxes(view: &ClusterView) -> Vec<BrokerBox> {
     let n = view.brokers.len().max(1) as f64;
     let area = BROKER_AREA_RIGHT - BROKER_AREA_LEFT;
-    let w = ((area - BROKER_GAP * (n - 1.0)) / n).min(220.0);
-    let total = w * n + BROKER_GAP * (n - 1.0);
+    let gap = if n > 6.0 { 6.0 } else { BROKER_GAP };
+    let w = ((area - gap * (n - 1.0)) / n).min(220.0);
+    let total = w * n + gap * (n - 1.0);
     let left = BROKER_AREA_LEFT + (area - total) / 2.0;
-    let rows = view
+    let lists: Vec<Vec<&TopicPartition>> = view
         .brokers
         .iter()
         .map(|b| {
-            b.replicas
-                .iter()
-                .filter(|r| !is_internal(&r.tp))
-                .count()
-                .min(MAX_ROWS)
-        })
-        .max()
-        .unwrap_or(0);
-    let h = (HEADER_H + rows as f64 * (PILL_H + PILL_GAP) + 24.0).max(220.0);
-    view.brokers
-        .iter()
-        .enumerate()
-        .map(|(i, b)| {
-            let x = left + i as f64 * (w + BROKER_GAP);
-            let mut replicas: Vec<&TopicPartition> = b
+            let mut tps: Vec<&TopicPartition> = b
                 .replicas
                 .iter()
                 .map(|r| &r.tp)
                 .filter(|tp| !is_internal(tp))
                 .collect();
-            replicas.sort();
+            tps.sort();
+            tps
+        })
+        .collect();
+    let most = lists.iter().map(Vec::len).max().unwrap_or(0);
+    // Pills need a readable width and at most MAX_ROWS rows; past that the
+    // picture switches to tiles rather than becoming unreadable.
+    let compact = w < NARROW || most > MAX_ROWS;
+    let cols = if compact {
+        (((w - 12.0 + TILE_STEP - TILE) / TILE_STEP).floor() as usize).max(1)
+    } else {
+        1
+    };
+    let max_shown = if compact {
+        cols * MAX_TILE_ROWS
+    } else {
+        MAX_ROWS
+    };
+    let rows = most.min(max_shown).div_ceil(cols);
+    let row_h = if compact {
+        TILE_STEP
+    } else {
+        PILL_H + PILL_GAP
+    };
+    let h = (HEADER_H + rows as f64 * row_h + 24.0).max(220.0);
+    view.brokers
+        .iter()
+        .zip(lists)
+        .enumerate()
+        .map(|(i, (b, replicas))| {
+            let x = left + i as f64 * (w + gap);
             let pills = replicas
                 .iter()
-                .take(MAX_ROWS)
+                .take(max_shown)
                 .enumerate()
-                .map(|(row, tp)| PillBox {
-                    tp: (*tp).clone(),
-                    rect: Rect {
-                        x: x + 8.0,
-                        y: BROKER_TOP + HEADER_H + row as f64 * (PILL_H + PILL_GAP),
-                        w: w - 16.0,
-                        h: PILL_H,
-                    },
+                .map(|(k, tp)| {
+                    let rect = if compact {
+                        Rect {
+                            x: x + 6.0 + (k % cols) as f64 * TILE_STEP,
+                            y: BROKER_TOP + HEADER_H + (k / cols) as f64 * TILE_STEP,
+                            w: TILE,
+                            h: TILE,
+                        }
+                    } else {
+                        Rect {
+                            x: x + 8.0,
+                            y: BROKER_TOP + HEADER_H + k as f64 * (PILL_H + PILL_GAP),
+                            w: w - 16.0,
+                            h: PILL_H,
+                        }
+                    };
+                    PillBox {
+                        tp: (*tp).clone(),
+                        rect,
+                    }
                 })
                 .collect();
             BrokerBox {
@@ -205,8 +255,9 @@ fn broker_boxes(view: &ClusterView) -> Vec<BrokerBox> {
                     w,
                     h,
                 },
+                compact,
                 pills,
-                hidden: replicas.len().saturating_sub(MAX_ROWS),
+                hidden: replicas.len().saturating_sub(max_shown),
             }
         })
         .collect()
@@ -381,19 +432,45 @@ mod tests {
     }
 
     #[test]
-    fn every_pill_sits_inside_its_broker_and_extra_rows_are_counted() {
-        let layout = Layout::compute(&view_with_brokers(3, 40));
-        for b in &layout.brokers {
-            assert!(b.pills.len() <= MAX_ROWS);
-            assert!(b.hidden > 0);
-            for p in &b.pills {
+    fn small_clusters_draw_labelled_pills() {
+        let layout = Layout::compute(&view_with_brokers(3, 6));
+        assert!(layout.brokers.iter().all(|b| !b.compact && b.hidden == 0));
+    }
+
+    #[test]
+    fn large_clusters_switch_to_tiles_that_stay_inside_their_broker() {
+        for (brokers, partitions) in [(3, 40), (12, 6), (12, 72), (6, 50)] {
+            let layout = Layout::compute(&view_with_brokers(brokers, partitions));
+            for b in &layout.brokers {
+                assert!(b.compact, "{brokers} brokers × {partitions} partitions");
                 assert!(
-                    b.rect.contains(&p.rect),
-                    "{:?} outside {:?}",
-                    p.rect,
-                    b.rect
+                    b.rect.y + b.rect.h <= HEIGHT,
+                    "too tall at {brokers}×{partitions}"
                 );
+                for p in &b.pills {
+                    assert!(
+                        b.rect.contains(&p.rect),
+                        "{:?} outside {:?}",
+                        p.rect,
+                        b.rect
+                    );
+                }
+                for (i, a) in b.pills.iter().enumerate() {
+                    for c in &b.pills[i + 1..] {
+                        let apart = a.rect.x + a.rect.w <= c.rect.x
+                            || c.rect.x + c.rect.w <= a.rect.x
+                            || a.rect.y + a.rect.h <= c.rect.y
+                            || c.rect.y + c.rect.h <= a.rect.y;
+                        assert!(apart, "tiles overlap: {:?} {:?}", a.rect, c.rect);
+                    }
+                }
             }
+        }
+        // Past what the canvas holds, the rest is counted, not drawn.
+        let layout = Layout::compute(&view_with_brokers(3, 400));
+        for b in &layout.brokers {
+            assert!(b.hidden > 0);
+            assert!(b.rect.y + b.rect.h <= HEIGHT);
         }
     }
 

@@ -50,12 +50,22 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// Runs the engine's standard benchmark workload in the browser; the caller
-/// times it (tests/bench/engine-wasm.mjs). Returns records acknowledged.
+/// Runs the engine's standard benchmark workload in the browser and returns
+/// the milliseconds it took, or -1 if a record went unacknowledged
+/// (tests/bench/engine-wasm.mjs). Freeing the cluster happens after the
+/// clock stops, as in the native measurement and criterion's.
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn bench_standard_workload(records: u32) -> f64 {
     let cluster = kafkasim_engine::workload::standard_cluster();
-    kafkasim_engine::workload::produce_and_replicate(cluster, records, 200) as f64
+    let clock = web_sys::window().and_then(|w| w.performance());
+    let start = clock.as_ref().map_or(0.0, |p| p.now());
+    let done = kafkasim_engine::workload::run_workload(cluster, records, 200);
+    let ms = clock.as_ref().map_or(0.0, |p| p.now()) - start;
+    if done.view().acknowledged_total == u64::from(records) {
+        ms
+    } else {
+        -1.0
+    }
 }
 
 /// Entry point used by `main.rs`.
