@@ -188,6 +188,7 @@ test('bad input gets Kafka\'s error and changes nothing', async () => {
   });
   await alert.getByText('INVALID_SCENARIO').waitFor();
   assert.equal(await brokerGroup(page, 3).getAttribute('data-status'), 'down');
+  await page.keyboard.press('Escape'); // closes the Session menu
 
   // An explicit partition the topic does not have.
   await page.getByRole('textbox', { name: 'Partition', exact: true }).fill('7');

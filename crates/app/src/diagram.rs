@@ -21,6 +21,7 @@ pub fn Diagram() -> impl IntoView {
     let layout = Memo::new(move |_| sim.view.with(Layout::compute));
     let view_box = move || format!("0 0 {WIDTH} {}", layout.with(Layout::height));
     view! {
+        <div class="diagram-frame">
         <svg class="diagram" viewBox=view_box role="group" aria-label="Cluster diagram">
             <defs>
                 <pattern id="hatch" width="8" height="8" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
@@ -50,6 +51,7 @@ pub fn Diagram() -> impl IntoView {
             }}
             <Chips layout=layout />
         </svg>
+        </div>
     }
 }
 
@@ -237,7 +239,7 @@ fn consumer_row(sim: Sim, cb: &ConsumerBox, cv: &ConsumerView) -> impl IntoView 
         format!("owns {}", owned.join(", "))
     };
     // As many partition chips as fit before the state tag; the rest as +N.
-    let fit = (((r.w - 130.0) / 30.0).floor().max(1.0)) as usize;
+    let fit = (((r.w - 122.0) / 30.0).floor().max(1.0)) as usize;
     let fit = if cv.assigned.len() > fit {
         fit - 1
     } else {
@@ -332,6 +334,15 @@ fn replica_pill(
         "F!"
     };
     let offsets = format!("LEO {} · HW {}", rv.log_end_offset, rv.high_watermark);
+    // A follower falling behind: the countdown to leaving the ISR.
+    let timer = rv.isr_expires_in.map(|ms| {
+        view! {
+            <text x=r.x + r.w / 2.0 + 30.0 y=r.y + 20.0 text-anchor="middle" class="isr-timer">
+                <title>"replica.lag.time.max.ms: the leader drops this follower from the ISR if it has not caught up by then"</title>
+                {format!("⏱ {}s", ms.div_ceil(1000))}
+            </text>
+        }
+    });
     if r.h < PILL_MIN_H {
         // A tile: colour is the partition, fill the leader, dashes out of sync.
         return view! {
@@ -349,6 +360,7 @@ fn replica_pill(
             <text x=r.x + 12.0 y=r.y + 20.0 class="replica-label">{short}</text>
             <text x=r.x + r.w - 12.0 y=r.y + 20.0 text-anchor="end" class="replica-badge">{badge}</text>
             {(rv.preferred && !rv.leader).then(|| view! { <text x=r.x + r.w - 34.0 y=r.y + 20.0 text-anchor="end" class="replica-star">"☆"</text> })}
+            {timer}
         </g>
     }
     .into_any()
@@ -361,19 +373,30 @@ const PILL_MIN_H: f64 = 20.0;
 #[component]
 fn Chips(layout: Memo<Layout>) -> impl IntoView {
     let sim = expect_context::<Sim>();
+    let still = prefers_reduced_motion();
     move || {
         let time = sim.display_time();
         let layout = layout.get();
         sim.view.with(|v| {
             v.in_flight
                 .iter()
-                .filter_map(|m| chip(&layout, m, time))
+                .filter_map(|m| chip(&layout, m, time, still))
                 .collect_view()
         })
     }
 }
 
-fn chip(layout: &Layout, m: &Message, time: f64) -> Option<impl IntoView> {
+/// `prefers-reduced-motion: reduce`: messages then wait, still, beside
+/// where they are going instead of travelling there.
+fn prefers_reduced_motion() -> bool {
+    window()
+        .match_media("(prefers-reduced-motion: reduce)")
+        .ok()
+        .flatten()
+        .is_some_and(|m| m.matches())
+}
+
+fn chip(layout: &Layout, m: &Message, time: f64, still: bool) -> Option<impl IntoView> {
     let (tp, class, colour, label) = chip_style(m)?;
     let class = match (class, m.to) {
         ("chip-replicate", NodeId::Consumer(_)) => "chip-consume",
@@ -381,7 +404,11 @@ fn chip(layout: &Layout, m: &Message, time: f64) -> Option<impl IntoView> {
     };
     let from = layout.anchor(m.from, tp.as_ref())?;
     let to = layout.anchor(m.to, tp.as_ref())?;
-    let (x, y) = along(from, to, m.sent_at.0 as f64, m.arrives_at.0 as f64, time);
+    let (x, y) = if still {
+        along(from, to, 0.0, 1.0, 0.85)
+    } else {
+        along(from, to, m.sent_at.0 as f64, m.arrives_at.0 as f64, time)
+    };
     Some(view! {
         <g class=format!("chip {class}") transform=format!("translate({x:.1},{y:.1})") style=format!("--partition: {colour}")>
             <circle r="9" class="chip-shape" />

@@ -9,6 +9,8 @@ use kafkasim_engine::{BrokerId, NodeId, TopicPartition};
 /// The SVG's coordinate system (a 16:9-ish canvas that scales with `viewBox`).
 pub const WIDTH: f64 = 1200.0;
 pub const HEIGHT: f64 = 620.0;
+/// The least canvas height, so an empty cluster is not drawn huge.
+const MIN_HEIGHT: f64 = 340.0;
 
 const BROKER_AREA_LEFT: f64 = 190.0;
 const BROKER_AREA_RIGHT: f64 = 930.0;
@@ -135,15 +137,18 @@ impl Layout {
         }
     }
 
-    /// The canvas height: `HEIGHT`, or more when many groups or producers
+    /// The canvas height: down to the lowest thing drawn (so a small scene
+    /// is drawn large), and past `HEIGHT` when many groups or producers
     /// stack below it (the picture then scales down to fit).
     pub fn height(&self) -> f64 {
+        let brokers = self.brokers.iter().map(|b| b.rect.y + b.rect.h);
         let groups = self.groups.iter().map(|g| g.rect.y + g.rect.h);
         let producers = self.producers.iter().map(|p| p.cy + p.r + 24.0);
-        groups
+        brokers
+            .chain(groups)
             .chain(producers)
-            .map(|bottom| bottom + 10.0)
-            .fold(HEIGHT, f64::max)
+            .map(|bottom| bottom + 12.0)
+            .fold(MIN_HEIGHT, f64::max)
     }
 
     /// Where a message to or from `node` about `tp` should start or end.
@@ -214,7 +219,7 @@ fn broker_boxes(view: &ClusterView) -> Vec<BrokerBox> {
     } else {
         PILL_H + PILL_GAP
     };
-    let h = (HEADER_H + rows as f64 * row_h + 24.0).max(220.0);
+    let h = (HEADER_H + rows as f64 * row_h + 24.0).max(150.0);
     view.brokers
         .iter()
         .zip(lists)

@@ -142,7 +142,8 @@ pub const SHORTCUTS: [(&str, &str); 7] = [
 /// in a field or presses a focused button's own key.
 pub fn install_shortcuts(sim: Sim, ui: Ui) {
     let handle = window_event_listener(leptos::ev::keydown, move |ev| {
-        if ev.ctrl_key() || ev.meta_key() || ev.alt_key() || typing(&ev) {
+        let escape = ev.key() == "Escape";
+        if ev.ctrl_key() || ev.meta_key() || ev.alt_key() || (typing(&ev) && !escape) {
             return;
         }
         let key = ev.key();
@@ -179,6 +180,7 @@ pub fn install_shortcuts(sim: Sim, ui: Ui) {
             }
             "Escape" => {
                 ui.help.set(false);
+                close_menus(None);
                 false
             }
             _ => false,
@@ -187,8 +189,37 @@ pub fn install_shortcuts(sim: Sim, ui: Ui) {
             ev.prevent_default();
         }
     });
-    // The page lives as long as the app; keep the listener.
+    // A click outside an open menu closes it, as menus do.
+    let clicks = window_event_listener(leptos::ev::click, move |ev| {
+        let inside = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|el| el.closest("details.menu").ok().flatten());
+        close_menus(inside.as_ref());
+    });
+    // The page lives as long as the app; keep the listeners.
     std::mem::forget(handle);
+    std::mem::forget(clicks);
+}
+
+/// Closes every open top-bar menu except `keep`.
+fn close_menus(keep: Option<&web_sys::Element>) {
+    let Some(open) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.query_selector_all("details.menu[open]").ok())
+    else {
+        return;
+    };
+    for i in 0..open.length() {
+        if let Some(el) = open
+            .item(i)
+            .and_then(|n| n.dyn_into::<web_sys::Element>().ok())
+        {
+            if keep != Some(&el) {
+                let _ = el.remove_attribute("open");
+            }
+        }
+    }
 }
 
 /// A key aimed at a text field, a select or a focused button belongs to it.

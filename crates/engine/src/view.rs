@@ -127,6 +127,10 @@ pub struct ReplicaView {
     pub preferred: bool,
     pub log_end_offset: u64,
     pub high_watermark: u64,
+    /// An in-sync follower that has fallen behind: virtual ms left before
+    /// its leader may drop it from the ISR (`replica.lag.time.max.ms` since
+    /// it was last caught up). `None` when caught up or not in the ISR.
+    pub isr_expires_in: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -343,6 +347,7 @@ impl Cluster {
                     preferred: s.preferred_leader() == Some(id),
                     log_end_offset: local.map_or(0, |r| r.log.log_end_offset()),
                     high_watermark: local.map_or(0, |r| r.high_watermark),
+                    isr_expires_in: self.isr_expires_in(id, s),
                 }
             })
             .collect();
@@ -353,6 +358,23 @@ impl Cluster {
             is_controller: self.controller.active == Some(NodeId::Broker(id)),
             replicas,
         }
+    }
+
+    /// See `ReplicaView::isr_expires_in`: read from the acting leader's
+    /// record of this follower.
+    fn isr_expires_in(
+        &self,
+        follower: BrokerId,
+        s: &crate::partition::PartitionState,
+    ) -> Option<u64> {
+        let leader = s
+            .leader
+            .filter(|l| *l != follower && s.isr.contains(&follower))?;
+        let replica = self.brokers.get(&leader)?.replicas.get(&s.tp)?;
+        let progress = replica.leader_state()?.followers.get(&follower)?;
+        let behind = progress.log_end_offset != replica.log.log_end_offset();
+        let lag = self.config.broker.replica_lag_time_max_ms;
+        behind.then(|| lag.saturating_sub(self.now.since(progress.last_caught_up)))
     }
 
     fn quorum_view(&self) -> Vec<QuorumNodeView> {

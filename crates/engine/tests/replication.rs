@@ -185,3 +185,36 @@ fn a_new_broker_takes_a_reassigned_partition_without_failing_a_produce() {
         "broker 1 deleted its replica"
     );
 }
+
+/// The view counts down replica.lag.time.max.ms for a follower that fell
+/// behind, so the UI can show when the ISR will shrink.
+#[test]
+fn the_view_counts_down_to_a_lagging_follower_leaving_the_isr() {
+    let mut c = cluster(&[1, 2, 3], MetadataMode::Zookeeper);
+    topic_with(&mut c, "orders", &[&[1, 2]], TopicConfig::default());
+    producer(&mut c, 1, Acks::Leader);
+    c.advance(1_000);
+    crash(&mut c, 2);
+    produce_to(&mut c, 1, "orders", 0, "while 2 is down");
+    c.advance(1_000);
+    let timer = |c: &Cluster| {
+        c.view()
+            .brokers
+            .iter()
+            .find(|b| b.id == BrokerId(2))
+            .and_then(|b| b.replicas.iter().find(|r| &*r.tp.topic == "orders"))
+            .and_then(|r| r.isr_expires_in)
+    };
+    let first = timer(&c).expect("broker 2 is behind and still in the ISR");
+    assert!(first <= 30_000 && first > 25_000, "{first}");
+    c.advance(10_000);
+    let later = timer(&c).expect("still counting");
+    assert_eq!(first - later, 10_000, "it counts virtual time");
+    c.advance(25_000);
+    assert_eq!(
+        partition(&c, "orders", 0).isr,
+        b(&[1]),
+        "dropped when it ran out"
+    );
+    assert_eq!(timer(&c), None, "no timer once out of the ISR");
+}
