@@ -218,3 +218,28 @@ test('keyboard: Space plays and pauses, the help lists the shortcuts', async () 
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('a group scales out with its + button, auto-produce keeps records flowing', async () => {
+  const { page, errors, context } = await openApp(browser, url);
+  await page.getByLabel(/auto\.offset\.reset/).selectOption('earliest');
+  await page.getByRole('button', { name: 'Add consumer' }).click();
+  await page.getByRole('button', { name: 'Add consumer to group billing' }).click();
+  await page.getByRole('button', { name: 'Consumer 2', exact: true }).waitFor();
+  await page.getByLabel('Auto-produce').selectOption({ label: 'every 50 ms' });
+  await page.getByRole('button', { name: 'Pause' }).waitFor();
+  await events(page).getByText(/sent key "customer-2"/).first().waitFor({ timeout: 30000 });
+  await page.getByLabel('Auto-produce').selectOption('off');
+  await pause(page);
+  await screenshot(page, 'live-auto-produce');
+
+  // __consumer_offsets can join the picture.
+  const offsets = page.getByRole('img', { name: /^__consumer_offsets-\d+ on broker 1/ });
+  assert.equal(await offsets.count(), 0);
+  await page.getByText('Cluster', { exact: true }).click();
+  await page.getByLabel(/Show __consumer_offsets on the brokers/).check();
+  await offsets.first().waitFor();
+  await page.keyboard.press('Escape');
+  await screenshot(page, 'live-consumer-offsets-shown');
+  assert.deepEqual(errors, []);
+  await context.close();
+});

@@ -151,6 +151,21 @@ pub fn ProduceForm() -> impl IntoView {
             <label>"Partition " <input prop:value=partition placeholder="partitioner picks" inputmode="numeric"
                 on:input=move |ev| partition.set(event_target_value(&ev)) /></label>
             <button type="submit" class="btn btn-primary">"Produce"</button>
+            <label>"Auto-produce "
+                <select aria-label="Auto-produce" on:change=move |ev| {
+                    let every = event_target_value(&ev).parse::<u64>().ok();
+                    sim.auto_every.set(every);
+                    if every.is_some() {
+                        sim.playing.set(true);
+                    }
+                }>
+                    <option value="off">"off"</option>
+                    <option value="10">"every 10 ms"</option>
+                    <option value="50">"every 50 ms"</option>
+                    <option value="250">"every 250 ms"</option>
+                    <option value="1000">"every 1 s"</option>
+                </select>
+            </label>
             <crate::forms::ProducerSettings />
         </form>
     }

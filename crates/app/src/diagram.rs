@@ -12,13 +12,17 @@ use kafkasim_engine::broker::BrokerStatus;
 use kafkasim_engine::consumer::{ConsumerStatus, MemberState};
 use kafkasim_engine::network::{Body, Message};
 use kafkasim_engine::view::{BrokerView, ClusterView, ConsumerView, ReplicaView};
-use kafkasim_engine::NodeId;
+use kafkasim_engine::{Command, NodeId};
 use leptos::prelude::*;
 
 #[component]
 pub fn Diagram() -> impl IntoView {
     let sim = expect_context::<Sim>();
-    let layout = Memo::new(move |_| sim.view.with(Layout::compute));
+    let ui = expect_context::<crate::toolbar::Ui>();
+    let layout = Memo::new(move |_| {
+        let internal = ui.show_internal.get();
+        sim.view.with(|v| Layout::compute_with(v, internal))
+    });
     let view_box = move || format!("0 0 {WIDTH} {}", layout.with(Layout::height));
     view! {
         <div class="diagram-frame">
@@ -209,13 +213,66 @@ fn group_box(sim: Sim, view: &ClusterView, g: &GroupBox) -> impl IntoView {
         })
         .collect_view();
     let aria = title.clone();
+    let add = gv.map(|gv| add_member_button(sim, gv, &r));
     view! {
         <g class="group" role="group" aria-label=aria>
             <rect x=r.x y=r.y width=r.w height=r.h rx="12" class="group-shape" />
             <text x=r.x + 12.0 y=r.y + 20.0 class="group-title">{title}</text>
             <text x=r.x + 12.0 y=r.y + 36.0 class="group-caption">{caption}</text>
             <text x=r.x + 12.0 y=r.y + 51.0 class="group-caption">{coordinator}</text>
+            {add}
             {consumers}
+        </g>
+    }
+}
+
+/// The `+` in a group's corner: one more member, subscribed to what the
+/// group's members read, with the group's assignor (scaling out).
+fn add_member_button(
+    sim: Sim,
+    gv: &kafkasim_engine::view::GroupView,
+    r: &crate::layout::Rect,
+) -> impl IntoView {
+    let group = gv.group.clone();
+    let assignor = gv.protocol;
+    let topics: Vec<String> = gv
+        .partitions
+        .iter()
+        .map(|p| p.tp.topic.to_string())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let add = move || {
+        let topics = if topics.is_empty() {
+            sim.scene_topic().into_iter().collect()
+        } else {
+            topics.clone()
+        };
+        sim.dispatch(Command::CreateConsumer {
+            id: None,
+            config: kafkasim_engine::ConsumerConfig {
+                group_id: Some(group.clone()),
+                partition_assignment_strategy: assignor,
+                ..Default::default()
+            },
+            topics: Some(topics),
+            partitions: None,
+        });
+    };
+    let add_key = add.clone();
+    let (cx, cy) = (r.x + r.w - 18.0, r.y + 18.0);
+    view! {
+        <g class="group-add" role="button" tabindex="0" aria-label=format!("Add consumer to group {}", gv.group)
+            on:click=move |_| add()
+            on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                if ev.key() == "Enter" || ev.key() == " " {
+                    ev.prevent_default();
+                    add_key();
+                }
+            }>
+            <title>"Add a consumer to this group"</title>
+            <circle cx=cx cy=cy r="11" class="group-add-shape" />
+            <text x=cx y=cy + 5.0 text-anchor="middle" class="group-add-label">"+"</text>
         </g>
     }
 }

@@ -12,6 +12,7 @@ use leptos::prelude::*;
 #[component]
 pub fn ClusterMenu() -> impl IntoView {
     let sim = expect_context::<Sim>();
+    let ui = expect_context::<crate::toolbar::Ui>();
     let add_broker = move |_| {
         if sim.dispatch(Command::AddBroker { id: None }) {
             sim.notice.set(Some(
@@ -25,6 +26,9 @@ pub fn ClusterMenu() -> impl IntoView {
             <summary class="btn">"Cluster"</summary>
             <div class="session-menu cluster-menu" role="group" aria-label="Cluster">
                 <button class="btn" on:click=add_broker>"Add broker"</button>
+                <label class="check"><input type="checkbox" prop:checked=ui.show_internal
+                    on:change=move |ev| ui.show_internal.set(event_target_checked(&ev)) />
+                    " Show " <code>"__consumer_offsets"</code> " on the brokers"</label>
                 <CreateTopicForm />
                 <NetworkForm />
             </div>

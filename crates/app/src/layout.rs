@@ -123,9 +123,16 @@ pub fn is_internal(tp: &TopicPartition) -> bool {
 }
 
 impl Layout {
+    /// The picture with `__consumer_offsets` hidden, as it starts.
     pub fn compute(view: &ClusterView) -> Layout {
+        Layout::compute_with(view, false)
+    }
+
+    /// The picture, with internal topics' replicas drawn in the broker
+    /// columns when `show_internal`.
+    pub fn compute_with(view: &ClusterView, show_internal: bool) -> Layout {
         Layout {
-            brokers: broker_boxes(view),
+            brokers: broker_boxes(view, show_internal),
             producers: column(
                 view.producers.iter().map(|p| NodeId::Producer(p.id)),
                 100.0,
@@ -178,7 +185,7 @@ impl Layout {
     }
 }
 
-fn broker_boxes(view: &ClusterView) -> Vec<BrokerBox> {
+fn broker_boxes(view: &ClusterView, show_internal: bool) -> Vec<BrokerBox> {
     let n = view.brokers.len().max(1) as f64;
     let area = BROKER_AREA_RIGHT - BROKER_AREA_LEFT;
     let gap = if n > 6.0 { 6.0 } else { BROKER_GAP };
@@ -193,7 +200,7 @@ fn broker_boxes(view: &ClusterView) -> Vec<BrokerBox> {
                 .replicas
                 .iter()
                 .map(|r| &r.tp)
-                .filter(|tp| !is_internal(tp))
+                .filter(|tp| show_internal || !is_internal(tp))
                 .collect();
             tps.sort();
             tps
@@ -471,6 +478,16 @@ mod tests {
                 }
             }
         }
+        // Showing __consumer_offsets: its 50 partitions join the columns.
+        let (mut c, _) = presets::consumer_groups().run(None).unwrap();
+        c.advance(10_000);
+        let view = c.view();
+        let hidden = Layout::compute(&view);
+        let shown = Layout::compute_with(&view, true);
+        let count =
+            |l: &Layout| -> usize { l.brokers.iter().map(|b| b.pills.len() + b.hidden).sum() };
+        assert!(count(&shown) >= count(&hidden) + 50);
+        assert!(shown.brokers.iter().all(|b| b.compact));
         // Past what the canvas holds, the rest is counted, not drawn.
         let layout = Layout::compute(&view_with_brokers(3, 400));
         for b in &layout.brokers {

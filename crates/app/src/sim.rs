@@ -53,6 +53,10 @@ pub struct Sim {
     pub scene: RwSignal<String>,
     /// The furthest moment this timeline has reached: the scrubber's end.
     pub horizon: RwSignal<u64>,
+    /// Auto-produce: a record every this many virtual ms, or off.
+    pub auto_every: RwSignal<Option<u64>>,
+    auto_next: StoredValue<u64>,
+    auto_count: StoredValue<u64>,
     /// Times before each Step, so Back (PageUp) can return to them.
     steps_back: StoredValue<Vec<u64>>,
     /// Virtual time of the last save, to save at most every few seconds
@@ -101,6 +105,9 @@ impl Sim {
             speed: RwSignal::new(1.0),
             selected: RwSignal::new(None),
             horizon: RwSignal::new(horizon),
+            auto_every: RwSignal::new(None),
+            auto_next: StoredValue::new(0),
+            auto_count: StoredValue::new(0),
             steps_back: StoredValue::new(Vec::new()),
             saved_at: StoredValue::new(now),
         }
@@ -225,27 +232,73 @@ impl Sim {
         let busy = self
             .view
             .with_untracked(|v| v.in_flight.iter().any(|m| !is_background(m)));
+        let auto = self.auto_produce_command();
+        let every = self.auto_every.get_untracked();
+        let auto_on = auto.is_some() && every.is_some();
         let events = self
             .session
             .try_update_value(|s| {
                 let now = s.cluster().now().0 as f64 + self.fraction.get_untracked();
-                let target = if busy {
+                let next = s.next_time().map_or(f64::MAX, |t| t.0 as f64);
+                let mut target = if busy {
                     now + real_ms * BUSY_RATE * speed
                 } else {
-                    let next = s.next_time().map_or(f64::MAX, |t| t.0 as f64);
                     (now + real_ms * IDLE_RATE * speed).min(next.max(now))
                 };
-                let events = s.run_until(SimTime(target.floor() as u64));
+                let mut events = Vec::new();
+                // Auto-produce: a record every `every` virtual ms, each a
+                // recorded command like a click, so replay reproduces it.
+                if let (Some(command), Some(every)) = (auto, every) {
+                    let due = self.auto_next.get_value().max(s.cluster().now().0);
+                    if (due as f64) <= target {
+                        events.extend(s.run_until(SimTime(due)));
+                        if let Ok(more) = s.apply(command) {
+                            events.extend(more);
+                        }
+                        self.auto_next.set_value(due + every);
+                        self.auto_count.update_value(|n| *n += 1);
+                        // Let the new record be seen leaving before time runs on.
+                        target = target.min(due as f64 + 1.0);
+                    }
+                }
+                events.extend(s.run_until(SimTime(target.floor() as u64)));
                 self.fraction.set(target - target.floor());
                 events
             })
             .unwrap_or_default();
+        if auto_on {
+            // Each auto-produced record is a new command: the timeline ends now.
+            self.horizon.set(self.now());
+        }
         self.record(events);
         self.moved();
         let now = self.now();
         if now >= self.saved_at.get_value() + SAVE_EVERY_MS {
             self.save();
         }
+    }
+
+    /// The next auto-produced record: from the first producer to the scene's
+    /// topic, keys cycling through ten customers.
+    fn auto_produce_command(&self) -> Option<Command> {
+        self.auto_every.get_untracked()?;
+        let (producer, topic) = self.view.with_untracked(|v| {
+            let producer = v.producers.first().map(|p| p.id.0);
+            let topic = v
+                .topics
+                .iter()
+                .find(|t| !t.internal)
+                .map(|t| t.name.clone());
+            (producer, topic)
+        });
+        let n = self.auto_count.get_value();
+        Some(Command::Produce {
+            producer: producer?,
+            topic: topic?,
+            key: Some(format!("customer-{}", n % 10)),
+            value: format!("auto-{n}"),
+            partition: None,
+        })
     }
 
     /// The topic the forms act on: the scene's first non-internal topic.

@@ -89,6 +89,8 @@ pub fn SessionMenu() -> impl IntoView {
 #[derive(Clone, Copy)]
 pub struct Ui {
     pub presenter: RwSignal<bool>,
+    /// Draw `__consumer_offsets` replicas in the broker columns.
+    pub show_internal: RwSignal<bool>,
     pub help: RwSignal<bool>,
 }
 
@@ -109,6 +111,7 @@ impl Ui {
         });
         Ui {
             presenter,
+            show_internal: RwSignal::new(false),
             help: RwSignal::new(false),
         }
     }
