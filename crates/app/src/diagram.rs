@@ -24,6 +24,15 @@ pub fn Diagram() -> impl IntoView {
         sim.view.with(|v| Layout::compute_with(v, internal))
     });
     let view_box = move || format!("0 0 {WIDTH} {}", layout.with(Layout::height));
+    // The nodes change only when the cluster does, not as time passes or
+    // messages travel: those redraw the chips alone.
+    let nodes = Memo::new(move |_| {
+        sim.view.with(|v| ClusterView {
+            time: kafkasim_engine::SimTime(0),
+            in_flight: Vec::new(),
+            ..v.clone()
+        })
+    });
     view! {
         <div class="diagram-frame">
         <svg class="diagram" viewBox=view_box role="group" aria-label="Cluster diagram">
@@ -40,7 +49,7 @@ pub fn Diagram() -> impl IntoView {
                 {move || sim.view.with(quorum_title)}
             </text>
             {move || {
-                let view = sim.view.get();
+                let view = nodes.get();
                 let layout = layout.get();
                 let quorum = layout.quorum.iter().map(|c| quorum_node(sim, &view, c)).collect_view();
                 let producers = layout.producers.iter().map(|c| producer_node(sim, c)).collect_view();
@@ -426,20 +435,41 @@ fn replica_pill(
 /// Rectangles shorter than this are tiles, drawn without text.
 const PILL_MIN_H: f64 = 20.0;
 
-/// Every message in flight, drawn in one layer and repositioned each frame.
+/// Every message in flight, drawn in one layer. A chip's element lives as
+/// long as its message; each frame only moves it (its `transform`).
 #[component]
 fn Chips(layout: Memo<Layout>) -> impl IntoView {
     let sim = expect_context::<Sim>();
     let still = prefers_reduced_motion();
-    move || {
-        let time = sim.display_time();
+    let chips = Memo::new(move |_| {
         let layout = layout.get();
         sim.view.with(|v| {
             v.in_flight
                 .iter()
-                .filter_map(|m| chip(&layout, m, time, still))
-                .collect_view()
+                .filter_map(|m| ChipPath::new(&layout, m))
+                .collect::<Vec<_>>()
         })
+    });
+    view! {
+        <For each=move || chips.get() key=ChipPath::key let:c>
+            {
+                let ChipPath { from, to, sent, arrives, class, colour, label, .. } = c;
+                let transform = move || {
+                    let (x, y) = if still {
+                        along(from, to, 0.0, 1.0, 0.85)
+                    } else {
+                        along(from, to, sent, arrives, sim.display_time())
+                    };
+                    format!("translate({x:.1},{y:.1})")
+                };
+                view! {
+                    <g class=format!("chip {class}") transform=transform style=format!("--partition: {colour}")>
+                        <circle r="9" class="chip-shape" />
+                        {label.map(|l| view! { <text y="-13" text-anchor="middle" class="chip-label">{l}</text> })}
+                    </g>
+                }
+            }
+        </For>
     }
 }
 
@@ -453,25 +483,46 @@ fn prefers_reduced_motion() -> bool {
         .is_some_and(|m| m.matches())
 }
 
-fn chip(layout: &Layout, m: &Message, time: f64, still: bool) -> Option<impl IntoView> {
-    let (tp, class, colour, label) = chip_style(m)?;
-    let class = match (class, m.to) {
-        ("chip-replicate", NodeId::Consumer(_)) => "chip-consume",
-        (c, _) => c,
-    };
-    let from = layout.anchor(m.from, tp.as_ref())?;
-    let to = layout.anchor(m.to, tp.as_ref())?;
-    let (x, y) = if still {
-        along(from, to, 0.0, 1.0, 0.85)
-    } else {
-        along(from, to, m.sent_at.0 as f64, m.arrives_at.0 as f64, time)
-    };
-    Some(view! {
-        <g class=format!("chip {class}") transform=format!("translate({x:.1},{y:.1})") style=format!("--partition: {colour}")>
-            <circle r="9" class="chip-shape" />
-            {label.map(|l| view! { <text y="-13" text-anchor="middle" class="chip-label">{l}</text> })}
-        </g>
-    })
+/// Where one message's chip travels, and how it looks.
+#[derive(Debug, Clone, PartialEq)]
+struct ChipPath {
+    id: u64,
+    from: (f64, f64),
+    to: (f64, f64),
+    sent: f64,
+    arrives: f64,
+    class: &'static str,
+    colour: &'static str,
+    label: Option<String>,
+}
+
+impl ChipPath {
+    fn new(layout: &Layout, m: &Message) -> Option<ChipPath> {
+        let (tp, class, colour, label) = chip_style(m)?;
+        let class = match (class, m.to) {
+            ("chip-replicate", NodeId::Consumer(_)) => "chip-consume",
+            (c, _) => c,
+        };
+        Some(ChipPath {
+            id: m.id.0,
+            from: layout.anchor(m.from, tp.as_ref())?,
+            to: layout.anchor(m.to, tp.as_ref())?,
+            sent: m.sent_at.0 as f64,
+            arrives: m.arrives_at.0 as f64,
+            class,
+            colour,
+            label,
+        })
+    }
+
+    /// A message keeps its element unless the picture moved its ends.
+    fn key(&self) -> (u64, [i64; 4]) {
+        let q = |v: f64| (v * 10.0) as i64;
+        (
+            self.id,
+            [q(self.from.0), q(self.from.1), q(self.to.0), q(self.to.1)],
+        )
+    }
 }
 
 type ChipStyle = (

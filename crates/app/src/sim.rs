@@ -397,9 +397,14 @@ impl Sim {
         self.refresh();
     }
 
+    /// Publishes the engine's view. Most animation frames move time by a
+    /// fraction of a millisecond and change nothing: then the diagram is
+    /// left alone and only the chips move.
     fn refresh(&self) {
         if let Some(view) = self.session.try_with_value(|s| s.cluster().view()) {
-            self.view.set(view);
+            if self.view.with_untracked(|v| v != &view) {
+                self.view.set(view);
+            }
         }
     }
 
