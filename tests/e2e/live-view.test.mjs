@@ -243,3 +243,22 @@ test('a group scales out with its + button, auto-produce keeps records flowing',
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('a new session from the KRaft scene draws the controller quorum', async () => {
+  const { page, errors, context } = await openApp(browser, url);
+  // Some work first, so replacing it asks.
+  await page.getByRole('button', { name: 'Broker 3', exact: true }).click();
+  await page.getByRole('button', { name: 'Crash broker' }).click();
+  page.once('dialog', (d) => d.accept());
+  await page.getByText('Session', { exact: true }).click();
+  await page.getByLabel('Scene').selectOption({ label: 'Quick start (KRaft)' });
+  await page.getByRole('heading', { name: /Quick start \(KRaft\)/ }).waitFor();
+  await page.getByText('KRaft controller quorum').waitFor();
+  await page.getByRole('button', { name: 'Controller 1', exact: true }).waitFor();
+  assert.equal(await brokerGroup(page, 3).getAttribute('data-status'), 'up', 'the crash belonged to the old session');
+  await page.getByRole('img', { name: 'MyTopic-0 on broker 1 (leader)' }).waitFor();
+  await page.keyboard.press('Escape');
+  await screenshot(page, 'live-kraft-scene');
+  assert.deepEqual(errors, []);
+  await context.close();
+});

@@ -188,6 +188,34 @@ impl Sim {
         self.save();
     }
 
+    /// Starts a new session on `scene`, after asking if the current one
+    /// holds anything the user did (it would be replaced).
+    pub fn load_scene(&self, scene: Scenario) {
+        let has_work = self
+            .session
+            .with_value(|s| s.commands().len() > s.scenario().commands.len());
+        if has_work {
+            let ok = window()
+                .confirm_with_message(
+                    "Open a new scene? This session will be replaced (export it first to keep it).",
+                )
+                .unwrap_or(false);
+            if !ok {
+                return;
+            }
+        }
+        self.scene.set(scene.name.clone());
+        self.session.set_value(start(scene));
+        self.fraction.set(0.0);
+        self.log.set(Vec::new());
+        self.error.set(None);
+        self.playing.set(false);
+        self.steps_back.set_value(Vec::new());
+        self.horizon.set(self.now());
+        self.refresh();
+        self.save();
+    }
+
     /// Replaces the session with one opened from a file or link; on error
     /// the current session stays and the error is shown.
     pub fn open(&self, text: &str) -> bool {

@@ -66,6 +66,23 @@ pub fn SessionMenu() -> impl IntoView {
         <details class="menu">
         <summary class="btn">"Session"</summary>
         <div class="session-menu" role="group" aria-label="Session">
+            <label class="scene-pick">"New session from a scene"
+                <select aria-label="Scene" on:change=move |ev| {
+                    let name = event_target_value(&ev);
+                    if let Some(scene) = kafkasim_engine::presets::scenes().into_iter().find(|s| s.name == name) {
+                        sim.load_scene(scene);
+                    }
+                    if let Some(select) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlSelectElement>().ok()) {
+                        select.set_value("");
+                    }
+                }>
+                    <option value="">"Choose…"</option>
+                    {kafkasim_engine::presets::scenes()
+                        .into_iter()
+                        .map(|s| view! { <option value=s.name.clone() title=s.description.clone()>{s.name.clone()}</option> })
+                        .collect_view()}
+                </select>
+            </label>
             <button class="btn" on:click=share>"Share link"</button>
             <button class="btn" on:click=export>"Export"</button>
             <label class="btn file-btn">

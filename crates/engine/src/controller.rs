@@ -765,6 +765,23 @@ impl Cluster {
             let mut next = state.clone();
             if leader_ok {
                 next.isr.retain(|b| live.contains(b));
+            } else if state.leader.is_none() && state.isr.is_empty() {
+                // A new partition that never had a live replica (ZooKeeper
+                // mode's NewPartition): it comes online with its live
+                // replicas as ISR once one registers.
+                let isr: Vec<BrokerId> = state
+                    .replicas
+                    .iter()
+                    .copied()
+                    .filter(|b| live.contains(b))
+                    .collect();
+                let Some(leader) = isr.first().copied() else {
+                    continue;
+                };
+                next.leader = Some(leader);
+                next.isr = isr;
+                next.leader_epoch += 1;
+                self.record_election(&state, &next, ElectionReason::OfflinePartition, false);
             } else {
                 let e = elect_leader(&state.replicas, &state.isr, |b| live.contains(&b), unclean);
                 if e.leader.is_none() && state.leader.is_none() {

@@ -102,13 +102,42 @@ pub fn consumer_groups() -> Scenario {
     s
 }
 
+/// The quick-start scene without ZooKeeper: a KRaft controller quorum of
+/// three elects the active controller.
+pub fn kraft_quickstart() -> Scenario {
+    let mut s = quickstart();
+    s.name = "Quick start (KRaft)".into();
+    s.description = "Three brokers and a KRaft quorum of three controllers instead of ZooKeeper, MyTopic and one producer.".into();
+    s.cluster.metadata_mode = crate::config::MetadataMode::Kraft;
+    // The quorum elects its active controller first (a randomised election
+    // timeout), so the topic is created once there is one to ask.
+    for c in &mut s.commands {
+        c.at += 5_000;
+    }
+    // The scene ends once brokers have registered and leaders are chosen.
+    if let Some(last) = s.commands.last_mut() {
+        last.at = 8_000;
+    }
+    s
+}
+
+/// Every scene the page offers, in menu order.
+pub fn scenes() -> Vec<Scenario> {
+    vec![
+        quickstart(),
+        my_topic_replication(),
+        consumer_groups(),
+        kraft_quickstart(),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn presets_build() {
-        for s in [quickstart(), my_topic_replication(), consumer_groups()] {
+        for s in scenes() {
             let (cluster, _) = s.run(None).expect("preset runs");
             let v = cluster.view();
             assert!(v.active_controller.is_some(), "{}: no controller", s.name);

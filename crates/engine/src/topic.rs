@@ -49,6 +49,7 @@ impl Cluster {
                 }
                 let known: Vec<u32> = self.brokers.keys().map(|b| b.0).collect();
                 placement::validate_assignment(&a, &known)?;
+                self.check_startable(&a)?;
                 a
             }
             None => {
@@ -82,6 +83,26 @@ impl Cluster {
         });
         self.create_partitions(&name, 0, replicas);
         Ok(())
+    }
+
+    /// KRaft refuses a partition none of whose replicas is unfenced
+    /// (`ReplicationControlManager.createTopic`); ZooKeeper mode accepts it
+    /// and brings it online when a replica's broker registers.
+    fn check_startable(&self, assignment: &BTreeMap<u32, Vec<u32>>) -> Result<()> {
+        if self.controller.mode != crate::config::MetadataMode::Kraft {
+            return Ok(());
+        }
+        let live = &self.controller.live_brokers;
+        match assignment
+            .iter()
+            .find(|(_, reps)| !reps.iter().any(|b| live.contains(&BrokerId(*b))))
+        {
+            Some((p, _)) => Err(KafkaError::new(
+                ErrorCode::InvalidReplicationFactor,
+                format!("Unable to start partition {p} - all the replicas are fenced or in controlled shutdown."),
+            )),
+            None => Ok(()),
+        }
     }
 
     fn check_topic_is_new(&self, name: &str) -> Result<()> {

@@ -183,3 +183,48 @@ fn my_topic_on_three(c: &mut Cluster) {
         TopicConfig::default(),
     );
 }
+
+/// A partition whose replicas are all down: KRaft refuses to create it
+/// (INVALID_REPLICATION_FACTOR), ZooKeeper mode creates it offline and
+/// brings it online when one of its brokers registers.
+#[test]
+fn a_partition_with_no_live_replica_is_refused_by_kraft_and_waits_in_zookeeper_mode() {
+    let mut k = cluster(&[1, 2, 3], MetadataMode::Kraft);
+    crash(&mut k, 2);
+    crash(&mut k, 3);
+    k.advance(15_000); // fenced after missing heartbeats
+    let e = k
+        .apply(Command::CreateTopic {
+            name: "late".into(),
+            partitions: None,
+            replication_factor: None,
+            assignment: Some(vec![vec![2, 3]]),
+            config: TopicConfig::default(),
+        })
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidReplicationFactor, "{e}");
+    assert!(
+        k.view().topics.iter().all(|t| t.name != "late"),
+        "nothing created"
+    );
+
+    let mut z = cluster(&[1, 2, 3], MetadataMode::Zookeeper);
+    crash(&mut z, 2);
+    crash(&mut z, 3);
+    z.advance(30_000); // ZooKeeper sessions expire
+    topic_with(&mut z, "late", &[&[2, 3]], TopicConfig::default());
+    assert_eq!(
+        partition(&z, "late", 0).leader,
+        None,
+        "offline: no live replica"
+    );
+    restart(&mut z, 3);
+    z.advance(5_000);
+    let p = partition(&z, "late", 0);
+    assert_eq!(
+        p.leader,
+        Some(BrokerId(3)),
+        "online once broker 3 registers"
+    );
+    assert_eq!(p.isr, b(&[3]));
+}

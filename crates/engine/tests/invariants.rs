@@ -184,7 +184,9 @@ fn build(s: &Setup) -> Cluster {
     let mut c = Cluster::new(config).unwrap();
     c.advance(3_000);
     for _ in 0..30 {
-        if c.view().active_controller.is_some() {
+        let v = c.view();
+        // KRaft refuses a topic whose replicas are all still fenced.
+        if v.active_controller.is_some() && v.brokers.iter().all(|b| b.registered) {
             break;
         }
         c.advance(1_000); // a KRaft split vote takes another round
