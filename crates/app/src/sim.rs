@@ -177,13 +177,21 @@ impl Sim {
     /// Back to the scene as it was set up; the user's commands are gone.
     pub fn reset(&self) {
         let scene = self.session.with_value(|s| s.scenario().clone());
-        self.session.set_value(start(scene));
+        self.replace(start(scene));
+    }
+
+    /// Shows `session` from its current moment, paused, with a fresh log.
+    fn replace(&self, session: Session) {
+        let now = session.cluster().now().0;
+        let horizon = session.recorded_until().map_or(now, |t| t.0.max(now));
+        self.scene.set(session.scenario().name.clone());
+        self.session.set_value(session);
         self.fraction.set(0.0);
         self.log.set(Vec::new());
         self.error.set(None);
         self.playing.set(false);
         self.steps_back.set_value(Vec::new());
-        self.horizon.set(self.now());
+        self.horizon.set(horizon);
         self.refresh();
         self.save();
     }
@@ -204,16 +212,7 @@ impl Sim {
                 return;
             }
         }
-        self.scene.set(scene.name.clone());
-        self.session.set_value(start(scene));
-        self.fraction.set(0.0);
-        self.log.set(Vec::new());
-        self.error.set(None);
-        self.playing.set(false);
-        self.steps_back.set_value(Vec::new());
-        self.horizon.set(self.now());
-        self.refresh();
-        self.save();
+        self.replace(start(scene));
     }
 
     /// Replaces the session with one opened from a file or link; on error
@@ -221,18 +220,7 @@ impl Sim {
     pub fn open(&self, text: &str) -> bool {
         match Session::open(text) {
             Ok(session) => {
-                let now = session.cluster().now().0;
-                let horizon = session.recorded_until().map_or(now, |t| t.0.max(now));
-                self.scene.set(session.scenario().name.clone());
-                self.session.set_value(session);
-                self.fraction.set(0.0);
-                self.log.set(Vec::new());
-                self.error.set(None);
-                self.playing.set(false);
-                self.steps_back.set_value(Vec::new());
-                self.horizon.set(horizon);
-                self.refresh();
-                self.save();
+                self.replace(session);
                 true
             }
             Err(e) => {
