@@ -80,6 +80,16 @@ test('a consumer joins a group, takes the partitions and reads a record', async 
     await consumer.getByText(p, { exact: true }).waitFor();
   }
   await screenshot(page, 'consumer-group-1280x720');
+  // Kafka keeps what was read: seeking to the beginning reads it again,
+  // and the simulator says why it is a repeat.
+  await page.getByRole('button', { name: 'Play' }).click();
+  await log.getByText(/Consumer 1 processed MyTopic-\d@0/).waitFor({ timeout: 20000 });
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await consumer.click();
+  await page.getByRole('button', { name: 'Read again from the beginning' }).click();
+  await page.getByRole('button', { name: 'Play' }).click();
+  await log.getByText(/DUPLICATE: Consumer 1 processed MyTopic-\d@0 again/).waitFor({ timeout: 30000 });
+  await page.getByRole('button', { name: 'Pause' }).click();
   assert.deepEqual(errors, []);
   await context.close();
 });

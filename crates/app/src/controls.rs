@@ -286,7 +286,34 @@ pub fn ActionPanel() -> impl IntoView {
                         .iter()
                         .any(|x| x.id == c && x.status == ConsumerStatus::Running)
                 });
+                let owned: Vec<(String, u32)> = sim.view.with(|v| {
+                    v.consumers
+                        .iter()
+                        .filter(|x| x.id == c)
+                        .flat_map(|x| {
+                            x.assigned
+                                .iter()
+                                .map(|a| (a.tp.topic.to_string(), a.tp.partition))
+                        })
+                        .collect()
+                });
+                let can_rewind = running && !owned.is_empty();
+                // seekToBeginning on every partition it owns: the records are
+                // read again (Kafka keeps them; a queue would not).
+                let rewind = move |_| {
+                    for (topic, partition) in owned.clone() {
+                        if !sim.dispatch(Command::SeekConsumer {
+                            consumer: c.0,
+                            topic,
+                            partition,
+                            to: kafkasim_engine::consumer::SeekTo::Beginning,
+                        }) {
+                            break;
+                        }
+                    }
+                };
                 view! {
+                    <button class="btn" disabled=!can_rewind on:click=rewind title="seekToBeginning on every partition it owns">"Read again from the beginning"</button>
                     <button class="btn btn-danger" disabled=!running on:click=move |_| { sim.dispatch(Command::CrashConsumer { consumer: c.0 }); }>"Crash consumer"</button>
                     <button class="btn" disabled=!running on:click=move |_| { sim.dispatch(Command::CloseConsumer { consumer: c.0 }); }>"Close consumer"</button>
                     <button class="btn" disabled=running on:click=move |_| { sim.dispatch(Command::RestartConsumer { consumer: c.0 }); }>"Restart consumer"</button>
