@@ -74,3 +74,9 @@ export async function screenshot(page, name) {
   await page.screenshot({ path });
   return path;
 }
+
+/** Selects broker `n` in the diagram and crashes it from its action panel. */
+export async function crashBroker(page, n) {
+  await page.getByRole('button', { name: `Broker ${n}`, exact: true }).click();
+  await page.getByRole('button', { name: 'Crash broker' }).click();
+}

@@ -2,7 +2,7 @@
 // record with acks=1, rewind, reload, share, and get Kafka's errors.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { serve, launch, openApp, screenshot } from './harness.mjs';
+import { serve, launch, openApp, screenshot, crashBroker } from './harness.mjs';
 
 let server, url, browser;
 before(async () => {
@@ -80,8 +80,7 @@ test('a keyed record lands in the partition murmur2 gives', async () => {
 test('crashing a leader moves leadership and the produce path follows', async () => {
   const { page, errors, context } = await openApp(browser, url);
   await page.getByRole('img', { name: 'MyTopic-0 on broker 1 (leader)' }).waitFor();
-  await page.getByRole('button', { name: 'Broker 1', exact: true }).click();
-  await page.getByRole('button', { name: 'Crash broker' }).click();
+  await crashBroker(page, 1);
   await play(page);
   // ZooKeeper's session timeout passes, the controller elects from the ISR.
   await page.getByRole('img', { name: 'MyTopic-0 on broker 2 (leader)' }).waitFor({ timeout: 60000 });
@@ -117,8 +116,7 @@ test('acks=1 and a leader crash before replication lose an acknowledged record',
   await events(page).getByText(/Producer 1 got an acknowledgement from MyTopic-0/).waitFor({ timeout: 20000 });
   await pause(page);
   const beforeCrash = Math.round(parseFloat(await page.getByLabel('Virtual time').textContent()) * 1000);
-  await page.getByRole('button', { name: 'Broker 1', exact: true }).click();
-  await page.getByRole('button', { name: 'Crash broker' }).click();
+  await crashBroker(page, 1);
   await play(page);
   const lostTab = page.getByRole('tab', { name: 'Lost records (1)' });
   await lostTab.waitFor({ timeout: 60000 });
@@ -140,8 +138,7 @@ test('acks=1 and a leader crash before replication lose an acknowledged record',
 
 test('a reload restores the session, and a share link opens it elsewhere', async () => {
   const { page, errors, context } = await openApp(browser, url);
-  await page.getByRole('button', { name: 'Broker 2', exact: true }).click();
-  await page.getByRole('button', { name: 'Crash broker' }).click();
+  await crashBroker(page, 2);
   await page.getByRole('button', { name: 'Produce', exact: true }).click();
   for (let i = 0; i < 5; i++) await page.getByRole('button', { name: 'Step' }).click();
   const clock = await page.getByLabel('Virtual time').textContent();
@@ -180,8 +177,7 @@ test('bad input gets Kafka\'s error and changes nothing', async () => {
   assert.deepEqual(topics, ['MyTopic'], 'no topic was created');
 
   // A file that is not a session is refused and the session stays.
-  await page.getByRole('button', { name: 'Broker 3', exact: true }).click();
-  await page.getByRole('button', { name: 'Crash broker' }).click();
+  await crashBroker(page, 3);
   await page.getByText('Session', { exact: true }).click();
   await page.getByLabel('Import session file').setInputFiles({
     name: 'notes.json', mimeType: 'application/json', buffer: Buffer.from('{"hello": 1}'),
@@ -247,8 +243,7 @@ test('a group scales out with its + button, auto-produce keeps records flowing',
 test('a new session from the KRaft scene draws the controller quorum', async () => {
   const { page, errors, context } = await openApp(browser, url);
   // Some work first, so replacing it asks.
-  await page.getByRole('button', { name: 'Broker 3', exact: true }).click();
-  await page.getByRole('button', { name: 'Crash broker' }).click();
+  await crashBroker(page, 3);
   page.once('dialog', (d) => d.accept());
   await page.getByText('Session', { exact: true }).click();
   await page.getByLabel('Scene').selectOption({ label: 'Quick start (KRaft)' });

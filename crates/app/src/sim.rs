@@ -91,7 +91,7 @@ impl Sim {
 
     fn with_session(session: Session) -> Sim {
         let now = session.cluster().now().0;
-        let horizon = session.recorded_until().map_or(now, |t| t.0.max(now));
+        let horizon = session.horizon().0;
         let scene = RwSignal::new(session.scenario().name.clone());
         Sim {
             view: RwSignal::new(session.cluster().view()),
@@ -121,7 +121,6 @@ impl Sim {
         match result {
             Some(Ok(events)) => {
                 self.error.set(None);
-                self.horizon.set(self.now());
                 self.record(events);
                 self.refresh();
                 self.save();
@@ -145,7 +144,7 @@ impl Sim {
             .unwrap_or_default();
         self.fraction.set(0.0);
         self.record(events);
-        self.moved();
+        self.refresh();
         self.save();
     }
 
@@ -170,7 +169,7 @@ impl Sim {
             text: format!("Timeline moved to {}.", crate::controls::format_time(t)),
             alarm: false,
         }]);
-        self.moved();
+        self.refresh();
         self.save();
     }
 
@@ -182,8 +181,6 @@ impl Sim {
 
     /// Shows `session` from its current moment, paused, with a fresh log.
     fn replace(&self, session: Session) {
-        let now = session.cluster().now().0;
-        let horizon = session.recorded_until().map_or(now, |t| t.0.max(now));
         self.scene.set(session.scenario().name.clone());
         self.session.set_value(session);
         self.fraction.set(0.0);
@@ -191,7 +188,6 @@ impl Sim {
         self.error.set(None);
         self.playing.set(false);
         self.steps_back.set_value(Vec::new());
-        self.horizon.set(horizon);
         self.refresh();
         self.save();
     }
@@ -248,9 +244,7 @@ impl Sim {
         let busy = self
             .view
             .with_untracked(|v| v.in_flight.iter().any(|m| !is_background(m)));
-        let auto = self.auto_produce_command();
         let every = self.auto_every.get_untracked();
-        let auto_on = auto.is_some() && every.is_some();
         let events = self
             .session
             .try_update_value(|s| {
@@ -264,9 +258,12 @@ impl Sim {
                 let mut events = Vec::new();
                 // Auto-produce: a record every `every` virtual ms, each a
                 // recorded command like a click, so replay reproduces it.
-                if let (Some(command), Some(every)) = (auto, every) {
+                if let Some(every) = every {
                     let due = self.auto_next.get_value().max(s.cluster().now().0);
-                    if (due as f64) <= target {
+                    if let Some(command) = ((due as f64) <= target)
+                        .then(|| self.auto_produce_command())
+                        .flatten()
+                    {
                         events.extend(s.run_until(SimTime(due)));
                         if let Ok(more) = s.apply(command) {
                             events.extend(more);
@@ -282,12 +279,8 @@ impl Sim {
                 events
             })
             .unwrap_or_default();
-        if auto_on {
-            // Each auto-produced record is a new command: the timeline ends now.
-            self.horizon.set(self.now());
-        }
         self.record(events);
-        self.moved();
+        self.refresh();
         let now = self.now();
         if now >= self.saved_at.get_value() + SAVE_EVERY_MS {
             self.save();
@@ -297,16 +290,9 @@ impl Sim {
     /// The next auto-produced record: from the first producer to the scene's
     /// topic, keys cycling through ten customers.
     fn auto_produce_command(&self) -> Option<Command> {
-        self.auto_every.get_untracked()?;
-        let (producer, topic) = self.view.with_untracked(|v| {
-            let producer = v.producers.first().map(|p| p.id.0);
-            let topic = v
-                .topics
-                .iter()
-                .find(|t| !t.internal)
-                .map(|t| t.name.clone());
-            (producer, topic)
-        });
+        let (producer, topic) = self
+            .view
+            .with_untracked(|v| (v.producers.first().map(|p| p.id.0), scene_topic(v)));
         let n = self.auto_count.get_value();
         Some(Command::Produce {
             producer: producer?,
@@ -319,12 +305,7 @@ impl Sim {
 
     /// The topic the forms act on: the scene's first non-internal topic.
     pub fn scene_topic(&self) -> Option<String> {
-        self.view.with(|v| {
-            v.topics
-                .iter()
-                .find(|t| !t.internal)
-                .map(|t| t.name.clone())
-        })
+        self.view.with(scene_topic)
     }
 
     /// Virtual time including the played fraction of a millisecond.
@@ -404,23 +385,21 @@ impl Sim {
         self.saved_at.set_value(self.now());
     }
 
-    /// After time moved: redraw and extend the horizon.
-    fn moved(&self) {
-        let now = self.now();
-        if now > self.horizon.get_untracked() {
-            self.horizon.set(now);
-        }
-        self.refresh();
-    }
-
     /// Publishes the engine's view. Most animation frames move time by a
     /// fraction of a millisecond and change nothing: then the diagram is
     /// left alone and only the chips move.
     fn refresh(&self) {
-        if let Some(view) = self.session.try_with_value(|s| s.cluster().view()) {
-            if self.view.with_untracked(|v| v != &view) {
-                self.view.set(view);
-            }
+        let Some((view, horizon)) = self
+            .session
+            .try_with_value(|s| (s.cluster().view(), s.horizon().0))
+        else {
+            return;
+        };
+        if self.view.with_untracked(|v| v != &view) {
+            self.view.set(view);
+        }
+        if self.horizon.get_untracked() != horizon {
+            self.horizon.set(horizon);
         }
     }
 
@@ -444,6 +423,14 @@ impl Sim {
             log.drain(..excess);
         });
     }
+}
+
+/// The scene's first non-internal topic.
+fn scene_topic(v: &ClusterView) -> Option<String> {
+    v.topics
+        .iter()
+        .find(|t| !t.internal)
+        .map(|t| t.name.clone())
 }
 
 /// Traffic that keeps the cluster alive without telling the lesson anything

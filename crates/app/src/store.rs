@@ -63,7 +63,8 @@ fn decode_link(encoded: &str) -> Result<Session, KafkaError> {
     Session::open(&text)
 }
 
-fn storage() -> Option<web_sys::Storage> {
+/// The page's local storage, if the browser allows it.
+pub fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok()?
 }
 

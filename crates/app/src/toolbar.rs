@@ -122,7 +122,7 @@ impl Ui {
             {
                 let _ = body.class_list().toggle_with_force("presenter", on);
             }
-            if let Some(s) = web_sys::window().and_then(|w| w.local_storage().ok().flatten()) {
+            if let Some(s) = crate::store::storage() {
                 let _ = s.set_item("kafkasim.presenter", if on { "1" } else { "0" });
             }
         });
@@ -141,8 +141,7 @@ impl Default for Ui {
 }
 
 fn stored_flag(key: &str) -> bool {
-    web_sys::window()
-        .and_then(|w| w.local_storage().ok().flatten())
+    crate::store::storage()
         .and_then(|s| s.get_item(key).ok().flatten())
         .is_some_and(|v| v == "1")
 }

@@ -185,6 +185,16 @@ pub enum AfterCommit {
 }
 
 impl Consumer {
+    /// How many partitions of `topic` this consumer's metadata knows.
+    pub fn known_partitions(&self, topic: &str) -> u32 {
+        self.metadata
+            .keys()
+            .filter(|tp| &*tp.topic == topic)
+            .map(|tp| tp.partition + 1)
+            .max()
+            .unwrap_or(0)
+    }
+
     fn group(&self) -> Option<&str> {
         self.config.group_id.as_deref()
     }
@@ -513,16 +523,10 @@ impl Cluster {
                 // Kafka's leader rejoins when a subscribed topic's partition
                 // count differs from what it assigned.
                 if c.leader && c.member_state == MemberState::Stable {
-                    let changed = c.assigned_counts.iter().any(|(t, n)| {
-                        let now = c
-                            .metadata
-                            .keys()
-                            .filter(|tp| *tp.topic == **t)
-                            .map(|tp| tp.partition + 1)
-                            .max()
-                            .unwrap_or(0);
-                        now > *n
-                    });
+                    let changed = c
+                        .assigned_counts
+                        .iter()
+                        .any(|(t, n)| c.known_partitions(t) > *n);
                     if changed {
                         c.needs_rejoin = true;
                     }
@@ -751,13 +755,7 @@ impl Cluster {
             let mut counts: BTreeMap<String, u32> = BTreeMap::new();
             for m in &members {
                 for t in &m.topics {
-                    let n = c
-                        .metadata
-                        .keys()
-                        .filter(|tp| *tp.topic == **t)
-                        .map(|tp| tp.partition + 1)
-                        .max()
-                        .unwrap_or(0);
+                    let n = c.known_partitions(t);
                     if n > 0 {
                         counts.insert(t.clone(), n);
                     }

@@ -38,12 +38,7 @@ pub struct Scenario {
 impl Scenario {
     /// Parses and checks a scenario document.
     pub fn from_json(text: &str) -> Result<Scenario> {
-        if text.len() > MAX_SCENARIO_BYTES {
-            return Err(invalid(format!(
-                "The scenario is {} bytes; the limit is {MAX_SCENARIO_BYTES}.",
-                text.len()
-            )));
-        }
+        check_size(text, "scenario")?;
         let scenario: Scenario = serde_json::from_str(text)
             .map_err(|e| invalid(format!("Not a valid scenario: {e}.")))?;
         scenario.check_shape()?;
@@ -51,21 +46,7 @@ impl Scenario {
     }
 
     fn check_shape(&self) -> Result<()> {
-        if self.commands.len() > MAX_COMMANDS {
-            return Err(invalid(format!(
-                "{} commands; a scenario may hold at most {MAX_COMMANDS}.",
-                self.commands.len()
-            )));
-        }
-        if let Some(w) = self.commands.windows(2).position(|w| w[1].at < w[0].at) {
-            return Err(invalid(format!(
-                "Command {} (at {} ms) comes before the previous one (at {} ms): commands must be in time order.",
-                w + 2,
-                self.commands[w + 1].at,
-                self.commands[w].at
-            )));
-        }
-        Ok(())
+        check_commands(&self.commands, "scenario")
     }
 
     /// Runs every command at its time and stops at the last one (or `until`).
@@ -95,7 +76,37 @@ impl Scenario {
     }
 }
 
-fn invalid(message: String) -> KafkaError {
+/// A scenario or session document (`what`) must fit in `MAX_SCENARIO_BYTES`.
+pub(crate) fn check_size(text: &str, what: &str) -> Result<()> {
+    if text.len() > MAX_SCENARIO_BYTES {
+        return Err(invalid(format!(
+            "The {what} is {} bytes; the limit is {MAX_SCENARIO_BYTES}.",
+            text.len()
+        )));
+    }
+    Ok(())
+}
+
+/// At most `MAX_COMMANDS` commands, in time order.
+pub(crate) fn check_commands(commands: &[TimedCommand], what: &str) -> Result<()> {
+    if commands.len() > MAX_COMMANDS {
+        return Err(invalid(format!(
+            "{} commands; a {what} may hold at most {MAX_COMMANDS}.",
+            commands.len()
+        )));
+    }
+    if let Some(w) = commands.windows(2).position(|w| w[1].at < w[0].at) {
+        return Err(invalid(format!(
+            "Command {} (at {} ms) comes before the previous one (at {} ms): commands must be in time order.",
+            w + 2,
+            commands[w + 1].at,
+            commands[w].at
+        )));
+    }
+    Ok(())
+}
+
+pub(crate) fn invalid(message: String) -> KafkaError {
     KafkaError::new(ErrorCode::InvalidScenario, message)
 }
 

@@ -5,10 +5,10 @@
 
 use crate::cluster::Cluster;
 use crate::command::Command;
-use crate::error::{ErrorCode, KafkaError, Result};
+use crate::error::Result;
 use crate::event::Event;
 use crate::ids::SimTime;
-use crate::scenario::{Scenario, TimedCommand, MAX_COMMANDS, MAX_SCENARIO_BYTES};
+use crate::scenario::{check_commands, check_size, invalid, Scenario, TimedCommand};
 use serde::{Deserialize, Serialize};
 
 /// The latest virtual time a saved session may ask for (one hour): opening
@@ -55,6 +55,9 @@ pub struct Session {
     events: u64,
     snapshots: Vec<Snapshot>,
     interval: u64,
+    /// The latest moment this timeline has been played to; a command given
+    /// earlier than it branches the timeline and brings it back.
+    reached: SimTime,
 }
 
 impl Session {
@@ -75,6 +78,7 @@ impl Session {
             events: 0,
             snapshots: vec![first],
             interval: FIRST_INTERVAL,
+            reached: SimTime(0),
         })
     }
 
@@ -83,12 +87,7 @@ impl Session {
     /// with INVALID_SCENARIO; commands the cluster refuses on replay are
     /// skipped, as they were when first given.
     pub fn open(text: &str) -> Result<Session> {
-        if text.len() > MAX_SCENARIO_BYTES {
-            return Err(invalid(format!(
-                "The session is {} bytes; the limit is {MAX_SCENARIO_BYTES}.",
-                text.len()
-            )));
-        }
+        check_size(text, "session")?;
         let file: SessionFile = serde_json::from_str(text)
             .map_err(|e| invalid(format!("Not a kafkasim session: {e}.")))?;
         if file.kafkasim_session != 1 {
@@ -97,17 +96,7 @@ impl Session {
                 file.kafkasim_session
             )));
         }
-        if file.commands.len() > MAX_COMMANDS {
-            return Err(invalid(format!(
-                "{} commands; a session may hold at most {MAX_COMMANDS}.",
-                file.commands.len()
-            )));
-        }
-        if file.commands.windows(2).any(|w| w[1].at < w[0].at) {
-            return Err(invalid(
-                "The session's commands are not in time order.".into(),
-            ));
-        }
+        check_commands(&file.commands, "session")?;
         let last = file.commands.last().map_or(0, |c| c.at);
         if file.at.max(last) > MAX_SESSION_MS {
             return Err(invalid(format!(
@@ -145,6 +134,14 @@ impl Session {
         self.commands[self.applied..].last().map(|c| SimTime(c.at))
     }
 
+    /// The end of the timeline, for a scrubber: the furthest moment played
+    /// or the last recorded command, whichever is later.
+    pub fn horizon(&self) -> SimTime {
+        self.recorded_until()
+            .map_or(self.reached, |t| t.max(self.reached))
+            .max(self.cluster.now())
+    }
+
     pub fn cluster(&self) -> &Cluster {
         &self.cluster
     }
@@ -168,6 +165,7 @@ impl Session {
             .retain(|s| s.cluster.now() <= now && s.applied <= self.applied);
         self.commands.push(TimedCommand { at: now.0, command });
         self.applied += 1;
+        self.reached = now;
         Ok(events)
     }
 
@@ -197,6 +195,7 @@ impl Session {
             }
         }
         self.cluster.run_until(until);
+        self.reached = self.reached.max(self.cluster.now());
         out
     }
 
@@ -225,6 +224,7 @@ impl Session {
 
     fn step_into(&mut self, out: &mut Vec<Event>) {
         out.extend(self.cluster.step());
+        self.reached = self.reached.max(self.cluster.now());
         self.events += 1;
         if self.events % self.interval == 0 {
             self.take_snapshot();
@@ -277,14 +277,12 @@ impl Session {
     }
 }
 
-fn invalid(message: String) -> KafkaError {
-    KafkaError::new(ErrorCode::InvalidScenario, message)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorCode;
     use crate::presets;
+    use crate::scenario::MAX_SCENARIO_BYTES;
 
     fn produce(i: u32) -> Command {
         Command::Produce {
@@ -414,6 +412,7 @@ mod tests {
         s.run_until(SimTime(4_000));
         s.seek(SimTime(1_000));
         assert_eq!(s.recorded_until(), Some(SimTime(3_000)));
+        assert_eq!(s.horizon(), SimTime(4_000), "rewinding keeps the horizon");
         assert!(s.next_time().is_some_and(|t| t <= SimTime(3_000)));
     }
 }
