@@ -129,9 +129,9 @@ pub fn ProduceForm() -> impl IntoView {
         let k = key.get_untracked();
         sim.dispatch(Command::Produce {
             producer,
-            topic,
-            key: (!k.is_empty()).then_some(k),
-            value: value.get_untracked(),
+            topic: topic.into(),
+            key: (!k.is_empty()).then(|| k.into()),
+            value: value.get_untracked().into(),
             // Blank: let the partitioner choose. Anything else must name a
             // partition; the engine refuses a bad one with Kafka's error.
             partition: match partition.get_untracked().trim() {

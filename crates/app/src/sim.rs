@@ -296,9 +296,9 @@ impl Sim {
         let n = self.auto_count.get_value();
         Some(Command::Produce {
             producer: producer?,
-            topic: topic?,
-            key: Some(format!("customer-{}", n % 10)),
-            value: format!("auto-{n}"),
+            topic: topic?.into(),
+            key: Some(format!("customer-{}", n % 10).into()),
+            value: format!("auto-{n}").into(),
             partition: None,
         })
     }

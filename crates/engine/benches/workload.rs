@@ -49,8 +49,8 @@ fn thirty_minutes() -> Scenario {
             command: Command::Produce {
                 producer: 1,
                 topic: "MyTopic".into(),
-                key: Some(format!("k{}", i % 50)),
-                value: format!("v{i}"),
+                key: Some(format!("k{}", i % 50).into()),
+                value: format!("v{i}").into(),
                 partition: None,
             },
         });

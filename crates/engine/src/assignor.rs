@@ -299,7 +299,7 @@ impl<'a> Group<'a> {
 }
 
 fn topic_partitions(topic: &str, count: u32) -> impl Iterator<Item = TopicPartition> {
-    let topic: Arc<str> = Arc::from(topic);
+    let topic: Arc<str> = crate::ids::topic_name(topic);
     (0..count).map(move |partition| TopicPartition {
         topic: Arc::clone(&topic),
         partition,

@@ -32,9 +32,8 @@ pub struct Cluster {
     pub(crate) controller: Controller,
     pub(crate) producers: BTreeMap<ProducerId, Producer>,
     pub(crate) consumers: BTreeMap<ConsumerId, Consumer>,
-    /// How many times each group processed each offset (index = offset), for
-    /// telling duplicates and gaps apart.
-    /// Per group and partition, by offset: how often the group processed it.
+    /// Per group and partition, by offset (the index): how often the group
+    /// processed it, for telling duplicates and gaps apart.
     pub(crate) processed_by_group:
         BTreeMap<String, BTreeMap<TopicPartition, Vec<crate::consumer::Tally>>>,
     /// Per group: how many crashes, rebalances, seeks and failed commits so
@@ -47,6 +46,9 @@ pub struct Cluster {
     pub(crate) next_batch_id: u64,
     /// Events produced since the caller last took them.
     pub(crate) out: Vec<Event>,
+    /// A slowly decaying high-water mark of `out`'s length, so the buffer
+    /// for the next call rarely has to grow (and copy) while it fills.
+    out_hint: usize,
 }
 
 impl Cluster {
@@ -74,6 +76,7 @@ impl Cluster {
             next_record_id: 0,
             next_batch_id: 0,
             out: Vec::new(),
+            out_hint: 0,
             config,
         };
         cluster.start_metadata_quorum();
@@ -147,9 +150,10 @@ impl Cluster {
     }
 
     pub fn take_events(&mut self) -> Vec<Event> {
-        // Hand the buffer over without copying; the next one starts at its size.
-        let size = self.out.len();
-        std::mem::replace(&mut self.out, Vec::with_capacity(size))
+        // Hand the buffer over without copying; the next one starts with
+        // room for as many as recent calls produced.
+        self.out_hint = self.out.len().max(self.out_hint - self.out_hint / 1024);
+        std::mem::replace(&mut self.out, Vec::with_capacity(self.out_hint))
     }
 
     pub(crate) fn emit(&mut self, kind: EventKind) {
@@ -170,6 +174,7 @@ impl Cluster {
             .network
             .message(self.now, from, to, body, &mut self.rng);
         let at = msg.arrives_at;
+        let msg = Box::new(msg);
         self.emit(EventKind::MessageSent(msg.clone()));
         self.scheduler.schedule(at, Item::Deliver(msg));
     }
@@ -192,7 +197,7 @@ impl Cluster {
 
     fn handle(&mut self, item: Item) {
         match item {
-            Item::Deliver(msg) => self.deliver(msg),
+            Item::Deliver(msg) => self.deliver(*msg),
             Item::Timer(timer) => self.on_timer(timer),
         }
     }

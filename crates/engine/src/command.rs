@@ -73,11 +73,13 @@ pub enum Command {
     },
     Produce {
         producer: u32,
-        topic: String,
+        /// Shared text (`Arc<str>`): a record's key and value are copied
+        /// into every replica, message and event without reallocating.
+        topic: crate::log::Text,
         #[serde(default)]
-        key: Option<String>,
+        key: Option<crate::log::Text>,
         #[serde(default)]
-        value: String,
+        value: crate::log::Text,
         #[serde(default)]
         partition: Option<u32>,
     },

@@ -8,7 +8,7 @@ use crate::assignor::{self, MemberSubscription};
 use crate::cluster::Cluster;
 use crate::config::{AutoOffsetReset, ConsumerConfig, ManualCommit};
 use crate::error::{ErrorCode, KafkaError, Result};
-use crate::event::EventKind;
+use crate::event::{Event, EventKind};
 use crate::ids::{BrokerId, ConsumerId, NodeId, SimTime, TopicPartition};
 use crate::log::Record;
 use crate::network::{Body, ConsumerFetchPartition, FetchedData, OffsetSpec, PartitionMetadata};
@@ -1033,7 +1033,8 @@ impl Cluster {
             .map_or(0, |d| d.0);
         let c = self.consumers.get_mut(&cid).expect("exists");
         let max = c.config.max_poll_records as usize;
-        let mut batch = VecDeque::new();
+        let buffered: usize = c.buffer.values().map(VecDeque::len).sum();
+        let mut batch = VecDeque::with_capacity(buffered.min(max));
         // Like Kafka's fetcher: drain one partition's fetched records, then the next.
         for (tp, records) in c.buffer.iter_mut() {
             let Some(a) = c.assigned.get_mut(tp) else {
@@ -1109,9 +1110,16 @@ impl Cluster {
                 );
                 return;
             }
-            let polled = c.in_hand.pop_front().expect("not empty");
-            c.clear_processing_started();
-            self.record_processed(cid, polled);
+            if ms == 0 {
+                // Nothing happens between records processed in no time: the
+                // whole poll is handled at once.
+                let polled = std::mem::take(&mut c.in_hand);
+                self.records_processed(cid, polled);
+            } else {
+                let polled = c.in_hand.pop_front().expect("not empty");
+                c.clear_processing_started();
+                self.records_processed(cid, std::iter::once(polled));
+            }
         }
     }
 
@@ -1123,17 +1131,19 @@ impl Cluster {
         }
     }
 
-    fn record_processed(&mut self, cid: ConsumerId, polled: Polled) {
-        let Polled {
-            tp,
-            record: r,
-            run,
-            disruptions: at_poll,
-        } = polled;
+    /// The application has processed `polled`, in order: each record is
+    /// tallied against what its group processed before, so a repeat is
+    /// reported with what explains it.
+    fn records_processed(&mut self, cid: ConsumerId, polled: impl IntoIterator<Item = Polled>) {
         let now = self.now;
-        let c = &self.consumers[&cid];
+        let Some(c) = self.consumers.get_mut(&cid) else {
+            return;
+        };
         let generation = c.generation;
-        let disruptions = self.group_disruptions.get(&c.group_key).map_or(0, |d| d.0);
+        let (disruptions, last) = self
+            .group_disruptions
+            .get(&c.group_key)
+            .map_or((0, ""), |d| (d.0, d.1.as_str()));
         let by_tp = match self.processed_by_group.get_mut(&c.group_key) {
             Some(m) => m,
             None => self
@@ -1141,80 +1151,69 @@ impl Cluster {
                 .entry(c.group_key.clone())
                 .or_default(),
         };
-        let seen = match by_tp.get_mut(&tp) {
-            Some(v) => v,
-            None => by_tp.entry(tp.clone()).or_default(),
-        };
-        let idx = r.offset as usize;
-        if seen.len() <= idx {
-            seen.resize(idx + 1, Tally::default());
-        }
-        let t = &mut seen[idx];
-        if t.record != Some(r.id) {
-            // A different record now sits at this offset (the log was
-            // truncated and rewritten): not a repeat of the old one.
-            *t = Tally::default();
-        }
-        t.count = t.count.saturating_add(1);
-        let again = t.count > 1;
-        let zombie = t.consumer != Some(cid) && t.generation != generation;
-        let earlier = (t.consumer, t.generation);
-        let disrupted = disruptions > t.disruptions;
-        let explained = again && (disrupted || zombie);
-        let zombie_only = zombie && !disrupted;
-        // Compare with the moment this copy was polled: a seek or crash after
-        // the poll explains a later repeat.
-        *t = Tally {
-            count: t.count,
-            record: Some(r.id),
-            disruptions: at_poll,
-            consumer: Some(cid),
-            generation,
-        };
-        let why = again.then(|| self.why_again(cid, (explained, zombie, zombie_only), earlier));
-        let c = self.consumers.get_mut(&cid).expect("exists");
-        if c.processed.len() == PROCESSED_KEPT {
-            c.processed.pop_front();
-        }
-        c.processed.push_back(Processed {
-            tp: tp.clone(),
-            offset: r.offset,
-            record: r.id,
-            at: now,
-            again,
-            explained,
-            run,
-        });
-        c.processed_total += 1;
-        c.duplicates += usize::from(again);
-        self.emit(EventKind::RecordProcessed {
-            consumer: cid,
+        for Polled {
             tp,
-            offset: r.offset,
-            record: r.id,
-            key: r.key,
-            again: why,
-        });
-    }
-
-    /// The sentence for a record processed again.
-    fn why_again(
-        &self,
-        cid: ConsumerId,
-        (explained, zombie, zombie_only): (bool, bool, bool),
-        (earlier, generation): (Option<ConsumerId>, i32),
-    ) -> String {
-        let last = self
-            .group_disruptions
-            .get(&self.consumers[&cid].group_key)
-            .map_or("", |d| d.1.as_str());
-        match (explained, zombie) {
-            (false, _) => "nothing explains it".into(),
-            (true, _) if !last.is_empty() && !zombie_only => format!("re-read after {last}"),
-            (true, _) => format!(
-                "{} had processed it in generation {generation}; the group had since moved it to another member",
-                earlier.map_or_else(String::new, |c| c.to_string())
-            ),
+            record: r,
+            run,
+            disruptions: at_poll,
+        } in polled
+        {
+            let seen = match by_tp.get_mut(&tp) {
+                Some(v) => v,
+                None => by_tp.entry(tp.clone()).or_default(),
+            };
+            let idx = r.offset as usize;
+            if seen.len() <= idx {
+                seen.resize(idx + 1, Tally::default());
+            }
+            let t = &mut seen[idx];
+            if t.record != Some(r.id) {
+                // A different record now sits at this offset (the log was
+                // truncated and rewritten): not a repeat of the old one.
+                *t = Tally::default();
+            }
+            t.count = t.count.saturating_add(1);
+            let again = t.count > 1;
+            let zombie = t.consumer != Some(cid) && t.generation != generation;
+            let earlier = (t.consumer, t.generation);
+            let disrupted = disruptions > t.disruptions;
+            let explained = again && (disrupted || zombie);
+            let zombie_only = zombie && !disrupted;
+            // Compare with the moment this copy was polled: a seek or crash
+            // after the poll explains a later repeat.
+            *t = Tally {
+                count: t.count,
+                record: Some(r.id),
+                disruptions: at_poll,
+                consumer: Some(cid),
+                generation,
+            };
+            let why = again.then(|| why_again(last, (explained, zombie, zombie_only), earlier));
+            if c.processed.len() == PROCESSED_KEPT {
+                c.processed.pop_front();
+            }
+            c.processed.push_back(Processed {
+                tp: tp.clone(),
+                offset: r.offset,
+                record: r.id,
+                at: now,
+                again,
+                explained,
+                run,
+            });
+            c.processed_total += 1;
+            c.duplicates += usize::from(again);
+            self.out.push(Event {
+                time: now,
+                kind: EventKind::RecordProcessed {
+                    consumer: cid,
+                    tp,
+                    offset: r.offset,
+                    record: r.id,
+                    key: r.key,
+                    again: why,
+                },
+            });
         }
     }
 
@@ -1898,4 +1897,21 @@ fn validate_consumer(
         }
     }
     Ok(())
+}
+
+/// The sentence for a record its group processed again; `last` names the
+/// group's latest disruption (a crash, rebalance, seek...), if any.
+fn why_again(
+    last: &str,
+    (explained, zombie, zombie_only): (bool, bool, bool),
+    (earlier, generation): (Option<ConsumerId>, i32),
+) -> String {
+    match (explained, zombie) {
+        (false, _) => "nothing explains it".into(),
+        (true, _) if !last.is_empty() && !zombie_only => format!("re-read after {last}"),
+        (true, _) => format!(
+            "{} had processed it in generation {generation}; the group had since moved it to another member",
+            earlier.map_or_else(String::new, |c| c.to_string())
+        ),
+    }
 }

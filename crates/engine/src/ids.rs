@@ -57,16 +57,36 @@ pub struct TopicPartition {
 }
 
 impl TopicPartition {
-    pub fn new(topic: impl Into<std::sync::Arc<str>>, partition: u32) -> Self {
+    pub fn new(topic: impl AsRef<str>, partition: u32) -> Self {
         TopicPartition {
-            topic: topic.into(),
+            topic: topic_name(topic.as_ref()),
             partition,
         }
     }
 }
 
+thread_local! {
+    static TOPIC_NAMES: std::cell::RefCell<std::collections::BTreeSet<std::sync::Arc<str>>> =
+        const { std::cell::RefCell::new(std::collections::BTreeSet::new()) };
+}
+
+/// The one shared copy of a topic's name (per thread), so that partitions
+/// made in different places compare by pointer instead of by bytes. Only
+/// speed depends on it: names from elsewhere still compare correctly.
+pub fn topic_name(name: &str) -> std::sync::Arc<str> {
+    TOPIC_NAMES.with_borrow_mut(|names| match names.get(name) {
+        Some(shared) => shared.clone(),
+        None => {
+            let shared: std::sync::Arc<str> = name.into();
+            names.insert(shared.clone());
+            shared
+        }
+    })
+}
+
 // Ordered by topic name, then partition. Most comparisons are between copies
-// of one shared name, so the pointer is checked before the bytes.
+// of one shared name, so the pointer is checked before the bytes, and names
+// that differ mostly differ in their first byte.
 impl PartialEq for TopicPartition {
     fn eq(&self, other: &Self) -> bool {
         self.partition == other.partition
@@ -76,10 +96,11 @@ impl PartialEq for TopicPartition {
 
 impl Ord for TopicPartition {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        let (a, b) = (self.topic.as_bytes(), other.topic.as_bytes());
         let topic = if std::sync::Arc::ptr_eq(&self.topic, &other.topic) {
             std::cmp::Ordering::Equal
         } else {
-            self.topic.cmp(&other.topic)
+            a.first().cmp(&b.first()).then_with(|| a.cmp(b))
         };
         topic.then(self.partition.cmp(&other.partition))
     }

@@ -41,12 +41,55 @@ pub struct Acked {
     pub acked_at: SimTime,
 }
 
+/// Where a record is filed: its offset, then its id. Two records can share
+/// an offset when a deposed leader acknowledged one the new leader overwrote.
+type Filed = (u64, RecordId);
+
+/// One partition's acknowledged records, sorted by where they are filed.
+/// Acknowledgements arrive almost always in offset order, so a sorted `Vec`
+/// appends at its end where a B-tree would search and split nodes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AckedRecords(Vec<(Filed, Acked)>);
+
+impl AckedRecords {
+    /// Files `acked` under `at` unless a record is already there; returns
+    /// whether it was new.
+    fn insert(&mut self, at: Filed, acked: impl FnOnce() -> Acked) -> bool {
+        if self.0.last().is_none_or(|(last, _)| *last < at) {
+            self.0.push((at, acked()));
+            return true;
+        }
+        match self.0.binary_search_by(|(k, _)| k.cmp(&at)) {
+            Ok(_) => false,
+            Err(i) => {
+                self.0.insert(i, (at, acked()));
+                true
+            }
+        }
+    }
+
+    fn remove(&mut self, at: Filed) {
+        if let Ok(i) = self.0.binary_search_by(|(k, _)| k.cmp(&at)) {
+            self.0.remove(i);
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &(Filed, Acked)> {
+        self.0.iter()
+    }
+
+    /// Records filed at offsets `from..to`.
+    fn offsets(&self, from: u64, to: u64) -> &[(Filed, Acked)] {
+        let lo = self.0.partition_point(|((o, _), _)| *o < from);
+        let hi = self.0.partition_point(|((o, _), _)| *o < to);
+        &self.0[lo..hi.max(lo)]
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Ledger {
-    /// Acknowledged and still present, per partition, by (offset, record).
-    /// Two records can share an offset when a deposed leader acknowledged
-    /// one the new leader overwrote.
-    pub acked: BTreeMap<TopicPartition, BTreeMap<(u64, RecordId), Acked>>,
+    /// Acknowledged and still present, per partition.
+    pub acked: BTreeMap<TopicPartition, AckedRecords>,
     pub lost: Vec<LostRecord>,
     pub acknowledged_total: u64,
 }
@@ -64,15 +107,15 @@ impl Ledger {
             Some(m) => m,
             None => self.acked.entry(tp.clone()).or_default(),
         };
-        if let std::collections::btree_map::Entry::Vacant(slot) = by_offset.entry((offset, r.id)) {
+        let new = by_offset.insert((offset, r.id), || Acked {
+            key: r.key.clone(),
+            value: r.value.clone(),
+            producer: r.producer,
+            acks,
+            acked_at: now,
+        });
+        if new {
             self.acknowledged_total += 1;
-            slot.insert(Acked {
-                key: r.key.clone(),
-                value: r.value.clone(),
-                producer: r.producer,
-                acks,
-                acked_at: now,
-            });
         }
     }
 }
@@ -123,10 +166,10 @@ impl Cluster {
         let log = &self.brokers[&leader].replicas[tp].log;
         let mut gone = Vec::new();
         if let Some(by_offset) = self.ledger.acked.get(tp) {
-            let range = (base, RecordId(0))..(base + count, RecordId(0));
             gone.extend(
                 by_offset
-                    .range(range)
+                    .offsets(base, base + count)
+                    .iter()
                     .filter(|((offset, id), _)| !log.contains_at(*offset, *id))
                     .map(|(k, a)| unfile(tp, *k, a)),
             );
@@ -138,7 +181,7 @@ impl Cluster {
         for r in gone {
             let reason = self.loss_reason(tp, leader, &r);
             if let Some(by_offset) = self.ledger.acked.get_mut(tp) {
-                by_offset.remove(&(r.offset, r.id));
+                by_offset.remove((r.offset, r.id));
             }
             self.emit(EventKind::RecordLost {
                 record: r.id,
@@ -181,5 +224,47 @@ impl Cluster {
                 r.acks.label()
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn acked(at: u64) -> Acked {
+        Acked {
+            key: None,
+            value: "".into(),
+            producer: ProducerId(1),
+            acks: Acks::All,
+            acked_at: SimTime(at),
+        }
+    }
+
+    #[test]
+    fn records_stay_sorted_by_offset_then_id_and_are_filed_once() {
+        let mut r = AckedRecords::default();
+        assert!(r.insert((5, RecordId(9)), || acked(1)));
+        assert!(r.insert((7, RecordId(3)), || acked(2)));
+        // Out of order: a deposed leader's ack for an offset already filed.
+        assert!(r.insert((5, RecordId(4)), || acked(3)));
+        assert!(r.insert((2, RecordId(1)), || acked(4)));
+        assert!(!r.insert((7, RecordId(3)), || acked(5)), "filed twice");
+        let keys: Vec<Filed> = r.iter().map(|(k, _)| *k).collect();
+        assert_eq!(
+            keys,
+            [
+                (2, RecordId(1)),
+                (5, RecordId(4)),
+                (5, RecordId(9)),
+                (7, RecordId(3))
+            ]
+        );
+        let five: Vec<Filed> = r.offsets(5, 7).iter().map(|(k, _)| *k).collect();
+        assert_eq!(five, [(5, RecordId(4)), (5, RecordId(9))]);
+        assert!(r.offsets(8, 20).is_empty());
+        r.remove((5, RecordId(4)));
+        r.remove((6, RecordId(6)));
+        assert_eq!(r.iter().count(), 3);
     }
 }

@@ -150,8 +150,8 @@ impl Cluster {
         &mut self,
         producer: u32,
         topic: &str,
-        key: Option<String>,
-        value: String,
+        key: Option<crate::log::Text>,
+        value: crate::log::Text,
         partition: Option<u32>,
     ) -> Result<RecordId> {
         let pid = self.existing_producer(producer)?;
@@ -179,10 +179,12 @@ impl Cluster {
             ));
         }
         let p = self.choose_partition(pid, topic, n, key.as_deref(), &value, partition);
-        let tp = TopicPartition::new(name, p);
+        // The controller's copy of the name is the shared one.
+        let tp = TopicPartition {
+            topic: name,
+            partition: p,
+        };
         let id = self.next_record_id();
-        let key: Option<crate::log::Text> = key.map(Into::into);
-        let value: crate::log::Text = value.into();
         let record = Record {
             id,
             offset: 0,

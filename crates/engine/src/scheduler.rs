@@ -11,7 +11,9 @@ use std::collections::BinaryHeap;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Item {
-    Deliver(Message),
+    /// Boxed: the queue moves entries on every push and pop, and a message
+    /// is several times the size of a timer.
+    Deliver(Box<Message>),
     Timer(Timer),
 }
 
@@ -69,7 +71,7 @@ impl Scheduler {
             .queue
             .iter()
             .filter_map(|e| match &e.item {
-                Item::Deliver(m) => Some((&e.time, e.seq, m)),
+                Item::Deliver(m) => Some((&e.time, e.seq, &**m)),
                 Item::Timer(_) => None,
             })
             .collect();

@@ -288,8 +288,8 @@ mod tests {
         Command::Produce {
             producer: 1,
             topic: "MyTopic".into(),
-            key: Some(format!("k{i}")),
-            value: format!("v{i}"),
+            key: Some(format!("k{i}").into()),
+            value: format!("v{i}").into(),
             partition: None,
         }
     }

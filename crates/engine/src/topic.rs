@@ -70,7 +70,7 @@ impl Cluster {
             .map(|r| r.iter().map(|b| BrokerId(*b)).collect())
             .collect();
         self.controller.topics.insert(
-            name.as_str().into(),
+            crate::ids::topic_name(&name),
             TopicMeta {
                 name: name.clone(),
                 partitions: replicas.len() as u32,
@@ -185,7 +185,7 @@ impl Cluster {
             .map(|r| r.iter().map(|b| BrokerId(*b)).collect())
             .collect();
         self.controller.topics.insert(
-            name.into(),
+            crate::ids::topic_name(name),
             TopicMeta {
                 name: name.to_string(),
                 partitions: replicas.len() as u32,

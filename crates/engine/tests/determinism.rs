@@ -12,7 +12,7 @@ fn busy_scenario(seed: u64, mode: MetadataMode) -> Scenario {
         let key = if i % 3 == 0 {
             None
         } else {
-            Some(format!("key-{}", i % 17))
+            Some(format!("key-{}", i % 17).into())
         };
         s.commands.push(TimedCommand {
             at,
@@ -20,7 +20,7 @@ fn busy_scenario(seed: u64, mode: MetadataMode) -> Scenario {
                 producer: 1,
                 topic: "MyTopic".into(),
                 key,
-                value: format!("v{i}"),
+                value: format!("v{i}").into(),
                 partition: None,
             },
         });

@@ -58,8 +58,8 @@ fn command(op: &Op, mode: MetadataMode) -> Option<Command> {
         Op::Produce { key, partition } => Command::Produce {
             producer: 1,
             topic: "t".into(),
-            key: Some(format!("k{key}")),
-            value: format!("v{key}"),
+            key: Some(format!("k{key}").into()),
+            value: format!("v{key}").into(),
             partition,
         },
         Op::Crash(b) => Command::CrashBroker { broker: b },
