@@ -35,17 +35,28 @@ if command -v rustup >/dev/null; then
   fi
 fi
 
+# Tools run for seconds; building them quickly matters more than their speed.
+# (trunk's own release profile asks for fat LTO and one codegen unit, which
+# alone takes minutes on two cores.)
+quick_install() {
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_DEBUG=false \
+    cargo install "$@"
+}
+
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WASM_BINDGEN_VERSION" ]; then
-  say "Installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 2 minutes, only once)"
+  say "Installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (a few minutes, only once)"
   # The locked install can fail on registries that lack one pinned dependency;
   # the unlocked one resolves a compatible set.
-  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --locked ||
-    cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+  quick_install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --locked ||
+    quick_install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
 
 if [ "$(trunk --version 2>/dev/null | awk '{print $2}')" != "$TRUNK_VERSION" ]; then
-  say "Installing trunk $TRUNK_VERSION (about 6 minutes, only once)"
-  cargo install trunk --version "$TRUNK_VERSION" --locked
+  say "Installing trunk $TRUNK_VERSION (a few minutes, only once)"
+  # Without its default features (TLS, update check): trunk here downloads
+  # nothing and serves plain HTTP on localhost, and builds much faster.
+  quick_install trunk --version "$TRUNK_VERSION" --locked --no-default-features
 fi
 
 lock="$KAFKASIM_ROOT/tests/package-lock.json"

@@ -6,6 +6,7 @@ pub mod diagram;
 pub mod forms;
 pub mod inspect;
 pub mod layout;
+pub mod models;
 pub mod sim;
 pub mod store;
 pub mod toolbar;
@@ -23,14 +24,23 @@ use toolbar::{HelpOverlay, SessionMenu, Ui};
 pub fn App() -> impl IntoView {
     let sim = Sim::restore_or(kafkasim_engine::presets::quickstart());
     let ui = Ui::new();
+    let models = models::Models::new();
     provide_context(sim);
     provide_context(ui);
+    provide_context(models);
     sim::start_clock(sim);
+    models::start_clock(models, ui.models.into(), sim.speed.into());
     toolbar::install_shortcuts(sim, ui);
     view! {
         <header class="topbar">
             <h1 class="brand">"kafkasim" <span class="scene">{move || format!(" · {}", sim.scene.get())}</span></h1>
-            <TimeBar />
+            <nav class="pages" aria-label="Views">
+                <button class="btn" aria-pressed=move || (!ui.models.get()).to_string() on:click=move |_| ui.models.set(false)>"Kafka cluster"</button>
+                <button class="btn" aria-pressed=move || ui.models.get().to_string() on:click=move |_| ui.models.set(true)>"Messaging models"</button>
+            </nav>
+            <Show when=move || !ui.models.get()>
+                <TimeBar />
+            </Show>
             <div class="menus">
                 <ClusterMenu />
                 <SessionMenu />
@@ -38,15 +48,20 @@ pub fn App() -> impl IntoView {
         </header>
         <HelpOverlay />
         <ErrorBanner />
-        <main class="stage">
-            <Diagram />
-            <aside class="side">
-                <ProduceForm />
-                <ConsumerForm />
-                <ActionPanel />
-            </aside>
-        </main>
-        <Inspector />
+        <Show
+            when=move || !ui.models.get()
+            fallback=|| view! { <main class="stage-models"><models::MessagingModels /></main> }
+        >
+            <main class="stage">
+                <Diagram />
+                <aside class="side">
+                    <ProduceForm />
+                    <ConsumerForm />
+                    <ActionPanel />
+                </aside>
+            </main>
+            <Inspector />
+        </Show>
     }
 }
 

@@ -109,6 +109,8 @@ pub struct Ui {
     /// Draw `__consumer_offsets` replicas in the broker columns.
     pub show_internal: RwSignal<bool>,
     pub help: RwSignal<bool>,
+    /// The classic messaging models page instead of the Kafka cluster.
+    pub models: RwSignal<bool>,
 }
 
 impl Ui {
@@ -130,6 +132,7 @@ impl Ui {
             presenter,
             show_internal: RwSignal::new(false),
             help: RwSignal::new(false),
+            models: RwSignal::new(false),
         }
     }
 }
