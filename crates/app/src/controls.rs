@@ -298,6 +298,9 @@ pub fn ActionPanel() -> impl IntoView {
                         .collect()
                 });
                 let can_rewind = running && !owned.is_empty();
+                let in_group = sim
+                    .view
+                    .with(|v| v.consumers.iter().any(|x| x.id == c && x.group.is_some()));
                 // seekToBeginning on every partition it owns: the records are
                 // read again (Kafka keeps them; a queue would not).
                 let rewind = move |_| {
@@ -313,6 +316,7 @@ pub fn ActionPanel() -> impl IntoView {
                     }
                 };
                 view! {
+                    <button class="btn" disabled=!(can_rewind && in_group) on:click=move |_| { sim.dispatch(Command::CommitConsumer { consumer: c.0 }); } title="commitAsync: commit the position of every partition it owns now">"Commit offsets"</button>
                     <button class="btn" disabled=!can_rewind on:click=rewind title="seekToBeginning on every partition it owns">"Read again from the beginning"</button>
                     <button class="btn btn-danger" disabled=!running on:click=move |_| { sim.dispatch(Command::CrashConsumer { consumer: c.0 }); }>"Crash consumer"</button>
                     <button class="btn" disabled=!running on:click=move |_| { sim.dispatch(Command::CloseConsumer { consumer: c.0 }); }>"Close consumer"</button>

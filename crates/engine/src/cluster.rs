@@ -413,6 +413,7 @@ impl Cluster {
             CrashConsumer { consumer } => self.crash_consumer(consumer),
             RestartConsumer { consumer } => self.restart_consumer(consumer),
             CloseConsumer { consumer } => self.close_consumer(consumer),
+            CommitConsumer { consumer } => self.commit_consumer(consumer),
             SeekConsumer {
                 consumer,
                 topic,

@@ -101,6 +101,11 @@ pub enum Command {
     RestartConsumer {
         consumer: u32,
     },
+    /// `consumer.commitAsync()`: commit the positions of everything it owns
+    /// now, whatever its commit settings.
+    CommitConsumer {
+        consumer: u32,
+    },
     /// `consumer.close()`: commit (with auto-commit) and leave the group.
     CloseConsumer {
         consumer: u32,

@@ -384,6 +384,35 @@ impl Cluster {
     }
 
     /// `consumer.close()`: commit if auto-commit is on, leave the group.
+    /// `commitAsync()` of the current positions. Kafka refuses it for a
+    /// consumer without `group.id`; with nothing consumed yet it commits
+    /// nothing.
+    pub(crate) fn commit_consumer(&mut self, id: u32) -> Result<()> {
+        let cid = self.existing_consumer(id)?;
+        let c = &self.consumers[&cid];
+        if !c.is_running() {
+            return Err(KafkaError::new(
+                ErrorCode::InvalidRequest,
+                format!("{cid} is not running."),
+            ));
+        }
+        if c.group().is_none() {
+            return Err(KafkaError::new(
+                ErrorCode::InvalidGroupId,
+                "To use the group management or offset commit APIs, you must provide a valid group.id in the consumer configuration.",
+            ));
+        }
+        let offsets = c.positions();
+        if offsets.is_empty() {
+            return Ok(());
+        }
+        let c = self.consumers.get_mut(&cid).expect("exists");
+        let commit = c.next_commit;
+        c.next_commit += 1;
+        self.send_commit(cid, commit, offsets);
+        Ok(())
+    }
+
     pub(crate) fn close_consumer(&mut self, id: u32) -> Result<()> {
         let cid = self.existing_consumer(id)?;
         let c = &self.consumers[&cid];

@@ -661,3 +661,48 @@ fn a_member_that_crashes_right_after_joining_is_still_expired() {
     c.advance(60_000);
     assert_eq!(owners(&c)[&1], vec!["orders-0", "orders-1"]);
 }
+
+#[test]
+fn commit_now_commits_the_positions_before_auto_commit_would() {
+    let mut c = small_cluster();
+    topic(&mut c, "orders", 1, 3, TopicConfig::default());
+    producer(&mut c, 1, Acks::All);
+    let config = ConsumerConfig {
+        auto_commit_interval_ms: 600_000,
+        ..group_config("billing")
+    };
+    subscribe(&mut c, 1, config, "orders");
+    c.advance(10_000);
+    for i in 0..5 {
+        produce(&mut c, 1, "orders", &format!("k{i}"), "v");
+    }
+    c.advance(2_000);
+    assert_eq!(processed(&c, 1).len(), 5);
+    let committed = |c: &Cluster| c.view().groups[0].partitions[0].committed;
+    assert_eq!(committed(&c), None, "auto-commit is ten minutes away");
+    c.apply(Command::CommitConsumer { consumer: 1 }).unwrap();
+    c.advance(1_000);
+    assert_eq!(committed(&c), Some(5));
+
+    // Without a group.id there is nowhere to commit: Kafka's error, no change.
+    c.apply(Command::CreateConsumer {
+        id: Some(2),
+        config: ConsumerConfig {
+            group_id: None,
+            ..ConsumerConfig::default()
+        },
+        topics: None,
+        partitions: Some(vec![TopicPartition::new("orders", 0)]),
+    })
+    .unwrap();
+    let before = c.view();
+    let err = c
+        .apply(Command::CommitConsumer { consumer: 2 })
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidGroupId);
+    assert_eq!(c.view(), before);
+    let err = c
+        .apply(Command::CommitConsumer { consumer: 9 })
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidRequest);
+}

@@ -23,6 +23,7 @@ enum Op {
     CrashConsumer(u32),
     RestartConsumer(u32),
     CloseConsumer(u32),
+    CommitConsumer(u32),
     SeekToBeginning(u32, u32),
     CutConsumer(u32, u32),
 }
@@ -43,6 +44,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (1u32..=3).prop_map(Op::CrashConsumer),
         1 => (1u32..=3).prop_map(Op::RestartConsumer),
         1 => (1u32..=3).prop_map(Op::CloseConsumer),
+        1 => (1u32..=3).prop_map(Op::CommitConsumer),
         1 => (1u32..=3, 0u32..2).prop_map(|(c, p)| Op::SeekToBeginning(c, p)),
         1 => (1u32..=3, 1u32..=3).prop_map(|(c, b)| Op::CutConsumer(c, b)),
     ]
@@ -87,6 +89,7 @@ fn command(op: &Op, mode: MetadataMode) -> Option<Command> {
         Op::CrashConsumer(c) => Command::CrashConsumer { consumer: c },
         Op::RestartConsumer(c) => Command::RestartConsumer { consumer: c },
         Op::CloseConsumer(c) => Command::CloseConsumer { consumer: c },
+        Op::CommitConsumer(c) => Command::CommitConsumer { consumer: c },
         Op::SeekToBeginning(c, p) => Command::SeekConsumer {
             consumer: c,
             topic: "t".into(),
