@@ -88,6 +88,16 @@ test('crashing a leader moves leadership and the produce path follows', async ()
   await page.getByRole('button', { name: 'Produce', exact: true }).click();
   await events(page).getByText(/Producer 1 got an acknowledgement from MyTopic-0/).waitFor({ timeout: 30000 });
   await pause(page);
+  // The event log narrowed to the crashed broker's problems tells the story.
+  await page.getByRole('combobox', { name: 'Node' }).selectOption('Broker 1');
+  await page.getByRole('checkbox', { name: 'Only problems' }).check();
+  await events(page).getByText(/Broker 1 crashed/).waitFor();
+  assert.equal(await events(page).getByText(/Producer 1/).count(), 0, 'only lines about Broker 1');
+  await page.getByRole('combobox', { name: 'Node' }).selectOption('');
+  await page.getByRole('checkbox', { name: 'Only problems' }).uncheck();
+  await page.getByRole('combobox', { name: 'Kind of event' }).selectOption({ label: 'Producers' });
+  await events(page).getByText(/Producer 1 got an acknowledgement/).first().waitFor();
+  assert.equal(await events(page).getByText(/Broker 1 crashed/).count(), 0, 'only producer lines');
   await page.getByRole('tab', { name: 'Partitions' }).click();
   const table = page.getByRole('table', { name: 'Partitions of MyTopic' });
   const row = table.getByRole('row').filter({ has: page.getByRole('button', { name: 'Show the log of MyTopic-0' }) });

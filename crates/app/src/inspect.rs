@@ -4,7 +4,7 @@
 //! the screen.
 
 use crate::controls::format_time;
-use crate::sim::{LogLine, Sim};
+use crate::sim::{Area, LogLine, Sim};
 use kafkasim_engine::view::{ClusterView, PartitionView};
 use kafkasim_engine::BrokerId;
 use leptos::prelude::*;
@@ -68,37 +68,86 @@ pub fn Inspector() -> impl IntoView {
     }
 }
 
-/// Whether a log line matches the filter: every word appears in it.
-pub fn matches_filter(line: &LogLine, filter: &str, problems_only: bool) -> bool {
-    if problems_only && !line.alarm {
-        return false;
+/// What the event log shows.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LogFilter {
+    /// Every word must appear in the line, in any case.
+    pub words: String,
+    pub problems_only: bool,
+    pub area: Option<Area>,
+    /// A node's name (`Broker 2`): the line must mention it, not `Broker 21`.
+    pub node: String,
+}
+
+impl LogFilter {
+    pub fn keeps(&self, line: &LogLine) -> bool {
+        if self.problems_only && !line.alarm {
+            return false;
+        }
+        if self.area.is_some_and(|a| a != line.area) {
+            return false;
+        }
+        if !self.node.is_empty() && !mentions(&line.text, &self.node) {
+            return false;
+        }
+        let text = line.text.to_lowercase();
+        self.words
+            .split_whitespace()
+            .all(|w| text.contains(&w.to_lowercase()))
     }
-    let text = line.text.to_lowercase();
-    filter
-        .split_whitespace()
-        .all(|w| text.contains(&w.to_lowercase()))
+}
+
+/// Whether `text` names `node` itself: `Broker 2` but not `Broker 21`.
+pub fn mentions(text: &str, node: &str) -> bool {
+    text.match_indices(node).any(|(at, _)| {
+        !text[at + node.len()..]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_digit())
+    })
 }
 
 #[component]
 fn EventLog() -> impl IntoView {
     let sim = expect_context::<Sim>();
-    let filter = RwSignal::new(String::new());
-    let problems = RwSignal::new(false);
+    let filter = RwSignal::new(LogFilter::default());
+    let nodes = Memo::new(move |_| {
+        sim.view.with(|v| {
+            let mut names: Vec<String> = v.brokers.iter().map(|b| b.id.to_string()).collect();
+            names.extend(v.producers.iter().map(|p| p.id.to_string()));
+            names.extend(v.consumers.iter().map(|c| c.id.to_string()));
+            names
+        })
+    });
     view! {
         <div class="filters">
-            <input type="search" placeholder="Filter: e.g. Broker 2, MyTopic-0, lost" aria-label="Filter events"
-                prop:value=filter on:input=move |ev| filter.set(event_target_value(&ev)) />
-            <label class="check"><input type="checkbox" prop:checked=problems
-                on:change=move |ev| problems.set(event_target_checked(&ev)) />" Only problems"</label>
+            <input type="search" placeholder="Filter: e.g. MyTopic-0, lost" aria-label="Filter events"
+                prop:value=move || filter.with(|f| f.words.clone())
+                on:input=move |ev| filter.update(|f| f.words = event_target_value(&ev)) />
+            <select aria-label="Kind of event" on:change=move |ev| {
+                let i = event_target_value(&ev).parse::<usize>().ok();
+                filter.update(|f| f.area = i.and_then(|i| Area::ALL.get(i).copied()));
+            }>
+                <option value="all">"All kinds"</option>
+                {Area::ALL.iter().enumerate().map(|(i, a)| view! { <option value=i.to_string()>{a.label()}</option> }).collect_view()}
+            </select>
+            <select aria-label="Node" prop:value=move || filter.with(|f| f.node.clone()) on:change=move |ev| {
+                let node = event_target_value(&ev);
+                filter.update(|f| f.node = node);
+            }>
+                <option value="">"All nodes"</option>
+                {move || nodes.get().into_iter().map(|n| view! { <option value=n.clone()>{n.clone()}</option> }).collect_view()}
+            </select>
+            <label class="check"><input type="checkbox" prop:checked=move || filter.with(|f| f.problems_only)
+                on:change=move |ev| filter.update(|f| f.problems_only = event_target_checked(&ev)) />" Only problems"</label>
         </div>
         <ol class="event-lines" aria-label="Events, newest first">
             {move || {
                 let f = filter.get();
-                let p = problems.get();
                 sim.log.with(|log| {
                     log.iter()
                         .rev()
-                        .filter(|l| matches_filter(l, &f, p))
+                        .filter(|l| f.keeps(l))
                         .take(EVENT_ROWS)
                         .map(|l| {
                             view! {
@@ -385,5 +434,56 @@ fn LostTable() -> impl IntoView {
             }
             .into_any()
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kafkasim_engine::SimTime;
+
+    fn line(text: &str, area: Area, alarm: bool) -> LogLine {
+        LogLine {
+            time: SimTime(0),
+            text: text.into(),
+            alarm,
+            area,
+        }
+    }
+
+    #[test]
+    fn a_node_is_mentioned_by_its_whole_name() {
+        assert!(mentions("Broker 2 crashed.", "Broker 2"));
+        assert!(mentions("ISR of t-0 shrank to [1] (Broker 2)", "Broker 2"));
+        assert!(!mentions("Broker 21 crashed.", "Broker 2"));
+        assert!(mentions("Broker 21 and Broker 2", "Broker 2"));
+    }
+
+    #[test]
+    fn the_filter_keeps_lines_matching_all_its_parts() {
+        let crash = line("Broker 2 crashed.", Area::Cluster, true);
+        let produced = line("Producer 1 sent k to MyTopic-0.", Area::Producers, false);
+        let all = LogFilter::default();
+        assert!(all.keeps(&crash) && all.keeps(&produced));
+        let problems = LogFilter {
+            problems_only: true,
+            ..LogFilter::default()
+        };
+        assert!(problems.keeps(&crash) && !problems.keeps(&produced));
+        let producers = LogFilter {
+            area: Some(Area::Producers),
+            ..LogFilter::default()
+        };
+        assert!(!producers.keeps(&crash) && producers.keeps(&produced));
+        let broker = LogFilter {
+            node: "Broker 2".into(),
+            ..LogFilter::default()
+        };
+        assert!(broker.keeps(&crash) && !broker.keeps(&produced));
+        let words = LogFilter {
+            words: "mytopic-0 SENT".into(),
+            ..LogFilter::default()
+        };
+        assert!(!words.keeps(&crash) && words.keeps(&produced));
     }
 }

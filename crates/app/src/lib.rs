@@ -33,9 +33,9 @@ pub fn App() -> impl IntoView {
     toolbar::install_shortcuts(sim, ui);
     view! {
         <header class="topbar">
-            <h1 class="brand">"kafkasim" <span class="scene">{move || format!(" · {}", sim.scene.get())}</span></h1>
+            <h1 class="brand" title=move || format!("kafkasim · {}", sim.scene.get())>"kafkasim" <span class="scene">{move || format!(" · {}", sim.scene.get())}</span></h1>
             <nav class="pages" aria-label="Views">
-                <button class="btn" aria-pressed=move || (!ui.models.get()).to_string() on:click=move |_| ui.models.set(false)>"Kafka cluster"</button>
+                <button class="btn" aria-pressed=move || (!ui.models.get()).to_string() on:click=move |_| ui.models.set(false) aria-label="Kafka cluster" title="The Kafka cluster">"Kafka"</button>
                 <button class="btn" aria-pressed=move || ui.models.get().to_string() on:click=move |_| ui.models.set(true)>"Messaging models"</button>
             </nav>
             <Show when=move || !ui.models.get()>

@@ -20,7 +20,105 @@ const LOG_LINES: usize = 300;
 pub struct LogLine {
     pub time: SimTime,
     pub text: String,
+    /// Something went wrong or was lost: shown in red, kept by "Only problems".
     pub alarm: bool,
+    pub area: Area,
+}
+
+/// What part of Kafka an event is about, for the event log's picker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Area {
+    Cluster,
+    Topics,
+    Replication,
+    Producers,
+    Consumers,
+    Network,
+}
+
+impl Area {
+    pub const ALL: [Area; 6] = [
+        Area::Cluster,
+        Area::Topics,
+        Area::Replication,
+        Area::Producers,
+        Area::Consumers,
+        Area::Network,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Area::Cluster => "Brokers and controller",
+            Area::Topics => "Topics",
+            Area::Replication => "Replication",
+            Area::Producers => "Producers",
+            Area::Consumers => "Consumers and groups",
+            Area::Network => "Network",
+        }
+    }
+
+    /// Where `kind` belongs, and whether it is a problem. Every kind is named,
+    /// so a new one must be placed here before the app compiles.
+    pub fn of(kind: &kafkasim_engine::EventKind) -> (Area, bool) {
+        use kafkasim_engine::EventKind::*;
+        match kind {
+            BrokerCrashed { .. }
+            | BrokerFenced { .. }
+            | ZooKeeperNodeCrashed { .. }
+            | QuorumLost
+            | ControllerNodeCrashed { .. } => (Area::Cluster, true),
+            BrokerAdded { .. }
+            | BrokerRestarted { .. }
+            | BrokerShutDown { .. }
+            | BrokerRegistered { .. }
+            | ZooKeeperNodeRestarted { .. }
+            | QuorumRestored
+            | ControllerNodeRestarted { .. }
+            | ElectionStarted { .. }
+            | ControllerElected { .. }
+            | ControllerResigned { .. }
+            | LeaderElected { .. }
+            | ReplicaRoleChanged { .. } => (Area::Cluster, false),
+            TopicCreated { .. }
+            | PartitionsAdded { .. }
+            | ReassignmentStarted { .. }
+            | ReassignmentCompleted { .. } => (Area::Topics, false),
+            IsrShrunk { .. } | LogTruncated { .. } => (Area::Replication, true),
+            IsrExpanded { .. } | RecordsAppended { .. } | HighWatermarkAdvanced { .. } => {
+                (Area::Replication, false)
+            }
+            ProduceFailed { .. } | RecordLost { .. } => (Area::Producers, true),
+            ProducerCreated { .. }
+            | RecordProduced { .. }
+            | ProduceAcknowledged { .. }
+            | ProduceRetried { .. } => (Area::Producers, false),
+            ConsumerCrashed { .. }
+            | PartitionsLost { .. }
+            | CommitFailed { .. }
+            | ConsumerError { .. } => (Area::Consumers, true),
+            RecordProcessed { again, .. } => (Area::Consumers, again.is_some()),
+            ConsumerCreated { .. }
+            | ConsumerRestarted { .. }
+            | ConsumerClosed { .. }
+            | CoordinatorFound { .. }
+            | GroupRebalancing { .. }
+            | GroupStable { .. }
+            | GroupEmpty { .. }
+            | MemberRemoved { .. }
+            | StaticMemberRejoined { .. }
+            | GroupLoaded { .. }
+            | PartitionsAssigned { .. }
+            | PartitionsRevoked { .. }
+            | OffsetsCommitted { .. }
+            | OffsetReset { .. }
+            | PositionSeeked { .. } => (Area::Consumers, false),
+            MessageDropped { .. } | NetworkPartitioned { .. } => (Area::Network, true),
+            MessageSent(_)
+            | MessageDelivered { .. }
+            | LinkLatencyChanged { .. }
+            | NetworkHealed { .. } => (Area::Network, false),
+        }
+    }
 }
 
 /// One record of a partition's log, for the inspector.
@@ -168,6 +266,7 @@ impl Sim {
             time: SimTime(t),
             text: format!("Timeline moved to {}.", crate::controls::format_time(t)),
             alarm: false,
+            area: Area::Cluster,
         }]);
         self.refresh();
         self.save();
@@ -407,10 +506,14 @@ impl Sim {
         let lines: Vec<LogLine> = events
             .iter()
             .filter_map(|e| {
-                e.kind.describe().map(|text| LogLine {
-                    time: e.time,
-                    alarm: matches!(e.kind, kafkasim_engine::EventKind::RecordLost { .. }),
-                    text,
+                e.kind.describe().map(|text| {
+                    let (area, alarm) = Area::of(&e.kind);
+                    LogLine {
+                        time: e.time,
+                        alarm,
+                        area,
+                        text,
+                    }
                 })
             })
             .collect();
