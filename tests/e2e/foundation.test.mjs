@@ -1,20 +1,12 @@
 // The foundation: engine → wasm → Leptos → browser, driven as a person would.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serve, launch, openApp, screenshot } from './harness.mjs';
+import { useApp, openApp, screenshot } from './harness.mjs';
 
-let server, url, browser;
-before(async () => {
-  ({ server, url } = await serve());
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
+const app = useApp();
 
 test('the page draws the cluster the engine built', async () => {
-  const { page, errors, context } = await openApp(browser, url);
+  const { page, errors, context } = await openApp(app.browser, app.url);
   for (const name of ['Broker 1', 'Broker 2', 'Broker 3', 'Producer 1', 'ZooKeeper 1']) {
     await page.getByRole('button', { name, exact: true }).waitFor();
   }
@@ -29,7 +21,7 @@ test('the page draws the cluster the engine built', async () => {
 });
 
 test('crashing a broker changes the picture', async () => {
-  const { page, errors, context } = await openApp(browser, url);
+  const { page, errors, context } = await openApp(app.browser, app.url);
   const broker1 = page.locator('g.broker').filter({ has: page.getByRole('button', { name: 'Broker 1', exact: true }) });
   assert.equal(await broker1.getAttribute('data-status'), 'up');
   await page.getByRole('button', { name: 'Broker 1', exact: true }).click();
@@ -43,7 +35,7 @@ test('crashing a broker changes the picture', async () => {
 });
 
 test('playing the clock moves a produced record through the cluster', async () => {
-  const { page, errors, context } = await openApp(browser, url);
+  const { page, errors, context } = await openApp(app.browser, app.url);
   await page.getByRole('button', { name: 'Produce', exact: true }).click();
   await page.getByRole('button', { name: 'Play' }).click();
   const log = page.getByRole('list', { name: 'Events, newest first' });
@@ -54,7 +46,7 @@ test('playing the clock moves a produced record through the cluster', async () =
 });
 
 test('the layout is usable at phone width', async () => {
-  const { page, errors, context } = await openApp(browser, url, { width: 390, height: 844 });
+  const { page, errors, context } = await openApp(app.browser, app.url, { width: 390, height: 844 });
   await page.getByRole('button', { name: 'Produce', exact: true }).waitFor();
   await screenshot(page, 'foundation-phone');
   assert.deepEqual(errors, []);
@@ -62,7 +54,7 @@ test('the layout is usable at phone width', async () => {
 });
 
 test('a consumer joins a group, takes the partitions and reads a record', async () => {
-  const { page, errors, context } = await openApp(browser, url);
+  const { page, errors, context } = await openApp(app.browser, app.url);
   await page.getByLabel(/auto\.offset\.reset/).selectOption('earliest');
   await page.getByRole('button', { name: 'Add consumer' }).click();
   await page.getByRole('group', { name: 'Group billing' }).waitFor();

@@ -1,6 +1,7 @@
 // Shared harness for the end-to-end tests: serves the release build in dist/
 // on 127.0.0.1 and drives the system Chromium with playwright-core.
 import { chromium } from 'playwright-core';
+import { before, after } from 'node:test';
 import { createServer } from 'node:http';
 import { readFile, mkdir } from 'node:fs/promises';
 import { extname, join, normalize, dirname } from 'node:path';
@@ -54,6 +55,23 @@ export async function launch() {
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     args: chromiumArgs,
   });
+}
+
+/**
+ * Serves dist/ and launches Chromium before a test file's tests and stops
+ * both after them. `app.url` and `app.browser` are set once the tests run.
+ */
+export function useApp() {
+  const app = {};
+  before(async () => {
+    ({ server: app.server, url: app.url } = await serve());
+    app.browser = await launch();
+  });
+  after(async () => {
+    await app.browser?.close();
+    app.server?.close();
+  });
+  return app;
 }
 
 /** Opens the app and collects console errors and page errors. */

@@ -1,18 +1,10 @@
 // The live view as an instructor uses it: produce by key, fail over, lose a
 // record with acks=1, rewind, reload, share, and get Kafka's errors.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serve, launch, openApp, screenshot, crashBroker } from './harness.mjs';
+import { useApp, openApp, screenshot, crashBroker } from './harness.mjs';
 
-let server, url, browser;
-before(async () => {
-  ({ server, url } = await serve());
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
+const app = useApp();
 
 /** Kafka's murmur2 (Utils.murmur2), written independently of the engine. */
 function murmur2(bytes) {
@@ -52,7 +44,7 @@ test('the oracle agrees with Kafka\'s murmur2 test values', () => {
 });
 
 test('a keyed record lands in the partition murmur2 gives', async () => {
-  const { page, errors, context } = await openApp(browser, url);
+  const { page, errors, context } = await openApp(app.browser, app.url);
   const key = 'order-1234';
   const expected = partitionFor(key, 3);
   await page.getByRole('textbox', { name: 'Key', exact: true }).fill(key);
@@ -78,7 +70,7 @@ test('a keyed record lands in the partition murmur2 gives', async () => {
 });
 
 test('crashing a leader moves leadership and the produce path follows', async () => {
-  const { page, errors, context } = await openApp(browser, url);
+  const { page, errors, context } = await openApp(app.browser, app.url);
   await page.getByRole('img', { name: 'MyTopic-0 on broker 1 (leader)' }).waitFor();
   await crashBroker(page, 1);
   await play(page);
@@ -110,7 +102,7 @@ test('crashing a leader moves leadership and the produce path follows', async ()
 });
 
 test('acks=1 and a leader crash before replication lose an acknowledged record', async () => {
-  const { page, errors, context } = await openApp(browser, url);
+  const { page, errors, context } = await openApp(app.browser, app.url);
   // The follower of MyTopic-0 falls behind: cut it off from the leader. It
   // stays in the ISR until replica.lag.time.max.ms (30 s) passes.
   await page.getByText('Cluster', { exact: true }).click();
@@ -147,7 +139,7 @@ test('acks=1 and a leader crash before replication lose an acknowledged record',
 });
 
 test('a reload restores the session, and a share link opens it elsewhere', async () => {
-  const { page, errors, context } = await openApp(browser, url);
+  const { page, errors, context } = await openApp(app.browser, app.url);
   await crashBroker(page, 2);
   await page.getByRole('button', { name: 'Produce', exact: true }).click();
   for (let i = 0; i < 5; i++) await page.getByRole('button', { name: 'Step' }).click();
@@ -161,7 +153,7 @@ test('a reload restores the session, and a share link opens it elsewhere', async
   await page.getByRole('button', { name: 'Share link' }).click();
   const link = await page.getByRole('textbox', { name: 'Share link' }).inputValue();
   assert.match(link, /#session=[A-Za-z0-9_-]+$/);
-  const other = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+  const other = await app.browser.newContext({ viewport: { width: 1280, height: 720 } });
   const elsewhere = await other.newPage();
   await elsewhere.goto(link);
   await elsewhere.getByRole('button', { name: 'Broker 1', exact: true }).waitFor();
@@ -173,7 +165,7 @@ test('a reload restores the session, and a share link opens it elsewhere', async
 });
 
 test('bad input gets Kafka\'s error and changes nothing', async () => {
-  const { page, errors, context } = await openApp(browser, url);
+  const { page, errors, context } = await openApp(app.browser, app.url);
   await page.getByText('Cluster', { exact: true }).click();
   await page.getByLabel(/^Name/).fill('bad name!');
   await page.getByRole('button', { name: 'Create topic' }).click();
@@ -205,7 +197,7 @@ test('bad input gets Kafka\'s error and changes nothing', async () => {
 });
 
 test('keyboard: Space plays and pauses, the help lists the shortcuts', async () => {
-  const { page, errors, context } = await openApp(browser, url);
+  const { page, errors, context } = await openApp(app.browser, app.url);
   await page.locator('body').press('Space');
   await page.getByRole('button', { name: 'Pause' }).waitFor();
   await page.locator('body').press('Space');
@@ -226,7 +218,7 @@ test('keyboard: Space plays and pauses, the help lists the shortcuts', async () 
 });
 
 test('a group scales out with its + button, auto-produce keeps records flowing', async () => {
-  const { page, errors, context } = await openApp(browser, url);
+  const { page, errors, context } = await openApp(app.browser, app.url);
   await page.getByLabel(/auto\.offset\.reset/).selectOption('earliest');
   await page.getByRole('button', { name: 'Add consumer' }).click();
   await page.getByRole('button', { name: 'Add consumer to group billing' }).click();
@@ -251,7 +243,7 @@ test('a group scales out with its + button, auto-produce keeps records flowing',
 });
 
 test('a new session from the KRaft scene draws the controller quorum', async () => {
-  const { page, errors, context } = await openApp(browser, url);
+  const { page, errors, context } = await openApp(app.browser, app.url);
   // Some work first, so replacing it asks.
   await crashBroker(page, 3);
   page.once('dialog', (d) => d.accept());

@@ -1,25 +1,17 @@
 // The classic messaging models page, as the first lesson uses it: a queue
 // gives each message to one receiver and keeps it for an offline one; a
 // topic copies each message to every online subscriber and keeps nothing.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { serve, launch, openApp, screenshot } from './harness.mjs';
+import { useApp, openApp, screenshot } from './harness.mjs';
 
-let server, url, browser;
-before(async () => {
-  ({ server, url } = await serve());
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  server?.close();
-});
+const app = useApp();
 
 const node = (page, name) => page.getByRole('img', { name: new RegExp(`^${name} \\(`) });
 const label = async (page, name) => node(page, name).getAttribute('aria-label');
 
 test('a queue shares messages out and waits for receivers; a topic copies them to whoever is online', async () => {
-  const { page, errors, context } = await openApp(browser, url);
+  const { page, errors, context } = await openApp(app.browser, app.url);
   await page.getByRole('button', { name: 'Messaging models' }).click();
   await page.getByRole('region', { name: 'Messaging models' }).waitFor();
   // Faster than real time, so the test does not wait on 700 ms hops.

@@ -62,6 +62,7 @@ pub fn Diagram() -> impl IntoView {
                 let groups = layout.groups.iter().map(|g| group_box(sim, &view, g)).collect_view();
                 view! { <g class="quorum">{quorum}</g> <g class="producers">{producers}</g> <g class="brokers">{brokers}</g> <g class="groups">{groups}</g> }
             }}
+            <Pulses layout=layout />
             <Chips layout=layout />
         </svg>
         </div>
@@ -470,6 +471,38 @@ fn Chips(layout: Memo<Layout>) -> impl IntoView {
                 }
             }
         </For>
+    }
+}
+
+/// A ring that spreads once from where an election just happened: the new
+/// active controller, or a partition's new leader. (Still, under reduced
+/// motion: the badges and the event log say the same.)
+#[component]
+fn Pulses(layout: Memo<Layout>) -> impl IntoView {
+    let sim = expect_context::<Sim>();
+    let rings = move || {
+        let layout = layout.get();
+        sim.pulses.with(|pulses| {
+            pulses
+                .iter()
+                .filter_map(|p| {
+                    let (x, y) = layout.anchor(p.node, p.tp.as_ref())?;
+                    let class = if p.tp.is_some() {
+                        "pulse pulse-leader"
+                    } else {
+                        "pulse pulse-controller"
+                    };
+                    Some((p.id, x, y, class))
+                })
+                .collect::<Vec<_>>()
+        })
+    };
+    view! {
+        <g class="pulses" aria-hidden="true">
+            <For each=rings key=|(id, x, y, _)| (*id, (*x * 10.0) as i64, (*y * 10.0) as i64) let:r>
+                <circle cx=r.1 cy=r.2 r="12" class=r.3 />
+            </For>
+        </g>
     }
 }
 

@@ -16,6 +16,39 @@ const SAVE_EVERY_MS: u64 = 2_000;
 /// Lines kept in the event log.
 const LOG_LINES: usize = 300;
 
+/// An election to mark on the diagram: a new active controller, or a new
+/// leader for a partition (at its replica).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pulse {
+    pub id: u64,
+    pub node: NodeId,
+    pub tp: Option<kafkasim_engine::TopicPartition>,
+}
+
+/// Pulses kept: more than can be seen at once.
+const PULSES_KEPT: usize = 12;
+
+impl Pulse {
+    /// The elections among `events`, numbered on from `next`.
+    pub fn from_events(events: &[Event], next: u64) -> Vec<Pulse> {
+        use kafkasim_engine::EventKind::{ControllerElected, LeaderElected};
+        events
+            .iter()
+            .filter_map(|e| match &e.kind {
+                ControllerElected { controller, .. } => Some((*controller, None)),
+                LeaderElected {
+                    tp,
+                    leader: Some(b),
+                    ..
+                } => Some((NodeId::Broker(*b), Some(tp.clone()))),
+                _ => None,
+            })
+            .zip(next..)
+            .map(|((node, tp), id)| Pulse { id, node, tp })
+            .collect()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct LogLine {
     pub time: SimTime,
@@ -141,6 +174,8 @@ pub struct Sim {
     fraction: RwSignal<f64>,
     pub view: RwSignal<ClusterView>,
     pub log: RwSignal<Vec<LogLine>>,
+    /// Recent elections, for a ring that pulses once where each happened.
+    pub pulses: RwSignal<Vec<Pulse>>,
     pub error: RwSignal<Option<KafkaError>>,
     /// A short confirmation ("Link copied"), shown politely.
     pub notice: RwSignal<Option<String>>,
@@ -197,6 +232,7 @@ impl Sim {
             session: StoredValue::new(session),
             fraction: RwSignal::new(0.0),
             log: RwSignal::new(Vec::new()),
+            pulses: RwSignal::new(Vec::new()),
             error: RwSignal::new(None),
             notice: RwSignal::new(None),
             playing: RwSignal::new(false),
@@ -262,6 +298,7 @@ impl Sim {
     fn seek_to(&self, t: u64) {
         self.session.update_value(|s| s.seek(SimTime(t)));
         self.fraction.set(0.0);
+        self.pulses.set(Vec::new());
         self.log.set(vec![LogLine {
             time: SimTime(t),
             text: format!("Timeline moved to {}.", crate::controls::format_time(t)),
@@ -284,6 +321,7 @@ impl Sim {
         self.session.set_value(session);
         self.fraction.set(0.0);
         self.log.set(Vec::new());
+        self.pulses.set(Vec::new());
         self.error.set(None);
         self.playing.set(false);
         self.steps_back.set_value(Vec::new());
@@ -503,6 +541,17 @@ impl Sim {
     }
 
     fn record(&self, events: Vec<Event>) {
+        let next = self
+            .pulses
+            .with_untracked(|p| p.last().map_or(0, |p| p.id + 1));
+        let pulses = Pulse::from_events(&events, next);
+        if !pulses.is_empty() {
+            self.pulses.update(|p| {
+                p.extend(pulses);
+                let excess = p.len().saturating_sub(PULSES_KEPT);
+                p.drain(..excess);
+            });
+        }
         let lines: Vec<LogLine> = events
             .iter()
             .filter_map(|e| {
@@ -594,4 +643,63 @@ pub fn start_clock(sim: Sim) {
     // Playing saves every few virtual seconds; leaving the page saves the rest.
     let handle = window_event_listener(leptos::ev::pagehide, move |_| sim.save());
     std::mem::forget(handle);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kafkasim_engine::partition::ElectionReason;
+    use kafkasim_engine::{BrokerId, EventKind, TopicPartition};
+
+    #[test]
+    fn elections_become_numbered_pulses_at_the_winner() {
+        let at = |kind| Event {
+            time: SimTime(5),
+            kind,
+        };
+        let events = [
+            at(EventKind::ControllerElected {
+                controller: NodeId::Broker(BrokerId(2)),
+                epoch: 3,
+            }),
+            at(EventKind::ConsumerCrashed {
+                consumer: kafkasim_engine::ConsumerId(1),
+            }),
+            at(EventKind::LeaderElected {
+                tp: TopicPartition::new("t", 0),
+                leader: Some(BrokerId(3)),
+                previous: Some(BrokerId(1)),
+                leader_epoch: 1,
+                isr: vec![BrokerId(3)],
+                reason: ElectionReason::LeaderFailed,
+                unclean: false,
+            }),
+            at(EventKind::LeaderElected {
+                tp: TopicPartition::new("t", 1),
+                leader: None,
+                previous: Some(BrokerId(1)),
+                leader_epoch: 1,
+                isr: vec![],
+                reason: ElectionReason::LeaderFailed,
+                unclean: false,
+            }),
+        ];
+        let pulses = Pulse::from_events(&events, 7);
+        assert_eq!(
+            pulses,
+            [
+                Pulse {
+                    id: 7,
+                    node: NodeId::Broker(BrokerId(2)),
+                    tp: None
+                },
+                Pulse {
+                    id: 8,
+                    node: NodeId::Broker(BrokerId(3)),
+                    tp: Some(TopicPartition::new("t", 0))
+                },
+            ],
+            "an offline partition has no winner to mark"
+        );
+    }
 }

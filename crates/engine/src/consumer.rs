@@ -233,6 +233,19 @@ impl Cluster {
         }
     }
 
+    /// The consumer `id`, if it exists and runs.
+    fn running_consumer(&self, id: u32) -> Result<ConsumerId> {
+        let cid = self.existing_consumer(id)?;
+        if self.consumers[&cid].is_running() {
+            Ok(cid)
+        } else {
+            Err(KafkaError::new(
+                ErrorCode::InvalidRequest,
+                format!("{cid} is not running."),
+            ))
+        }
+    }
+
     pub(crate) fn create_consumer(
         &mut self,
         id: Option<u32>,
@@ -352,13 +365,7 @@ impl Cluster {
     }
 
     pub(crate) fn crash_consumer(&mut self, id: u32) -> Result<()> {
-        let cid = self.existing_consumer(id)?;
-        if !self.consumers[&cid].is_running() {
-            return Err(KafkaError::new(
-                ErrorCode::InvalidRequest,
-                format!("{cid} is not running."),
-            ));
-        }
+        let cid = self.running_consumer(id)?;
         let c = self.consumers.get_mut(&cid).expect("exists");
         c.status = ConsumerStatus::Crashed;
         forget_session(c);
@@ -383,19 +390,12 @@ impl Cluster {
         Ok(())
     }
 
-    /// `consumer.close()`: commit if auto-commit is on, leave the group.
     /// `commitAsync()` of the current positions. Kafka refuses it for a
     /// consumer without `group.id`; with nothing consumed yet it commits
     /// nothing.
     pub(crate) fn commit_consumer(&mut self, id: u32) -> Result<()> {
-        let cid = self.existing_consumer(id)?;
+        let cid = self.running_consumer(id)?;
         let c = &self.consumers[&cid];
-        if !c.is_running() {
-            return Err(KafkaError::new(
-                ErrorCode::InvalidRequest,
-                format!("{cid} is not running."),
-            ));
-        }
         if c.group().is_none() {
             return Err(KafkaError::new(
                 ErrorCode::InvalidGroupId,
@@ -413,15 +413,10 @@ impl Cluster {
         Ok(())
     }
 
+    /// `consumer.close()`: commit if auto-commit is on, leave the group.
     pub(crate) fn close_consumer(&mut self, id: u32) -> Result<()> {
-        let cid = self.existing_consumer(id)?;
+        let cid = self.running_consumer(id)?;
         let c = &self.consumers[&cid];
-        if !c.is_running() {
-            return Err(KafkaError::new(
-                ErrorCode::InvalidRequest,
-                format!("{cid} is not running."),
-            ));
-        }
         if let (Some(group), Some(coord)) = (c.group().map(str::to_string), c.coordinator) {
             let commit = (c.config.enable_auto_commit && c.member_state == MemberState::Stable)
                 .then(|| Body::OffsetCommit {
