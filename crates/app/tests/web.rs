@@ -159,3 +159,62 @@ async fn the_lost_records_tab_says_none_were_lost() {
     assert!(body.contains("0 of 0 acknowledged records lost"), "{body}");
     host.remove();
 }
+
+/// Sets a `<select>` (found by its accessible name) as a user's choice would.
+fn choose(host: &Element, label: &str, value: &str) {
+    let select: web_sys::HtmlSelectElement =
+        find(host, &format!("select[aria-label='{label}']")).unchecked_into();
+    select.set_value(value);
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    let ev = web_sys::Event::new_with_event_init_dict("change", &init).unwrap();
+    select.dispatch_event(&ev).unwrap();
+}
+
+/// The event log's lines, newest first.
+fn log_lines(host: &Element) -> Vec<String> {
+    let items = find(host, "ol[aria-label='Events, newest first']")
+        .query_selector_all("li")
+        .unwrap();
+    (0..items.length())
+        .filter_map(|i| items.item(i))
+        .map(|n| n.text_content().unwrap_or_default())
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn the_event_log_narrows_to_a_node_and_a_kind_of_event() {
+    let host = mount();
+    settle().await;
+    click(&find(&host, "[aria-label='Broker 1']"));
+    settle().await;
+    button(&host, "Crash broker").click();
+    button(&host, "Produce").click();
+    settle().await;
+    let all = log_lines(&host);
+    assert!(
+        all.iter().any(|l| l.contains("Broker 1 crashed.")),
+        "{all:?}"
+    );
+    assert!(all.iter().any(|l| l.contains("Producer 1")), "{all:?}");
+
+    choose(&host, "Node", "Broker 1");
+    settle().await;
+    let about_broker = log_lines(&host);
+    assert!(!about_broker.is_empty());
+    assert!(
+        about_broker.iter().all(|l| l.contains("Broker 1")),
+        "{about_broker:?}"
+    );
+
+    choose(&host, "Node", "");
+    choose(&host, "Kind of event", "3"); // Producers
+    settle().await;
+    let producers = log_lines(&host);
+    assert!(!producers.is_empty());
+    assert!(
+        producers.iter().all(|l| l.contains("Producer 1")),
+        "{producers:?}"
+    );
+    host.remove();
+}
