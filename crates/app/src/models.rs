@@ -27,7 +27,6 @@ pub struct Models {
     pub time: RwSignal<f64>,
     pub log: RwSignal<Vec<String>>,
     pub error: RwSignal<Option<String>>,
-    sent: StoredValue<(u32, u32)>,
 }
 
 fn scene() -> Classic {
@@ -63,7 +62,6 @@ impl Models {
             time: RwSignal::new(0.0),
             log: RwSignal::new(Vec::new()),
             error: RwSignal::new(None),
-            sent: StoredValue::new((0, 0)),
         }
     }
 
@@ -83,23 +81,21 @@ impl Models {
     }
 
     /// The sender puts a new message on the queue, or the publisher on the topic.
+    /// Messages are numbered by how many their sender has sent.
     pub fn send(&self, kind: DestinationKind) {
-        let (client, body) = self
-            .sent
-            .try_update_value(|(q, t)| match kind {
-                DestinationKind::Queue => {
-                    *q += 1;
-                    ("Sender", format!("job {q}"))
-                }
-                DestinationKind::Topic => {
-                    *t += 1;
-                    ("Publisher", format!("news {t}"))
-                }
-            })
-            .unwrap_or(("Sender", String::new()));
+        let (client, noun) = match kind {
+            DestinationKind::Queue => ("Sender", "job"),
+            DestinationKind::Topic => ("Publisher", "news"),
+        };
+        let sent = self.view.with_untracked(|v| {
+            v.clients
+                .iter()
+                .find(|c| &*c.name == client)
+                .map_or(0, |c| c.sent.len())
+        });
         self.run(ClassicCommand::Send {
             client: client.into(),
-            body,
+            body: format!("{noun} {}", sent + 1),
         });
     }
 
@@ -113,7 +109,6 @@ impl Models {
     /// Back to the opening scene.
     pub fn reset(&self) {
         self.classic.set_value(scene());
-        self.sent.set_value((0, 0));
         self.log.set(Vec::new());
         self.error.set(None);
         self.time.set(0.0);

@@ -397,10 +397,7 @@ impl Cluster {
         let cid = self.running_consumer(id)?;
         let c = &self.consumers[&cid];
         if c.group().is_none() {
-            return Err(KafkaError::new(
-                ErrorCode::InvalidGroupId,
-                "To use the group management or offset commit APIs, you must provide a valid group.id in the consumer configuration.",
-            ));
+            return Err(no_group_id());
         }
         let offsets = c.positions();
         if offsets.is_empty() {
@@ -1893,10 +1890,7 @@ fn validate_consumer(
     match subscription {
         Subscription::Topics(topics) => {
             if config.group_id.is_none() {
-                return Err(KafkaError::new(
-                    ErrorCode::InvalidGroupId,
-                    "To use the group management or offset commit APIs, you must provide a valid group.id in the consumer configuration.",
-                ));
+                return Err(no_group_id());
             }
             if topics.is_empty() {
                 return Err(KafkaError::new(
@@ -1938,4 +1932,12 @@ fn why_again(
             earlier.map_or_else(String::new, |c| c.to_string())
         ),
     }
+}
+
+/// Kafka's refusal of group APIs (subscribe, commit) without a `group.id`.
+fn no_group_id() -> KafkaError {
+    KafkaError::new(
+        ErrorCode::InvalidGroupId,
+        "To use the group management or offset commit APIs, you must provide a valid group.id in the consumer configuration.",
+    )
 }
