@@ -42,10 +42,13 @@ Usage:
 
   kafkasim run SCENARIO.json [--until MS] [--json]
       Replays a scenario (see docs/scenarios.md) and prints what happened,
-      in plain words, or as JSON lines ending with {\"view\": ...}.
+      in plain words, or as JSON lines ending with {\"view\": ...}. Given
+      a lesson file, replays the lesson's whole timeline.
 
   kafkasim check SCENARIO.json [--json]
       Validates a scenario: it must parse and every command must be accepted.
+      Given a lesson (docs/lessons.md), also plays it: every highlight must
+      name something on the diagram and every teaching point must happen.
 
   kafkasim assign --strategy range|roundrobin|sticky|cooperative-sticky [--json]
       Kafka's consumer partition assignor, run on a group described as JSON

@@ -2,6 +2,7 @@
 //! say whether it is valid and, if not, exactly what is wrong.
 
 use crate::{usage_error, CliError};
+use kafkasim_engine::lesson::Lesson;
 use kafkasim_engine::scenario::{Scenario, MAX_SCENARIO_BYTES};
 use kafkasim_engine::view::ClusterView;
 use kafkasim_engine::{ErrorCode, Event, KafkaError};
@@ -36,8 +37,8 @@ fn parse_args(parser: &mut lexopt::Parser, allow_until: bool) -> Result<Scenario
     Ok(ScenarioArgs { path, until, json })
 }
 
-/// Reads and parses a scenario file, refusing oversized ones before reading.
-fn load(path: &PathBuf) -> Result<Scenario, KafkaError> {
+/// Reads a scenario or lesson file, refusing oversized ones before reading.
+fn read(path: &PathBuf) -> Result<String, KafkaError> {
     let invalid = |m: String| KafkaError::new(ErrorCode::InvalidScenario, m);
     let meta = std::fs::metadata(path)
         .map_err(|e| invalid(format!("cannot read {}: {e}", path.display())))?;
@@ -48,8 +49,25 @@ fn load(path: &PathBuf) -> Result<Scenario, KafkaError> {
             meta.len()
         )));
     }
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| invalid(format!("cannot read {}: {e}", path.display())))?;
+    std::fs::read_to_string(path)
+        .map_err(|e| invalid(format!("cannot read {}: {e}", path.display())))
+}
+
+/// A lesson file is told from a scenario by its `kafkasim_lesson` field.
+fn is_lesson(text: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(text)
+        .is_ok_and(|v| v.get("kafkasim_lesson").is_some())
+}
+
+/// A scenario file, or a lesson's whole timeline.
+fn load(path: &PathBuf) -> Result<Scenario, KafkaError> {
+    let text = read(path)?;
+    if is_lesson(&text) {
+        let lesson = Lesson::from_json(&text)?;
+        let mut timeline = lesson.timeline();
+        timeline.name = lesson.title;
+        return Ok(timeline);
+    }
     Scenario::from_json(&text)
 }
 
@@ -67,7 +85,11 @@ pub fn cmd_run(parser: &mut lexopt::Parser) -> Result<String, CliError> {
 
 pub fn cmd_check(parser: &mut lexopt::Parser) -> Result<String, CliError> {
     let args = parse_args(parser, false)?;
-    let scenario = load(&args.path)?;
+    let text = read(&args.path)?;
+    if is_lesson(&text) {
+        return check_lesson(&text, args.json);
+    }
+    let scenario = Scenario::from_json(&text)?;
     let (cluster, _) = scenario.run(None)?;
     let view = cluster.view();
     let summary = serde_json::json!({
@@ -96,6 +118,33 @@ pub fn cmd_check(parser: &mut lexopt::Parser) -> Result<String, CliError> {
                 .collect::<Vec<_>>()
                 .join(", "),
             view.time.0
+        )
+    })
+}
+
+/// Plays a lesson: its shape, every command, highlight and teaching point.
+fn check_lesson(text: &str, json: bool) -> Result<String, CliError> {
+    let lesson = Lesson::from_json(text)?;
+    let points = lesson.check()?;
+    let end = lesson.times().last().map_or(0, |t| t.end);
+    Ok(if json {
+        let summary = serde_json::json!({
+            "ok": true,
+            "lesson": lesson.id,
+            "title": lesson.title,
+            "steps": lesson.steps.len(),
+            "points_checked": points,
+            "ends_at_ms": end,
+        });
+        format!("{summary}\n")
+    } else {
+        format!(
+            "ok: lesson '{}' ({}) — {} step(s), {} teaching point(s) checked, ends at {} ms\n",
+            lesson.id,
+            lesson.title,
+            lesson.steps.len(),
+            points,
+            end
         )
     })
 }

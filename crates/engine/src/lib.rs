@@ -27,6 +27,7 @@ pub mod group;
 pub mod ids;
 pub mod invariants;
 pub mod ledger;
+pub mod lesson;
 pub mod log;
 pub mod network;
 pub mod partition;

@@ -5,7 +5,7 @@
 
 use crate::cluster::Cluster;
 use crate::command::Command;
-use crate::error::Result;
+use crate::error::{KafkaError, Result};
 use crate::event::Event;
 use crate::ids::SimTime;
 use crate::scenario::{check_commands, check_size, invalid, Scenario, TimedCommand};
@@ -58,6 +58,9 @@ pub struct Session {
     /// The latest moment this timeline has been played to; a command given
     /// earlier than it branches the timeline and brings it back.
     reached: SimTime,
+    /// Recorded commands the cluster refused on replay, by index into
+    /// `commands`: a lesson step whose point is Kafka's refusal shows it.
+    refused: std::collections::BTreeMap<usize, KafkaError>,
 }
 
 impl Session {
@@ -79,6 +82,7 @@ impl Session {
             snapshots: vec![first],
             interval: FIRST_INTERVAL,
             reached: SimTime(0),
+            refused: Default::default(),
         })
     }
 
@@ -155,12 +159,18 @@ impl Session {
         &self.commands
     }
 
+    /// Recorded commands refused when replayed, with Kafka's answer.
+    pub fn refusals(&self) -> impl Iterator<Item = (&TimedCommand, &KafkaError)> {
+        self.refused.iter().map(|(i, e)| (&self.commands[*i], e))
+    }
+
     /// Applies a user command now and records it. Commands recorded later
     /// than now (after a seek back) are dropped: the timeline branches here.
     pub fn apply(&mut self, command: Command) -> Result<Vec<Event>> {
         let events = self.cluster.apply(command.clone())?;
         let now = self.cluster.now();
         self.commands.truncate(self.applied);
+        self.refused.retain(|i, _| *i < self.applied);
         self.snapshots
             .retain(|s| s.cluster.now() <= now && s.applied <= self.applied);
         self.commands.push(TimedCommand { at: now.0, command });
@@ -187,8 +197,11 @@ impl Session {
                     let tc = self.commands[self.applied].clone();
                     self.applied += 1;
                     // A recorded command that fails now failed then too: skip it.
-                    if let Ok(events) = self.cluster.apply(tc.command) {
-                        out.extend(events);
+                    match self.cluster.apply(tc.command) {
+                        Ok(events) => out.extend(events),
+                        Err(e) => {
+                            self.refused.insert(self.applied - 1, e);
+                        }
                     }
                 }
                 (None, None) => break,

@@ -2,7 +2,7 @@
 //! each broker holds, who leads what, what is in sync, what is in flight.
 //! Built from the state on demand; the engine never stores it.
 
-use crate::broker::{BrokerStatus, Role};
+use crate::broker::BrokerStatus;
 use crate::cluster::Cluster;
 use crate::config::{Acks, MetadataMode};
 use crate::consumer::{AppState, Consumer, ConsumerStatus, MemberState, Processed, Subscription};
@@ -422,11 +422,12 @@ impl Cluster {
 
     fn partition_view(&self, tp: &TopicPartition) -> Option<PartitionView> {
         let s = self.controller.partitions.get(tp)?;
+        // The controller's choice, even in the moments before it has heard
+        // that it leads: its log is the partition's from now on.
         let leader_replica = s
             .leader
             .and_then(|l| self.brokers.get(&l))
-            .and_then(|b| b.replicas.get(tp))
-            .filter(|r| matches!(r.role, Role::Leader(_)));
+            .and_then(|b| b.replicas.get(tp));
         Some(PartitionView {
             partition: tp.partition,
             replicas: s.replicas.clone(),

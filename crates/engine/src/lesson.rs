@@ -1,0 +1,901 @@
+//! Lessons: a scene plus steps an instructor advances, as JSON data.
+//!
+//! A lesson compiles to one timeline. The scene's commands run first; step 1
+//! starts when the scene is ready (`starts_at`, or the scene's last command);
+//! each step then runs its commands `after` ms into the step and lasts
+//! `run_ms`. So every step starts at a fixed virtual time, and going back a
+//! step is a seek on a [`Session`](crate::session::Session): deterministic
+//! replay gives the step's exact state.
+//!
+//! `expect` lines state a step's teaching point ("after the crash broker 2
+//! leads MyTopic-0; no acknowledged record is lost"). [`Lesson::check`] plays
+//! the lesson and fails naming the step whose point did not happen, so a
+//! lesson cannot quietly teach something the simulator no longer does.
+
+use crate::cluster::Cluster;
+use crate::command::Command;
+use crate::error::{ErrorCode, Result};
+use crate::ids::SimTime;
+use crate::scenario::{check_size, invalid, Scenario, TimedCommand};
+use crate::session::MAX_SESSION_MS;
+use crate::view::ClusterView;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Most steps one lesson may hold.
+pub const MAX_STEPS: usize = 60;
+/// Longest narration, in characters: two or three sentences.
+pub const MAX_NARRATION: usize = 600;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lesson {
+    /// Format version; 1.
+    pub kafkasim_lesson: u32,
+    /// Short name for links (`#lesson=replication`): lowercase letters,
+    /// digits and dashes.
+    pub id: String,
+    pub title: String,
+    /// One line for the lessons list.
+    pub summary: String,
+    /// The scene the lesson starts from.
+    pub scenario: Scenario,
+    /// When step 1 starts, in virtual ms; default: the scene's last command.
+    #[serde(default)]
+    pub starts_at: Option<u64>,
+    pub steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    pub title: String,
+    /// What the student reads while the step plays.
+    pub narration: String,
+    /// Nodes to draw attention to, by their names on the diagram:
+    /// `Broker 1`, `Producer 1`, `Consumer 3`, `Group G1`, `ZooKeeper 2`,
+    /// `Controller 1`, `MyTopic-0` (every replica) or `MyTopic-0 on broker 2`.
+    #[serde(default)]
+    pub highlight: Vec<String>,
+    /// A question asked before the step's commands run.
+    #[serde(default)]
+    pub prompt: Option<Prompt>,
+    #[serde(default)]
+    pub commands: Vec<StepCommand>,
+    /// How long the step plays, in virtual ms (at least past its last command).
+    #[serde(default)]
+    pub run_ms: u64,
+    /// What must be true when the step ends.
+    #[serde(default)]
+    pub expect: Vec<Expect>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Prompt {
+    pub question: String,
+    pub choices: Vec<String>,
+    /// Index of the right choice.
+    pub answer: usize,
+    /// Shown once the simulation has given the answer.
+    pub explanation: String,
+}
+
+/// A command of a step: `after` ms into the step. `refused` names the error
+/// Kafka answers with when the point of the step is the refusal (a duplicate
+/// topic, say); any other refusal fails the lesson's check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepCommand {
+    #[serde(default)]
+    pub after: u64,
+    #[serde(default)]
+    pub refused: Option<ErrorCode>,
+    #[serde(flatten)]
+    pub command: Command,
+}
+
+/// A teaching point, checked at the end of its step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "expect", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Expect {
+    /// The partition's leader is this broker (`null`: offline).
+    Leader {
+        partition: String,
+        broker: Option<u32>,
+    },
+    /// The partition's in-sync replicas, in any order.
+    Isr {
+        partition: String,
+        brokers: Vec<u32>,
+    },
+    /// The partition's high watermark (records consumers may read) is in range.
+    Records {
+        partition: String,
+        #[serde(default)]
+        min: Option<u64>,
+        #[serde(default)]
+        max: Option<u64>,
+    },
+    /// Every record with this key in the topic sits in this partition (and
+    /// there is at least one).
+    KeyIn {
+        topic: String,
+        key: String,
+        partition: u32,
+    },
+    /// How many acknowledged records the cluster has lost.
+    Lost {
+        #[serde(default)]
+        min: Option<u64>,
+        #[serde(default)]
+        max: Option<u64>,
+    },
+    /// The active controller is (or is not) this node, by its diagram name.
+    Controller {
+        #[serde(default)]
+        is: Option<String>,
+        #[serde(default)]
+        is_not: Option<String>,
+    },
+    /// Whether the ZooKeeper ensemble or KRaft quorum has a majority.
+    Quorum { ok: bool },
+    /// The consumer owns exactly these partitions (`MyTopic-0`, ...).
+    Owns {
+        consumer: u32,
+        partitions: Vec<String>,
+    },
+    /// The group has this many members.
+    Members { group: String, count: usize },
+    /// The consumer has processed at least this many records.
+    Processed { consumer: u32, min: usize },
+    /// Records with these values were first processed in this order, by
+    /// whichever consumers processed them.
+    ProcessedInOrder { values: Vec<String> },
+    /// A producer's counts: acknowledged and failed records.
+    Producer {
+        producer: u32,
+        #[serde(default)]
+        acknowledged_min: Option<u64>,
+        #[serde(default)]
+        failed_min: Option<u64>,
+    },
+}
+
+/// When each step starts and ends on the lesson's timeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepTimes {
+    pub start: u64,
+    pub end: u64,
+}
+
+impl Lesson {
+    /// Parses a lesson document and checks its shape (not yet its play).
+    pub fn from_json(text: &str) -> Result<Lesson> {
+        check_size(text, "lesson")?;
+        let lesson: Lesson = serde_json::from_str(text)
+            .map_err(|e| invalid(format!("Not a kafkasim lesson: {e}.")))?;
+        lesson.check_shape()?;
+        Ok(lesson)
+    }
+
+    fn check_shape(&self) -> Result<()> {
+        if self.kafkasim_lesson != 1 {
+            return Err(invalid(format!(
+                "Lesson format version {} is not supported; this kafkasim reads version 1.",
+                self.kafkasim_lesson
+            )));
+        }
+        let id_ok = !self.id.is_empty()
+            && self.id.len() <= 40
+            && self
+                .id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !id_ok {
+            return Err(invalid(format!(
+                "Lesson id '{}' must be 1 to 40 lowercase letters, digits or dashes.",
+                self.id
+            )));
+        }
+        if self.steps.is_empty() || self.steps.len() > MAX_STEPS {
+            return Err(invalid(format!(
+                "A lesson has 1 to {MAX_STEPS} steps; this one has {}.",
+                self.steps.len()
+            )));
+        }
+        crate::scenario::check_commands(&self.scenario.commands, "lesson scene")?;
+        for (i, step) in self.steps.iter().enumerate() {
+            let n = i + 1;
+            let chars = step.narration.chars().count();
+            if step.narration.trim().is_empty() || chars > MAX_NARRATION {
+                return Err(invalid(format!(
+                    "Step {n}: narration must be 1 to {MAX_NARRATION} characters; it has {chars}."
+                )));
+            }
+            for h in &step.highlight {
+                Target::parse(h).map_err(|m| invalid(format!("Step {n}: {m}")))?;
+            }
+            if let Some(p) = &step.prompt {
+                if !(2..=5).contains(&p.choices.len()) || p.answer >= p.choices.len() {
+                    return Err(invalid(format!(
+                        "Step {n}: a prompt needs 2 to 5 choices and an answer among them (0 to {}).",
+                        p.choices.len().saturating_sub(1)
+                    )));
+                }
+            }
+            if let Some(late) = step.commands.iter().find(|c| c.after > step.run_ms) {
+                return Err(invalid(format!(
+                    "Step {n}: a command runs {} ms into the step but the step lasts only {} ms (run_ms).",
+                    late.after, step.run_ms
+                )));
+            }
+        }
+        let end = self.times().last().map_or(0, |t| t.end);
+        if end > MAX_SESSION_MS {
+            return Err(invalid(format!(
+                "The lesson runs to {end} ms of virtual time; the limit is {MAX_SESSION_MS} ms."
+            )));
+        }
+        Ok(())
+    }
+
+    /// When step 1 starts.
+    fn first_start(&self) -> u64 {
+        self.starts_at
+            .unwrap_or_else(|| self.scenario.commands.last().map_or(0, |c| c.at))
+    }
+
+    /// Each step's start and end on the timeline. A step's commands run at
+    /// `start + 1 + after`, so seeking to `start` shows the state before them.
+    pub fn times(&self) -> Vec<StepTimes> {
+        let mut start = self.first_start();
+        self.steps
+            .iter()
+            .map(|s| {
+                let end = start + s.run_ms + u64::from(!s.commands.is_empty());
+                let t = StepTimes { start, end };
+                start = end;
+                t
+            })
+            .collect()
+    }
+
+    /// The whole lesson as one scenario: the scene's commands, then every
+    /// step's at its time. A session on it plays the lesson.
+    pub fn timeline(&self) -> Scenario {
+        let mut s = self.scenario.clone();
+        for (step, t) in self.steps.iter().zip(self.times()) {
+            s.commands
+                .extend(step.commands.iter().map(|c| TimedCommand {
+                    at: t.start + 1 + c.after,
+                    command: c.command.clone(),
+                }));
+        }
+        s
+    }
+
+    /// Plays the lesson: every highlight names something on the diagram,
+    /// every command is accepted (or refused exactly as the step says), and
+    /// every `expect` holds at its step's end. Returns how many teaching
+    /// points were checked.
+    pub fn check(&self) -> Result<usize> {
+        self.check_shape()?;
+        let fail = |n: usize, m: String| invalid(format!("Step {n}: {m}"));
+        let (mut cluster, _) = Scenario {
+            commands: self
+                .scenario
+                .commands
+                .iter()
+                .filter(|c| c.at <= self.first_start())
+                .cloned()
+                .collect(),
+            ..self.scenario.clone()
+        }
+        .run(Some(self.first_start()))?;
+        let mut points = 0;
+        for (i, (step, t)) in self.steps.iter().zip(self.times()).enumerate() {
+            let n = i + 1;
+            cluster.run_until(SimTime(t.start));
+            let before = cluster.view();
+            for c in &step.commands {
+                cluster.run_until(SimTime(t.start + 1 + c.after));
+                match (cluster.apply(c.command.clone()), c.refused) {
+                    (Ok(_), None) => {}
+                    (Err(e), Some(code)) if e.code == code => points += 1,
+                    (Ok(_), Some(code)) => {
+                        return Err(fail(n, format!("expected the cluster to refuse a command with {code}, but it accepted it.")))
+                    }
+                    (Err(e), _) => return Err(fail(n, format!("a command was refused: {e}"))),
+                }
+            }
+            cluster.run_until(SimTime(t.end));
+            let view = cluster.view();
+            // A highlight may name what the step creates or removes.
+            for h in &step.highlight {
+                let target = Target::parse(h).map_err(|m| fail(n, m))?;
+                if !target.exists(&before) && !target.exists(&view) {
+                    return Err(fail(
+                        n,
+                        format!("'{h}' is not on the diagram at this step."),
+                    ));
+                }
+            }
+            for e in &step.expect {
+                e.holds(&cluster, &view).map_err(|m| fail(n, m))?;
+                points += 1;
+            }
+        }
+        Ok(points)
+    }
+}
+
+/// Something a step can point at on the diagram, parsed from its name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Broker(u32),
+    Producer(u32),
+    Consumer(u32),
+    Group(String),
+    ZooKeeper(u32),
+    Controller(u32),
+    Partition(String, u32),
+    Replica(String, u32, u32),
+}
+
+impl Target {
+    pub fn parse(s: &str) -> std::result::Result<Target, String> {
+        let bad = || {
+            format!(
+                "cannot highlight '{s}': name a node as the diagram does ('Broker 1', 'Producer 1', 'Consumer 1', 'Group G1', 'ZooKeeper 1', 'Controller 1') or a partition ('MyTopic-0', 'MyTopic-0 on broker 2')."
+            )
+        };
+        let number = |t: &str| t.trim().parse::<u32>().map_err(|_| bad());
+        if let Some((tp, broker)) = s.split_once(" on broker ") {
+            let (topic, p) = split_partition(tp).ok_or_else(bad)?;
+            return Ok(Target::Replica(topic, p, number(broker)?));
+        }
+        for (prefix, make) in [
+            ("Broker ", Target::Broker as fn(u32) -> Target),
+            ("Producer ", Target::Producer),
+            ("Consumer ", Target::Consumer),
+            ("ZooKeeper ", Target::ZooKeeper),
+            ("Controller ", Target::Controller),
+        ] {
+            if let Some(rest) = s.strip_prefix(prefix) {
+                return number(rest).map(make);
+            }
+        }
+        if let Some(g) = s.strip_prefix("Group ") {
+            return Ok(Target::Group(g.to_string()));
+        }
+        split_partition(s)
+            .map(|(t, p)| Target::Partition(t, p))
+            .ok_or_else(bad)
+    }
+
+    /// Whether the node or partition is on the diagram of `view`.
+    pub fn exists(&self, view: &ClusterView) -> bool {
+        use crate::ids::NodeId;
+        let partition = |t: &str, p: u32| {
+            view.topics
+                .iter()
+                .find(|x| x.name == t)
+                .and_then(|x| x.partitions.iter().find(|x| x.partition == p))
+        };
+        match self {
+            Target::Broker(b) => view.brokers.iter().any(|x| x.id.0 == *b),
+            Target::Producer(p) => view.producers.iter().any(|x| x.id.0 == *p),
+            Target::Consumer(c) => view.consumers.iter().any(|x| x.id.0 == *c),
+            Target::Group(g) => view.groups.iter().any(|x| &x.group == g),
+            Target::ZooKeeper(z) => view
+                .quorum
+                .iter()
+                .any(|q| matches!(q.node, NodeId::ZooKeeper(n) if n.0 == *z)),
+            Target::Controller(c) => view
+                .quorum
+                .iter()
+                .any(|q| matches!(q.node, NodeId::Controller(n) if n.0 == *c)),
+            Target::Partition(t, p) => partition(t, *p).is_some(),
+            Target::Replica(t, p, b) => {
+                partition(t, *p).is_some_and(|x| x.replicas.iter().any(|r| r.0 == *b))
+            }
+        }
+    }
+}
+
+impl fmt::Display for Target {
+    /// The node's accessible name on the diagram (a prefix of it for
+    /// partitions and replicas, whose names go on with their role).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::Broker(n) => write!(f, "Broker {n}"),
+            Target::Producer(n) => write!(f, "Producer {n}"),
+            Target::Consumer(n) => write!(f, "Consumer {n}"),
+            Target::Group(g) => write!(f, "Group {g}"),
+            Target::ZooKeeper(n) => write!(f, "ZooKeeper {n}"),
+            Target::Controller(n) => write!(f, "Controller {n}"),
+            Target::Partition(t, p) => write!(f, "{t}-{p}"),
+            Target::Replica(t, p, b) => write!(f, "{t}-{p} on broker {b}"),
+        }
+    }
+}
+
+/// `MyTopic-0` → (`MyTopic`, 0). Topic names may themselves contain dashes.
+fn split_partition(s: &str) -> Option<(String, u32)> {
+    let (topic, p) = s.rsplit_once('-')?;
+    let p = p.parse().ok()?;
+    (!topic.is_empty()).then(|| (topic.to_string(), p))
+}
+
+impl Expect {
+    /// `Ok` when the point holds; otherwise what was expected and what is.
+    pub fn holds(&self, cluster: &Cluster, view: &ClusterView) -> std::result::Result<(), String> {
+        let partition = |name: &str| {
+            let (t, p) = split_partition(name)
+                .ok_or_else(|| format!("'{name}' is not a partition name like 'MyTopic-0'."))?;
+            view.topics
+                .iter()
+                .find(|x| x.name == t)
+                .and_then(|x| x.partitions.iter().find(|x| x.partition == p))
+                .ok_or_else(|| format!("there is no partition {name}."))
+        };
+        let in_range = |what: String, n: u64, min: Option<u64>, max: Option<u64>| {
+            if min.is_some_and(|m| n < m) || max.is_some_and(|m| n > m) {
+                let range = match (min, max) {
+                    (Some(a), Some(b)) if a == b => format!("{a}"),
+                    (Some(a), Some(b)) => format!("{a} to {b}"),
+                    (Some(a), None) => format!("at least {a}"),
+                    (None, Some(b)) => format!("at most {b}"),
+                    (None, None) => unreachable!("a bound was broken"),
+                };
+                Err(format!("expected {range} {what}, found {n}."))
+            } else {
+                Ok(())
+            }
+        };
+        let broker_name =
+            |b: Option<u32>| b.map_or("none (offline)".to_string(), |b| format!("broker {b}"));
+        match self {
+            Expect::Leader {
+                partition: name,
+                broker,
+            } => {
+                let p = partition(name)?;
+                let is = p.leader.map(|b| b.0);
+                (is == *broker).then_some(()).ok_or_else(|| {
+                    format!(
+                        "expected {name} to be led by {}, but its leader is {}.",
+                        broker_name(*broker),
+                        broker_name(is)
+                    )
+                })
+            }
+            Expect::Isr {
+                partition: name,
+                brokers,
+            } => {
+                let p = partition(name)?;
+                let mut is: Vec<u32> = p.isr.iter().map(|b| b.0).collect();
+                let mut want = brokers.clone();
+                is.sort_unstable();
+                want.sort_unstable();
+                (is == want).then_some(()).ok_or_else(|| {
+                    format!("expected {name}'s ISR to be {want:?}, but it is {is:?}.")
+                })
+            }
+            Expect::Records {
+                partition: name,
+                min,
+                max,
+            } => {
+                let p = partition(name)?;
+                in_range(
+                    format!("committed records in {name}"),
+                    p.high_watermark,
+                    *min,
+                    *max,
+                )
+            }
+            Expect::KeyIn {
+                topic,
+                key,
+                partition: want,
+            } => {
+                let t = view
+                    .topics
+                    .iter()
+                    .find(|x| &x.name == topic)
+                    .ok_or_else(|| format!("there is no topic {topic}."))?;
+                let mut found = std::collections::BTreeSet::new();
+                for p in &t.partitions {
+                    let tp = crate::ids::TopicPartition::new(topic, p.partition);
+                    let log = p.leader.and_then(|b| cluster.replica_log(b, &tp));
+                    if log.is_some_and(|l| l.records().any(|r| r.key.as_deref() == Some(key))) {
+                        found.insert(p.partition);
+                    }
+                }
+                (found.len() == 1 && found.contains(want)).then_some(()).ok_or_else(|| {
+                    format!("expected every record with key '{key}' in {topic}-{want}, but they are in partitions {found:?}.")
+                })
+            }
+            Expect::Lost { min, max } => in_range(
+                "acknowledged records lost".into(),
+                view.lost.len() as u64,
+                *min,
+                *max,
+            ),
+            Expect::Controller { is, is_not } => {
+                let active = view.active_controller.map(|n| n.to_string());
+                let shown = active.clone().unwrap_or_else(|| "none".into());
+                if let Some(want) = is {
+                    if active.as_deref() != Some(want.as_str()) {
+                        return Err(format!(
+                            "expected {want} to be the active controller, but it is {shown}."
+                        ));
+                    }
+                }
+                if let Some(other) = is_not {
+                    if active.as_deref() == Some(other.as_str()) {
+                        return Err(format!("expected a controller other than {other}."));
+                    }
+                }
+                Ok(())
+            }
+            Expect::Quorum { ok } => (view.quorum_ok == *ok).then_some(()).ok_or_else(|| {
+                format!(
+                    "expected the quorum {} a majority.",
+                    if *ok { "to have" } else { "to have lost" }
+                )
+            }),
+            Expect::Owns {
+                consumer,
+                partitions,
+            } => {
+                let c = view
+                    .consumers
+                    .iter()
+                    .find(|c| c.id.0 == *consumer)
+                    .ok_or_else(|| format!("there is no consumer {consumer}."))?;
+                let mut is: Vec<String> = c.assigned.iter().map(|a| a.tp.to_string()).collect();
+                let mut want = partitions.clone();
+                is.sort();
+                want.sort();
+                (is == want).then_some(()).ok_or_else(|| {
+                    format!("expected consumer {consumer} to own {want:?}, but it owns {is:?}.")
+                })
+            }
+            Expect::Members { group, count } => {
+                let g = view
+                    .groups
+                    .iter()
+                    .find(|g| &g.group == group)
+                    .ok_or_else(|| format!("there is no group {group}."))?;
+                (g.members.len() == *count).then_some(()).ok_or_else(|| {
+                    format!(
+                        "expected group {group} to have {count} members, but it has {}.",
+                        g.members.len()
+                    )
+                })
+            }
+            Expect::Processed { consumer, min } => {
+                let c = view
+                    .consumers
+                    .iter()
+                    .find(|c| c.id.0 == *consumer)
+                    .ok_or_else(|| format!("there is no consumer {consumer}."))?;
+                in_range(
+                    format!("records processed by consumer {consumer}"),
+                    c.processed_total as u64,
+                    Some(*min as u64),
+                    None,
+                )
+            }
+            Expect::ProcessedInOrder { values } => {
+                let value_of = |tp: &crate::ids::TopicPartition, offset: u64| {
+                    let p = view.topics.iter().find(|t| *t.name == *tp.topic)?;
+                    let leader = p
+                        .partitions
+                        .iter()
+                        .find(|x| x.partition == tp.partition)?
+                        .leader?;
+                    let record = cluster.replica_log(leader, tp)?.get(offset)?;
+                    Some(record.value.to_string())
+                };
+                let mut done: Vec<(SimTime, String)> = view
+                    .consumers
+                    .iter()
+                    .flat_map(|c| c.processed.iter())
+                    .filter_map(|p| Some((p.at, value_of(&p.tp, p.offset)?)))
+                    .collect();
+                done.sort();
+                let order: Vec<&String> = values
+                    .iter()
+                    .filter_map(|v| done.iter().find(|(_, d)| d == v).map(|(_, d)| d))
+                    .collect();
+                let mut seen: Vec<&String> = done
+                    .iter()
+                    .map(|(_, d)| d)
+                    .filter(|d| values.contains(d))
+                    .collect();
+                seen.dedup();
+                (order.len() == values.len() && seen.iter().take(values.len()).eq(order.iter()))
+                    .then_some(())
+                    .ok_or_else(|| {
+                        format!("expected records {values:?} to be processed in that order, but the order was {seen:?}.")
+                    })
+            }
+            Expect::Producer {
+                producer,
+                acknowledged_min,
+                failed_min,
+            } => {
+                let p = view
+                    .producers
+                    .iter()
+                    .find(|p| p.id.0 == *producer)
+                    .ok_or_else(|| format!("there is no producer {producer}."))?;
+                in_range(
+                    format!("records acknowledged to producer {producer}"),
+                    p.acknowledged,
+                    *acknowledged_min,
+                    None,
+                )?;
+                in_range(
+                    format!("records failed at producer {producer}"),
+                    p.failed,
+                    *failed_min,
+                    None,
+                )
+            }
+        }
+    }
+}
+
+/// The lessons that ship with kafkasim, in the order of the source document.
+pub fn builtin() -> Vec<Lesson> {
+    BUILTIN
+        .iter()
+        .map(|text| Lesson::from_json(text).expect("built-in lessons are checked by tests"))
+        .collect()
+}
+
+const BUILTIN: &[&str] = &[
+    include_str!("../../../lessons/02-kafka-at-a-glance.json"),
+    include_str!("../../../lessons/03-cluster-architecture.json"),
+    include_str!("../../../lessons/04-topics.json"),
+    include_str!("../../../lessons/05-partitions-and-ordering.json"),
+    include_str!("../../../lessons/06-replication.json"),
+    include_str!("../../../lessons/07-consumer-groups.json"),
+    include_str!("../../../lessons/08-producing.json"),
+    include_str!("../../../lessons/09-brokers-and-zookeeper.json"),
+    include_str!("../../../lessons/10-kraft.json"),
+    include_str!("../../../lessons/11-durability.json"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lesson(steps: serde_json::Value) -> serde_json::Value {
+        serde_json::json!({
+            "kafkasim_lesson": 1,
+            "id": "replication",
+            "title": "Replication",
+            "summary": "MyTopic on two brokers.",
+            "scenario": {
+                "cluster": { "brokers": [1, 2], "broker": { "offsets.topic.replication.factor": 2 } },
+                "commands": [
+                    { "at": 100, "command": "create_topic", "name": "MyTopic",
+                      "assignment": [[1, 2], [2, 1], [1, 2]] },
+                    { "at": 150, "command": "create_producer", "id": 1, "config": { "acks": "all" } }
+                ]
+            },
+            "steps": steps
+        })
+    }
+
+    fn failover() -> serde_json::Value {
+        lesson(serde_json::json!([
+            { "title": "The scene", "narration": "Two brokers share MyTopic.",
+              "highlight": ["Broker 1", "MyTopic-0", "MyTopic-2 on broker 1"],
+              "commands": [
+                { "command": "produce", "producer": 1, "topic": "MyTopic", "value": "a", "partition": 0 }
+              ],
+              "run_ms": 1000,
+              "expect": [{ "expect": "records", "partition": "MyTopic-0", "min": 1 }] },
+            { "title": "Crash", "narration": "Broker 1 dies.",
+              "prompt": { "question": "Who leads MyTopic-0 next?", "choices": ["Broker 2", "Nobody"],
+                          "answer": 0, "explanation": "Broker 2 was in sync." },
+              "commands": [{ "command": "crash_broker", "broker": 1 }],
+              "run_ms": 25000,
+              "expect": [
+                { "expect": "leader", "partition": "MyTopic-0", "broker": 2 },
+                { "expect": "lost", "max": 0 }
+              ] },
+            { "title": "Duplicate", "narration": "Names are unique.",
+              "commands": [{ "command": "create_topic", "name": "MyTopic", "partitions": 1,
+                             "refused": "TOPIC_ALREADY_EXISTS" }] }
+        ]))
+    }
+
+    #[test]
+    fn steps_start_where_the_previous_one_ended() {
+        let l = Lesson::from_json(&failover().to_string()).unwrap();
+        let t = l.times();
+        assert_eq!(
+            t[0],
+            StepTimes {
+                start: 150,
+                end: 1151
+            }
+        );
+        assert_eq!(
+            t[1],
+            StepTimes {
+                start: 1151,
+                end: 26152
+            }
+        );
+        assert_eq!(t[2].start, 26152);
+        let timeline = l.timeline();
+        let ats: Vec<u64> = timeline.commands.iter().map(|c| c.at).collect();
+        assert_eq!(ats, vec![100, 150, 151, 1152, 26153]);
+    }
+
+    #[test]
+    fn a_good_lesson_checks_every_point() {
+        let l = Lesson::from_json(&failover().to_string()).unwrap();
+        assert_eq!(l.check(), Ok(4));
+    }
+
+    #[test]
+    fn a_point_that_does_not_happen_names_its_step() {
+        let mut v = failover();
+        v["steps"][1]["expect"][0]["broker"] = 1.into();
+        let e = Lesson::from_json(&v.to_string())
+            .unwrap()
+            .check()
+            .unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidScenario);
+        assert!(
+            e.message
+                .starts_with("Step 2: expected MyTopic-0 to be led by broker 1"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn an_unexpected_refusal_or_acceptance_fails_the_check() {
+        let mut v = failover();
+        v["steps"][2]["commands"][0]["refused"] = "INVALID_PARTITIONS".into();
+        let e = Lesson::from_json(&v.to_string())
+            .unwrap()
+            .check()
+            .unwrap_err();
+        assert!(e.message.contains("refused: TOPIC_ALREADY_EXISTS"), "{e}");
+        v["steps"][2]["commands"][0]["name"] = "Other".into();
+        let e = Lesson::from_json(&v.to_string())
+            .unwrap()
+            .check()
+            .unwrap_err();
+        assert!(e.message.contains("accepted it"), "{e}");
+    }
+
+    #[test]
+    fn malformed_lessons_are_refused_with_a_reason() {
+        let with = |f: &dyn Fn(&mut serde_json::Value)| {
+            let mut v = failover();
+            f(&mut v);
+            Lesson::from_json(&v.to_string()).unwrap_err()
+        };
+        for (e, says) in [
+            (
+                Lesson::from_json("[]").unwrap_err(),
+                "Not a kafkasim lesson",
+            ),
+            (with(&|v| v["kafkasim_lesson"] = 2.into()), "version 2"),
+            (with(&|v| v["id"] = "Has Spaces".into()), "lowercase"),
+            (
+                with(&|v| v["steps"] = serde_json::json!([])),
+                "1 to 60 steps",
+            ),
+            (
+                with(&|v| v["steps"][0]["narration"] = "".into()),
+                "narration",
+            ),
+            (
+                with(&|v| v["steps"][0]["highlight"][0] = "Brkr 1".into()),
+                "cannot highlight 'Brkr 1'",
+            ),
+            (
+                with(&|v| v["steps"][1]["prompt"]["answer"] = 5.into()),
+                "2 to 5 choices",
+            ),
+            (
+                with(&|v| v["steps"][0]["commands"][0]["after"] = 2000.into()),
+                "lasts only 1000 ms",
+            ),
+            (with(&|v| v["steps"][0]["oops"] = 0.into()), "unknown field"),
+            (
+                with(&|v| v["steps"][0]["expect"][0]["expect"] = "nonsense".into()),
+                "unknown variant",
+            ),
+            (
+                with(&|v| v["steps"][1]["run_ms"] = 4_000_000.into()),
+                "limit",
+            ),
+        ] {
+            assert_eq!(e.code, ErrorCode::InvalidScenario, "{says}");
+            assert!(e.message.contains(says), "{says}: {e}");
+        }
+    }
+
+    #[test]
+    fn processing_order_is_checked_across_consumers() {
+        let mut v = failover();
+        v["steps"][0]["commands"] = serde_json::json!([
+            { "command": "create_consumer", "id": 1, "config": { "auto.offset.reset": "earliest" },
+              "partitions": [{ "topic": "MyTopic", "partition": 0 }] },
+            { "after": 10, "command": "produce", "producer": 1, "topic": "MyTopic", "value": "a", "partition": 0 },
+            { "after": 300, "command": "produce", "producer": 1, "topic": "MyTopic", "value": "b", "partition": 0 }
+        ]);
+        v["steps"][0]["expect"] =
+            serde_json::json!([{ "expect": "processed_in_order", "values": ["a", "b"] }]);
+        assert!(Lesson::from_json(&v.to_string()).unwrap().check().is_ok());
+        v["steps"][0]["expect"][0]["values"] = serde_json::json!(["b", "a"]);
+        let e = Lesson::from_json(&v.to_string())
+            .unwrap()
+            .check()
+            .unwrap_err();
+        assert!(e.message.contains(r#"the order was ["a", "b"]"#), "{e}");
+    }
+
+    #[test]
+    fn a_highlight_must_be_on_the_diagram() {
+        let mut v = failover();
+        v["steps"][0]["highlight"][0] = "Broker 7".into();
+        let e = Lesson::from_json(&v.to_string())
+            .unwrap()
+            .check()
+            .unwrap_err();
+        assert!(
+            e.message.contains("'Broker 7' is not on the diagram"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn targets_read_and_print_as_the_diagram_names_them() {
+        for name in [
+            "Broker 1",
+            "Producer 2",
+            "Consumer 3",
+            "Group G1",
+            "ZooKeeper 2",
+            "Controller 1",
+            "My-Topic-0",
+            "MyTopic-10 on broker 3",
+        ] {
+            assert_eq!(Target::parse(name).unwrap().to_string(), name);
+        }
+        assert_eq!(
+            Target::parse("My-Topic-0").unwrap(),
+            Target::Partition("My-Topic".into(), 0)
+        );
+        for bad in [
+            "",
+            "Broker",
+            "Broker x",
+            "MyTopic",
+            "-0",
+            "MyTopic-0 on broker",
+        ] {
+            assert!(Target::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn every_builtin_lesson_parses() {
+        assert_eq!(builtin().len(), BUILTIN.len());
+    }
+}
