@@ -111,7 +111,7 @@ fn quorum_node(sim: Sim, view: &ClusterView, c: &NodeCircle) -> impl IntoView {
         if active { " is-active" } else { "" }
     );
     view! {
-        <g class=class role="button" tabindex="0" aria-label=label on:click=click on:keydown=key>
+        <g class=class class:is-lit=crate::lessons::lit(label.clone()) role="button" tabindex="0" aria-label=label on:click=click on:keydown=key>
             <circle cx=c.cx cy=c.cy r=c.r class="node-shape" />
             <text x=c.cx y=c.cy + 5.0 text-anchor="middle" class="node-label">{short}</text>
             {(!alive).then(|| view! { <text x=c.cx y=c.cy + c.r + 16.0 text-anchor="middle" class="state-tag">"down"</text> })}
@@ -129,7 +129,7 @@ fn producer_node(sim: Sim, c: &NodeCircle) -> impl IntoView {
     let (click, key) = select_handlers(sim, c.node);
     let aria = label.clone();
     view! {
-        <g class="node producer" role="button" tabindex="0" aria-label=aria on:click=click on:keydown=key>
+        <g class="node producer" class:is-lit=crate::lessons::lit(aria.clone()) role="button" tabindex="0" aria-label=aria on:click=click on:keydown=key>
             <circle cx=c.cx cy=c.cy r=c.r class="node-shape" />
             <text x=c.cx y=c.cy + 5.0 text-anchor="middle" class="node-label">{short}</text>
             <text x=c.cx y=c.cy + c.r + 16.0 text-anchor="middle" class="node-caption">{label}</text>
@@ -164,7 +164,8 @@ fn broker_column(sim: Sim, bx: &BrokerBox, bv: &BrokerView) -> impl IntoView {
     });
     view! {
         <g class=class data-status=status>
-            <g role="button" tabindex="0" aria-label=format!("Broker {}", bx.id.0) on:click=click on:keydown=key>
+            <g role="button" tabindex="0" aria-label=format!("Broker {}", bx.id.0) on:click=click on:keydown=key
+                class:is-lit=crate::lessons::lit(format!("Broker {}", bx.id.0))>
                 <rect x=r.x y=r.y width=r.w height=r.h rx="12" class="broker-shape" />
                 {(!up).then(|| view! { <rect x=r.x y=r.y width=r.w height=r.h rx="12" fill="url(#hatch)" class="broker-hatch" /> })}
                 {if r.w < crate::layout::NARROW {
@@ -225,7 +226,7 @@ fn group_box(sim: Sim, view: &ClusterView, g: &GroupBox) -> impl IntoView {
     let aria = title.clone();
     let add = gv.map(|gv| add_member_button(sim, gv, &r));
     view! {
-        <g class="group" role="group" aria-label=aria>
+        <g class="group" class:is-lit=crate::lessons::lit(aria.clone()) role="group" aria-label=aria>
             <rect x=r.x y=r.y width=r.w height=r.h rx="12" class="group-shape" />
             <text x=r.x + 12.0 y=r.y + 20.0 class="group-title">{title}</text>
             <text x=r.x + 12.0 y=r.y + 36.0 class="group-caption">{caption}</text>
@@ -335,7 +336,7 @@ fn consumer_row(sim: Sim, cb: &ConsumerBox, cv: &ConsumerView) -> impl IntoView 
         .collect_view();
     let class = format!("node consumer{}", if up { "" } else { " is-down" });
     view! {
-        <g class=class data-state=state role="button" tabindex="0" aria-label=format!("Consumer {}", cv.id.0) on:click=click on:keydown=key>
+        <g class=class class:is-lit=crate::lessons::lit(format!("Consumer {}", cv.id.0)) data-state=state role="button" tabindex="0" aria-label=format!("Consumer {}", cv.id.0) on:click=click on:keydown=key>
             <title>{format!("Consumer {}: {detail}; processed {} records ({} again)", cv.id.0, cv.processed_total, cv.duplicates)}</title>
             <rect x=r.x y=r.y width=r.w height=r.h rx="10" class="consumer-shape" />
             <text x=r.x + 10.0 y=r.y + 27.0 class="node-label">{format!("C{}", cv.id.0)}</text>
@@ -413,7 +414,7 @@ fn replica_pill(
     if r.h < PILL_MIN_H {
         // A tile: colour is the partition, fill the leader, dashes out of sync.
         return view! {
-            <g class=class role="img" aria-label=label style=format!("--partition: {colour}")>
+            <g class=class class:is-lit=crate::lessons::lit(label.clone()) role="img" aria-label=label style=format!("--partition: {colour}")>
                 <title>{format!("{} — {role} — {offsets}", rv.tp)}</title>
                 <rect x=r.x y=r.y width=r.w height=r.h rx="3" class="replica-shape" />
             </g>
@@ -421,7 +422,7 @@ fn replica_pill(
         .into_any();
     }
     view! {
-        <g class=class role="img" aria-label=label style=format!("--partition: {colour}")>
+        <g class=class class:is-lit=crate::lessons::lit(label.clone()) role="img" aria-label=label style=format!("--partition: {colour}")>
             <title>{format!("{} — {offsets}", rv.tp)}</title>
             <rect x=r.x y=r.y width=r.w height=r.h rx=r.h / 2.0 class="replica-shape" />
             <text x=r.x + 12.0 y=r.y + 20.0 class="replica-label">{short}</text>

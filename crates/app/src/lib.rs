@@ -6,6 +6,7 @@ pub mod diagram;
 pub mod forms;
 pub mod inspect;
 pub mod layout;
+pub mod lessons;
 pub mod models;
 pub mod sim;
 pub mod store;
@@ -16,29 +17,47 @@ use diagram::Diagram;
 use forms::ClusterMenu;
 use inspect::Inspector;
 use leptos::prelude::*;
+use lessons::{FreePlayBanner, LessonPanel, LessonsPage, Player};
 use sim::Sim;
-use toolbar::{HelpOverlay, SessionMenu, Ui};
+use toolbar::{HelpOverlay, Page, SessionMenu, Ui};
 
 /// The whole page: time bar, diagram, panels.
 #[component]
 pub fn App() -> impl IntoView {
+    // A lesson link is read before the session restore clears the address.
+    let lesson_link = Player::link();
     let sim = Sim::restore_or(kafkasim_engine::presets::quickstart());
     let ui = Ui::new();
     let models = models::Models::new();
+    let player = Player::new();
     provide_context(sim);
     provide_context(ui);
     provide_context(models);
+    provide_context(player);
+    player.restore(sim, ui, lesson_link);
+    lessons::follow_user(player, sim);
     sim::start_clock(sim);
-    models::start_clock(models, ui.models.into(), sim.speed.into());
-    toolbar::install_shortcuts(sim, ui);
+    models::start_clock(
+        models,
+        Signal::derive(move || ui.page.get() == Page::Models),
+        sim.speed.into(),
+    );
+    toolbar::install_shortcuts(sim, ui, player);
+    let page_button = move |page: Page, label: &'static str, name: &'static str| {
+        view! {
+            <button class="btn" aria-pressed=move || (ui.page.get() == page).to_string()
+                on:click=move |_| ui.page.set(page) aria-label=name>{label}</button>
+        }
+    };
     view! {
         <header class="topbar">
             <h1 class="brand" title=move || format!("kafkasim · {}", sim.scene.get())>"kafkasim" <span class="scene">{move || format!(" · {}", sim.scene.get())}</span></h1>
             <nav class="pages" aria-label="Views">
-                <button class="btn" aria-pressed=move || (!ui.models.get()).to_string() on:click=move |_| ui.models.set(false) aria-label="Kafka cluster" title="The Kafka cluster">"Kafka"</button>
-                <button class="btn" aria-pressed=move || ui.models.get().to_string() on:click=move |_| ui.models.set(true)>"Messaging models"</button>
+                {page_button(Page::Cluster, "Kafka", "Kafka cluster")}
+                {page_button(Page::Models, "Models", "Messaging models")}
+                {page_button(Page::Lessons, "Lessons", "Lessons")}
             </nav>
-            <Show when=move || !ui.models.get()>
+            <Show when=move || ui.page.get() == Page::Cluster>
                 <TimeBar />
             </Show>
             <div class="menus">
@@ -48,20 +67,29 @@ pub fn App() -> impl IntoView {
         </header>
         <HelpOverlay />
         <ErrorBanner />
-        <Show
-            when=move || !ui.models.get()
-            fallback=|| view! { <main class="stage-models"><models::MessagingModels /></main> }
-        >
-            <main class="stage">
-                <Diagram />
-                <aside class="side">
-                    <ProduceForm />
-                    <ConsumerForm />
-                    <ActionPanel />
-                </aside>
-            </main>
-            <Inspector />
-        </Show>
+        {move || match ui.page.get() {
+            Page::Models => view! { <main class="stage-models"><models::MessagingModels /></main> }.into_any(),
+            Page::Lessons => view! { <LessonsPage /> }.into_any(),
+            Page::Cluster => view! {
+                <main class="stage">
+                    <Diagram />
+                    <aside class="side">
+                        <Show
+                            when=move || player.presenting()
+                            fallback=|| view! {
+                                <FreePlayBanner />
+                                <ProduceForm />
+                                <ConsumerForm />
+                                <ActionPanel />
+                            }
+                        >
+                            <LessonPanel />
+                        </Show>
+                    </aside>
+                </main>
+                <Inspector />
+            }.into_any(),
+        }}
     }
 }
 

@@ -195,6 +195,11 @@ pub struct Sim {
     /// Virtual time of the last save, to save at most every few seconds
     /// while playing.
     saved_at: StoredValue<u64>,
+    /// Playing stops here (a lesson step's end).
+    pub pause_at: RwSignal<Option<u64>>,
+    /// How many commands the user has given: a lesson hands over to free
+    /// play when it changes.
+    pub acted: RwSignal<u64>,
 }
 
 impl Sim {
@@ -244,6 +249,8 @@ impl Sim {
             auto_count: StoredValue::new(0),
             steps_back: StoredValue::new(Vec::new()),
             saved_at: StoredValue::new(now),
+            pause_at: RwSignal::new(None),
+            acted: RwSignal::new(0),
         }
     }
 
@@ -255,6 +262,7 @@ impl Sim {
         match result {
             Some(Ok(events)) => {
                 self.error.set(None);
+                self.acted.update(|n| *n += 1);
                 self.record(events);
                 self.refresh();
                 self.save();
@@ -313,6 +321,24 @@ impl Sim {
     pub fn reset(&self) {
         let scene = self.session.with_value(|s| s.scenario().clone());
         self.replace(start(scene));
+    }
+
+    /// Shows `session` (a lesson's timeline, say) from its current moment.
+    pub fn present(&self, session: Session) {
+        self.replace(session);
+    }
+
+    /// Commands on the timeline between `from` and `to` (virtual ms) that
+    /// the cluster refused when they were replayed, with Kafka's answer.
+    pub fn refusals_between(&self, from: u64, to: u64) -> Vec<KafkaError> {
+        self.session
+            .try_with_value(|s| {
+                s.refusals()
+                    .filter(|(c, _)| (from..=to).contains(&c.at))
+                    .map(|(_, e)| e.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// Shows `session` from its current moment, paused, with a fresh log.
@@ -392,6 +418,9 @@ impl Sim {
                 } else {
                     (now + real_ms * IDLE_RATE * speed).min(next.max(now))
                 };
+                if let Some(stop) = self.pause_at.get_untracked() {
+                    target = target.min(stop as f64);
+                }
                 let mut events = Vec::new();
                 // Auto-produce: a record every `every` virtual ms, each a
                 // recorded command like a click, so replay reproduces it.
@@ -419,6 +448,13 @@ impl Sim {
         self.record(events);
         self.refresh();
         let now = self.now();
+        if self
+            .pause_at
+            .get_untracked()
+            .is_some_and(|stop| now >= stop)
+        {
+            self.playing.set(false);
+        }
         if now >= self.saved_at.get_value() + SAVE_EVERY_MS {
             self.save();
         }

@@ -109,8 +109,19 @@ pub struct Ui {
     /// Draw `__consumer_offsets` replicas in the broker columns.
     pub show_internal: RwSignal<bool>,
     pub help: RwSignal<bool>,
-    /// The classic messaging models page instead of the Kafka cluster.
-    pub models: RwSignal<bool>,
+    /// Which page is shown.
+    pub page: RwSignal<Page>,
+}
+
+/// The pages of the top bar's switch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    /// The Kafka cluster, live (and the lesson being presented on it).
+    Cluster,
+    /// Point-to-point and publish-subscribe on a classic broker.
+    Models,
+    /// The list of lessons.
+    Lessons,
 }
 
 impl Ui {
@@ -132,7 +143,7 @@ impl Ui {
             presenter,
             show_internal: RwSignal::new(false),
             help: RwSignal::new(false),
-            models: RwSignal::new(false),
+            page: RwSignal::new(Page::Cluster),
         }
     }
 }
@@ -150,10 +161,15 @@ fn stored_flag(key: &str) -> bool {
 }
 
 /// The shortcuts, as the help overlay lists them.
-pub const SHORTCUTS: [(&str, &str); 7] = [
+pub const SHORTCUTS: [(&str, &str); 9] = [
     ("Space", "Play / pause"),
     (". → PageDown", "Step one event"),
     ("← PageUp", "Back to before the last step"),
+    (
+        "Space → PageDown",
+        "In a lesson: next step (or skip the question)",
+    ),
+    ("← PageUp", "In a lesson: the step before, as it was"),
     ("+ −", "Faster / slower"),
     ("p", "Presenter mode: large type, thick lines"),
     ("?", "This help"),
@@ -162,14 +178,24 @@ pub const SHORTCUTS: [(&str, &str); 7] = [
 
 /// Listens for the shortcuts on the whole page, except while the user types
 /// in a field or presses a focused button's own key.
-pub fn install_shortcuts(sim: Sim, ui: Ui) {
+pub fn install_shortcuts(sim: Sim, ui: Ui, player: crate::lessons::Player) {
     let handle = window_event_listener(leptos::ev::keydown, move |ev| {
         let escape = ev.key() == "Escape";
         if ev.ctrl_key() || ev.meta_key() || ev.alt_key() || (typing(&ev) && !escape) {
             return;
         }
         let key = ev.key();
+        // Presenting a lesson, the clicker's keys move through its steps.
+        let lesson = untrack(|| player.presenting() && ui.page.get() == Page::Cluster);
         let handled = match key.as_str() {
+            " " | "Spacebar" | "ArrowRight" | "PageDown" if lesson => {
+                player.next(sim);
+                true
+            }
+            "ArrowLeft" | "PageUp" if lesson => {
+                player.back(sim);
+                true
+            }
             " " | "Spacebar" => {
                 sim.playing.update(|p| *p = !*p);
                 true

@@ -1,0 +1,727 @@
+//! Guided lessons on the live simulator: the lessons list, the step player
+//! (narration, highlights, prediction prompts, Back and Next) and the
+//! hand-over to free play and back.
+//!
+//! A lesson is one timeline (`Lesson::timeline`); every step starts at a
+//! fixed virtual time, so showing step k is a seek there, and Back is
+//! deterministic replay. While a step plays the clock stops at its end.
+
+use crate::sim::Sim;
+use crate::toolbar::{Page, Ui};
+use kafkasim_engine::lesson::{self, Lesson, StepTimes};
+use kafkasim_engine::view::ClusterView;
+use kafkasim_engine::{ErrorCode, KafkaError, Session, SimTime};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use wasm_bindgen::JsCast;
+
+const STORAGE_KEY: &str = "kafkasim.lesson";
+/// Lesson 1, messaging systems, lives on the Messaging models page; the
+/// built-in cluster lessons are numbered from 2, as the issue lists them.
+const FIRST_NUMBER: usize = 2;
+const LINK_PREFIX: &str = "#lesson=";
+
+/// What the student did with a step's question.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Answer {
+    Chose(usize),
+    Skipped,
+}
+
+/// Where a step is: asking its question, playing, or played to its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Asking,
+    Playing,
+    Done,
+}
+
+/// The lesson being presented, if any, and where in it we are.
+#[derive(Clone, Copy)]
+pub struct Player {
+    pub lesson: RwSignal<Option<Arc<Lesson>>>,
+    /// The lesson's place in the built-in list (1-based), or `None` for a
+    /// lesson opened from a file.
+    pub number: RwSignal<Option<usize>>,
+    /// The lesson file's text, for a lesson opened from a file (so a reload
+    /// can reopen it).
+    file: StoredValue<Option<String>>,
+    /// 0-based.
+    pub step: RwSignal<usize>,
+    pub answers: RwSignal<Vec<Option<Answer>>>,
+    /// The student took over ("Try it yourself").
+    pub free_play: RwSignal<bool>,
+}
+
+/// What is remembered across a reload.
+#[derive(Debug, Serialize, Deserialize)]
+struct Saved {
+    id: String,
+    step: usize,
+    free_play: bool,
+    #[serde(default)]
+    file: Option<String>,
+}
+
+impl Player {
+    pub fn new() -> Player {
+        Player {
+            lesson: RwSignal::new(None),
+            number: RwSignal::new(None),
+            file: StoredValue::new(None),
+            step: RwSignal::new(0),
+            answers: RwSignal::new(Vec::new()),
+            free_play: RwSignal::new(false),
+        }
+    }
+
+    /// A lesson is being presented (not handed over to free play).
+    pub fn presenting(&self) -> bool {
+        self.lesson.with(Option::is_some) && !self.free_play.get()
+    }
+
+    fn times(&self) -> Vec<StepTimes> {
+        self.lesson
+            .with_untracked(|l| l.as_ref().map(|l| l.times()))
+            .unwrap_or_default()
+    }
+
+    /// Opens `lesson` on the simulator at `step` (0-based).
+    pub fn open(&self, sim: Sim, lesson: Lesson, step: usize, file: Option<String>) {
+        let Ok(session) = Session::new(lesson.timeline()) else {
+            return;
+        };
+        let number = lesson::builtin().iter().position(|l| *l == lesson);
+        let steps = lesson.steps.len();
+        sim.present(session);
+        self.number.set(number.map(|n| n + FIRST_NUMBER));
+        self.file.set_value(file);
+        self.answers.set(vec![None; steps]);
+        self.lesson.set(Some(Arc::new(lesson)));
+        self.free_play.set(false);
+        self.go(sim, step.min(steps - 1));
+    }
+
+    /// Shows step `k`: its starting state, then its question or its play.
+    pub fn go(&self, sim: Sim, k: usize) {
+        let times = self.times();
+        let Some(t) = times.get(k).copied() else {
+            return;
+        };
+        self.step.set(k);
+        sim.playing.set(false);
+        sim.pause_at.set(Some(t.end));
+        sim.seek(t.start);
+        sim.error.set(None);
+        if self.phase_untracked(sim) != Phase::Asking {
+            sim.playing.set(true);
+        }
+        self.save();
+    }
+
+    fn phase_untracked(&self, sim: Sim) -> Phase {
+        untrack(|| self.phase(sim))
+    }
+
+    /// Where the current step is.
+    pub fn phase(&self, sim: Sim) -> Phase {
+        let k = self.step.get();
+        let asks = self
+            .lesson
+            .with(|l| l.as_ref().is_some_and(|l| l.steps[k].prompt.is_some()));
+        let answered = self.answers.with(|a| a.get(k).copied().flatten().is_some());
+        if asks && !answered {
+            return Phase::Asking;
+        }
+        let end = self.lesson.with(|l| l.as_ref().map(|l| l.times()[k].end));
+        if end.is_some_and(|end| sim.view.with(|v| v.time.0) >= end) {
+            Phase::Done
+        } else {
+            Phase::Playing
+        }
+    }
+
+    /// Answers (or skips) the current step's question: the step plays.
+    pub fn answer(&self, sim: Sim, answer: Answer) {
+        let k = self.step.get_untracked();
+        self.answers.update(|a| {
+            if let Some(slot) = a.get_mut(k) {
+                *slot = Some(answer);
+            }
+        });
+        sim.playing.set(true);
+    }
+
+    /// Next: skips an open question, else moves to the next step.
+    pub fn next(&self, sim: Sim) {
+        if self.phase_untracked(sim) == Phase::Asking {
+            self.answer(sim, Answer::Skipped);
+            return;
+        }
+        let k = self.step.get_untracked();
+        if k + 1 < self.times().len() {
+            self.go(sim, k + 1);
+        }
+    }
+
+    pub fn back(&self, sim: Sim) {
+        let k = self.step.get_untracked();
+        self.go(sim, k.saturating_sub(1));
+    }
+
+    /// Hands the simulator to the student from this moment.
+    pub fn try_it(&self, sim: Sim) {
+        self.free_play.set(true);
+        sim.pause_at.set(None);
+        self.save();
+    }
+
+    /// From free play back to the step where the student left.
+    pub fn back_to_lesson(&self, sim: Sim) {
+        let Some(lesson) = self.lesson.get_untracked() else {
+            return;
+        };
+        let Ok(session) = Session::new(lesson.timeline()) else {
+            return;
+        };
+        let answers = self.answers.get_untracked();
+        sim.present(session);
+        self.answers.set(answers);
+        self.free_play.set(false);
+        self.go(sim, self.step.get_untracked());
+    }
+
+    /// Leaves the lesson; the cluster stays as it is, to play with.
+    pub fn leave(&self, sim: Sim) {
+        self.lesson.set(None);
+        self.free_play.set(false);
+        sim.pause_at.set(None);
+        if let Some(s) = crate::store::storage() {
+            let _ = s.remove_item(STORAGE_KEY);
+        }
+    }
+
+    /// Names of what the current step points at (empty in free play).
+    pub fn highlights(&self) -> Vec<String> {
+        if self.free_play.get() {
+            return Vec::new();
+        }
+        let k = self.step.get();
+        self.lesson
+            .with(|l| l.as_ref().map(|l| l.steps[k].highlight.clone()))
+            .unwrap_or_default()
+    }
+
+    fn save(&self) {
+        let Some(id) = self
+            .lesson
+            .with_untracked(|l| l.as_ref().map(|l| l.id.clone()))
+        else {
+            return;
+        };
+        let saved = Saved {
+            id,
+            step: self.step.get_untracked(),
+            free_play: self.free_play.get_untracked(),
+            file: self.file.get_value(),
+        };
+        if let (Some(s), Ok(text)) = (crate::store::storage(), serde_json::to_string(&saved)) {
+            let _ = s.set_item(STORAGE_KEY, &text);
+        }
+    }
+
+    /// A lesson link in the address bar, read before anything clears it:
+    /// `#lesson=replication&step=3` (steps count from 1).
+    pub fn link() -> Option<(String, usize)> {
+        let hash = web_sys::window()?.location().hash().ok()?;
+        parse_link(&hash)
+    }
+
+    /// Reopens what the address bar or the last visit asks for. A link
+    /// naming no lesson is reported and changes nothing.
+    pub fn restore(&self, sim: Sim, ui: Ui, link: Option<(String, usize)>) {
+        if let Some((id, step)) = link {
+            crate::store::clear_link();
+            match lesson::builtin().into_iter().find(|l| l.id == id) {
+                Some(l) => {
+                    self.open(sim, l, step.saturating_sub(1), None);
+                    ui.page.set(Page::Cluster);
+                }
+                None => sim.error.set(Some(KafkaError::new(
+                    ErrorCode::InvalidScenario,
+                    format!("The link asks for lesson '{id}', which does not exist; the current session was kept."),
+                ))),
+            }
+            return;
+        }
+        let Some(saved) = crate::store::storage()
+            .and_then(|s| s.get_item(STORAGE_KEY).ok().flatten())
+            .and_then(|t| serde_json::from_str::<Saved>(&t).ok())
+        else {
+            return;
+        };
+        let lesson = match &saved.file {
+            Some(text) => Lesson::from_json(text).ok(),
+            None => lesson::builtin().into_iter().find(|l| l.id == saved.id),
+        };
+        let Some(lesson) = lesson else {
+            return;
+        };
+        if saved.free_play {
+            // The session itself was restored from storage: keep it.
+            let steps = lesson.steps.len();
+            self.number.set(
+                lesson::builtin()
+                    .iter()
+                    .position(|l| *l == lesson)
+                    .map(|n| n + FIRST_NUMBER),
+            );
+            self.file.set_value(saved.file);
+            self.answers.set(vec![None; steps]);
+            self.step.set(saved.step.min(steps - 1));
+            self.lesson.set(Some(Arc::new(lesson)));
+            self.free_play.set(true);
+        } else {
+            self.open(sim, lesson, saved.step, saved.file);
+        }
+    }
+}
+
+impl Default for Player {
+    fn default() -> Self {
+        Player::new()
+    }
+}
+
+/// `#lesson=ID&step=N` → (ID, N); step defaults to 1.
+pub fn parse_link(hash: &str) -> Option<(String, usize)> {
+    let rest = hash.strip_prefix(LINK_PREFIX)?;
+    let (id, step) = match rest.split_once("&step=") {
+        Some((id, step)) => (id, step.parse().ok()?),
+        None => (rest, 1),
+    };
+    (!id.is_empty()).then(|| (id.to_string(), step))
+}
+
+/// The address of a built-in lesson at a step (1-based).
+fn link_to(id: &str, step: usize) -> String {
+    let base = web_sys::window()
+        .and_then(|w| {
+            let l = w.location();
+            Some(format!("{}{}", l.origin().ok()?, l.pathname().ok()?))
+        })
+        .unwrap_or_default();
+    format!("{base}{LINK_PREFIX}{id}&step={step}")
+}
+
+/// Hands the lesson to free play when the user acts on the cluster.
+pub fn follow_user(player: Player, sim: Sim) {
+    Effect::new(move |previous: Option<u64>| {
+        let acted = sim.acted.get();
+        if previous.is_some_and(|p| p != acted) && untrack(|| player.presenting()) {
+            player.try_it(sim);
+        }
+        acted
+    });
+}
+
+/// The lessons page: every lesson with its summary and a picture of its
+/// scene, and a way to open a lesson file.
+#[component]
+pub fn LessonsPage() -> impl IntoView {
+    let sim = expect_context::<Sim>();
+    let ui = expect_context::<Ui>();
+    let player = expect_context::<Player>();
+    let lessons = lesson::builtin();
+    let cards = lessons
+        .into_iter()
+        .enumerate()
+        .map(|(i, l)| {
+            let scene = scene_at_start(&l);
+            let title = l.title.clone();
+            let open_label = format!("Open lesson {}: {}", i + FIRST_NUMBER, l.title);
+            let steps = l.steps.len();
+            let summary = l.summary.clone();
+            let open = move |_| {
+                player.open(sim, l.clone(), 0, None);
+                ui.page.set(Page::Cluster);
+            };
+            view! {
+                <li class="lesson-card">
+                    <button class="lesson-open" on:click=open aria-label=open_label>
+                        {scene.map(|v| thumbnail(&v))}
+                        <span class="lesson-number">{format!("Lesson {}", i + FIRST_NUMBER)}</span>
+                        <span class="lesson-title">{title}</span>
+                    </button>
+                    <p class="lesson-summary">{summary}</p>
+                    <p class="lesson-meta">{format!("{steps} steps")}</p>
+                </li>
+            }
+        })
+        .collect_view();
+    view! {
+        <main class="stage-lessons">
+            <section class="lessons" aria-labelledby="lessons-heading">
+                <div class="lessons-head">
+                    <h2 id="lessons-heading">"Lessons"</h2>
+                    <p class="panel-hint">
+                        "Each lesson follows one section of the source document on the live cluster. Advance with Next, → or a presentation clicker; "
+                        "Try it yourself hands you the cluster at any step."
+                    </p>
+                    <OpenLessonFile />
+                </div>
+                <ol class="lesson-list">
+                    <li class="lesson-card">
+                        <button class="lesson-open" aria-label="Open lesson 1: Messaging systems"
+                            on:click=move |_| ui.page.set(Page::Models)>
+                            <svg class="thumb" viewBox="0 0 160 90" aria-hidden="true">
+                                <rect x="58" y="12" width="44" height="26" rx="5" class="thumb-broker" />
+                                <rect x="58" y="52" width="44" height="26" rx="5" class="thumb-broker" />
+                                <circle cx="22" cy="25" r="7" class="thumb-client" />
+                                <circle cx="22" cy="65" r="7" class="thumb-client" />
+                                <circle cx="136" cy="18" r="6" class="thumb-client" />
+                                <circle cx="136" cy="32" r="6" class="thumb-client" />
+                                <circle cx="136" cy="54" r="6" class="thumb-client" />
+                                <circle cx="136" cy="66" r="6" class="thumb-client" />
+                                <circle cx="136" cy="78" r="6" class="thumb-client" />
+                            </svg>
+                            <span class="lesson-number">"Lesson 1"</span>
+                            <span class="lesson-title">"Messaging systems"</span>
+                        </button>
+                        <p class="lesson-summary">"Point-to-point and publish-subscribe side by side, on the Messaging models page: one receiver or every subscriber, acknowledged or not, waiting for an offline receiver or missed by an offline subscriber."</p>
+                        <p class="lesson-meta">"free play"</p>
+                    </li>
+                    {cards}
+                </ol>
+            </section>
+        </main>
+    }
+}
+
+/// Whether the node named `label` is among `highlights`: a name matches
+/// itself and any longer name it starts, up to a space ("MyTopic-0" lights
+/// "MyTopic-0 on broker 2 (leader)"; "Broker 1" does not light "Broker 10").
+pub fn matches(highlights: &[String], label: &str) -> bool {
+    highlights.iter().any(|h| {
+        label
+            .strip_prefix(h.as_str())
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(' '))
+    })
+}
+
+/// A reactive "is this node highlighted by the lesson?" for the diagram.
+pub fn lit(label: String) -> impl Fn() -> bool + Send + Sync + 'static {
+    let player = use_context::<Player>();
+    move || player.is_some_and(|p| matches(&p.highlights(), &label))
+}
+
+/// The lesson's cluster as step 1 shows it.
+fn scene_at_start(l: &Lesson) -> Option<ClusterView> {
+    let mut s = Session::new(l.timeline()).ok()?;
+    s.seek(SimTime(l.times().first()?.start));
+    Some(s.cluster().view())
+}
+
+/// A small picture of a scene: quorum above, brokers with their replicas,
+/// producers left, consumers right.
+fn thumbnail(v: &ClusterView) -> impl IntoView {
+    let n = v.brokers.len().max(1) as f64;
+    let w = (90.0 / n).min(30.0);
+    let x0 = 80.0 - (n * (w + 4.0) - 4.0) / 2.0;
+    let brokers = v
+        .brokers
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let x = x0 + i as f64 * (w + 4.0);
+            let pills = b
+                .replicas
+                .iter()
+                .filter(|r| !r.tp.topic.starts_with("__"))
+                .take(6)
+                .enumerate()
+                .map(|(j, r)| {
+                    let class = if r.leader { "thumb-pill is-leader" } else { "thumb-pill" };
+                    view! {
+                        <rect x=x + 3.0 y=34.0 + j as f64 * 8.0 width=w - 6.0 height="6" rx="3" class=class
+                            style=format!("--partition: {}", crate::layout::partition_colour(r.tp.partition)) />
+                    }
+                })
+                .collect_view();
+            view! {
+                <rect x=x y="26" width=w height="58" rx="4" class="thumb-broker" />
+                {pills}
+            }
+        })
+        .collect_view();
+    let q = v.quorum.len();
+    let quorum = (0..q)
+        .map(|i| {
+            let cx = 80.0 - (q as f64 - 1.0) * 7.0 + i as f64 * 14.0;
+            view! { <circle cx=cx cy="12" r="5" class="thumb-quorum" /> }
+        })
+        .collect_view();
+    let column = |count: usize, cx: f64, class: &'static str| {
+        (0..count.min(6))
+            .map(|i| {
+                let cy = 55.0 - (count.min(6) as f64 - 1.0) * 6.0 + i as f64 * 12.0;
+                view! { <circle cx=cx cy=cy r="5" class=class /> }
+            })
+            .collect_view()
+    };
+    view! {
+        <svg class="thumb" viewBox="0 0 160 90" aria-hidden="true">
+            {quorum}
+            {brokers}
+            {column(v.producers.len(), 12.0, "thumb-client")}
+            {column(v.consumers.len(), 148.0, "thumb-client")}
+        </svg>
+    }
+}
+
+/// Opens a lesson someone wrote (docs/lessons.md). It is played through
+/// once (`Lesson::check`) before it replaces anything.
+#[component]
+fn OpenLessonFile() -> impl IntoView {
+    let sim = expect_context::<Sim>();
+    let ui = expect_context::<Ui>();
+    let player = expect_context::<Player>();
+    let refuse = move |m: String| {
+        sim.error.set(Some(KafkaError::new(
+            ErrorCode::InvalidScenario,
+            format!("{m} Nothing was opened."),
+        )))
+    };
+    let on_file = move |ev: leptos::ev::Event| {
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let Some(file) = input.files().and_then(|f| f.get(0)) else {
+            return;
+        };
+        input.set_value("");
+        let limit = kafkasim_engine::scenario::MAX_SCENARIO_BYTES;
+        if file.size() > limit as f64 {
+            refuse(format!(
+                "{} is {:.0} KB; a lesson file may be at most {} KB.",
+                file.name(),
+                file.size() / 1024.0,
+                limit / 1024
+            ));
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            let text = wasm_bindgen_futures::JsFuture::from(file.text()).await;
+            let Some(text) = text.ok().and_then(|t| t.as_string()) else {
+                refuse("The file could not be read as text.".into());
+                return;
+            };
+            match Lesson::from_json(&text).and_then(|l| l.check().map(|_| l)) {
+                Ok(l) => {
+                    player.open(sim, l, 0, Some(text));
+                    ui.page.set(Page::Cluster);
+                    sim.notice.set(Some(format!("Opened {}.", file.name())));
+                }
+                Err(e) => refuse(format!("{}: {}", file.name(), e.message)),
+            }
+        });
+    };
+    view! {
+        <label class="btn file-btn">
+            "Open a lesson file…"
+            <input type="file" accept=".json,application/json" aria-label="Open a lesson file" on:change=on_file />
+        </label>
+    }
+}
+
+/// The lesson beside the diagram: where we are, what to read, the
+/// question, and the buttons to move on.
+#[component]
+pub fn LessonPanel() -> impl IntoView {
+    let sim = expect_context::<Sim>();
+    let ui = expect_context::<Ui>();
+    let player = expect_context::<Player>();
+    let body = move || {
+        let lesson = player.lesson.get()?;
+        let k = player.step.get();
+        let step = lesson.steps.get(k)?.clone();
+        let total = lesson.steps.len();
+        let times = lesson.times()[k];
+        let heading = match player.number.get() {
+            Some(n) => format!("Lesson {n} · {}", lesson.title),
+            None => lesson.title.clone(),
+        };
+        let id = lesson.id.clone();
+        let builtin = player.number.get().is_some();
+        let phase = move || player.phase(sim);
+        let prompt = step.prompt.clone().map(|p| {
+            let question = p.question.clone();
+            let choices = p.choices.clone();
+            let answer = p.answer;
+            let explanation = p.explanation.clone();
+            let asked = move || player.answers.with(|a| a.get(k).copied().flatten());
+            let buttons = choices
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    let c = c.clone();
+                    let name = format!("Answer: {c}");
+                    let class = move || {
+                        let mut class = String::from("btn choice");
+                        if asked() == Some(Answer::Chose(i)) {
+                            class.push_str(" is-chosen");
+                        }
+                        if phase() == Phase::Done && i == answer {
+                            class.push_str(" is-right");
+                        }
+                        class
+                    };
+                    view! {
+                        <li>
+                            <button class=class aria-label=name disabled=move || asked().is_some()
+                                on:click=move |_| player.answer(sim, Answer::Chose(i))>{c}</button>
+                        </li>
+                    }
+                })
+                .collect_view();
+            let verdict = move || {
+                (phase() == Phase::Done).then(|| {
+                    let lead = match asked() {
+                        Some(Answer::Chose(i)) if i == answer => "Right. ",
+                        Some(Answer::Chose(_)) => "Not quite. ",
+                        _ => "",
+                    };
+                    // On a projector the panel may scroll: bring the answer into view.
+                    let shown = NodeRef::<leptos::html::P>::new();
+                    Effect::new(move |_| {
+                        if let Some(p) = shown.get() {
+                            p.scroll_into_view_with_bool(false);
+                        }
+                    });
+                    view! { <p class="explanation" role="status" node_ref=shown><strong>{lead}</strong>{explanation.clone()}</p> }
+                })
+            };
+            let waiting = move || {
+                (phase() == Phase::Playing).then(|| view! { <p class="panel-hint">"Watch the cluster for the answer…"</p> })
+            };
+            view! {
+                <div class="prompt" role="group" aria-label="Question">
+                    <p class="question">{question}</p>
+                    <ol class="choices">{buttons}</ol>
+                    {move || (phase() == Phase::Asking).then(|| view! {
+                        <button class="btn btn-small link" on:click=move |_| player.answer(sim, Answer::Skipped)>"Skip question"</button>
+                    })}
+                    {waiting}
+                    {verdict}
+                </div>
+            }
+        });
+        // A refusal the step is about (a duplicate topic, say), once it happened.
+        let refusals = move || {
+            let now = sim.view.with(|v| v.time.0);
+            sim.refusals_between(times.start, now.min(times.end))
+                .into_iter()
+                .map(|e| {
+                    view! {
+                        <p class="refusal" role="status">
+                            "Kafka answered "<strong class="error-code">{e.code.name()}</strong>": "{e.message}
+                        </p>
+                    }
+                })
+                .collect_view()
+        };
+        let copy_link = move |_| {
+            let url = link_to(&id, k + 1);
+            if let Some(w) = web_sys::window() {
+                let _ = w.navigator().clipboard().write_text(&url);
+            }
+            sim.notice
+                .set(Some(format!("Link to step {} copied: {url}", k + 1)));
+        };
+        let percent = 100.0 * (k + 1) as f64 / total as f64;
+        Some(view! {
+            <section class="panel lesson-panel" aria-label="Lesson">
+                <p class="lesson-heading">{heading}</p>
+                <div class="lesson-progress" role="progressbar" aria-label="Lesson progress"
+                    aria-valuemin="1" aria-valuemax=total.to_string() aria-valuenow=(k + 1).to_string()
+                    aria-valuetext=format!("Step {} of {total}", k + 1)>
+                    <span class="lesson-progress-bar" style=format!("width: {percent:.0}%")></span>
+                </div>
+                <div class="lesson-nav">
+                    <button class="btn" on:click=move |_| player.back(sim) disabled=k == 0
+                        aria-keyshortcuts="ArrowLeft PageUp">"Back"</button>
+                    <span class="lesson-step-count">{format!("Step {} of {total}", k + 1)}</span>
+                    <button class="btn btn-primary" on:click=move |_| player.next(sim)
+                        disabled=move || k + 1 == total && phase() != Phase::Asking
+                        aria-keyshortcuts="ArrowRight PageDown Space">"Next"</button>
+                </div>
+                <h2 class="lesson-step-title">{step.title.clone()}</h2>
+                <p class="narration">{step.narration.clone()}</p>
+                {prompt}
+                {refusals}
+                <div class="lesson-more">
+                    <button class="btn btn-small" on:click=move |_| player.try_it(sim)>"Try it yourself"</button>
+                    {builtin.then(|| view! { <button class="btn btn-small" on:click=copy_link>"Copy link to this step"</button> })}
+                    <button class="btn btn-small" on:click=move |_| {
+                        player.leave(sim);
+                        ui.page.set(Page::Lessons);
+                    }>"All lessons"</button>
+                </div>
+            </section>
+        })
+    };
+    view! { {body} }
+}
+
+/// In free play during a lesson: the way back to the step.
+#[component]
+pub fn FreePlayBanner() -> impl IntoView {
+    let sim = expect_context::<Sim>();
+    let player = expect_context::<Player>();
+    move || {
+        let lesson = player.lesson.get()?;
+        player.free_play.get().then(|| {
+            let k = player.step.get();
+            view! {
+                <section class="panel free-play" aria-label="Free play">
+                    <p>{format!("Free play from step {} of {}. The cluster is yours.", k + 1, lesson.title)}</p>
+                    <div class="lesson-more">
+                        <button class="btn btn-primary btn-small" on:click=move |_| player.back_to_lesson(sim)>"Back to lesson"</button>
+                        <button class="btn btn-small" on:click=move |_| player.leave(sim)>"End lesson"</button>
+                    </div>
+                </section>
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_highlight_lights_its_node_and_the_names_it_starts() {
+        let h = vec!["Broker 1".to_string(), "MyTopic-0".to_string()];
+        assert!(matches(&h, "Broker 1"));
+        assert!(!matches(&h, "Broker 10"));
+        assert!(matches(&h, "MyTopic-0 on broker 2 (leader)"));
+        assert!(!matches(&h, "MyTopic-01 on broker 2 (leader)"));
+        assert!(!matches(&h, "Producer 1"));
+    }
+
+    #[test]
+    fn lesson_links_name_a_lesson_and_a_step() {
+        assert_eq!(
+            parse_link("#lesson=replication&step=3"),
+            Some(("replication".into(), 3))
+        );
+        assert_eq!(parse_link("#lesson=topics"), Some(("topics".into(), 1)));
+        assert_eq!(parse_link("#lesson=topics&step=x"), None);
+        assert_eq!(parse_link("#lesson="), None);
+        assert_eq!(parse_link("#session=abc"), None);
+    }
+}
