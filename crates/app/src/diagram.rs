@@ -176,6 +176,14 @@ fn broker_column(sim: Sim, bx: &BrokerBox, bv: &BrokerView) -> impl IntoView {
                             {short_tag(up, bv.is_controller, status)}
                         </text>
                     }.into_any()
+                } else if r.w < HEADER_ONE_LINE && !broker_tag(up, bv.is_controller, status).is_empty() {
+                    // Title and tag do not fit side by side: the tag goes below.
+                    view! {
+                        <text x=r.x + r.w / 2.0 y=r.y + 20.0 text-anchor="middle" class="broker-title">{format!("Broker {}", bx.id.0)}</text>
+                        <text x=r.x + r.w / 2.0 y=r.y + 36.0 text-anchor="middle" class="state-tag">
+                            {broker_tag(up, bv.is_controller, status)}
+                        </text>
+                    }.into_any()
                 } else {
                     view! {
                         <text x=r.x + 14.0 y=r.y + 28.0 class="broker-title">{format!("Broker {}", bx.id.0)}</text>
@@ -433,6 +441,9 @@ fn replica_pill(
     }
     .into_any()
 }
+
+/// Broker columns narrower than this put their tag under the title.
+const HEADER_ONE_LINE: f64 = 160.0;
 
 /// Rectangles shorter than this are tiles, drawn without text.
 const PILL_MIN_H: f64 = 20.0;
