@@ -422,7 +422,7 @@ fn replica_pill(
     if r.h < PILL_MIN_H {
         // A tile: colour is the partition, fill the leader, dashes out of sync.
         return view! {
-            <g class=class class:is-lit=crate::lessons::lit(label.clone()) role="img" aria-label=label style=format!("--partition: {colour}")>
+            <g class=class class:is-lit=crate::lessons::lit_any(vec![rv.tp.to_string(), format!("{} on broker {broker}", rv.tp)]) role="img" aria-label=label style=format!("--partition: {colour}")>
                 <title>{format!("{} — {role} — {offsets}", rv.tp)}</title>
                 <rect x=r.x y=r.y width=r.w height=r.h rx="3" class="replica-shape" />
             </g>
@@ -430,7 +430,7 @@ fn replica_pill(
         .into_any();
     }
     view! {
-        <g class=class class:is-lit=crate::lessons::lit(label.clone()) role="img" aria-label=label style=format!("--partition: {colour}")>
+        <g class=class class:is-lit=crate::lessons::lit_any(vec![rv.tp.to_string(), format!("{} on broker {broker}", rv.tp)]) role="img" aria-label=label style=format!("--partition: {colour}")>
             <title>{format!("{} — {offsets}", rv.tp)}</title>
             <rect x=r.x y=r.y width=r.w height=r.h rx=r.h / 2.0 class="replica-shape" />
             <text x=r.x + 12.0 y=r.y + 20.0 class="replica-label">{short}</text>

@@ -6,9 +6,10 @@
 //! fixed virtual time, so showing step k is a seek there, and Back is
 //! deterministic replay. While a step plays the clock stops at its end.
 
+use crate::models::Models;
 use crate::sim::Sim;
 use crate::toolbar::{Page, Ui};
-use kafkasim_engine::lesson::{self, Lesson, StepTimes};
+use kafkasim_engine::lesson::{self, Lesson, LessonView, StepTimes};
 use kafkasim_engine::view::ClusterView;
 use kafkasim_engine::{ErrorCode, KafkaError, Session, SimTime};
 use leptos::prelude::*;
@@ -17,9 +18,8 @@ use std::sync::Arc;
 use wasm_bindgen::JsCast;
 
 const STORAGE_KEY: &str = "kafkasim.lesson";
-/// Lesson 1, messaging systems, lives on the Messaging models page; the
-/// built-in cluster lessons are numbered from 2, as the issue lists them.
-const FIRST_NUMBER: usize = 2;
+/// Built-in lessons are numbered from 1, in the source document's order.
+const FIRST_NUMBER: usize = 1;
 const LINK_PREFIX: &str = "#lesson=";
 
 /// What the student did with a step's question.
@@ -52,6 +52,8 @@ pub struct Player {
     pub answers: RwSignal<Vec<Option<Answer>>>,
     /// The student took over ("Try it yourself").
     pub free_play: RwSignal<bool>,
+    /// The Messaging models page, for lessons that play there.
+    models: Models,
 }
 
 /// What is remembered across a reload.
@@ -65,8 +67,9 @@ struct Saved {
 }
 
 impl Player {
-    pub fn new() -> Player {
+    pub fn new(models: Models) -> Player {
         Player {
+            models,
             lesson: RwSignal::new(None),
             number: RwSignal::new(None),
             file: StoredValue::new(None),
@@ -81,6 +84,20 @@ impl Player {
         self.lesson.with(Option::is_some) && !self.free_play.get()
     }
 
+    /// The page the current lesson plays on.
+    pub fn page(&self) -> Page {
+        match self.view() {
+            LessonView::Models => Page::Models,
+            LessonView::Cluster => Page::Cluster,
+        }
+    }
+
+    fn view(&self) -> LessonView {
+        self.lesson
+            .with(|l| l.as_ref().map(|l| l.view))
+            .unwrap_or_default()
+    }
+
     fn times(&self) -> Vec<StepTimes> {
         self.lesson
             .with_untracked(|l| l.as_ref().map(|l| l.times()))
@@ -89,12 +106,14 @@ impl Player {
 
     /// Opens `lesson` on the simulator at `step` (0-based).
     pub fn open(&self, sim: Sim, lesson: Lesson, step: usize, file: Option<String>) {
-        let Ok(session) = Session::new(lesson.timeline()) else {
-            return;
-        };
+        if lesson.view == LessonView::Cluster {
+            let Ok(session) = Session::new(lesson.timeline()) else {
+                return;
+            };
+            sim.present(session);
+        }
         let number = lesson::builtin().iter().position(|l| *l == lesson);
         let steps = lesson.steps.len();
-        sim.present(session);
         self.number.set(number.map(|n| n + FIRST_NUMBER));
         self.file.set_value(file);
         self.answers.set(vec![None; steps]);
@@ -110,12 +129,24 @@ impl Player {
             return;
         };
         self.step.set(k);
-        sim.playing.set(false);
-        sim.pause_at.set(Some(t.end));
-        sim.seek(t.start);
-        sim.error.set(None);
-        if self.phase_untracked(sim) != Phase::Asking {
-            sim.playing.set(true);
+        if untrack(|| self.view()) == LessonView::Models {
+            let models_at = self
+                .lesson
+                .with_untracked(|l| l.as_ref().map(|l| l.models_at(k)));
+            if let Some((classic, script)) = models_at {
+                self.models.present(classic, script, t.end);
+            }
+            self.models
+                .paused
+                .set(self.phase_untracked(sim) == Phase::Asking);
+        } else {
+            sim.playing.set(false);
+            sim.pause_at.set(Some(t.end));
+            sim.seek(t.start);
+            sim.error.set(None);
+            if self.phase_untracked(sim) != Phase::Asking {
+                sim.playing.set(true);
+            }
         }
         self.save();
     }
@@ -135,7 +166,11 @@ impl Player {
             return Phase::Asking;
         }
         let end = self.lesson.with(|l| l.as_ref().map(|l| l.times()[k].end));
-        if end.is_some_and(|end| sim.view.with(|v| v.time.0) >= end) {
+        let now = match self.view() {
+            LessonView::Models => self.models.time.get() as u64,
+            LessonView::Cluster => sim.view.with(|v| v.time.0),
+        };
+        if end.is_some_and(|end| now >= end) {
             Phase::Done
         } else {
             Phase::Playing
@@ -150,7 +185,10 @@ impl Player {
                 *slot = Some(answer);
             }
         });
-        sim.playing.set(true);
+        match untrack(|| self.view()) {
+            LessonView::Models => self.models.paused.set(false),
+            LessonView::Cluster => sim.playing.set(true),
+        }
     }
 
     /// Next: skips an open question, else moves to the next step.
@@ -174,6 +212,7 @@ impl Player {
     pub fn try_it(&self, sim: Sim) {
         self.free_play.set(true);
         sim.pause_at.set(None);
+        self.models.release();
         self.save();
     }
 
@@ -182,6 +221,11 @@ impl Player {
         let Some(lesson) = self.lesson.get_untracked() else {
             return;
         };
+        if lesson.view == LessonView::Models {
+            self.free_play.set(false);
+            self.go(sim, self.step.get_untracked());
+            return;
+        }
         let Ok(session) = Session::new(lesson.timeline()) else {
             return;
         };
@@ -197,6 +241,7 @@ impl Player {
         self.lesson.set(None);
         self.free_play.set(false);
         sim.pause_at.set(None);
+        self.models.release();
         if let Some(s) = crate::store::storage() {
             let _ = s.remove_item(STORAGE_KEY);
         }
@@ -246,7 +291,7 @@ impl Player {
             match lesson::builtin().into_iter().find(|l| l.id == id) {
                 Some(l) => {
                     self.open(sim, l, step.saturating_sub(1), None);
-                    ui.page.set(Page::Cluster);
+                    ui.page.set(self.page());
                 }
                 None => sim.error.set(Some(KafkaError::new(
                     ErrorCode::InvalidScenario,
@@ -268,7 +313,7 @@ impl Player {
         let Some(lesson) = lesson else {
             return;
         };
-        if saved.free_play {
+        if saved.free_play && lesson.view == LessonView::Cluster {
             // The session itself was restored from storage: keep it.
             let steps = lesson.steps.len();
             self.number.set(
@@ -285,12 +330,7 @@ impl Player {
         } else {
             self.open(sim, lesson, saved.step, saved.file);
         }
-    }
-}
-
-impl Default for Player {
-    fn default() -> Self {
-        Player::new()
+        ui.page.set(self.page());
     }
 }
 
@@ -318,7 +358,7 @@ fn link_to(id: &str, step: usize) -> String {
 /// Hands the lesson to free play when the user acts on the cluster.
 pub fn follow_user(player: Player, sim: Sim) {
     Effect::new(move |previous: Option<u64>| {
-        let acted = sim.acted.get();
+        let acted = sim.acted.get() + player.models.acted.get();
         if previous.is_some_and(|p| p != acted) && untrack(|| player.presenting()) {
             player.try_it(sim);
         }
@@ -343,14 +383,15 @@ pub fn LessonsPage() -> impl IntoView {
             let open_label = format!("Open lesson {}: {}", i + FIRST_NUMBER, l.title);
             let steps = l.steps.len();
             let summary = l.summary.clone();
+            let models = l.view == LessonView::Models;
             let open = move |_| {
                 player.open(sim, l.clone(), 0, None);
-                ui.page.set(Page::Cluster);
+                ui.page.set(player.page());
             };
             view! {
                 <li class="lesson-card">
                     <button class="lesson-open" on:click=open aria-label=open_label>
-                        {scene.map(|v| thumbnail(&v))}
+                        {if models { models_thumbnail().into_any() } else { scene.map(|v| thumbnail(&v)).into_any() }}
                         <span class="lesson-number">{format!("Lesson {}", i + FIRST_NUMBER)}</span>
                         <span class="lesson-title">{title}</span>
                     </button>
@@ -372,26 +413,6 @@ pub fn LessonsPage() -> impl IntoView {
                     <OpenLessonFile />
                 </div>
                 <ol class="lesson-list">
-                    <li class="lesson-card">
-                        <button class="lesson-open" aria-label="Open lesson 1: Messaging systems"
-                            on:click=move |_| ui.page.set(Page::Models)>
-                            <svg class="thumb" viewBox="0 0 160 90" aria-hidden="true">
-                                <rect x="58" y="12" width="44" height="26" rx="5" class="thumb-broker" />
-                                <rect x="58" y="52" width="44" height="26" rx="5" class="thumb-broker" />
-                                <circle cx="22" cy="25" r="7" class="thumb-client" />
-                                <circle cx="22" cy="65" r="7" class="thumb-client" />
-                                <circle cx="136" cy="18" r="6" class="thumb-client" />
-                                <circle cx="136" cy="32" r="6" class="thumb-client" />
-                                <circle cx="136" cy="54" r="6" class="thumb-client" />
-                                <circle cx="136" cy="66" r="6" class="thumb-client" />
-                                <circle cx="136" cy="78" r="6" class="thumb-client" />
-                            </svg>
-                            <span class="lesson-number">"Lesson 1"</span>
-                            <span class="lesson-title">"Messaging systems"</span>
-                        </button>
-                        <p class="lesson-summary">"Point-to-point and publish-subscribe side by side, on the Messaging models page: one receiver or every subscriber, acknowledged or not, waiting for an offline receiver or missed by an offline subscriber."</p>
-                        <p class="lesson-meta">"free play"</p>
-                    </li>
                     {cards}
                 </ol>
             </section>
@@ -399,25 +420,47 @@ pub fn LessonsPage() -> impl IntoView {
     }
 }
 
-/// Whether the node named `label` is among `highlights`: a name matches
-/// itself and any longer name it starts, up to a space ("MyTopic-0" lights
-/// "MyTopic-0 on broker 2 (leader)"; "Broker 1" does not light "Broker 10").
-pub fn matches(highlights: &[String], label: &str) -> bool {
-    highlights.iter().any(|h| {
-        label
-            .strip_prefix(h.as_str())
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with(' '))
-    })
+/// Whether a node answering to any of `names` is among `highlights`.
+pub fn matches(highlights: &[String], names: &[String]) -> bool {
+    highlights.iter().any(|h| names.contains(h))
 }
 
-/// A reactive "is this node highlighted by the lesson?" for the diagram.
-pub fn lit(label: String) -> impl Fn() -> bool + Send + Sync + 'static {
+/// A reactive "is this node highlighted by the lesson?" for a node that
+/// answers to `name`.
+pub fn lit(name: String) -> impl Fn() -> bool + Send + Sync + 'static {
+    lit_any(vec![name])
+}
+
+/// As `lit`, for a node with several names: a replica is lit by its
+/// partition (`MyTopic-0`) or by itself (`MyTopic-0 on broker 2`).
+pub fn lit_any(names: Vec<String>) -> impl Fn() -> bool + Send + Sync + 'static {
     let player = use_context::<Player>();
-    move || player.is_some_and(|p| matches(&p.highlights(), &label))
+    move || player.is_some_and(|p| matches(&p.highlights(), &names))
 }
 
-/// The lesson's cluster as step 1 shows it.
+/// The Messaging models page in miniature: a queue and a topic with their
+/// clients.
+fn models_thumbnail() -> impl IntoView {
+    view! {
+        <svg class="thumb" viewBox="0 0 160 90" aria-hidden="true">
+            <rect x="58" y="12" width="44" height="26" rx="5" class="thumb-broker" />
+            <rect x="58" y="52" width="44" height="26" rx="5" class="thumb-broker" />
+            <circle cx="22" cy="25" r="7" class="thumb-client" />
+            <circle cx="22" cy="65" r="7" class="thumb-client" />
+            <circle cx="136" cy="18" r="6" class="thumb-client" />
+            <circle cx="136" cy="32" r="6" class="thumb-client" />
+            <circle cx="136" cy="54" r="6" class="thumb-client" />
+            <circle cx="136" cy="66" r="6" class="thumb-client" />
+            <circle cx="136" cy="78" r="6" class="thumb-client" />
+        </svg>
+    }
+}
+
+/// The lesson's cluster as step 1 shows it (cluster lessons only).
 fn scene_at_start(l: &Lesson) -> Option<ClusterView> {
+    if l.view != LessonView::Cluster {
+        return None;
+    }
     let mut s = Session::new(l.timeline()).ok()?;
     s.seek(SimTime(l.times().first()?.start));
     Some(s.cluster().view())
@@ -523,7 +566,7 @@ fn OpenLessonFile() -> impl IntoView {
             match Lesson::from_json(&text).and_then(|l| l.check().map(|_| l)) {
                 Ok(l) => {
                     player.open(sim, l, 0, Some(text));
-                    ui.page.set(Page::Cluster);
+                    ui.page.set(player.page());
                     sim.notice.set(Some(format!("Opened {}.", file.name())));
                 }
                 Err(e) => refuse(format!("{}: {}", file.name(), e.message)),
@@ -621,7 +664,11 @@ pub fn LessonPanel() -> impl IntoView {
             }
         });
         // A refusal the step is about (a duplicate topic, say), once it happened.
+        let cluster = lesson.view == LessonView::Cluster;
         let refusals = move || {
+            if !cluster {
+                return None;
+            }
             let now = sim.view.with(|v| v.time.0);
             sim.refusals_between(times.start, now.min(times.end))
                 .into_iter()
@@ -633,6 +680,7 @@ pub fn LessonPanel() -> impl IntoView {
                     }
                 })
                 .collect_view()
+                .into()
         };
         let copy_link = move |_| {
             let url = link_to(&id, k + 1);
@@ -704,13 +752,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_highlight_lights_its_node_and_the_names_it_starts() {
+    fn a_highlight_lights_the_nodes_that_answer_to_its_name() {
         let h = vec!["Broker 1".to_string(), "MyTopic-0".to_string()];
-        assert!(matches(&h, "Broker 1"));
-        assert!(!matches(&h, "Broker 10"));
-        assert!(matches(&h, "MyTopic-0 on broker 2 (leader)"));
-        assert!(!matches(&h, "MyTopic-01 on broker 2 (leader)"));
-        assert!(!matches(&h, "Producer 1"));
+        let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(matches(&h, &names(&["Broker 1"])));
+        assert!(!matches(&h, &names(&["Broker 10"])));
+        assert!(matches(&h, &names(&["MyTopic-0", "MyTopic-0 on broker 2"])));
+        assert!(!matches(
+            &h,
+            &names(&["MyTopic-01", "MyTopic-01 on broker 2"])
+        ));
+        assert!(!matches(&h, &names(&["Producer 1"])));
     }
 
     #[test]

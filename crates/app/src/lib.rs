@@ -29,7 +29,7 @@ pub fn App() -> impl IntoView {
     let sim = Sim::restore_or(kafkasim_engine::presets::quickstart());
     let ui = Ui::new();
     let models = models::Models::new();
-    let player = Player::new();
+    let player = Player::new(models);
     provide_context(sim);
     provide_context(ui);
     provide_context(models);
@@ -43,6 +43,13 @@ pub fn App() -> impl IntoView {
         sim.speed.into(),
     );
     toolbar::install_shortcuts(sim, ui, player);
+    // The lesson's title while one is open, else the scene's name.
+    let heading = move || {
+        player
+            .lesson
+            .with(|l| l.as_ref().map(|l| l.title.clone()))
+            .unwrap_or_else(|| sim.scene.get())
+    };
     let page_button = move |page: Page, label: &'static str, name: &'static str| {
         view! {
             <button class="btn" aria-pressed=move || (ui.page.get() == page).to_string()
@@ -51,7 +58,7 @@ pub fn App() -> impl IntoView {
     };
     view! {
         <header class="topbar">
-            <h1 class="brand" title=move || format!("kafkasim · {}", sim.scene.get())>"kafkasim" <span class="scene">{move || format!(" · {}", sim.scene.get())}</span></h1>
+            <h1 class="brand" title=move || format!("kafkasim · {}", heading())>"kafkasim" <span class="scene">{move || format!(" · {}", heading())}</span></h1>
             <nav class="pages" aria-label="Views">
                 {page_button(Page::Cluster, "Kafka", "Kafka cluster")}
                 {page_button(Page::Models, "Models", "Messaging models")}
@@ -68,14 +75,24 @@ pub fn App() -> impl IntoView {
         <HelpOverlay />
         <ErrorBanner />
         {move || match ui.page.get() {
-            Page::Models => view! { <main class="stage-models"><models::MessagingModels /></main> }.into_any(),
+            Page::Models => view! {
+                <main class="stage-models">
+                    <models::MessagingModels />
+                    <Show when=move || player.presenting() && player.page() == Page::Models>
+                        <aside class="side"><LessonPanel /></aside>
+                    </Show>
+                    <Show when=move || player.free_play.get() && player.page() == Page::Models>
+                        <aside class="side"><FreePlayBanner /></aside>
+                    </Show>
+                </main>
+            }.into_any(),
             Page::Lessons => view! { <LessonsPage /> }.into_any(),
             Page::Cluster => view! {
                 <main class="stage">
                     <Diagram />
                     <aside class="side">
                         <Show
-                            when=move || player.presenting()
+                            when=move || player.presenting() && player.page() == Page::Cluster
                             fallback=|| view! {
                                 <FreePlayBanner />
                                 <ProduceForm />

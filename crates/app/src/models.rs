@@ -8,15 +8,7 @@ use kafkasim_engine::classic::{
 };
 use leptos::prelude::*;
 
-/// Virtual ms per hop. Slower than a real network so a room can follow each
-/// message; both sides share it, which is all the comparison needs.
-const LATENCY_MS: u64 = 700;
-const RECEIVER_MS: u64 = 1_500;
-const SUBSCRIBER_MS: u64 = 600;
-pub const QUEUE: &str = "jobs";
-pub const TOPIC: &str = "news";
-pub const RECEIVERS: [&str; 2] = ["Receiver 1", "Receiver 2"];
-pub const SUBSCRIBERS: [&str; 3] = ["Subscriber 1", "Subscriber 2", "Subscriber 3"];
+pub use kafkasim_engine::classic::scene::{QUEUE, RECEIVERS, SUBSCRIBERS, TOPIC};
 
 /// The classic broker's state for the page, and what it last showed.
 #[derive(Clone, Copy)]
@@ -27,29 +19,18 @@ pub struct Models {
     pub time: RwSignal<f64>,
     pub log: RwSignal<Vec<String>>,
     pub error: RwSignal<Option<String>>,
+    /// A lesson's commands still to come, at their virtual times.
+    script: StoredValue<Vec<(u64, ClassicCommand)>>,
+    /// The clock stops here (a lesson step's end).
+    pub stop_at: RwSignal<Option<u64>>,
+    /// A lesson is waiting for an answer: time stands still.
+    pub paused: RwSignal<bool>,
+    /// How many commands the user has given (a lesson then hands over).
+    pub acted: RwSignal<u64>,
 }
 
 fn scene() -> Classic {
-    let mut c = Classic::new(LATENCY_MS);
-    c.apply(ClassicCommand::CreateQueue { name: QUEUE.into() })
-        .expect("a fresh broker takes a queue");
-    c.apply(ClassicCommand::CreateTopic { name: TOPIC.into() })
-        .expect("a fresh broker takes a topic");
-    let clients = [("Sender", QUEUE, Role::Sender, None)]
-        .into_iter()
-        .chain(RECEIVERS.map(|r| (r, QUEUE, Role::Receiver, Some(RECEIVER_MS))))
-        .chain([("Publisher", TOPIC, Role::Sender, None)])
-        .chain(SUBSCRIBERS.map(|s| (s, TOPIC, Role::Receiver, Some(SUBSCRIBER_MS))));
-    for (name, destination, role, processing_ms) in clients {
-        c.apply(ClassicCommand::AddClient {
-            name: name.into(),
-            destination: destination.into(),
-            role,
-            processing_ms,
-        })
-        .expect("the scene's clients are valid");
-    }
-    c
+    kafkasim_engine::classic::scene::build()
 }
 
 impl Models {
@@ -62,7 +43,36 @@ impl Models {
             time: RwSignal::new(0.0),
             log: RwSignal::new(Vec::new()),
             error: RwSignal::new(None),
+            script: StoredValue::new(Vec::new()),
+            stop_at: RwSignal::new(None),
+            paused: RwSignal::new(false),
+            acted: RwSignal::new(0),
         }
+    }
+
+    /// Shows a lesson step: the page as the step starts, and its commands
+    /// to run as the clock reaches them, up to `stop_at`.
+    pub fn present(&self, classic: Classic, script: Vec<(u64, ClassicCommand)>, stop_at: u64) {
+        self.time.set(classic.now() as f64);
+        self.classic.set_value(classic);
+        self.script.set_value(script);
+        self.stop_at.set(Some(stop_at));
+        self.log.set(Vec::new());
+        self.error.set(None);
+        self.refresh();
+    }
+
+    /// Ends a lesson's hold on the page: the user drives it.
+    pub fn release(&self) {
+        self.script.set_value(Vec::new());
+        self.stop_at.set(None);
+        self.paused.set(false);
+    }
+
+    /// A command from the page's own buttons.
+    fn act(&self, command: ClassicCommand) {
+        self.acted.update(|n| *n += 1);
+        self.run(command);
     }
 
     fn run(&self, command: ClassicCommand) {
@@ -93,14 +103,14 @@ impl Models {
                 .find(|c| &*c.name == client)
                 .map_or(0, |c| c.sent.len())
         });
-        self.run(ClassicCommand::Send {
+        self.act(ClassicCommand::Send {
             client: client.into(),
             body: format!("{noun} {}", sent + 1),
         });
     }
 
     pub fn set_online(&self, client: &str, online: bool) {
-        self.run(ClassicCommand::SetOnline {
+        self.act(ClassicCommand::SetOnline {
             client: client.into(),
             online,
         });
@@ -108,6 +118,7 @@ impl Models {
 
     /// Back to the opening scene.
     pub fn reset(&self) {
+        self.acted.update(|n| *n += 1);
         self.classic.set_value(scene());
         self.log.set(Vec::new());
         self.error.set(None);
@@ -115,21 +126,44 @@ impl Models {
         self.refresh();
     }
 
-    /// Moves time on by `ms` virtual milliseconds.
+    /// Moves time on by `ms` virtual milliseconds, running a lesson's
+    /// commands as their times come and stopping at a lesson step's end.
     pub fn tick(&self, ms: f64) {
+        if self.paused.get_untracked() {
+            return;
+        }
         let before = self.time.get_untracked();
-        let target = before + ms;
+        let mut target = before + ms;
+        if let Some(stop) = self.stop_at.get_untracked() {
+            target = target.min(stop as f64);
+        }
         let whole = target.floor() as u64;
-        let events = self
-            .classic
-            .try_update_value(|c| {
-                let step = whole.saturating_sub(c.now());
-                c.advance(step)
-            })
-            .unwrap_or_default();
+        let mut lines = Vec::new();
+        let mut refused = None;
+        self.classic.update_value(|c| {
+            self.script.update_value(|script| {
+                while script.first().is_some_and(|(at, _)| *at <= whole) {
+                    let (at, command) = script.remove(0);
+                    lines.extend(
+                        c.advance(at.saturating_sub(c.now()))
+                            .iter()
+                            .filter_map(|e| e.describe()),
+                    );
+                    match c.apply(command) {
+                        Ok(events) => lines.extend(events.iter().filter_map(|e| e.describe())),
+                        Err(e) => refused = Some(e.to_string()),
+                    }
+                }
+            });
+            let step = whole.saturating_sub(c.now());
+            lines.extend(c.advance(step).iter().filter_map(|e| e.describe()));
+        });
         self.time.set(target);
-        if !events.is_empty() {
-            self.note(events.iter().filter_map(|e| e.describe()));
+        if refused.is_some() {
+            self.error.set(refused);
+        }
+        if !lines.is_empty() {
+            self.note(lines.into_iter());
             self.refresh();
         }
     }
@@ -374,8 +408,9 @@ fn destination_box(d: &kafkasim_engine::classic::DestinationView) -> impl IntoVi
     let shown = lines.len().min(9);
     let more = lines.len() - shown;
     let label = format!("{title}: {}", lines.join(", "));
+    let lit = crate::lessons::lit(title.clone());
     view! {
-        <g class="models-box" role="img" aria-label=label>
+        <g class="models-box" class:is-lit=lit role="img" aria-label=label>
             <rect x=left y=BOX_TOP width=BOX_W height=BOX_H rx="10" class="broker-shape" />
             <text x=left + BOX_W / 2.0 y=BOX_TOP + 28.0 text-anchor="middle" class="broker-title">{title}</text>
             {lines.into_iter().take(shown).enumerate().map(|(i, l)| view! {
@@ -434,7 +469,7 @@ fn client_node(c: &ClientView, hatch: &str) -> impl IntoView {
     let class = if c.online { "node" } else { "node is-down" };
     let busy = c.working_on.is_some();
     view! {
-        <g class=class role="img" aria-label=label>
+        <g class=class class:is-lit=crate::lessons::lit(c.name.to_string()) role="img" aria-label=label>
             <circle cx=x cy=y r="30" class="node-shape" />
             {(!c.online).then(|| view! { <circle cx=x cy=y r="30" fill=hatch.to_string() class="broker-hatch" /> })}
             {busy.then(|| view! { <circle cx=x cy=y r="36" class="models-busy" /> })}

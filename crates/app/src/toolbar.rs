@@ -186,7 +186,7 @@ pub fn install_shortcuts(sim: Sim, ui: Ui, player: crate::lessons::Player) {
         }
         let key = ev.key();
         // Presenting a lesson, the clicker's keys move through its steps.
-        let lesson = untrack(|| player.presenting() && ui.page.get() == Page::Cluster);
+        let lesson = untrack(|| player.presenting() && ui.page.get() == player.page());
         let handled = match key.as_str() {
             " " | "Spacebar" | "ArrowRight" | "PageDown" if lesson => {
                 player.next(sim);

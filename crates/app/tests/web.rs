@@ -218,3 +218,61 @@ async fn the_event_log_narrows_to_a_node_and_a_kind_of_event() {
     );
     host.remove();
 }
+
+/// The names of the lit nodes of the diagram, in document order.
+fn lit(host: &Element) -> Vec<String> {
+    let nodes = host.query_selector_all(".is-lit").unwrap();
+    (0..nodes.length())
+        .filter_map(|i| nodes.item(i))
+        .filter_map(|n| n.dyn_into::<Element>().ok())
+        .filter_map(|e| e.get_attribute("aria-label"))
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn a_lesson_step_narrates_highlights_and_moves_on() {
+    let host = mount();
+    settle().await;
+    find(&host, "[aria-label='Lessons']")
+        .unchecked_into::<HtmlElement>()
+        .click();
+    settle().await;
+    find(&host, "[aria-label='Open lesson 6: Replication']")
+        .unchecked_into::<HtmlElement>()
+        .click();
+    settle().await;
+    let panel = find(&host, "[aria-label='Lesson']");
+    let text = panel.text_content().unwrap();
+    assert!(text.contains("Lesson 6 · Replication"), "{text}");
+    assert!(text.contains("Step 1 of 8"), "{text}");
+    // Step 1 points at every replica of the three partitions.
+    let on = lit(&host);
+    assert_eq!(on.len(), 6, "{on:?}");
+    assert!(on.iter().all(|l| l.starts_with("MyTopic-")), "{on:?}");
+
+    button(&host, "Next").click();
+    settle().await;
+    let text = find(&host, "[aria-label='Lesson']").text_content().unwrap();
+    assert!(text.contains("Step 2 of 8"), "{text}");
+    assert_eq!(
+        lit(&host),
+        vec![
+            "MyTopic-0 on broker 1 (leader)",
+            "MyTopic-2 on broker 1 (leader)",
+            "MyTopic-1 on broker 2 (leader)",
+        ]
+    );
+    assert!(button(&host, "Back").get_attribute("disabled").is_none());
+
+    // Free play: the forms come back and nothing is lit.
+    button(&host, "Try it yourself").click();
+    settle().await;
+    assert!(lit(&host).is_empty());
+    find(&host, "[aria-label='Free play']");
+    button(&host, "Back to lesson").click();
+    settle().await;
+    assert!(find(&host, "[aria-label='Lesson']")
+        .text_content()
+        .unwrap()
+        .contains("Step 2 of 8"));
+}

@@ -2,7 +2,7 @@
 //! say whether it is valid and, if not, exactly what is wrong.
 
 use crate::{usage_error, CliError};
-use kafkasim_engine::lesson::Lesson;
+use kafkasim_engine::lesson::{Lesson, LessonView};
 use kafkasim_engine::scenario::{Scenario, MAX_SCENARIO_BYTES};
 use kafkasim_engine::view::ClusterView;
 use kafkasim_engine::{ErrorCode, Event, KafkaError};
@@ -64,6 +64,15 @@ fn load(path: &PathBuf) -> Result<Scenario, KafkaError> {
     let text = read(path)?;
     if is_lesson(&text) {
         let lesson = Lesson::from_json(&text)?;
+        if lesson.view == LessonView::Models {
+            return Err(KafkaError::new(
+                ErrorCode::InvalidScenario,
+                format!(
+                    "lesson '{}' plays on the Messaging models page, not on a cluster: `kafkasim check` plays it, `run` replays cluster lessons only",
+                    lesson.id
+                ),
+            ));
+        }
         let mut timeline = lesson.timeline();
         timeline.name = lesson.title;
         return Ok(timeline);

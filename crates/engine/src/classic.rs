@@ -2307,3 +2307,44 @@ mod tests {
         }
     }
 }
+
+/// The Messaging models scene (the seed's first diagram and lesson 1): a
+/// queue `jobs` with a Sender and Receivers 1 and 2, and a topic `news` with
+/// a Publisher and Subscribers 1 to 3, on one classic broker.
+pub mod scene {
+    use super::{Classic, ClassicCommand, Role};
+
+    /// Virtual ms per hop: slower than a real network, so a room can follow
+    /// each message; both sides share it, which is all the comparison needs.
+    pub const LATENCY_MS: u64 = 700;
+    pub const RECEIVER_MS: u64 = 1_500;
+    pub const SUBSCRIBER_MS: u64 = 600;
+    pub const QUEUE: &str = "jobs";
+    pub const TOPIC: &str = "news";
+    pub const RECEIVERS: [&str; 2] = ["Receiver 1", "Receiver 2"];
+    pub const SUBSCRIBERS: [&str; 3] = ["Subscriber 1", "Subscriber 2", "Subscriber 3"];
+
+    /// The scene at time zero.
+    pub fn build() -> Classic {
+        let mut c = Classic::new(LATENCY_MS);
+        let mut run = |command| {
+            c.apply(command).expect("the scene's commands are valid");
+        };
+        run(ClassicCommand::CreateQueue { name: QUEUE.into() });
+        run(ClassicCommand::CreateTopic { name: TOPIC.into() });
+        let clients = [("Sender", QUEUE, Role::Sender, None)]
+            .into_iter()
+            .chain(RECEIVERS.map(|r| (r, QUEUE, Role::Receiver, Some(RECEIVER_MS))))
+            .chain([("Publisher", TOPIC, Role::Sender, None)])
+            .chain(SUBSCRIBERS.map(|s| (s, TOPIC, Role::Receiver, Some(SUBSCRIBER_MS))));
+        for (name, destination, role, processing_ms) in clients {
+            run(ClassicCommand::AddClient {
+                name: name.into(),
+                destination: destination.into(),
+                role,
+                processing_ms,
+            });
+        }
+        c
+    }
+}

@@ -12,6 +12,7 @@
 //! the lesson and fails naming the step whose point did not happen, so a
 //! lesson cannot quietly teach something the simulator no longer does.
 
+use crate::classic::{Classic, ClassicCommand, ClassicView};
 use crate::cluster::Cluster;
 use crate::command::Command;
 use crate::error::{ErrorCode, Result};
@@ -38,12 +39,28 @@ pub struct Lesson {
     pub title: String,
     /// One line for the lessons list.
     pub summary: String,
-    /// The scene the lesson starts from.
+    /// The page the lesson plays on.
+    #[serde(default)]
+    pub view: LessonView,
+    /// The scene the lesson starts from (cluster lessons).
+    #[serde(default)]
     pub scenario: Scenario,
     /// When step 1 starts, in virtual ms; default: the scene's last command.
     #[serde(default)]
     pub starts_at: Option<u64>,
     pub steps: Vec<Step>,
+}
+
+/// Where a lesson plays.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LessonView {
+    /// The Kafka cluster, built from `scenario`; steps give `commands`.
+    #[default]
+    Cluster,
+    /// The Messaging models page: a queue and a topic on a classic broker
+    /// (`classic::scene`); steps give `classic` commands.
+    Models,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,6 +79,9 @@ pub struct Step {
     pub prompt: Option<Prompt>,
     #[serde(default)]
     pub commands: Vec<StepCommand>,
+    /// Models lessons: commands to the classic broker, `after` ms into the step.
+    #[serde(default)]
+    pub classic: Vec<ClassicStep>,
     /// How long the step plays, in virtual ms (at least past its last command).
     #[serde(default)]
     pub run_ms: u64,
@@ -92,6 +112,15 @@ pub struct StepCommand {
     pub refused: Option<ErrorCode>,
     #[serde(flatten)]
     pub command: Command,
+}
+
+/// A command to the classic broker of the Messaging models page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClassicStep {
+    #[serde(default)]
+    pub after: u64,
+    #[serde(flatten)]
+    pub command: ClassicCommand,
 }
 
 /// A teaching point, checked at the end of its step.
@@ -151,6 +180,25 @@ pub enum Expect {
     /// Records with these values were first processed in this order, by
     /// whichever consumers processed them.
     ProcessedInOrder { values: Vec<String> },
+    /// Models lessons: how many messages a receiver or subscriber got
+    /// (a redelivery counts again).
+    Got {
+        client: String,
+        #[serde(default)]
+        min: Option<u64>,
+        #[serde(default)]
+        max: Option<u64>,
+    },
+    /// Models lessons: how many topic messages a subscriber missed.
+    Missed {
+        client: String,
+        #[serde(default)]
+        min: Option<u64>,
+        #[serde(default)]
+        max: Option<u64>,
+    },
+    /// Models lessons: how many messages wait in a queue for a receiver.
+    Waiting { destination: String, count: usize },
     /// A producer's counts: acknowledged and failed records.
     Producer {
         producer: u32,
@@ -212,9 +260,6 @@ impl Lesson {
                     "Step {n}: narration must be 1 to {MAX_NARRATION} characters; it has {chars}."
                 )));
             }
-            for h in &step.highlight {
-                Target::parse(h).map_err(|m| invalid(format!("Step {n}: {m}")))?;
-            }
             if let Some(p) = &step.prompt {
                 if !(2..=5).contains(&p.choices.len()) || p.answer >= p.choices.len() {
                     return Err(invalid(format!(
@@ -223,10 +268,48 @@ impl Lesson {
                     )));
                 }
             }
-            if let Some(late) = step.commands.iter().find(|c| c.after > step.run_ms) {
+            let (own, other) = match self.view {
+                LessonView::Cluster => (!step.classic.is_empty(), "classic"),
+                LessonView::Models => (!step.commands.is_empty(), "commands"),
+            };
+            if own {
+                return Err(invalid(
+                    format!(
+                        "Step {n}: a {:?} lesson's steps cannot give '{other}'.",
+                        self.view
+                    )
+                    .to_lowercase(),
+                ));
+            }
+            if let Some(e) = step
+                .expect
+                .iter()
+                .find(|e| e.is_classic() != (self.view == LessonView::Models))
+            {
                 return Err(invalid(format!(
-                    "Step {n}: a command runs {} ms into the step but the step lasts only {} ms (run_ms).",
-                    late.after, step.run_ms
+                    "Step {n}: the teaching point {e:?} does not apply to a {} lesson.",
+                    if self.view == LessonView::Models {
+                        "models"
+                    } else {
+                        "cluster"
+                    }
+                )));
+            }
+            if self.view == LessonView::Cluster {
+                for h in &step.highlight {
+                    Target::parse(h).map_err(|m| invalid(format!("Step {n}: {m}")))?;
+                }
+            }
+            let last = step
+                .commands
+                .iter()
+                .map(|c| c.after)
+                .chain(step.classic.iter().map(|c| c.after))
+                .max();
+            if let Some(late) = last.filter(|a| *a > step.run_ms) {
+                return Err(invalid(format!(
+                    "Step {n}: a command runs {late} ms into the step but the step lasts only {} ms (run_ms).",
+                    step.run_ms
                 )));
             }
         }
@@ -252,7 +335,8 @@ impl Lesson {
         self.steps
             .iter()
             .map(|s| {
-                let end = start + s.run_ms + u64::from(!s.commands.is_empty());
+                let acts = !s.commands.is_empty() || !s.classic.is_empty();
+                let end = start + s.run_ms + u64::from(acts);
                 let t = StepTimes { start, end };
                 start = end;
                 t
@@ -280,6 +364,9 @@ impl Lesson {
     /// points were checked.
     pub fn check(&self) -> Result<usize> {
         self.check_shape()?;
+        if self.view == LessonView::Models {
+            return self.check_models();
+        }
         let fail = |n: usize, m: String| invalid(format!("Step {n}: {m}"));
         let (mut cluster, _) = Scenario {
             commands: self
@@ -327,6 +414,82 @@ impl Lesson {
         }
         Ok(points)
     }
+}
+
+impl Lesson {
+    /// The Messaging models page at the start of step `k` (0-based), and
+    /// the commands of step `k` at their times: what the page plays.
+    pub fn models_at(&self, k: usize) -> (Classic, Vec<(u64, ClassicCommand)>) {
+        let mut classic = crate::classic::scene::build();
+        let times = self.times();
+        let mut script = Vec::new();
+        for (i, (step, t)) in self.steps.iter().zip(&times).enumerate().take(k + 1) {
+            advance_to(&mut classic, t.start);
+            script = step
+                .classic
+                .iter()
+                .map(|c| (t.start + 1 + c.after, c.command.clone()))
+                .collect();
+            if i == k {
+                break;
+            }
+            for (at, command) in script.drain(..) {
+                advance_to(&mut classic, at);
+                // Checked by `check`; a refused one changes nothing.
+                let _ = classic.apply(command);
+            }
+            advance_to(&mut classic, t.end);
+        }
+        (classic, script)
+    }
+
+    fn check_models(&self) -> Result<usize> {
+        let fail = |n: usize, m: String| invalid(format!("Step {n}: {m}"));
+        let mut classic = crate::classic::scene::build();
+        let mut points = 0;
+        for (i, (step, t)) in self.steps.iter().zip(self.times()).enumerate() {
+            let n = i + 1;
+            advance_to(&mut classic, t.start);
+            let before = classic.view();
+            for c in &step.classic {
+                advance_to(&mut classic, t.start + 1 + c.after);
+                classic
+                    .apply(c.command.clone())
+                    .map_err(|e| fail(n, format!("a command was refused: {e}")))?;
+            }
+            advance_to(&mut classic, t.end);
+            let view = classic.view();
+            for h in &step.highlight {
+                if !on_models_page(&before, h) && !on_models_page(&view, h) {
+                    return Err(fail(n, format!("'{h}' is not on the Messaging models page (name a client, 'Queue jobs' or 'Topic news').")));
+                }
+            }
+            for e in &step.expect {
+                e.holds_classic(&view).map_err(|m| fail(n, m))?;
+                points += 1;
+            }
+        }
+        Ok(points)
+    }
+}
+
+fn advance_to(classic: &mut Classic, t: u64) {
+    let now = classic.now();
+    if t > now {
+        classic.advance(t - now);
+    }
+}
+
+/// A client's name, or a destination as `Queue jobs` / `Topic news`.
+fn on_models_page(view: &ClassicView, name: &str) -> bool {
+    view.clients.iter().any(|c| &*c.name == name)
+        || view.destinations.iter().any(|d| {
+            let kind = match d.kind {
+                crate::classic::DestinationKind::Queue => "Queue",
+                crate::classic::DestinationKind::Topic => "Topic",
+            };
+            format!("{kind} {}", d.name) == name
+        })
 }
 
 /// Something a step can point at on the diagram, parsed from its name.
@@ -420,6 +583,27 @@ impl fmt::Display for Target {
     }
 }
 
+/// `Ok` when `n` lies within the bounds given; otherwise what was expected.
+fn bounds(
+    what: String,
+    n: u64,
+    min: Option<u64>,
+    max: Option<u64>,
+) -> std::result::Result<(), String> {
+    if min.is_some_and(|m| n < m) || max.is_some_and(|m| n > m) {
+        let range = match (min, max) {
+            (Some(a), Some(b)) if a == b => format!("{a}"),
+            (Some(a), Some(b)) => format!("{a} to {b}"),
+            (Some(a), None) => format!("at least {a}"),
+            (None, Some(b)) => format!("at most {b}"),
+            (None, None) => unreachable!("a bound was broken"),
+        };
+        Err(format!("expected {range} {what}, found {n}."))
+    } else {
+        Ok(())
+    }
+}
+
 /// `MyTopic-0` → (`MyTopic`, 0). Topic names may themselves contain dashes.
 fn split_partition(s: &str) -> Option<(String, u32)> {
     let (topic, p) = s.rsplit_once('-')?;
@@ -428,6 +612,56 @@ fn split_partition(s: &str) -> Option<(String, u32)> {
 }
 
 impl Expect {
+    /// A point about the Messaging models page rather than the cluster.
+    pub fn is_classic(&self) -> bool {
+        matches!(
+            self,
+            Expect::Got { .. } | Expect::Missed { .. } | Expect::Waiting { .. }
+        )
+    }
+
+    /// `Ok` when a models point holds on `view`.
+    pub fn holds_classic(&self, view: &ClassicView) -> std::result::Result<(), String> {
+        let client = |name: &str| {
+            view.clients
+                .iter()
+                .find(|c| &*c.name == name)
+                .ok_or_else(|| format!("there is no client {name}."))
+        };
+        match self {
+            Expect::Got {
+                client: name,
+                min,
+                max,
+            } => {
+                let n = client(name)?.received.len() as u64;
+                bounds(format!("messages received by {name}"), n, *min, *max)
+            }
+            Expect::Missed {
+                client: name,
+                min,
+                max,
+            } => {
+                let n = client(name)?.missed.len() as u64;
+                bounds(format!("messages missed by {name}"), n, *min, *max)
+            }
+            Expect::Waiting { destination, count } => {
+                let d = view
+                    .destinations
+                    .iter()
+                    .find(|d| &*d.name == destination)
+                    .ok_or_else(|| format!("there is no queue {destination}."))?;
+                (d.waiting.len() == *count).then_some(()).ok_or_else(|| {
+                    format!(
+                        "expected {count} messages waiting in {destination}, found {}.",
+                        d.waiting.len()
+                    )
+                })
+            }
+            _ => Err("this point is about the Kafka cluster.".into()),
+        }
+    }
+
     /// `Ok` when the point holds; otherwise what was expected and what is.
     pub fn holds(&self, cluster: &Cluster, view: &ClusterView) -> std::result::Result<(), String> {
         let partition = |name: &str| {
@@ -439,20 +673,7 @@ impl Expect {
                 .and_then(|x| x.partitions.iter().find(|x| x.partition == p))
                 .ok_or_else(|| format!("there is no partition {name}."))
         };
-        let in_range = |what: String, n: u64, min: Option<u64>, max: Option<u64>| {
-            if min.is_some_and(|m| n < m) || max.is_some_and(|m| n > m) {
-                let range = match (min, max) {
-                    (Some(a), Some(b)) if a == b => format!("{a}"),
-                    (Some(a), Some(b)) => format!("{a} to {b}"),
-                    (Some(a), None) => format!("at least {a}"),
-                    (None, Some(b)) => format!("at most {b}"),
-                    (None, None) => unreachable!("a bound was broken"),
-                };
-                Err(format!("expected {range} {what}, found {n}."))
-            } else {
-                Ok(())
-            }
-        };
+        let in_range = bounds;
         let broker_name =
             |b: Option<u32>| b.map_or("none (offline)".to_string(), |b| format!("broker {b}"));
         match self {
@@ -647,6 +868,9 @@ impl Expect {
                     None,
                 )
             }
+            Expect::Got { .. } | Expect::Missed { .. } | Expect::Waiting { .. } => {
+                Err("this point is about the Messaging models page.".into())
+            }
         }
     }
 }
@@ -660,6 +884,7 @@ pub fn builtin() -> Vec<Lesson> {
 }
 
 const BUILTIN: &[&str] = &[
+    include_str!("../../../lessons/01-messaging-systems.json"),
     include_str!("../../../lessons/02-kafka-at-a-glance.json"),
     include_str!("../../../lessons/03-cluster-architecture.json"),
     include_str!("../../../lessons/04-topics.json"),

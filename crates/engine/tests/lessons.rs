@@ -1,7 +1,7 @@
 //! Every lesson that ships plays as its narration says, through the same
 //! `Session` the page uses, and going back a step gives that step's state.
 
-use kafkasim_engine::lesson::{builtin, Lesson};
+use kafkasim_engine::lesson::{builtin, Lesson, LessonView};
 use kafkasim_engine::{Session, SimTime};
 
 #[test]
@@ -49,16 +49,47 @@ fn points_hold_on_a_session(l: &Lesson) {
     }
 }
 
+fn cluster_lessons() -> impl Iterator<Item = Lesson> {
+    builtin()
+        .into_iter()
+        .filter(|l| l.view == LessonView::Cluster)
+}
+
 #[test]
 fn teaching_points_hold_when_played_on_a_session() {
-    for l in builtin() {
+    for l in cluster_lessons() {
         points_hold_on_a_session(&l);
+    }
+}
+
+/// The Messaging models page rebuilds a step by replaying the steps before
+/// it; played on from there, each step's points hold.
+#[test]
+fn a_models_lesson_replays_to_any_step_and_its_points_hold() {
+    let l = builtin()
+        .into_iter()
+        .find(|l| l.view == LessonView::Models)
+        .expect("lesson 1 plays on the Messaging models page");
+    let times = l.times();
+    for (k, step) in l.steps.iter().enumerate() {
+        let (mut classic, script) = l.models_at(k);
+        assert_eq!(classic.now(), times[k].start, "step {}", k + 1);
+        for (at, command) in script {
+            classic.advance(at - classic.now());
+            classic.apply(command).unwrap();
+        }
+        classic.advance(times[k].end - classic.now());
+        let view = classic.view();
+        for e in &step.expect {
+            e.holds_classic(&view)
+                .unwrap_or_else(|m| panic!("step {}: {m}", k + 1));
+        }
     }
 }
 
 #[test]
 fn going_back_a_step_restores_its_exact_state() {
-    for l in builtin() {
+    for l in cluster_lessons() {
         let times = l.times();
         let mut forward = Session::new(l.timeline()).unwrap();
         let starts: Vec<_> = times
