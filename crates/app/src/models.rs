@@ -8,7 +8,7 @@ use kafkasim_engine::classic::{
 };
 use leptos::prelude::*;
 
-pub use kafkasim_engine::classic::scene::{QUEUE, RECEIVERS, SUBSCRIBERS, TOPIC};
+pub use kafkasim_engine::classic::scene::{LATENCY_MS, QUEUE, RECEIVERS, SUBSCRIBERS, TOPIC};
 
 /// The classic broker's state for the page, and what it last showed.
 #[derive(Clone, Copy)]
