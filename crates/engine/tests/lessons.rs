@@ -125,3 +125,10 @@ fn a_refusal_the_lesson_expects_is_shown_by_the_session() {
         vec!["TOPIC_ALREADY_EXISTS", "INVALID_TOPIC_EXCEPTION"]
     );
 }
+
+#[test]
+fn the_documented_example_lesson_checks() {
+    let text = include_str!("../../../docs/examples/my-failover-lesson.json");
+    let lesson = Lesson::from_json(text).unwrap();
+    assert_eq!(lesson.check(), Ok(1));
+}
