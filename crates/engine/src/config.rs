@@ -137,6 +137,10 @@ pub struct ProducerConfig {
     pub retries: u32,
     #[serde(rename = "retry.backoff.ms")]
     pub retry_backoff_ms: u64,
+    /// Retries back off exponentially from `retry.backoff.ms` up to this
+    /// (KIP-580, Kafka 3.7+).
+    #[serde(rename = "retry.backoff.max.ms")]
+    pub retry_backoff_max_ms: u64,
     #[serde(rename = "request.timeout.ms")]
     pub request_timeout_ms: u64,
     #[serde(rename = "delivery.timeout.ms")]
@@ -148,6 +152,19 @@ pub struct ProducerConfig {
     pub partitioner: crate::partitioner::PartitionerKind,
 }
 
+impl ProducerConfig {
+    /// The wait before retry number `attempt` (1 for the first): Kafka's
+    /// `ExponentialBackoff`, `retry.backoff.ms` doubling per attempt up to
+    /// `retry.backoff.max.ms`. Kafka adds ±20 % jitter; the simulator does
+    /// not, so replays stay easy to follow.
+    pub fn retry_backoff(&self, attempt: u32) -> u64 {
+        let doubled = self
+            .retry_backoff_ms
+            .saturating_mul(1u64 << attempt.saturating_sub(1).min(20));
+        doubled.min(self.retry_backoff_max_ms.max(self.retry_backoff_ms))
+    }
+}
+
 impl Default for ProducerConfig {
     fn default() -> Self {
         ProducerConfig {
@@ -155,6 +172,7 @@ impl Default for ProducerConfig {
             enable_idempotence: true,
             retries: i32::MAX as u32,
             retry_backoff_ms: 100,
+            retry_backoff_max_ms: 1_000,
             request_timeout_ms: 30_000,
             delivery_timeout_ms: 120_000,
             linger_ms: 0,
@@ -302,5 +320,27 @@ impl Default for ClusterConfig {
             broker: BrokerConfig::default(),
             network: NetworkConfig::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn producer_retries_back_off_exponentially_to_the_cap() {
+        let c = ProducerConfig::default();
+        let waits: Vec<u64> = (1..=6).map(|a| c.retry_backoff(a)).collect();
+        assert_eq!(waits, vec![100, 200, 400, 800, 1000, 1000]);
+        assert_eq!(c.retry_backoff(u32::MAX), 1000);
+        let flat = ProducerConfig {
+            retry_backoff_max_ms: 0,
+            ..c
+        };
+        assert_eq!(
+            flat.retry_backoff(5),
+            100,
+            "a cap below the base means no growth"
+        );
     }
 }

@@ -448,7 +448,7 @@ impl Cluster {
             return;
         };
         batch.sent_to = None;
-        let elapsed = now.since(batch.created) + cfg.retry_backoff_ms;
+        let elapsed = now.since(batch.created) + cfg.retry_backoff(batch.attempts);
         let retriable = error.is_retriable()
             && batch.attempts <= cfg.retries
             && elapsed < cfg.delivery_timeout_ms;
@@ -473,7 +473,7 @@ impl Cluster {
                 error,
             });
             self.schedule_timer(
-                cfg.retry_backoff_ms,
+                cfg.retry_backoff(attempt),
                 Timer::ProduceRetry {
                     producer: pid,
                     batch: batch_id,
