@@ -128,3 +128,27 @@ test('a lesson file that is not valid is refused with a reason, and nothing chan
   await page.getByText(/Step 5: expected MyTopic-0 to be led by broker 1/).waitFor();
   await context.close();
 });
+
+test('side by side: one click drives both clusters, the second with one setting changed', async () => {
+  const { page, errors, context } = await openApp(app.browser, app.url);
+  await page.getByText('Cluster', { exact: true }).click();
+  await page.getByLabel('Setting to compare').selectOption({ label: 'every producer with acks=1' });
+  await page.getByRole('button', { name: 'Compare', exact: true }).click();
+  const left = page.getByRole('region', { name: 'As set' });
+  const right = page.getByRole('region', { name: 'With acks=1' });
+  await right.getByRole('button', { name: 'Broker 1', exact: true }).waitFor();
+  await page.keyboard.press('Escape');
+  await left.getByRole('button', { name: 'Broker 1', exact: true }).click();
+  await page.getByRole('button', { name: 'Crash broker' }).click();
+  // The twin crashed its broker 1 too, at the same moment.
+  const down = (side) => side.locator('g[data-status="down"]').first();
+  await down(left).waitFor();
+  await down(right).waitFor();
+  assert.match(await right.getByRole('heading').textContent(), /With acks=1 no acknowledged record lost/);
+  await screenshot(page, 'compare-side-by-side');
+  await page.getByText('Cluster', { exact: true }).click();
+  await page.getByRole('button', { name: 'Stop comparing' }).click();
+  assert.equal(await page.getByRole('region', { name: 'With acks=1' }).count(), 0);
+  assert.deepEqual(errors, []);
+  await context.close();
+});

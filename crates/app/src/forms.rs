@@ -31,8 +31,63 @@ pub fn ClusterMenu() -> impl IntoView {
                     " Show " <code>"__consumer_offsets"</code> " on the brokers"</label>
                 <CreateTopicForm />
                 <NetworkForm />
+                <CompareForm />
             </div>
         </details>
+    }
+}
+
+/// Side by side: the same session with one setting changed, for "what does
+/// acks=1 lose?" asked of the same clicks.
+#[component]
+fn CompareForm() -> impl IntoView {
+    use kafkasim_engine::compare::Variant;
+    let sim = expect_context::<Sim>();
+    const CHOICES: [(&str, Variant); 5] = [
+        (
+            "every producer with acks=all",
+            Variant::Acks(kafkasim_engine::Acks::All),
+        ),
+        (
+            "every producer with acks=1",
+            Variant::Acks(kafkasim_engine::Acks::Leader),
+        ),
+        (
+            "every producer with acks=0",
+            Variant::Acks(kafkasim_engine::Acks::None),
+        ),
+        ("unclean leader election on", Variant::UncleanElection(true)),
+        (
+            "unclean leader election off",
+            Variant::UncleanElection(false),
+        ),
+    ];
+    let choice = RwSignal::new(0usize);
+    let start = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        sim.compare(CHOICES[choice.get_untracked()].1);
+        sim.notice.set(Some(format!(
+            "Comparing side by side with {}: every command and moment is shared.",
+            CHOICES[choice.get_untracked()].1.label()
+        )));
+    };
+    view! {
+        <form class="menu-form" on:submit=start aria-label="Compare side by side">
+            <h3>"Compare side by side"</h3>
+            <label>"The same session with "
+                <select aria-label="Setting to compare" on:change=move |ev| {
+                    choice.set(event_target_value(&ev).parse().unwrap_or(0));
+                }>
+                    {CHOICES.iter().enumerate().map(|(i, (name, _))| view! { <option value=i.to_string()>{*name}</option> }).collect_view()}
+                </select>
+            </label>
+            <div class="lesson-more">
+                <button class="btn btn-small" type="submit">"Compare"</button>
+                {move || sim.twin.get().is_some().then(|| view! {
+                    <button class="btn btn-small" type="button" on:click=move |_| sim.stop_comparing()>"Stop comparing"</button>
+                })}
+            </div>
+        </form>
     }
 }
 

@@ -89,7 +89,10 @@ pub fn App() -> impl IntoView {
             Page::Lessons => view! { <LessonsPage /> }.into_any(),
             Page::Cluster => view! {
                 <main class="stage">
-                    <Diagram />
+                    {move || match sim.twin.get() {
+                        None => view! { <Diagram /> }.into_any(),
+                        Some(twin) => view! { <Comparison twin=twin /> }.into_any(),
+                    }}
                     <aside class="side">
                         <Show
                             when=move || player.presenting() && player.page() == Page::Cluster
@@ -107,6 +110,38 @@ pub fn App() -> impl IntoView {
                 <Inspector />
             }.into_any(),
         }}
+    }
+}
+
+/// Two clusters side by side: this session as set, and its twin with one
+/// setting changed, driven by the same clicks and the same clock.
+#[component]
+fn Comparison(twin: sim::Twin) -> impl IntoView {
+    let sim = expect_context::<Sim>();
+    let lost = |s: Sim| {
+        move || {
+            let n = s.view.with(|v| v.lost.len());
+            match n {
+                0 => "no acknowledged record lost".to_string(),
+                1 => "1 acknowledged record lost".to_string(),
+                n => format!("{n} acknowledged records lost"),
+            }
+        }
+    };
+    let label = twin.variant.label();
+    view! {
+        <div class="compare">
+            <section class="compare-side" aria-label="As set">
+                <h2 class="compare-title">"As set " <span class="compare-lost">{lost(sim)}</span></h2>
+                <Diagram />
+            </section>
+            <section class="compare-side" aria-label=format!("With {label}")>
+                <h2 class="compare-title">{format!("With {label} ")} <span class="compare-lost">{lost(twin.sim)}</span></h2>
+                <leptos::context::Provider value=twin.sim>
+                    <Diagram />
+                </leptos::context::Provider>
+            </section>
+        </div>
     }
 }
 

@@ -200,6 +200,22 @@ pub struct Sim {
     /// How many commands the user has given: a lesson hands over to free
     /// play when it changes.
     pub acted: RwSignal<u64>,
+    /// A side-by-side comparison: the same session with one setting changed,
+    /// following this one's every command and moment.
+    pub twin: RwSignal<Option<Twin>>,
+    /// Changes whenever the session is replaced (a twin then starts over).
+    generation: StoredValue<u64>,
+    /// Saved to local storage (a twin is not).
+    persist: StoredValue<bool>,
+}
+
+/// The second cluster of a comparison.
+#[derive(Clone, Copy)]
+pub struct Twin {
+    pub sim: Sim,
+    pub variant: kafkasim_engine::compare::Variant,
+    /// The original's `generation` it was built from.
+    generation: u64,
 }
 
 impl Sim {
@@ -251,6 +267,9 @@ impl Sim {
             saved_at: StoredValue::new(now),
             pause_at: RwSignal::new(None),
             acted: RwSignal::new(0),
+            twin: RwSignal::new(None),
+            generation: StoredValue::new(0),
+            persist: StoredValue::new(true),
         }
     }
 
@@ -341,8 +360,84 @@ impl Sim {
             .unwrap_or_default()
     }
 
+    /// Starts comparing this session with its `variant`, side by side.
+    pub fn compare(&self, variant: kafkasim_engine::compare::Variant) {
+        let file = self.session.with_value(|s| s.to_file());
+        let twin_file = kafkasim_engine::session::SessionFile {
+            scenario: variant.scenario(&file.scenario),
+            commands: variant.commands(&file.commands),
+            ..file
+        };
+        let opened = serde_json::to_string(&twin_file)
+            .ok()
+            .and_then(|t| Session::open(&t).ok());
+        let Some(session) = opened else {
+            return;
+        };
+        let sim = Sim::with_session(session);
+        sim.persist.set_value(false);
+        sim.fraction.set(self.fraction.get_untracked());
+        self.twin.set(Some(Twin {
+            sim,
+            variant,
+            generation: self.generation.get_value(),
+        }));
+    }
+
+    pub fn stop_comparing(&self) {
+        self.twin.set(None);
+    }
+
+    /// Brings the twin to this session's commands and moment: new commands
+    /// are given to it rewritten by the variant; a rewind rewinds it; a
+    /// branch or a new session rebuilds it.
+    fn sync_twin(&self) {
+        let Some(twin) = self.twin.get_untracked() else {
+            return;
+        };
+        let ours = self.session.with_value(|s| s.commands().len());
+        let theirs = twin.sim.session.with_value(|s| s.commands().len());
+        if twin.generation != self.generation.get_value() || theirs > ours {
+            self.compare(twin.variant);
+            return;
+        }
+        let new: Vec<kafkasim_engine::TimedCommand> =
+            self.session.with_value(|s| s.commands()[theirs..].to_vec());
+        let now = self.now();
+        let mut events = Vec::new();
+        let mut diverged = false;
+        twin.sim.session.update_value(|t| {
+            for c in &new {
+                if c.at < t.cluster().now().0 {
+                    diverged = true;
+                    return;
+                }
+                events.extend(t.run_until(SimTime(c.at)));
+                // A command the twin refuses (its setting forbids it) is
+                // skipped there, as a recorded one is on replay.
+                if let Ok(more) = t.apply(twin.variant.apply(&c.command)) {
+                    events.extend(more);
+                }
+            }
+            if t.cluster().now().0 <= now {
+                events.extend(t.run_until(SimTime(now)));
+            }
+        });
+        if diverged {
+            self.compare(twin.variant);
+            return;
+        }
+        if twin.sim.now() > now {
+            twin.sim.seek_to(now);
+        }
+        twin.sim.fraction.set(self.fraction.get_untracked());
+        twin.sim.record(events);
+        twin.sim.refresh();
+    }
+
     /// Shows `session` from its current moment, paused, with a fresh log.
     fn replace(&self, session: Session) {
+        self.generation.update_value(|g| *g += 1);
         self.scene.set(session.scenario().name.clone());
         self.session.set_value(session);
         self.fraction.set(0.0);
@@ -554,6 +649,9 @@ impl Sim {
     }
 
     pub fn save(&self) {
+        if !self.persist.get_value() {
+            return;
+        }
         self.session.with_value(crate::store::save);
         self.saved_at.set_value(self.now());
     }
@@ -574,6 +672,7 @@ impl Sim {
         if self.horizon.get_untracked() != horizon {
             self.horizon.set(horizon);
         }
+        self.sync_twin();
     }
 
     fn record(&self, events: Vec<Event>) {

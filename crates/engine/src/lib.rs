@@ -18,6 +18,7 @@ pub mod broker;
 pub mod classic;
 pub mod cluster;
 pub mod command;
+pub mod compare;
 pub mod config;
 pub mod consumer;
 pub mod controller;
