@@ -369,10 +369,20 @@ impl Sim {
             ..file
         };
         let opened = serde_json::to_string(&twin_file)
-            .ok()
-            .and_then(|t| Session::open(&t).ok());
-        let Some(session) = opened else {
-            return;
+            .map_err(|e| {
+                KafkaError::new(kafkasim_engine::ErrorCode::InvalidScenario, e.to_string())
+            })
+            .and_then(|t| Session::open(&t));
+        let session = match opened {
+            Ok(session) => session,
+            Err(e) => {
+                self.twin.set(None);
+                self.error.set(Some(KafkaError::new(
+                    e.code,
+                    format!("The comparison could not be built: {}", e.message),
+                )));
+                return;
+            }
         };
         let sim = Sim::with_session(session);
         sim.persist.set_value(false);
