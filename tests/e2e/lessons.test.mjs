@@ -28,9 +28,10 @@ test('every lesson can be walked from first to last step by keyboard', async () 
   const { page, errors, context } = await openApp(app.browser, app.url);
   for (const [i, lesson] of lessons.entries()) {
     const number = i + 1;
+    console.log("lesson", number, lesson.id);
     await page.getByRole('button', { name: 'Lessons', exact: true }).click();
     await page.getByRole('button', { name: `Open lesson ${number}: ${lesson.title}` }).click();
-    await page.getByRole('region', { name: 'Lesson' }).waitFor();
+    await page.getByRole('region', { name: 'Lesson', exact: true }).waitFor();
     // Lessons move quickly in a test: 10× (the models page has no speed
     // menu; the + key works everywhere).
     if (lesson.view === 'models') {

@@ -15,7 +15,6 @@ use kafkasim_engine::{ErrorCode, KafkaError, Session, SimTime};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-use wasm_bindgen::JsCast;
 
 const STORAGE_KEY: &str = "kafkasim.lesson";
 /// Built-in lessons are numbered from 1, in the source document's order.
@@ -111,6 +110,10 @@ impl Player {
                 return;
             };
             sim.present(session);
+            match lesson.compare {
+                Some(v) => sim.compare(v),
+                None => sim.stop_comparing(),
+            }
         }
         let number = lesson::builtin().iter().position(|l| *l == lesson);
         let steps = lesson.steps.len();
@@ -231,6 +234,9 @@ impl Player {
         };
         let answers = self.answers.get_untracked();
         sim.present(session);
+        if let Some(v) = lesson.compare {
+            sim.compare(v);
+        }
         self.answers.set(answers);
         self.free_play.set(false);
         self.go(sim, self.step.get_untracked());
@@ -537,39 +543,14 @@ fn OpenLessonFile() -> impl IntoView {
         )))
     };
     let on_file = move |ev: leptos::ev::Event| {
-        let Some(input) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-        else {
-            return;
-        };
-        let Some(file) = input.files().and_then(|f| f.get(0)) else {
-            return;
-        };
-        input.set_value("");
-        let limit = kafkasim_engine::scenario::MAX_SCENARIO_BYTES;
-        if file.size() > limit as f64 {
-            refuse(format!(
-                "{} is {:.0} KB; a lesson file may be at most {} KB.",
-                file.name(),
-                file.size() / 1024.0,
-                limit / 1024
-            ));
-            return;
-        }
-        leptos::task::spawn_local(async move {
-            let text = wasm_bindgen_futures::JsFuture::from(file.text()).await;
-            let Some(text) = text.ok().and_then(|t| t.as_string()) else {
-                refuse("The file could not be read as text.".into());
-                return;
-            };
+        crate::toolbar::read_picked_file(&ev, "lesson", refuse, move |name, text| {
             match Lesson::from_json(&text).and_then(|l| l.check().map(|_| l)) {
                 Ok(l) => {
                     player.open(sim, l, 0, Some(text));
                     ui.page.set(player.page());
-                    sim.notice.set(Some(format!("Opened {}.", file.name())));
+                    sim.notice.set(Some(format!("Opened {name}.")));
                 }
-                Err(e) => refuse(format!("{}: {}", file.name(), e.message)),
+                Err(e) => refuse(format!("{name}: {}", e.message)),
             }
         });
     };

@@ -207,6 +207,9 @@ pub struct Sim {
     generation: StoredValue<u64>,
     /// Saved to local storage (a twin is not).
     persist: StoredValue<bool>,
+    /// The owner this Sim was made under (the app's): a twin made from a
+    /// click on a page that then closes must outlive that page.
+    owner: StoredValue<Option<Owner>>,
 }
 
 /// The second cluster of a comparison.
@@ -270,6 +273,7 @@ impl Sim {
             twin: RwSignal::new(None),
             generation: StoredValue::new(0),
             persist: StoredValue::new(true),
+            owner: StoredValue::new(Owner::current()),
         }
     }
 
@@ -384,7 +388,11 @@ impl Sim {
                 return;
             }
         };
-        let sim = Sim::with_session(session);
+        let make = move || Sim::with_session(session);
+        let sim = match self.owner.get_value() {
+            Some(owner) => owner.with(make),
+            None => make(),
+        };
         sim.persist.set_value(false);
         sim.fraction.set(self.fraction.get_untracked());
         self.twin.set(Some(Twin {

@@ -25,40 +25,15 @@ pub fn SessionMenu() -> impl IntoView {
     };
     let export = move |_| download("kafkasim-session.json", &sim.export());
     let import = move |ev: leptos::ev::Event| {
-        let Some(input) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-        else {
-            return;
-        };
-        let Some(file) = input.files().and_then(|f| f.get(0)) else {
-            return;
-        };
-        input.set_value("");
-        if file.size() > kafkasim_engine::scenario::MAX_SCENARIO_BYTES as f64 {
+        let refuse = move |m: String| {
             sim.error.set(Some(kafkasim_engine::KafkaError::new(
                 kafkasim_engine::ErrorCode::InvalidScenario,
-                format!(
-                    "{} is {:.0} KB; a session file may be at most {} KB. The current session was kept.",
-                    file.name(),
-                    file.size() / 1024.0,
-                    kafkasim_engine::scenario::MAX_SCENARIO_BYTES / 1024
-                ),
-            )));
-            return;
-        }
-        leptos::task::spawn_local(async move {
-            let text = wasm_bindgen_futures::JsFuture::from(file.text()).await;
-            match text.ok().and_then(|t| t.as_string()) {
-                Some(text) => {
-                    if sim.open(&text) {
-                        sim.notice.set(Some(format!("Opened {}.", file.name())));
-                    }
-                }
-                None => sim.error.set(Some(kafkasim_engine::KafkaError::new(
-                    kafkasim_engine::ErrorCode::InvalidScenario,
-                    "The file could not be read as text. The current session was kept.",
-                ))),
+                format!("{m} The current session was kept."),
+            )))
+        };
+        read_picked_file(&ev, "session", refuse, move |name, text| {
+            if sim.open(&text) {
+                sim.notice.set(Some(format!("Opened {name}.")));
             }
         });
     };
@@ -248,6 +223,46 @@ pub fn install_shortcuts(sim: Sim, ui: Ui, player: crate::lessons::Player) {
     // The page lives as long as the app; keep the listeners.
     std::mem::forget(handle);
     std::mem::forget(clicks);
+}
+
+/// Reads the file picked in the file input of `ev` as text and hands it,
+/// with the file's name, to `open`. A file larger than a scenario may be
+/// (`what` names the kind: "session", "lesson") or not readable as text is
+/// refused through `refuse`, and `open` is not called.
+pub fn read_picked_file(
+    ev: &leptos::ev::Event,
+    what: &'static str,
+    refuse: impl Fn(String) + 'static,
+    open: impl FnOnce(String, String) + 'static,
+) {
+    let Some(input) = ev
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+    else {
+        return;
+    };
+    let Some(file) = input.files().and_then(|f| f.get(0)) else {
+        return;
+    };
+    // The same file may be picked again after a fix.
+    input.set_value("");
+    let limit = kafkasim_engine::scenario::MAX_SCENARIO_BYTES;
+    if file.size() > limit as f64 {
+        refuse(format!(
+            "{} is {:.0} KB; a {what} file may be at most {} KB.",
+            file.name(),
+            file.size() / 1024.0,
+            limit / 1024
+        ));
+        return;
+    }
+    leptos::task::spawn_local(async move {
+        let text = wasm_bindgen_futures::JsFuture::from(file.text()).await;
+        match text.ok().and_then(|t| t.as_string()) {
+            Some(text) => open(file.name(), text),
+            None => refuse("The file could not be read as text.".into()),
+        }
+    });
 }
 
 /// Closes every open top-bar menu except `keep`.

@@ -15,6 +15,7 @@
 use crate::classic::{Classic, ClassicCommand, ClassicView};
 use crate::cluster::Cluster;
 use crate::command::Command;
+use crate::compare::Variant;
 use crate::error::{ErrorCode, Result};
 use crate::ids::SimTime;
 use crate::scenario::{check_size, invalid, Scenario, TimedCommand};
@@ -48,6 +49,11 @@ pub struct Lesson {
     /// When step 1 starts, in virtual ms; default: the scene's last command.
     #[serde(default)]
     pub starts_at: Option<u64>,
+    /// Cluster lessons: draw a twin beside the cluster with this one setting
+    /// changed (`{"acks": "all"}`, `{"unclean_election": true}`), driven by
+    /// the same commands.
+    #[serde(default)]
+    pub compare: Option<Variant>,
     pub steps: Vec<Step>,
 }
 
@@ -88,6 +94,9 @@ pub struct Step {
     /// What must be true when the step ends.
     #[serde(default)]
     pub expect: Vec<Expect>,
+    /// What must be true of the twin when the step ends (with `compare`).
+    #[serde(default)]
+    pub expect_twin: Vec<Expect>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -281,9 +290,15 @@ impl Lesson {
                     .to_lowercase(),
                 ));
             }
+            if !step.expect_twin.is_empty() && self.compare.is_none() {
+                return Err(invalid(format!(
+                    "Step {n}: expect_twin needs a lesson with compare (the twin it checks)."
+                )));
+            }
             if let Some(e) = step
                 .expect
                 .iter()
+                .chain(&step.expect_twin)
                 .find(|e| e.is_classic() != (self.view == LessonView::Models))
             {
                 return Err(invalid(format!(
@@ -365,8 +380,51 @@ impl Lesson {
     pub fn check(&self) -> Result<usize> {
         self.check_shape()?;
         if self.view == LessonView::Models {
+            if self.compare.is_some() {
+                return Err(invalid(
+                    "A models lesson cannot compare: compare is for cluster lessons.".into(),
+                ));
+            }
             return self.check_models();
         }
+        let mut points = self.check_cluster()?;
+        if let Some(v) = self.compare {
+            points += self
+                .twin(v)
+                .check_cluster()
+                .map_err(|e| invalid(format!("On the side with {}: {}", v.label(), e.message)))?;
+        }
+        Ok(points)
+    }
+
+    /// The lesson as its twin plays it: the variant's scene and commands,
+    /// checked against `expect_twin`.
+    fn twin(&self, v: Variant) -> Lesson {
+        Lesson {
+            scenario: v.scenario(&self.scenario),
+            compare: None,
+            steps: self
+                .steps
+                .iter()
+                .map(|s| Step {
+                    commands: s
+                        .commands
+                        .iter()
+                        .map(|c| StepCommand {
+                            command: v.apply(&c.command),
+                            ..c.clone()
+                        })
+                        .collect(),
+                    expect: s.expect_twin.clone(),
+                    expect_twin: Vec::new(),
+                    ..s.clone()
+                })
+                .collect(),
+            ..self.clone()
+        }
+    }
+
+    fn check_cluster(&self) -> Result<usize> {
         let fail = |n: usize, m: String| invalid(format!("Step {n}: {m}"));
         let (mut cluster, _) = Scenario {
             commands: self
@@ -1048,6 +1106,13 @@ mod tests {
             (
                 with(&|v| v["steps"][1]["run_ms"] = 4_000_000.into()),
                 "limit",
+            ),
+            (
+                with(&|v| {
+                    v["steps"][0]["expect_twin"] =
+                        serde_json::json!([{ "expect": "lost", "max": 0 }])
+                }),
+                "expect_twin needs a lesson with compare",
             ),
         ] {
             assert_eq!(e.code, ErrorCode::InvalidScenario, "{says}");
