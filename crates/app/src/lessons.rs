@@ -147,6 +147,18 @@ impl Player {
             sim.pause_at.set(Some(t.end));
             sim.seek(t.start);
             sim.error.set(None);
+            // The event log starts the step with its title, not a bare time.
+            let title = self
+                .lesson
+                .with_untracked(|l| l.as_ref().map(|l| l.steps[k].title.clone()));
+            if let Some(title) = title {
+                sim.log.set(vec![crate::sim::LogLine {
+                    time: SimTime(t.start),
+                    text: format!("Lesson step {}: {title}.", k + 1),
+                    alarm: false,
+                    area: crate::sim::Area::Cluster,
+                }]);
+            }
             if self.phase_untracked(sim) != Phase::Asking {
                 sim.playing.set(true);
             }
