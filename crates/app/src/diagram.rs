@@ -168,30 +168,27 @@ fn broker_column(sim: Sim, bx: &BrokerBox, bv: &BrokerView) -> impl IntoView {
                 class:is-lit=crate::lessons::lit(format!("Broker {}", bx.id.0))>
                 <rect x=r.x y=r.y width=r.w height=r.h rx="12" class="broker-shape" />
                 {(!up).then(|| view! { <rect x=r.x y=r.y width=r.w height=r.h rx="12" fill="url(#hatch)" class="broker-hatch" /> })}
-                {if r.w < crate::layout::NARROW {
-                    // Narrow columns: `B7` on the first line, the tag below.
-                    view! {
-                        <text x=r.x + r.w / 2.0 y=r.y + 20.0 text-anchor="middle" class="broker-title">{format!("B{}", bx.id.0)}</text>
-                        <text x=r.x + r.w / 2.0 y=r.y + 36.0 text-anchor="middle" class="state-tag">
-                            {short_tag(up, bv.is_controller, status)}
-                        </text>
-                    }.into_any()
-                } else if r.w < HEADER_ONE_LINE && !broker_tag(up, bv.is_controller, status).is_empty() {
-                    // Title and tag do not fit side by side: the tag goes below.
-                    view! {
-                        <text x=r.x + r.w / 2.0 y=r.y + 20.0 text-anchor="middle" class="broker-title">{format!("Broker {}", bx.id.0)}</text>
-                        <text x=r.x + r.w / 2.0 y=r.y + 36.0 text-anchor="middle" class="state-tag">
-                            {broker_tag(up, bv.is_controller, status)}
-                        </text>
-                    }.into_any()
-                } else {
-                    view! {
-                        <text x=r.x + 14.0 y=r.y + 28.0 class="broker-title">{format!("Broker {}", bx.id.0)}</text>
-                        <text x=r.x + r.w - 12.0 y=r.y + 28.0 text-anchor="end" class="state-tag">
-                            {broker_tag(up, bv.is_controller, status)}
-                        </text>
-                    }.into_any()
-                }}
+                {
+                    let tag = broker_tag(up, bv.is_controller, status);
+                    if r.w < HEADER_ONE_LINE && !tag.is_empty() || r.w < crate::layout::NARROW {
+                        // Title and tag do not fit side by side: the tag goes
+                        // below, and a narrow column says `B7` and one word.
+                        let (title, tag) = if r.w < crate::layout::NARROW {
+                            (format!("B{}", bx.id.0), short_tag(up, bv.is_controller, status).to_string())
+                        } else {
+                            (format!("Broker {}", bx.id.0), tag)
+                        };
+                        view! {
+                            <text x=r.x + r.w / 2.0 y=r.y + 20.0 text-anchor="middle" class="broker-title">{title}</text>
+                            <text x=r.x + r.w / 2.0 y=r.y + 36.0 text-anchor="middle" class="state-tag">{tag}</text>
+                        }.into_any()
+                    } else {
+                        view! {
+                            <text x=r.x + 14.0 y=r.y + 28.0 class="broker-title">{format!("Broker {}", bx.id.0)}</text>
+                            <text x=r.x + r.w - 12.0 y=r.y + 28.0 text-anchor="end" class="state-tag">{tag}</text>
+                        }.into_any()
+                    }
+                }
             </g>
             {pills}
             {more}

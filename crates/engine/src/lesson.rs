@@ -731,7 +731,6 @@ impl Expect {
                 .and_then(|x| x.partitions.iter().find(|x| x.partition == p))
                 .ok_or_else(|| format!("there is no partition {name}."))
         };
-        let in_range = bounds;
         let broker_name =
             |b: Option<u32>| b.map_or("none (offline)".to_string(), |b| format!("broker {b}"));
         match self {
@@ -768,7 +767,7 @@ impl Expect {
                 max,
             } => {
                 let p = partition(name)?;
-                in_range(
+                bounds(
                     format!("committed records in {name}"),
                     p.high_watermark,
                     *min,
@@ -797,7 +796,7 @@ impl Expect {
                     format!("expected every record with key '{key}' in {topic}-{want}, but they are in partitions {found:?}.")
                 })
             }
-            Expect::Lost { min, max } => in_range(
+            Expect::Lost { min, max } => bounds(
                 "acknowledged records lost".into(),
                 view.lost.len() as u64,
                 *min,
@@ -862,7 +861,7 @@ impl Expect {
                     .iter()
                     .find(|c| c.id.0 == *consumer)
                     .ok_or_else(|| format!("there is no consumer {consumer}."))?;
-                in_range(
+                bounds(
                     format!("records processed by consumer {consumer}"),
                     c.processed_total as u64,
                     Some(*min as u64),
@@ -913,13 +912,13 @@ impl Expect {
                     .iter()
                     .find(|p| p.id.0 == *producer)
                     .ok_or_else(|| format!("there is no producer {producer}."))?;
-                in_range(
+                bounds(
                     format!("records acknowledged to producer {producer}"),
                     p.acknowledged,
                     *acknowledged_min,
                     None,
                 )?;
-                in_range(
+                bounds(
                     format!("records failed at producer {producer}"),
                     p.failed,
                     *failed_min,
@@ -935,10 +934,16 @@ impl Expect {
 
 /// The lessons that ship with kafkasim, in the order of the source document.
 pub fn builtin() -> Vec<Lesson> {
-    BUILTIN
-        .iter()
-        .map(|text| Lesson::from_json(text).expect("built-in lessons are checked by tests"))
-        .collect()
+    // Parsed once: the page asks on every lesson it opens.
+    static PARSED: std::sync::OnceLock<Vec<Lesson>> = std::sync::OnceLock::new();
+    PARSED
+        .get_or_init(|| {
+            BUILTIN
+                .iter()
+                .map(|text| Lesson::from_json(text).expect("built-in lessons are checked by tests"))
+                .collect()
+        })
+        .clone()
 }
 
 const BUILTIN: &[&str] = &[
