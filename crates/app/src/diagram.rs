@@ -440,7 +440,7 @@ fn replica_pill(
 }
 
 /// Broker columns narrower than this put their tag under the title.
-const HEADER_ONE_LINE: f64 = 160.0;
+const HEADER_ONE_LINE: f64 = 190.0;
 
 /// Rectangles shorter than this are tiles, drawn without text.
 const PILL_MIN_H: f64 = 20.0;
