@@ -107,7 +107,9 @@ impl Cluster {
     pub fn apply(&mut self, command: Command) -> Result<Vec<Event>> {
         let snapshot_len = self.out.len();
         match self.apply_inner(command) {
-            Ok(()) => Ok(self.take_events()),
+            // A command makes a handful of events: copy them out and keep
+            // the buffer, sized for `advance`, for the next call.
+            Ok(()) => Ok(self.out.drain(..).collect()),
             Err(e) => {
                 // Validation happens before any mutation; drop stray events too.
                 self.out.truncate(snapshot_len);

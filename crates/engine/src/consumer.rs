@@ -1172,69 +1172,75 @@ impl Cluster {
                 .entry(c.group_key.clone())
                 .or_default(),
         };
-        for Polled {
-            tp,
-            record: r,
-            run,
-            disruptions: at_poll,
-        } in polled
-        {
-            let seen = match by_tp.get_mut(&tp) {
+        // A poll drains one partition, then the next: look each run's
+        // tally up once.
+        let mut polled = polled.into_iter().peekable();
+        while let Some(first) = polled.peek() {
+            let run_tp = first.tp.clone();
+            let seen = match by_tp.get_mut(&run_tp) {
                 Some(v) => v,
-                None => by_tp.entry(tp.clone()).or_default(),
+                None => by_tp.entry(run_tp.clone()).or_default(),
             };
-            let idx = r.offset as usize;
-            if seen.len() <= idx {
-                seen.resize(idx + 1, Tally::default());
-            }
-            let t = &mut seen[idx];
-            if t.record != Some(r.id) {
-                // A different record now sits at this offset (the log was
-                // truncated and rewritten): not a repeat of the old one.
-                *t = Tally::default();
-            }
-            t.count = t.count.saturating_add(1);
-            let again = t.count > 1;
-            let zombie = t.consumer != Some(cid) && t.generation != generation;
-            let earlier = (t.consumer, t.generation);
-            let disrupted = disruptions > t.disruptions;
-            let explained = again && (disrupted || zombie);
-            let zombie_only = zombie && !disrupted;
-            // Compare with the moment this copy was polled: a seek or crash
-            // after the poll explains a later repeat.
-            *t = Tally {
-                count: t.count,
-                record: Some(r.id),
-                disruptions: at_poll,
-                consumer: Some(cid),
-                generation,
-            };
-            let why = again.then(|| why_again(last, (explained, zombie, zombie_only), earlier));
-            if c.processed.len() == PROCESSED_KEPT {
-                c.processed.pop_front();
-            }
-            c.processed.push_back(Processed {
-                tp: tp.clone(),
-                offset: r.offset,
-                record: r.id,
-                at: now,
-                again,
-                explained,
+            while let Some(Polled {
+                tp,
+                record: r,
                 run,
-            });
-            c.processed_total += 1;
-            c.duplicates += usize::from(again);
-            self.out.push(Event {
-                time: now,
-                kind: EventKind::RecordProcessed {
-                    consumer: cid,
-                    tp,
+                disruptions: at_poll,
+            }) = polled.next_if(|p| p.tp == run_tp)
+            {
+                let idx = r.offset as usize;
+                if seen.len() <= idx {
+                    seen.resize(idx + 1, Tally::default());
+                }
+                let t = &mut seen[idx];
+                if t.record != Some(r.id) {
+                    // A different record now sits at this offset (the log was
+                    // truncated and rewritten): not a repeat of the old one.
+                    *t = Tally::default();
+                }
+                t.count = t.count.saturating_add(1);
+                let again = t.count > 1;
+                let zombie = t.consumer != Some(cid) && t.generation != generation;
+                let earlier = (t.consumer, t.generation);
+                let disrupted = disruptions > t.disruptions;
+                let explained = again && (disrupted || zombie);
+                let zombie_only = zombie && !disrupted;
+                // Compare with the moment this copy was polled: a seek or crash
+                // after the poll explains a later repeat.
+                *t = Tally {
+                    count: t.count,
+                    record: Some(r.id),
+                    disruptions: at_poll,
+                    consumer: Some(cid),
+                    generation,
+                };
+                let why = again.then(|| why_again(last, (explained, zombie, zombie_only), earlier));
+                if c.processed.len() == PROCESSED_KEPT {
+                    c.processed.pop_front();
+                }
+                c.processed.push_back(Processed {
+                    tp: tp.clone(),
                     offset: r.offset,
                     record: r.id,
-                    key: r.key,
-                    again: why,
-                },
-            });
+                    at: now,
+                    again,
+                    explained,
+                    run,
+                });
+                c.processed_total += 1;
+                c.duplicates += usize::from(again);
+                self.out.push(Event {
+                    time: now,
+                    kind: EventKind::RecordProcessed {
+                        consumer: cid,
+                        tp,
+                        offset: r.offset,
+                        record: r.id,
+                        key: r.key,
+                        again: why,
+                    },
+                });
+            }
         }
     }
 
