@@ -78,6 +78,12 @@ test('crashing a leader moves leadership and the produce path follows', async ()
   await page.getByRole('img', { name: 'MyTopic-0 on broker 2 (leader)' }).waitFor({ timeout: 60000 });
   await page.getByRole('textbox', { name: 'Partition', exact: true }).fill('0');
   await page.getByRole('button', { name: 'Produce', exact: true }).click();
+  // The producer's first try goes to the dead broker; its metadata refresh
+  // redirects it, and the diagram draws the new route for a few seconds.
+  await page.locator('.redirect-label', { hasText: 'MyTopic-0 → Broker 2' }).waitFor({ timeout: 30000 });
+  await pause(page);
+  await events(page).getByText('Producer 1 refreshed its metadata: MyTopic-0 is now led by Broker 2, not Broker 1; it sends its records there.').waitFor();
+  await play(page);
   await events(page).getByText(/Producer 1 got an acknowledgement from MyTopic-0/).waitFor({ timeout: 30000 });
   await pause(page);
   // The event log narrowed to the crashed broker's problems tells the story.

@@ -37,6 +37,9 @@ pub fn Diagram() -> impl IntoView {
         <div class="diagram-frame">
         <svg class="diagram" viewBox=view_box role="group" aria-label="Cluster diagram">
             <defs>
+                <marker id="redirect-head" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+                    <path d="M0,0 L10,5 L0,10 z" class="redirect-head" />
+                </marker>
                 <pattern id="hatch" width="8" height="8" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
                     <line x1="0" y1="0" x2="0" y2="8" class="hatch-line" />
                 </pattern>
@@ -63,6 +66,7 @@ pub fn Diagram() -> impl IntoView {
                 view! { <g class="quorum">{quorum}</g> <g class="producers">{producers}</g> <g class="brokers">{brokers}</g> <g class="groups">{groups}</g> }
             }}
             <Pulses layout=layout />
+            <Redirects layout=layout />
             <Chips layout=layout />
         </svg>
         </div>
@@ -512,6 +516,80 @@ fn Pulses(layout: Memo<Layout>) -> impl IntoView {
                 <circle cx=r.1 cy=r.2 r="12" class=r.3 />
             </For>
         </g>
+    }
+}
+
+/// Clients that found a partition's leader moved: a dashed arrow from the
+/// client to the replica it now talks to, labelled with what moved, for a
+/// few virtual seconds (so a paused picture keeps it).
+#[component]
+fn Redirects(layout: Memo<Layout>) -> impl IntoView {
+    let sim = expect_context::<Sim>();
+    let arrows = move || {
+        let now = sim.view.with(|v| v.time.0);
+        let layout = layout.get();
+        sim.redirects.with(|redirects| {
+            redirects
+                .iter()
+                .filter(|r| r.at <= now && now < r.at + crate::sim::REDIRECT_SHOWN_MS)
+                .flat_map(|r| {
+                    let label = redirect_label(r);
+                    let layout = &layout;
+                    r.tps.iter().enumerate().filter_map(move |(i, tp)| {
+                        let (from, to) = layout.redirect_ends(r.client, r.to, tp)?;
+                        let dx = (to.0 - from.0) / 2.0;
+                        let d = format!(
+                            "M{:.1},{:.1} C{:.1},{:.1} {:.1},{:.1} {:.1},{:.1}",
+                            from.0,
+                            from.1,
+                            from.0 + dx,
+                            from.1,
+                            to.0 - dx,
+                            to.1,
+                            to.0,
+                            to.1
+                        );
+                        // The first arrow of a group carries the label, beside the client.
+                        let text = (i == 0).then(|| {
+                            let x = if dx >= 0.0 {
+                                from.0 + 6.0
+                            } else {
+                                from.0 - 6.0
+                            };
+                            let anchor = if dx >= 0.0 { "start" } else { "end" };
+                            (x, from.1 - 10.0, anchor, label.clone())
+                        });
+                        Some((format!("{}>{}:{tp}", r.client, r.to), d, text))
+                    })
+                })
+                .collect::<Vec<_>>()
+        })
+    };
+    view! {
+        <g class="redirects" aria-hidden="true">
+            <For each=arrows key=|a| (a.0.clone(), a.1.clone()) let:a>
+                <path d=a.1 class="redirect" marker-end="url(#redirect-head)" />
+                {a.2.map(|(x, y, anchor, text)| {
+                    // A callout over whatever lies beneath, for its few seconds.
+                    let w = text.chars().count() as f64 * 8.4 + 14.0;
+                    let left = if anchor == "start" { x } else { x - w };
+                    view! {
+                        <g class="redirect-callout">
+                            <rect x=left y=y - 17.0 width=w height="23" rx="6" />
+                            <text x=left + 7.0 y=y class="redirect-label">{text}</text>
+                        </g>
+                    }
+                })}
+            </For>
+        </g>
+    }
+}
+
+/// "MyTopic-0 → Broker 2", or "3 partitions → Broker 2".
+fn redirect_label(r: &crate::sim::Redirect) -> String {
+    match r.tps.as_slice() {
+        [one] => format!("{one} → {}", r.to),
+        many => format!("{} partitions → {}", many.len(), r.to),
     }
 }
 

@@ -185,6 +185,33 @@ impl Layout {
     }
 }
 
+impl Layout {
+    /// Where a redirect arrow runs: from the client's edge to the side of
+    /// the replica facing it (its broker's header when the replica is not
+    /// drawn). `None` when either end is not on the picture.
+    pub fn redirect_ends(
+        &self,
+        client: NodeId,
+        to: BrokerId,
+        tp: &TopicPartition,
+    ) -> Option<((f64, f64), (f64, f64))> {
+        let start = match client {
+            NodeId::Consumer(_) => self.anchor(client, None)?,
+            _ => {
+                let c = self.producers.iter().find(|c| c.node == client)?;
+                (c.cx + c.r, c.cy)
+            }
+        };
+        let b = self.brokers.iter().find(|b| b.id == to)?;
+        let end = match b.pills.iter().find(|p| &p.tp == tp) {
+            Some(p) if start.0 < p.rect.x => (p.rect.x, p.rect.centre().1),
+            Some(p) => (p.rect.x + p.rect.w, p.rect.centre().1),
+            None => self.anchor(NodeId::Broker(to), None)?,
+        };
+        Some((start, end))
+    }
+}
+
 fn broker_boxes(view: &ClusterView, show_internal: bool) -> Vec<BrokerBox> {
     let n = view.brokers.len().max(1) as f64;
     let area = BROKER_AREA_RIGHT - BROKER_AREA_LEFT;
@@ -510,6 +537,27 @@ mod tests {
         assert!(layout
             .anchor(NodeId::Producer(kafkasim_engine::ProducerId(1)), None)
             .is_some());
+    }
+
+    #[test]
+    fn redirect_arrows_run_from_the_client_edge_to_the_facing_side_of_the_replica() {
+        let (cluster, _) = presets::consumer_groups().run(None).unwrap();
+        let view = cluster.view();
+        let layout = Layout::compute(&view);
+        let b = &layout.brokers[1];
+        let pill = &b.pills[0];
+        let producer = NodeId::Producer(kafkasim_engine::ProducerId(1));
+        let (from, to) = layout.redirect_ends(producer, b.id, &pill.tp).unwrap();
+        let circle = &layout.producers[0];
+        assert_eq!(from, (circle.cx + circle.r, circle.cy));
+        assert_eq!(to, (pill.rect.x, pill.rect.centre().1), "the left side");
+        let consumer = layout.groups[0].consumers[0].id;
+        let (from, to) = layout
+            .redirect_ends(NodeId::Consumer(consumer), b.id, &pill.tp)
+            .unwrap();
+        assert!(from.0 > to.0);
+        assert_eq!(to.0, pill.rect.x + pill.rect.w, "the right side");
+        assert_eq!(layout.redirect_ends(producer, BrokerId(99), &pill.tp), None);
     }
 
     #[test]

@@ -49,6 +49,58 @@ impl Pulse {
     }
 }
 
+/// A client that found a partition's leader moved: an arrow from it to the
+/// replica it now talks to, drawn for a few virtual seconds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Redirect {
+    pub client: NodeId,
+    pub to: kafkasim_engine::BrokerId,
+    pub tps: Vec<kafkasim_engine::TopicPartition>,
+    /// Virtual time of the latest refresh that moved one of `tps`.
+    pub at: u64,
+}
+
+/// How long a redirect arrow stays, in virtual ms: paused, it stays.
+pub const REDIRECT_SHOWN_MS: u64 = 4_000;
+
+impl Redirect {
+    /// Folds the metadata updates among `events` into `kept`: one arrow per
+    /// client and new leader. A partition that moves again leaves its old
+    /// arrow; arrows older than `REDIRECT_SHOWN_MS` go.
+    pub fn fold(kept: &mut Vec<Redirect>, events: &[Event]) {
+        use kafkasim_engine::EventKind::MetadataUpdated;
+        for e in events {
+            let MetadataUpdated {
+                client, tp, leader, ..
+            } = &e.kind
+            else {
+                continue;
+            };
+            for r in kept.iter_mut().filter(|r| r.client == *client) {
+                r.tps.retain(|t| t != tp);
+            }
+            match kept
+                .iter_mut()
+                .find(|r| r.client == *client && r.to == *leader)
+            {
+                Some(r) => {
+                    r.tps.push(tp.clone());
+                    r.at = e.time.0;
+                }
+                None => kept.push(Redirect {
+                    client: *client,
+                    to: *leader,
+                    tps: vec![tp.clone()],
+                    at: e.time.0,
+                }),
+            }
+        }
+        if let Some(now) = events.last().map(|e| e.time.0) {
+            kept.retain(|r| !r.tps.is_empty() && now < r.at + REDIRECT_SHOWN_MS);
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct LogLine {
     pub time: SimTime,
@@ -121,6 +173,11 @@ impl Area {
                 (Area::Replication, false)
             }
             ProduceFailed { .. } | RecordLost { .. } => (Area::Producers, true),
+            MetadataUpdated {
+                client: NodeId::Consumer(_),
+                ..
+            } => (Area::Consumers, false),
+            MetadataUpdated { .. } => (Area::Producers, false),
             ProducerCreated { .. }
             | RecordProduced { .. }
             | ProduceAcknowledged { .. }
@@ -176,6 +233,8 @@ pub struct Sim {
     pub log: RwSignal<Vec<LogLine>>,
     /// Recent elections, for a ring that pulses once where each happened.
     pub pulses: RwSignal<Vec<Pulse>>,
+    /// Clients that just followed a partition to its new leader.
+    pub redirects: RwSignal<Vec<Redirect>>,
     pub error: RwSignal<Option<KafkaError>>,
     /// A short confirmation ("Link copied"), shown politely.
     pub notice: RwSignal<Option<String>>,
@@ -257,6 +316,7 @@ impl Sim {
             fraction: RwSignal::new(0.0),
             log: RwSignal::new(Vec::new()),
             pulses: RwSignal::new(Vec::new()),
+            redirects: RwSignal::new(Vec::new()),
             error: RwSignal::new(None),
             notice: RwSignal::new(None),
             playing: RwSignal::new(false),
@@ -330,6 +390,7 @@ impl Sim {
         self.session.update_value(|s| s.seek(SimTime(t)));
         self.fraction.set(0.0);
         self.pulses.set(Vec::new());
+        self.redirects.set(Vec::new());
         self.log.set(vec![LogLine {
             time: SimTime(t),
             text: format!("Timeline moved to {}.", crate::controls::format_time(t)),
@@ -461,6 +522,7 @@ impl Sim {
         self.fraction.set(0.0);
         self.log.set(Vec::new());
         self.pulses.set(Vec::new());
+        self.redirects.set(Vec::new());
         self.error.set(None);
         self.playing.set(false);
         self.steps_back.set_value(Vec::new());
@@ -697,6 +759,12 @@ impl Sim {
         let next = self
             .pulses
             .with_untracked(|p| p.last().map_or(0, |p| p.id + 1));
+        if events
+            .iter()
+            .any(|e| matches!(e.kind, kafkasim_engine::EventKind::MetadataUpdated { .. }))
+        {
+            self.redirects.update(|r| Redirect::fold(r, &events));
+        }
         let pulses = Pulse::from_events(&events, next);
         if !pulses.is_empty() {
             self.pulses.update(|p| {
@@ -803,6 +871,43 @@ mod tests {
     use super::*;
     use kafkasim_engine::partition::ElectionReason;
     use kafkasim_engine::{BrokerId, EventKind, TopicPartition};
+
+    #[test]
+    fn redirects_group_by_client_and_new_leader_and_expire() {
+        let moved = |t, client, p, to| Event {
+            time: SimTime(t),
+            kind: EventKind::MetadataUpdated {
+                client,
+                tp: TopicPartition::new("t", p),
+                leader: BrokerId(to),
+                previous: BrokerId(1),
+            },
+        };
+        let producer = NodeId::Producer(kafkasim_engine::ProducerId(1));
+        let consumer = NodeId::Consumer(kafkasim_engine::ConsumerId(1));
+        let mut kept = Vec::new();
+        Redirect::fold(
+            &mut kept,
+            &[
+                moved(10, producer, 0, 2),
+                moved(10, producer, 2, 2),
+                moved(11, consumer, 0, 2),
+            ],
+        );
+        assert_eq!(kept.len(), 2);
+        assert_eq!(
+            kept[0].tps,
+            [TopicPartition::new("t", 0), TopicPartition::new("t", 2)]
+        );
+        // t-0 moves again: it leaves the Broker 2 arrow for a Broker 3 one.
+        Redirect::fold(&mut kept, &[moved(500, producer, 0, 3)]);
+        assert_eq!(kept[0].tps, [TopicPartition::new("t", 2)]);
+        assert_eq!((kept[2].to, kept[2].at), (BrokerId(3), 500));
+        // Later news drops arrows older than REDIRECT_SHOWN_MS.
+        Redirect::fold(&mut kept, &[moved(4_400, consumer, 1, 3)]);
+        let left: Vec<_> = kept.iter().map(|r| (r.client, r.to)).collect();
+        assert_eq!(left, [(producer, BrokerId(3)), (consumer, BrokerId(3))]);
+    }
 
     #[test]
     fn elections_become_numbered_pulses_at_the_winner() {

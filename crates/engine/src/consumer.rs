@@ -108,6 +108,11 @@ pub struct Consumer {
     pub known_brokers: Vec<BrokerId>,
     pub next_bootstrap: usize,
     pub metadata: BTreeMap<TopicPartition, PartitionMetadata>,
+    /// The leader each partition was last found at. Unlike `metadata` it
+    /// survives an error that invalidates the entry, so the next refresh
+    /// can tell that leadership moved.
+    #[serde(default)]
+    pub routes: BTreeMap<TopicPartition, BrokerId>,
     pub metadata_in_flight: Option<SimTime>,
     pub coordinator: Option<BrokerId>,
     pub find_in_flight: Option<SimTime>,
@@ -286,6 +291,7 @@ impl Cluster {
                 known_brokers,
                 next_bootstrap: 0,
                 metadata: BTreeMap::new(),
+                routes: BTreeMap::new(),
                 metadata_in_flight: None,
                 coordinator: None,
                 find_in_flight: None,
@@ -538,9 +544,27 @@ impl Cluster {
                 if !brokers.is_empty() {
                     c.known_brokers = brokers;
                 }
+                let mut moved = Vec::new();
                 for m in partitions {
+                    if let Some(to) = m.leader {
+                        match c.routes.insert(m.tp.clone(), to) {
+                            Some(from) if from != to && c.assigned.contains_key(&m.tp) => {
+                                moved.push((m.tp.clone(), to, from))
+                            }
+                            _ => {}
+                        }
+                    }
                     c.metadata.insert(m.tp.clone(), m);
                 }
+                for (tp, leader, previous) in moved {
+                    self.emit(EventKind::MetadataUpdated {
+                        client: NodeId::Consumer(cid),
+                        tp,
+                        leader,
+                        previous,
+                    });
+                }
+                let c = self.consumers.get_mut(&cid).expect("exists");
                 // Kafka's leader rejoins when a subscribed topic's partition
                 // count differs from what it assigned.
                 if c.leader && c.member_state == MemberState::Stable {
@@ -1815,6 +1839,7 @@ fn fresh_assigned() -> Assigned {
 /// A crash or close loses everything held in memory.
 fn forget_session(c: &mut Consumer) {
     c.metadata.clear();
+    c.routes.clear();
     c.metadata_in_flight = None;
     c.coordinator = None;
     c.find_in_flight = None;

@@ -177,6 +177,14 @@ pub enum EventKind {
         records: Vec<RecordId>,
         error: ErrorCode,
     },
+    /// A client's metadata refresh told it that a partition it used has
+    /// moved to another leader: from now on it sends or fetches there.
+    MetadataUpdated {
+        client: NodeId,
+        tp: TopicPartition,
+        leader: BrokerId,
+        previous: BrokerId,
+    },
     /// An acknowledged record no longer exists on the partition's leader and
     /// never will: the durability lesson.
     RecordLost {
@@ -428,6 +436,13 @@ impl EventKind {
             }
             ProduceFailed { producer, tp, records, error } => {
                 format!("{producer} gave up on {} record(s) for {tp}: {error}.", records.len())
+            }
+            MetadataUpdated { client, tp, leader, previous } => {
+                let then = match client {
+                    NodeId::Consumer(_) => "fetches from it",
+                    _ => "sends its records there",
+                };
+                format!("{client} refreshed its metadata: {tp} is now led by {leader}, not {previous}; it {then}.")
             }
             RecordLost { tp, offset, reason, .. } => {
                 format!("LOST: acknowledged record {tp}@{offset} is gone: {reason}.")

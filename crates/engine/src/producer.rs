@@ -41,6 +41,11 @@ pub struct Producer {
     pub config: ProducerConfig,
     /// Leaders as this producer last heard them.
     pub metadata: BTreeMap<TopicPartition, PartitionMetadata>,
+    /// The leader each partition was last found at. Unlike `metadata` it
+    /// survives an error that invalidates the entry, so the next refresh
+    /// can tell that leadership moved.
+    #[serde(default)]
+    pub routes: BTreeMap<TopicPartition, BrokerId>,
     pub metadata_in_flight: bool,
     /// When metadata was last requested; refreshes are spaced by `retry.backoff.ms`.
     pub metadata_requested_at: Option<SimTime>,
@@ -100,6 +105,7 @@ impl Cluster {
                 id,
                 config,
                 metadata: BTreeMap::new(),
+                routes: BTreeMap::new(),
                 metadata_in_flight: false,
                 metadata_requested_at: None,
                 metadata_retry_scheduled: false,
@@ -397,8 +403,23 @@ impl Cluster {
                 if !brokers.is_empty() {
                     prod.known_brokers = brokers;
                 }
+                let mut moved = Vec::new();
                 for m in partitions {
+                    if let Some(to) = m.leader {
+                        match prod.routes.insert(m.tp.clone(), to) {
+                            Some(from) if from != to => moved.push((m.tp.clone(), to, from)),
+                            _ => {}
+                        }
+                    }
                     prod.metadata.insert(m.tp.clone(), m);
+                }
+                for (tp, leader, previous) in moved {
+                    self.emit(EventKind::MetadataUpdated {
+                        client: NodeId::Producer(pid),
+                        tp,
+                        leader,
+                        previous,
+                    });
                 }
                 self.drain_producer(pid);
             }

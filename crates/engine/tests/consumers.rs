@@ -351,13 +351,31 @@ fn consumption_follows_a_leader_failover_without_gaps_or_repeats() {
         .leader
         .unwrap();
     c.apply(Command::CrashBroker { broker: leader.0 }).unwrap();
-    c.advance(30_000);
+    let mut events = c.advance(30_000);
     produce_n(&mut c, 15, 15, "b");
-    c.advance(20_000);
+    events.extend(c.advance(20_000));
     let got = processed(&c, 1);
     let unique: BTreeSet<_> = got.iter().cloned().collect();
     assert_eq!(got.len(), 30, "{got:?}");
     assert_eq!(unique.len(), 30);
+    // Both clients learned where orders-0 moved, and say so.
+    let new_leader = c.view().topics[0].partitions[0].leader;
+    assert_ne!(new_leader, Some(leader));
+    for client in [
+        NodeId::Producer(ProducerId(1)),
+        NodeId::Consumer(ConsumerId(1)),
+    ] {
+        let update = events.iter().find_map(|e| match &e.kind {
+            EventKind::MetadataUpdated {
+                client: who,
+                tp,
+                leader: to,
+                previous,
+            } if *who == client && tp.partition == 0 => Some((*to, *previous)),
+            _ => None,
+        });
+        assert_eq!(update, new_leader.map(|b| (b, leader)), "{client}");
+    }
 }
 
 #[test]
