@@ -2,6 +2,7 @@
 // record with acks=1, rewind, reload, share, and get Kafka's errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { inflateRawSync, deflateRawSync } from 'node:zlib';
 import { useApp, openApp, screenshot, crashBroker } from './harness.mjs';
 
 const app = useApp();
@@ -158,15 +159,47 @@ test('a reload restores the session, and a share link opens it elsewhere', async
   await page.getByText('Session', { exact: true }).click();
   await page.getByRole('button', { name: 'Share link' }).click();
   const link = await page.getByRole('textbox', { name: 'Share link' }).inputValue();
-  assert.match(link, /#session=[A-Za-z0-9_-]+$/);
+  // deflate-raw, base64url: a plain zlib can read it, and it is short.
+  const [, packed] = link.match(/#z=([A-Za-z0-9_-]+)$/);
+  const json = inflateRawSync(Buffer.from(packed, 'base64url')).toString();
+  assert.equal(JSON.parse(json).kafkasim_session, 1);
+  assert.ok(packed.length * 2 < Buffer.from(json).toString('base64url').length, `${packed.length} vs ${json.length}`);
   const other = await app.browser.newContext({ viewport: { width: 1280, height: 720 } });
   const elsewhere = await other.newPage();
   await elsewhere.goto(link);
-  await elsewhere.getByRole('button', { name: 'Broker 1', exact: true }).waitFor();
+  await elsewhere.getByLabel('Virtual time').getByText(clock, { exact: true }).waitFor();
   assert.equal(await brokerGroup(elsewhere, 2).getAttribute('data-status'), 'down');
-  assert.equal(await elsewhere.getByLabel('Virtual time').textContent(), clock);
   await other.close();
+  // The first link format still opens.
+  const third = await app.browser.newContext({ viewport: { width: 1280, height: 720 } });
+  const plain = await third.newPage();
+  await plain.goto(link.replace(/#z=.*/, `#session=${Buffer.from(json).toString('base64url')}`));
+  await plain.getByLabel('Virtual time').getByText(clock, { exact: true }).waitFor();
+  assert.equal(await brokerGroup(plain, 2).getAttribute('data-status'), 'down');
+  await third.close();
   assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a damaged or oversized share link is refused and the page opens as usual', async () => {
+  const z = (bytes) => `#z=${deflateRawSync(bytes).toString('base64url')}`;
+  for (const [hash, why] of [
+    ['#z=not*base64', 'it is not base64url'],
+    ['#z=AAAA', 'it does not unpack'],
+    // 3 MiB of spaces packs into a few KB: refused while unpacking.
+    [z(Buffer.alloc(3 * 1024 * 1024, 32)), 'it does not unpack to a session of at most 2 MiB'],
+  ]) {
+    const context = await app.browser.newContext({ viewport: { width: 1280, height: 720 } });
+    const page = await context.newPage();
+    await page.goto(app.url + hash);
+    await page.getByRole('alert').getByText(`The share link is damaged (${why}`).waitFor();
+    await page.getByRole('button', { name: 'Broker 1', exact: true }).waitFor();
+    await context.close();
+  }
+  const context = await app.browser.newContext({ viewport: { width: 1280, height: 720 } });
+  const page = await context.newPage();
+  await page.goto(app.url + z(Buffer.from('{"kafkasim_session": 7}')));
+  await page.getByRole('alert').getByText('INVALID_SCENARIO').waitFor();
   await context.close();
 });
 

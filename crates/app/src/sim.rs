@@ -285,7 +285,14 @@ impl Sim {
     /// else `scene`. A link or saved session that cannot be opened is
     /// reported and the scene shown instead.
     pub fn restore_or(scene: Scenario) -> Sim {
-        let (opened, error) = match crate::store::from_link().or_else(crate::store::from_storage) {
+        // A compressed link opens once the browser has unpacked it; until
+        // then the page shows what it would have shown without one.
+        let packed = crate::store::packed_link();
+        let found = match packed {
+            Some(_) => crate::store::from_storage(),
+            None => crate::store::from_link().or_else(crate::store::from_storage),
+        };
+        let (opened, error) = match found {
             Some(Ok(session)) => (Some(session), None),
             Some(Err(e)) => (None, Some(e)),
             None => (None, None),
@@ -297,6 +304,16 @@ impl Sim {
         };
         sim.error.set(error);
         sim.save();
+        if let Some(encoded) = packed {
+            wasm_bindgen_futures::spawn_local(async move {
+                match crate::store::unpack_link(&encoded).await {
+                    Ok(text) => {
+                        sim.open(&text);
+                    }
+                    Err(e) => sim.error.set(Some(e)),
+                }
+            });
+        }
         sim
     }
 
@@ -571,8 +588,11 @@ impl Sim {
             .unwrap_or_default()
     }
 
-    pub fn share_link(&self) -> String {
-        self.session.with_value(crate::store::share_link)
+    /// The session's file, as a share link carries it.
+    pub fn share_text(&self) -> String {
+        self.session
+            .with_value(|s| serde_json::to_string(&s.to_file()))
+            .unwrap_or_default()
     }
 
     /// Advances by `real_ms` of wall time at the current speed: slowly while

@@ -1,12 +1,17 @@
 //! Where a session lives outside the page: local storage (so a reload
-//! keeps it), a share link (`#session=` + base64url JSON) and a file.
+//! keeps it), a share link and a file. A share link is `#z=` + base64url of
+//! the session's JSON compressed with deflate-raw by the browser's own
+//! `CompressionStream` (no compressor in the download); `#session=` +
+//! base64url JSON, the first format, still opens.
 //! Everything read back goes through `Session::open`, which refuses what
 //! it cannot trust; a refused session never replaces the current one.
 
 use kafkasim_engine::{KafkaError, Session};
+use wasm_bindgen::JsValue;
 
 const STORAGE_KEY: &str = "kafkasim.session";
 const LINK_PREFIX: &str = "#session=";
+const PACKED_PREFIX: &str = "#z=";
 
 /// Saves the session for the next reload; storage may be full or off
 /// (private windows), in which case the page just does not remember.
@@ -39,16 +44,104 @@ pub fn clear_link() {
     }
 }
 
-/// A link that opens this session, as it is now, in another browser.
-pub fn share_link(session: &Session) -> String {
-    let text = serde_json::to_string(&session.to_file()).unwrap_or_default();
+/// A link that opens the session `text` (its file's JSON), as it is now, in
+/// another browser: compressed when the browser can, plain otherwise.
+pub async fn share_link(text: String) -> String {
     let base = web_sys::window()
         .and_then(|w| {
             let l = w.location();
             Some(format!("{}{}", l.origin().ok()?, l.pathname().ok()?))
         })
         .unwrap_or_default();
-    format!("{base}{LINK_PREFIX}{}", base64url_encode(text.as_bytes()))
+    match deflate(text.as_bytes()).await {
+        Ok(packed) => format!("{base}{PACKED_PREFIX}{}", base64url_encode(&packed)),
+        Err(_) => format!("{base}{LINK_PREFIX}{}", base64url_encode(text.as_bytes())),
+    }
+}
+
+/// The compressed session a share link in the address bar carries, still
+/// encoded: opening it waits for the browser's decompressor.
+pub fn packed_link() -> Option<String> {
+    let hash = web_sys::window()?.location().hash().ok()?;
+    hash.strip_prefix(PACKED_PREFIX).map(str::to_string)
+}
+
+/// The session JSON inside a `#z=` link. A link that is not base64url, not
+/// deflate-raw, not UTF-8 or that unpacks beyond the session size limit is
+/// refused before anything is parsed.
+pub async fn unpack_link(encoded: &str) -> Result<String, KafkaError> {
+    let refused = |why: &str| {
+        KafkaError::new(
+            kafkasim_engine::ErrorCode::InvalidScenario,
+            format!("The share link is damaged ({why}); the current session was kept."),
+        )
+    };
+    let packed = base64url_decode(encoded).ok_or_else(|| refused("it is not base64url"))?;
+    let limit = kafkasim_engine::scenario::MAX_SCENARIO_BYTES;
+    let bytes = inflate(&packed, limit)
+        .await
+        .map_err(|_| refused("it does not unpack to a session of at most 2 MiB"))?;
+    String::from_utf8(bytes).map_err(|_| refused("it is not UTF-8 text"))
+}
+
+// The Compression Streams API: in every current browser, but behind
+// `web_sys_unstable_apis` in web-sys, so bound here.
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    type CompressionStream;
+    #[wasm_bindgen(constructor, catch)]
+    fn new(format: &str) -> Result<CompressionStream, JsValue>;
+    #[wasm_bindgen(method, getter)]
+    fn readable(this: &CompressionStream) -> web_sys::ReadableStream;
+    #[wasm_bindgen(method, getter)]
+    fn writable(this: &CompressionStream) -> web_sys::WritableStream;
+
+    type DecompressionStream;
+    #[wasm_bindgen(constructor, catch)]
+    fn new(format: &str) -> Result<DecompressionStream, JsValue>;
+    #[wasm_bindgen(method, getter)]
+    fn readable(this: &DecompressionStream) -> web_sys::ReadableStream;
+    #[wasm_bindgen(method, getter)]
+    fn writable(this: &DecompressionStream) -> web_sys::WritableStream;
+}
+
+/// deflate-raw through the browser's `CompressionStream`.
+async fn deflate(bytes: &[u8]) -> Result<Vec<u8>, JsValue> {
+    let codec = CompressionStream::new("deflate-raw")?;
+    let pair = web_sys::ReadableWritablePair::new(&codec.readable(), &codec.writable());
+    read_all(as_stream(bytes)?.pipe_through(&pair), usize::MAX).await
+}
+
+/// The inverse of `deflate`, stopping once the output passes `limit` bytes
+/// (a small link could otherwise unpack to gigabytes).
+async fn inflate(bytes: &[u8], limit: usize) -> Result<Vec<u8>, JsValue> {
+    let codec = DecompressionStream::new("deflate-raw")?;
+    let pair = web_sys::ReadableWritablePair::new(&codec.readable(), &codec.writable());
+    read_all(as_stream(bytes)?.pipe_through(&pair), limit).await
+}
+
+fn as_stream(bytes: &[u8]) -> Result<web_sys::ReadableStream, JsValue> {
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    Ok(web_sys::Blob::new_with_u8_array_sequence(&parts)?.stream())
+}
+
+async fn read_all(stream: web_sys::ReadableStream, limit: usize) -> Result<Vec<u8>, JsValue> {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_futures::JsFuture;
+    let reader: web_sys::ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let mut out = Vec::new();
+    loop {
+        let step = JsFuture::from(reader.read()).await?;
+        if js_sys::Reflect::get(&step, &"done".into())?.is_truthy() {
+            return Ok(out);
+        }
+        let chunk = js_sys::Uint8Array::new(&js_sys::Reflect::get(&step, &"value".into())?);
+        out.extend(chunk.to_vec());
+        if out.len() > limit {
+            let _ = reader.cancel();
+            return Err("too large".into());
+        }
+    }
 }
 
 fn decode_link(encoded: &str) -> Result<Session, KafkaError> {

@@ -14,14 +14,18 @@ pub fn SessionMenu() -> impl IntoView {
     let ui = expect_context::<Ui>();
     let link = RwSignal::new(None::<String>);
     let share = move |_| {
-        let url = sim.share_link();
-        if let Some(w) = web_sys::window() {
-            let _ = w.navigator().clipboard().write_text(&url);
-        }
-        sim.notice.set(Some(
-            "Share link copied. It opens this session, as it is now, in any browser.".into(),
-        ));
-        link.set(Some(url));
+        let text = sim.share_text();
+        wasm_bindgen_futures::spawn_local(async move {
+            let url = crate::store::share_link(text).await;
+            if let Some(w) = web_sys::window() {
+                let _ = w.navigator().clipboard().write_text(&url);
+            }
+            sim.notice.set(Some(format!(
+                "Share link copied ({} characters). It opens this session, as it is now, in any browser.",
+                url.len()
+            )));
+            link.set(Some(url));
+        });
     };
     let export = move |_| download("kafkasim-session.json", &sim.export());
     let import = move |ev: leptos::ev::Event| {
