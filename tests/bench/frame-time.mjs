@@ -95,7 +95,7 @@ try {
   const chips = [];
   for (let s = 0; s < SECONDS; s++) {
     await page.waitForTimeout(1000);
-    chips.push(await page.locator('.chip').count());
+    chips.push(Number(await page.locator('.chip-layer').first().getAttribute('data-chips')));
   }
   const frames = await page.evaluate(() => window.__frames.slice());
   await page.getByRole('button', { name: 'Pause' }).click();

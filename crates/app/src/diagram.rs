@@ -24,6 +24,7 @@ pub fn Diagram() -> impl IntoView {
         sim.view.with(|v| Layout::compute_with(v, internal))
     });
     let view_box = move || format!("0 0 {WIDTH} {}", layout.with(Layout::height));
+    let svg = NodeRef::<leptos::svg::Svg>::new();
     // The nodes change only when the cluster does, not as time passes or
     // messages travel: those redraw the chips alone.
     let nodes = Memo::new(move |_| {
@@ -35,7 +36,7 @@ pub fn Diagram() -> impl IntoView {
     });
     view! {
         <div class="diagram-frame">
-        <svg class="diagram" viewBox=view_box role="group" aria-label="Cluster diagram">
+        <svg node_ref=svg class="diagram" viewBox=view_box role="group" aria-label="Cluster diagram">
             <defs>
                 <marker id="redirect-head" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
                     <path d="M0,0 L10,5 L0,10 z" class="redirect-head" />
@@ -67,8 +68,8 @@ pub fn Diagram() -> impl IntoView {
             }}
             <Pulses layout=layout />
             <Redirects layout=layout />
-            <Chips layout=layout />
         </svg>
+        <Chips layout=layout svg=svg />
         </div>
     }
 }
@@ -449,11 +450,14 @@ const HEADER_ONE_LINE: f64 = 190.0;
 /// Rectangles shorter than this are tiles, drawn without text.
 const PILL_MIN_H: f64 = 20.0;
 
-/// Every message in flight, drawn in one layer. A chip's element lives as
-/// long as its message; each frame only moves it (its `transform`).
+/// Every message in flight, drawn on one canvas over the diagram: the
+/// picture underneath stays still while chips move, so a frame repaints
+/// the canvas alone instead of laying out and painting the whole SVG
+/// (DESIGN.md: "move chips in one place per frame").
 #[component]
-fn Chips(layout: Memo<Layout>) -> impl IntoView {
+fn Chips(layout: Memo<Layout>, svg: NodeRef<leptos::svg::Svg>) -> impl IntoView {
     let sim = expect_context::<Sim>();
+    let canvas = NodeRef::<leptos::html::Canvas>::new();
     let still = prefers_reduced_motion();
     let chips = Memo::new(move |_| {
         let layout = layout.get();
@@ -464,26 +468,142 @@ fn Chips(layout: Memo<Layout>) -> impl IntoView {
                 .collect::<Vec<_>>()
         })
     });
-    view! {
-        <For each=move || chips.get() key=ChipPath::key let:c>
-            {
-                let ChipPath { from, to, sent, arrives, class, colour, label, .. } = c;
-                let transform = move || {
-                    let (x, y) = if still {
-                        along(from, to, 0.0, 1.0, 0.85)
-                    } else {
-                        along(from, to, sent, arrives, sim.display_time())
-                    };
-                    format!("translate({x:.1},{y:.1})")
+    // A paused picture still redraws when the window (and so the diagram)
+    // changes size.
+    let resized = RwSignal::new(0u32);
+    let handle = window_event_listener(leptos::ev::resize, move |_| resized.update(|n| *n += 1));
+    on_cleanup(move || handle.remove());
+    Effect::new(move |_| {
+        resized.track();
+        let time = sim.display_time();
+        let height = layout.with(Layout::height);
+        let (Some(canvas), Some(svg)) = (canvas.get(), svg.get()) else {
+            return;
+        };
+        chips.with(|chips| {
+            let placed = chips.iter().map(|c| {
+                let at = if still {
+                    along(c.from, c.to, 0.0, 1.0, 0.85)
+                } else {
+                    along(c.from, c.to, c.sent, c.arrives, time)
                 };
-                view! {
-                    <g class=format!("chip {class}") transform=transform style=format!("--partition: {colour}")>
-                        <circle r="9" class="chip-shape" />
-                        {label.map(|l| view! { <text y="-13" text-anchor="middle" class="chip-label">{l}</text> })}
-                    </g>
-                }
-            }
-        </For>
+                (c, at)
+            });
+            paint_chips(&canvas, &svg, height, placed);
+        });
+    });
+    view! { <canvas node_ref=canvas class="chip-layer" aria-hidden="true"></canvas> }
+}
+
+/// Draws `chips` at their places on `canvas`, which covers `svg` (whose
+/// viewBox is `WIDTH` × `height`, fitted as SVG's default
+/// `xMidYMid meet`). Sizes, colours and type follow the stylesheet.
+fn paint_chips<'a>(
+    canvas: &web_sys::HtmlCanvasElement,
+    svg: &web_sys::SvgElement,
+    height: f64,
+    chips: impl Iterator<Item = (&'a ChipPath, (f64, f64))>,
+) {
+    use wasm_bindgen::JsCast;
+    let (w, h) = (
+        f64::from(svg.client_width()),
+        f64::from(svg.client_height()),
+    );
+    let ratio = window().device_pixel_ratio().max(1.0);
+    let (pw, ph) = ((w * ratio).round() as u32, (h * ratio).round() as u32);
+    if canvas.width() != pw || canvas.height() != ph {
+        canvas.set_width(pw);
+        canvas.set_height(ph);
+        let style = web_sys::HtmlElement::style(canvas);
+        let _ = style.set_property("width", &format!("{w}px"));
+        let _ = style.set_property("height", &format!("{h}px"));
+    }
+    let (left, top) = (
+        svg.get_bounding_client_rect(),
+        canvas.get_bounding_client_rect(),
+    );
+    let Some(ctx) = canvas
+        .get_context("2d")
+        .ok()
+        .flatten()
+        .and_then(|c| c.dyn_into::<web_sys::CanvasRenderingContext2d>().ok())
+    else {
+        return;
+    };
+    let _ = ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0);
+    ctx.clear_rect(0.0, 0.0, f64::from(pw), f64::from(ph));
+    let scale = (w / WIDTH).min(h / height.max(1.0));
+    let dx = left.left() - top.left() + (w - WIDTH * scale) / 2.0;
+    let dy = left.top() - top.top() + (h - height * scale) / 2.0;
+    let k = scale * ratio;
+    let _ = ctx.set_transform(k, 0.0, 0.0, k, dx * ratio, dy * ratio);
+    let css = window().get_computed_style(canvas).ok().flatten();
+    let var = |name: &str| {
+        css.as_ref()
+            .and_then(|c| c.get_property_value(name).ok())
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| "#888".into())
+    };
+    let (ink, bg, line, edge) = (
+        var("--ink"),
+        var("--bg"),
+        var("--line"),
+        var("--broker-line"),
+    );
+    let (ok, metadata, danger) = (var("--ok"), var("--metadata"), var("--danger"));
+    let presenter = document()
+        .body()
+        .is_some_and(|b| b.class_list().contains("presenter"));
+    let font = css
+        .as_ref()
+        .and_then(|c| c.get_property_value("font-family").ok())
+        .unwrap_or_default();
+    ctx.set_font(&format!("700 13px {font}"));
+    ctx.set_text_align("center");
+    ctx.set_line_join("round");
+    let mut labels = Vec::new();
+    let mut drawn = 0;
+    for (c, (x, y)) in chips {
+        drawn += 1;
+        // What the stylesheet gave each kind of chip (see `.chip-*`).
+        let (r, fill, stroke) = match c.class {
+            "chip-fetch" => (4.0, line.as_str(), None),
+            "chip-metadata" | "chip-election" | "chip-commit" => (6.0, metadata.as_str(), None),
+            "chip-group" => (4.0, metadata.as_str(), None),
+            "chip-ack" => (7.0, ok.as_str(), None),
+            "chip-error" => (9.0, danger.as_str(), Some(edge.as_str())),
+            "chip-replicate" => (7.0, c.colour, Some(edge.as_str())),
+            "chip-consume" => (8.0, c.colour, Some(edge.as_str())),
+            _ => (9.0, c.colour, Some(edge.as_str())),
+        };
+        ctx.begin_path();
+        let _ = ctx.arc(x, y, r, 0.0, std::f64::consts::TAU);
+        ctx.set_global_alpha(if c.class == "chip-group" { 0.8 } else { 1.0 });
+        ctx.set_fill_style_str(fill);
+        ctx.fill();
+        if let Some(stroke) = stroke {
+            ctx.set_line_width(if presenter { 3.0 } else { 1.5 });
+            ctx.set_stroke_style_str(stroke);
+            ctx.stroke();
+        }
+        if let Some(label) = &c.label {
+            labels.push((label, x, y - 13.0, c.class == "chip-error"));
+        }
+    }
+    // Labels above every chip, each with a halo of the background.
+    ctx.set_global_alpha(1.0);
+    ctx.set_line_width(3.0);
+    ctx.set_stroke_style_str(&bg);
+    for (label, x, y, error) in labels {
+        let _ = ctx.stroke_text(label, x, y);
+        ctx.set_fill_style_str(if error { &danger } else { &ink });
+        let _ = ctx.fill_text(label, x, y);
+    }
+    // How many are drawn, for tests and the frame-time benchmark.
+    let drawn = drawn.to_string();
+    if canvas.get_attribute("data-chips").as_deref() != Some(drawn.as_str()) {
+        let _ = canvas.set_attribute("data-chips", &drawn);
     }
 }
 
@@ -633,15 +753,6 @@ impl ChipPath {
             colour,
             label,
         })
-    }
-
-    /// A message keeps its element unless the picture moved its ends.
-    fn key(&self) -> (u64, [i64; 4]) {
-        let q = |v: f64| (v * 10.0) as i64;
-        (
-            self.id,
-            [q(self.from.0), q(self.from.1), q(self.to.0), q(self.to.1)],
-        )
     }
 }
 

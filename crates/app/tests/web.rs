@@ -276,3 +276,29 @@ async fn a_lesson_step_narrates_highlights_and_moves_on() {
         .unwrap()
         .contains("Step 2 of 8"));
 }
+
+#[wasm_bindgen_test]
+async fn messages_in_flight_are_drawn_on_the_chip_canvas_over_the_diagram() {
+    let host = mount();
+    settle().await;
+    let canvas: web_sys::HtmlCanvasElement = find(&host, "canvas.chip-layer").unchecked_into();
+    assert_eq!(canvas.get_attribute("aria-hidden").as_deref(), Some("true"));
+    button(&host, "Produce").click();
+    settle().await;
+    for _ in 0..4 {
+        if canvas.get_attribute("data-chips").as_deref() != Some("0") {
+            break;
+        }
+        button(&host, "Step").click();
+        settle().await;
+    }
+    let drawn: u32 = canvas
+        .get_attribute("data-chips")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(drawn >= 1, "the produce request is drawn");
+    // The canvas covers the diagram at the screen's resolution.
+    let svg = find(&host, "svg.diagram");
+    assert!(canvas.width() >= svg.client_width() as u32 && canvas.width() > 0);
+    host.remove();
+}
