@@ -142,25 +142,27 @@ fn EventLog() -> impl IntoView {
                 on:change=move |ev| filter.update(|f| f.problems_only = event_target_checked(&ev)) />" Only problems"</label>
         </div>
         <ol class="event-lines" aria-label="Events, newest first">
-            {move || {
-                let f = filter.get();
-                sim.log.with(|log| {
-                    log.iter()
-                        .rev()
-                        .filter(|l| f.keeps(l))
-                        .take(EVENT_ROWS)
-                        .map(|l| {
-                            view! {
-                                <li class:alarm=l.alarm>
-                                    <span class="event-time">{format_time(l.time.0)}</span>
-                                    " "
-                                    {l.text.clone()}
-                                </li>
-                            }
-                        })
-                        .collect_view()
-                })
-            }}
+            <For
+                each=move || {
+                    let f = filter.get();
+                    sim.log.with(|log| {
+                        log.iter()
+                            .rev()
+                            .filter(|l| f.keeps(l))
+                            .take(EVENT_ROWS)
+                            .cloned()
+                            .collect::<Vec<_>>()
+                    })
+                }
+                key=|l| l.seq
+                let:l
+            >
+                <li class:alarm=l.alarm>
+                    <span class="event-time">{format_time(l.time.0)}</span>
+                    " "
+                    {l.text}
+                </li>
+            </For>
         </ol>
     }
 }
@@ -443,12 +445,7 @@ mod tests {
     use kafkasim_engine::SimTime;
 
     fn line(text: &str, area: Area, alarm: bool) -> LogLine {
-        LogLine {
-            time: SimTime(0),
-            text: text.into(),
-            alarm,
-            area,
-        }
+        LogLine::new(SimTime(0), text.into(), alarm, area)
     }
 
     #[test]

@@ -152,12 +152,12 @@ impl Player {
                 .lesson
                 .with_untracked(|l| l.as_ref().map(|l| l.steps[k].title.clone()));
             if let Some(title) = title {
-                sim.log.set(vec![crate::sim::LogLine {
-                    time: SimTime(t.start),
-                    text: format!("Lesson step {}: {title}.", k + 1),
-                    alarm: false,
-                    area: crate::sim::Area::Cluster,
-                }]);
+                sim.log.set(vec![crate::sim::LogLine::new(
+                    SimTime(t.start),
+                    format!("Lesson step {}: {title}.", k + 1),
+                    false,
+                    crate::sim::Area::Cluster,
+                )]);
             }
             if self.phase_untracked(sim) != Phase::Asking {
                 sim.playing.set(true);

@@ -103,11 +103,27 @@ impl Redirect {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct LogLine {
+    /// Unique on the page: the event log keys its rows by it, so a new line
+    /// adds one row instead of redrawing them all.
+    pub seq: u64,
     pub time: SimTime,
     pub text: String,
     /// Something went wrong or was lost: shown in red, kept by "Only problems".
     pub alarm: bool,
     pub area: Area,
+}
+
+impl LogLine {
+    pub fn new(time: SimTime, text: String, alarm: bool, area: Area) -> LogLine {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        LogLine {
+            seq: NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            time,
+            text,
+            alarm,
+            area,
+        }
+    }
 }
 
 /// What part of Kafka an event is about, for the event log's picker.
@@ -408,12 +424,12 @@ impl Sim {
         self.fraction.set(0.0);
         self.pulses.set(Vec::new());
         self.redirects.set(Vec::new());
-        self.log.set(vec![LogLine {
-            time: SimTime(t),
-            text: format!("Timeline moved to {}.", crate::controls::format_time(t)),
-            alarm: false,
-            area: Area::Cluster,
-        }]);
+        self.log.set(vec![LogLine::new(
+            SimTime(t),
+            format!("Timeline moved to {}.", crate::controls::format_time(t)),
+            false,
+            Area::Cluster,
+        )]);
         self.refresh();
         self.save();
     }
@@ -798,12 +814,7 @@ impl Sim {
             .filter_map(|e| {
                 e.kind.describe().map(|text| {
                     let (area, alarm) = Area::of(&e.kind);
-                    LogLine {
-                        time: e.time,
-                        alarm,
-                        area,
-                        text,
-                    }
+                    LogLine::new(e.time, text, alarm, area)
                 })
             })
             .collect();
