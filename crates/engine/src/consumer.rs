@@ -1661,6 +1661,9 @@ impl Cluster {
                 continue;
             }
             match c.leader_of(tp) {
+                // One fetch per broker at a time: this partition rides on
+                // the next one.
+                Some((leader, _)) if c.fetch_in_flight.contains_key(&leader) => {}
                 Some((leader, epoch)) => {
                     by_leader
                         .entry(leader)
@@ -1677,9 +1680,6 @@ impl Cluster {
         let wait = c.config.fetch_max_wait_ms;
         let mut sends = Vec::new();
         for (leader, partitions) in by_leader {
-            if c.fetch_in_flight.contains_key(&leader) {
-                continue;
-            }
             c.fetch_in_flight.insert(leader, now);
             sends.push((leader, partitions));
         }
