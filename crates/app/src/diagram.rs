@@ -25,15 +25,10 @@ pub fn Diagram() -> impl IntoView {
     });
     let view_box = move || format!("0 0 {WIDTH} {}", layout.with(Layout::height));
     let svg = NodeRef::<leptos::svg::Svg>::new();
-    // The nodes change only when the cluster does, not as time passes or
-    // messages travel: those redraw the chips alone.
-    let nodes = Memo::new(move |_| {
-        sim.view.with(|v| ClusterView {
-            time: kafkasim_engine::SimTime(0),
-            in_flight: Vec::new(),
-            ..v.clone()
-        })
-    });
+    // The nodes are redrawn only when what they show changes: not as time
+    // passes, messages travel or records are appended and processed. Those
+    // move the chips, or update the few texts that read them directly.
+    let nodes = Memo::new(move |_| sim.view.with(structure));
     view! {
         <div class="diagram-frame">
         <svg node_ref=svg class="diagram" viewBox=view_box role="group" aria-label="Cluster diagram">
@@ -72,6 +67,50 @@ pub fn Diagram() -> impl IntoView {
         <Chips layout=layout svg=svg />
         </div>
     }
+}
+
+/// `v` without what changes with every record, message or millisecond:
+/// the diagram's shapes depend on the rest only.
+fn structure(v: &ClusterView) -> ClusterView {
+    let mut v = ClusterView {
+        time: kafkasim_engine::SimTime(0),
+        in_flight: Vec::new(),
+        lost: Vec::new(),
+        acknowledged_total: 0,
+        ..v.clone()
+    };
+    for r in v.brokers.iter_mut().flat_map(|b| &mut b.replicas) {
+        r.log_end_offset = 0;
+        r.high_watermark = 0;
+        // The countdown is drawn in whole seconds.
+        r.isr_expires_in = r.isr_expires_in.map(|ms| ms.div_ceil(1000) * 1000);
+    }
+    for p in v.topics.iter_mut().flat_map(|t| &mut t.partitions) {
+        p.high_watermark = 0;
+        p.log_end_offset = 0;
+    }
+    for p in &mut v.producers {
+        (p.sent, p.acknowledged, p.failed, p.in_flight) = (0, 0, 0, 0);
+    }
+    for c in &mut v.consumers {
+        for a in &mut c.assigned {
+            a.position = None;
+            a.high_watermark = 0;
+        }
+        (c.buffered, c.in_hand, c.processed_total, c.duplicates) = (0, 0, 0, 0);
+        c.processed = Vec::new();
+        c.app = kafkasim_engine::consumer::AppState::Idle;
+    }
+    for g in &mut v.groups {
+        for p in &mut g.partitions {
+            p.committed = None;
+            p.high_watermark = 0;
+            p.lag = None;
+            p.duplicated_offsets = Vec::new();
+            p.skipped_offsets = Vec::new();
+        }
+    }
+    v
 }
 
 fn quorum_title(v: &ClusterView) -> String {
@@ -161,7 +200,7 @@ fn broker_column(sim: Sim, bx: &BrokerBox, bv: &BrokerView) -> impl IntoView {
             bv.replicas
                 .iter()
                 .find(|rv| rv.tp == p.tp)
-                .map(|rv| replica_pill(p, rv, bx.id.0, up))
+                .map(|rv| replica_pill(sim, p, rv, bx.id.0, up))
         })
         .collect_view();
     let more = (bx.hidden > 0).then(|| {
@@ -212,9 +251,19 @@ fn group_box(sim: Sim, view: &ClusterView, g: &GroupBox) -> impl IntoView {
         Some(n) => format!("Group {n}"),
         None => "No group (assign)".to_string(),
     };
+    // The lag changes with every record: read live.
     let caption = gv.map(|gv| {
-        let lag: u64 = gv.partitions.iter().filter_map(|p| p.lag).sum();
-        format!("gen {} · {} · lag {lag}", gv.generation.max(0), gv.state)
+        let head = format!("gen {} · {}", gv.generation.max(0), gv.state);
+        let group = gv.group.clone();
+        move || {
+            let lag: u64 = sim.view.with(|v| {
+                v.groups
+                    .iter()
+                    .find(|g| g.group == group)
+                    .map_or(0, |g| g.partitions.iter().filter_map(|p| p.lag).sum())
+            });
+            format!("{head} · lag {lag}")
+        }
     });
     let coordinator = gv.map(|gv| {
         gv.coordinator
@@ -347,7 +396,18 @@ fn consumer_row(sim: Sim, cb: &ConsumerBox, cv: &ConsumerView) -> impl IntoView 
     let class = format!("node consumer{}", if up { "" } else { " is-down" });
     view! {
         <g class=class class:is-lit=crate::lessons::lit(format!("Consumer {}", cv.id.0)) data-state=state role="button" tabindex="0" aria-label=format!("Consumer {}", cv.id.0) on:click=click on:keydown=key>
-            <title>{format!("Consumer {}: {detail}; processed {} records ({} again)", cv.id.0, cv.processed_total, cv.duplicates)}</title>
+            <title>{
+                let id = cv.id;
+                move || {
+                    let (done, again) = sim.view.with(|v| {
+                        v.consumers
+                            .iter()
+                            .find(|c| c.id == id)
+                            .map_or((0, 0), |c| (c.processed_total, c.duplicates))
+                    });
+                    format!("Consumer {}: {detail}; processed {done} records ({again} again)", id.0)
+                }
+            }</title>
             <rect x=r.x y=r.y width=r.w height=r.h rx="10" class="consumer-shape" />
             <text x=r.x + 10.0 y=r.y + 27.0 class="node-label">{format!("C{}", cv.id.0)}</text>
             {dots}
@@ -379,6 +439,7 @@ fn broker_tag(up: bool, controller: bool, status: &str) -> String {
 }
 
 fn replica_pill(
+    sim: Sim,
     p: &crate::layout::PillBox,
     rv: &ReplicaView,
     broker: u32,
@@ -411,7 +472,19 @@ fn replica_pill(
     } else {
         "F!"
     };
-    let offsets = format!("LEO {} · HW {}", rv.log_end_offset, rv.high_watermark);
+    // Offsets change with every record: read live, not redrawn with the pill.
+    let (id, tp) = (kafkasim_engine::BrokerId(broker), rv.tp.clone());
+    let offsets = move || {
+        sim.view.with(|v| {
+            v.brokers
+                .iter()
+                .find(|b| b.id == id)
+                .and_then(|b| b.replicas.iter().find(|r| r.tp == tp))
+                .map_or(String::new(), |r| {
+                    format!("LEO {} · HW {}", r.log_end_offset, r.high_watermark)
+                })
+        })
+    };
     // A follower falling behind: the countdown to leaving the ISR.
     let timer = rv.isr_expires_in.map(|ms| {
         view! {
@@ -425,7 +498,7 @@ fn replica_pill(
         // A tile: colour is the partition, fill the leader, dashes out of sync.
         return view! {
             <g class=class class:is-lit=crate::lessons::lit_any(vec![rv.tp.to_string(), format!("{} on broker {broker}", rv.tp)]) role="img" aria-label=label style=format!("--partition: {colour}")>
-                <title>{format!("{} — {role} — {offsets}", rv.tp)}</title>
+                <title>{let name = rv.tp.to_string(); move || format!("{name} — {role} — {}", offsets())}</title>
                 <rect x=r.x y=r.y width=r.w height=r.h rx="3" class="replica-shape" />
             </g>
         }
@@ -433,7 +506,7 @@ fn replica_pill(
     }
     view! {
         <g class=class class:is-lit=crate::lessons::lit_any(vec![rv.tp.to_string(), format!("{} on broker {broker}", rv.tp)]) role="img" aria-label=label style=format!("--partition: {colour}")>
-            <title>{format!("{} — {offsets}", rv.tp)}</title>
+            <title>{let name = rv.tp.to_string(); move || format!("{name} — {}", offsets())}</title>
             <rect x=r.x y=r.y width=r.w height=r.h rx=r.h / 2.0 class="replica-shape" />
             <text x=r.x + 12.0 y=r.y + 20.0 class="replica-label">{short}</text>
             <text x=r.x + r.w - 12.0 y=r.y + 20.0 text-anchor="end" class="replica-badge">{badge}</text>
