@@ -5,7 +5,6 @@
 
 use crate::layout::{
     along, partition_colour, BrokerBox, ConsumerBox, GroupBox, Layout, NodeCircle, GROUPS_LEFT,
-    WIDTH,
 };
 use crate::sim::Sim;
 use kafkasim_engine::broker::BrokerStatus;
@@ -23,7 +22,7 @@ pub fn Diagram() -> impl IntoView {
         let internal = ui.show_internal.get();
         sim.view.with(|v| Layout::compute_with(v, internal))
     });
-    let view_box = move || format!("0 0 {WIDTH} {}", layout.with(Layout::height));
+    let view_box = move || layout.with(|l| format!("0 0 {} {}", l.width(), l.height()));
     let svg = NodeRef::<leptos::svg::Svg>::new();
     // The nodes are redrawn only when what they show changes: not as time
     // passes, messages travel or records are appended and processed. Those
@@ -549,7 +548,7 @@ fn Chips(layout: Memo<Layout>, svg: NodeRef<leptos::svg::Svg>) -> impl IntoView 
     Effect::new(move |_| {
         resized.track();
         let time = sim.display_time();
-        let height = layout.with(Layout::height);
+        let size = layout.with(|l| (l.width(), l.height()));
         let (Some(canvas), Some(svg)) = (canvas.get(), svg.get()) else {
             return;
         };
@@ -562,19 +561,19 @@ fn Chips(layout: Memo<Layout>, svg: NodeRef<leptos::svg::Svg>) -> impl IntoView 
                 };
                 (c, at)
             });
-            paint_chips(&canvas, &svg, height, placed);
+            paint_chips(&canvas, &svg, size, placed);
         });
     });
     view! { <canvas node_ref=canvas class="chip-layer" aria-hidden="true"></canvas> }
 }
 
 /// Draws `chips` at their places on `canvas`, which covers `svg` (whose
-/// viewBox is `WIDTH` × `height`, fitted as SVG's default
+/// viewBox is `width` × `height`, fitted as SVG's default
 /// `xMidYMid meet`). Sizes, colours and type follow the stylesheet.
 fn paint_chips<'a>(
     canvas: &web_sys::HtmlCanvasElement,
     svg: &web_sys::SvgElement,
-    height: f64,
+    (width, height): (f64, f64),
     chips: impl Iterator<Item = (&'a ChipPath, (f64, f64))>,
 ) {
     use wasm_bindgen::JsCast;
@@ -605,8 +604,8 @@ fn paint_chips<'a>(
     };
     let _ = ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0);
     ctx.clear_rect(0.0, 0.0, f64::from(pw), f64::from(ph));
-    let scale = (w / WIDTH).min(h / height.max(1.0));
-    let dx = left.left() - top.left() + (w - WIDTH * scale) / 2.0;
+    let scale = (w / width).min(h / height.max(1.0));
+    let dx = left.left() - top.left() + (w - width * scale) / 2.0;
     let dy = left.top() - top.top() + (h - height * scale) / 2.0;
     let k = scale * ratio;
     let _ = ctx.set_transform(k, 0.0, 0.0, k, dx * ratio, dy * ratio);

@@ -11,6 +11,8 @@ pub const WIDTH: f64 = 1200.0;
 pub const HEIGHT: f64 = 620.0;
 /// The least canvas height, so an empty cluster is not drawn huge.
 const MIN_HEIGHT: f64 = 340.0;
+/// Wide enough for the metadata quorum's title, centred at 600.
+const MIN_WIDTH: f64 = 760.0;
 
 const BROKER_AREA_LEFT: f64 = 190.0;
 const BROKER_AREA_RIGHT: f64 = 930.0;
@@ -156,6 +158,24 @@ impl Layout {
             .chain(producers)
             .map(|bottom| bottom + 12.0)
             .fold(MIN_HEIGHT, f64::max)
+    }
+
+    /// The canvas width: up to the rightmost thing drawn, so a scene
+    /// without consumer groups (or with few brokers) is drawn larger.
+    pub fn width(&self) -> f64 {
+        let brokers = self.brokers.iter().map(|b| b.rect.x + b.rect.w);
+        let groups = self.groups.iter().map(|g| g.rect.x + g.rect.w);
+        let circles = self
+            .quorum
+            .iter()
+            .chain(&self.producers)
+            .map(|c| c.cx + c.r);
+        brokers
+            .chain(groups)
+            .chain(circles)
+            .map(|right| right + 16.0)
+            .fold(MIN_WIDTH, f64::max)
+            .min(WIDTH)
     }
 
     /// Where a message to or from `node` about `tp` should start or end.
@@ -558,6 +578,29 @@ mod tests {
         assert!(from.0 > to.0);
         assert_eq!(to.0, pill.rect.x + pill.rect.w, "the right side");
         assert_eq!(layout.redirect_ends(producer, BrokerId(99), &pill.tp), None);
+    }
+
+    #[test]
+    fn the_canvas_ends_at_the_rightmost_thing_drawn() {
+        let (cluster, _) = presets::quickstart().run(None).unwrap();
+        let layout = Layout::compute(&cluster.view());
+        assert!(layout.groups.is_empty());
+        let right = layout
+            .brokers
+            .iter()
+            .map(|b| b.rect.x + b.rect.w)
+            .fold(0.0, f64::max);
+        assert!(layout.width() < WIDTH, "no groups: narrower than {WIDTH}");
+        assert!(layout.width() >= right && layout.width() >= MIN_WIDTH);
+        let (mut cluster, _) = presets::consumer_groups().run(None).unwrap();
+        cluster.advance(10_000);
+        let layout = Layout::compute(&cluster.view());
+        let groups_right = layout
+            .groups
+            .iter()
+            .map(|g| g.rect.x + g.rect.w)
+            .fold(0.0, f64::max);
+        assert!(layout.width() >= groups_right && layout.width() <= WIDTH);
     }
 
     #[test]

@@ -165,6 +165,23 @@ impl Cluster {
         });
     }
 
+    /// A client's metadata refresh found partitions led elsewhere now:
+    /// `(partition, new leader, old leader)`.
+    pub(crate) fn emit_leader_moves(
+        &mut self,
+        client: NodeId,
+        moved: Vec<(TopicPartition, BrokerId, BrokerId)>,
+    ) {
+        for (tp, leader, previous) in moved {
+            self.emit(EventKind::MetadataUpdated {
+                client,
+                tp,
+                leader,
+                previous,
+            });
+        }
+    }
+
     pub(crate) fn schedule_timer(&mut self, after_ms: u64, timer: Timer) {
         self.scheduler
             .schedule(self.now.plus(after_ms), Item::Timer(timer));

@@ -556,14 +556,7 @@ impl Cluster {
                     }
                     c.metadata.insert(m.tp.clone(), m);
                 }
-                for (tp, leader, previous) in moved {
-                    self.emit(EventKind::MetadataUpdated {
-                        client: NodeId::Consumer(cid),
-                        tp,
-                        leader,
-                        previous,
-                    });
-                }
+                self.emit_leader_moves(NodeId::Consumer(cid), moved);
                 let c = self.consumers.get_mut(&cid).expect("exists");
                 // Kafka's leader rejoins when a subscribed topic's partition
                 // count differs from what it assigned.

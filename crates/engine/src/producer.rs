@@ -413,14 +413,7 @@ impl Cluster {
                     }
                     prod.metadata.insert(m.tp.clone(), m);
                 }
-                for (tp, leader, previous) in moved {
-                    self.emit(EventKind::MetadataUpdated {
-                        client: NodeId::Producer(pid),
-                        tp,
-                        leader,
-                        previous,
-                    });
-                }
+                self.emit_leader_moves(NodeId::Producer(pid), moved);
                 self.drain_producer(pid);
             }
             Body::ProduceResponse(result) => self.on_produce_response(pid, result),
