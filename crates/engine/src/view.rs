@@ -34,6 +34,10 @@ pub struct ClusterView {
 /// The most recently processed records a consumer view lists.
 pub const PROCESSED_IN_VIEW: usize = 500;
 
+/// How long an in-sync follower must have been behind before the view
+/// counts down to its leaving the ISR.
+pub const ISR_TIMER_AFTER_MS: u64 = 1_000;
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConsumerView {
     pub id: ConsumerId,
@@ -129,7 +133,8 @@ pub struct ReplicaView {
     pub high_watermark: u64,
     /// An in-sync follower that has fallen behind: virtual ms left before
     /// its leader may drop it from the ISR (`replica.lag.time.max.ms` since
-    /// it was last caught up). `None` when caught up or not in the ISR.
+    /// it was last caught up). `None` when caught up, not in the ISR, or
+    /// behind for less than `ISR_TIMER_AFTER_MS` (a fetch in progress).
     pub isr_expires_in: Option<u64>,
 }
 
@@ -373,8 +378,11 @@ impl Cluster {
         let replica = self.brokers.get(&leader)?.replicas.get(&s.tp)?;
         let progress = replica.leader_state()?.followers.get(&follower)?;
         let behind = progress.log_end_offset != replica.log.log_end_offset();
+        let since = self.now.since(progress.last_caught_up);
         let lag = self.config.broker.replica_lag_time_max_ms;
-        behind.then(|| lag.saturating_sub(self.now.since(progress.last_caught_up)))
+        // A follower is a fetch behind after every append: that is ordinary
+        // replication, not a countdown worth showing.
+        (behind && since >= ISR_TIMER_AFTER_MS).then(|| lag.saturating_sub(since))
     }
 
     fn quorum_view(&self) -> Vec<QuorumNodeView> {
