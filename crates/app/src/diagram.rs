@@ -28,6 +28,7 @@ pub fn Diagram() -> impl IntoView {
     // passes, messages travel or records are appended and processed. Those
     // move the chips, or update the few texts that read them directly.
     let nodes = Memo::new(move |_| sim.view.with(structure));
+    let live = Memo::new(move |_| sim.view.with(Live::of));
     view! {
         <div class="diagram-frame">
         <svg node_ref=svg class="diagram" viewBox=view_box role="group" aria-label="Cluster diagram">
@@ -55,9 +56,9 @@ pub fn Diagram() -> impl IntoView {
                     .brokers
                     .iter()
                     .zip(&view.brokers)
-                    .map(|(bx, bv)| broker_column(sim, bx, bv))
+                    .map(|(bx, bv)| broker_column(sim, live, bx, bv))
                     .collect_view();
-                let groups = layout.groups.iter().map(|g| group_box(sim, &view, g)).collect_view();
+                let groups = layout.groups.iter().map(|g| group_box(sim, live, &view, g)).collect_view();
                 view! { <g class="quorum">{quorum}</g> <g class="producers">{producers}</g> <g class="brokers">{brokers}</g> <g class="groups">{groups}</g> }
             }}
             <Pulses layout=layout />
@@ -65,6 +66,52 @@ pub fn Diagram() -> impl IntoView {
         </svg>
         <Chips layout=layout svg=svg />
         </div>
+    }
+}
+
+/// The numbers on the diagram that change with every record, gathered in
+/// one pass per view: the texts showing them read these (and redraw only
+/// when they change) instead of each searching the view every frame.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Live {
+    /// LEO and HW per (broker, replica).
+    offsets: std::collections::BTreeMap<
+        (kafkasim_engine::BrokerId, kafkasim_engine::TopicPartition),
+        (u64, u64),
+    >,
+    lag: std::collections::BTreeMap<String, u64>,
+    /// Records processed, and how many of them again, per consumer.
+    processed: std::collections::BTreeMap<kafkasim_engine::ConsumerId, (usize, usize)>,
+}
+
+impl Live {
+    fn of(v: &ClusterView) -> Live {
+        Live {
+            offsets: v
+                .brokers
+                .iter()
+                .flat_map(|b| {
+                    b.replicas
+                        .iter()
+                        .map(move |r| ((b.id, r.tp.clone()), (r.log_end_offset, r.high_watermark)))
+                })
+                .collect(),
+            lag: v
+                .groups
+                .iter()
+                .map(|g| {
+                    (
+                        g.group.clone(),
+                        g.partitions.iter().filter_map(|p| p.lag).sum(),
+                    )
+                })
+                .collect(),
+            processed: v
+                .consumers
+                .iter()
+                .map(|c| (c.id, (c.processed_total, c.duplicates)))
+                .collect(),
+        }
     }
 }
 
@@ -180,7 +227,7 @@ fn producer_node(sim: Sim, c: &NodeCircle) -> impl IntoView {
     }
 }
 
-fn broker_column(sim: Sim, bx: &BrokerBox, bv: &BrokerView) -> impl IntoView {
+fn broker_column(sim: Sim, live: Memo<Live>, bx: &BrokerBox, bv: &BrokerView) -> impl IntoView {
     let up = bv.status == BrokerStatus::Running;
     let status = match bv.status {
         BrokerStatus::Running if !bv.registered => "starting",
@@ -199,7 +246,7 @@ fn broker_column(sim: Sim, bx: &BrokerBox, bv: &BrokerView) -> impl IntoView {
             bv.replicas
                 .iter()
                 .find(|rv| rv.tp == p.tp)
-                .map(|rv| replica_pill(sim, p, rv, bx.id.0, up))
+                .map(|rv| replica_pill(live, p, rv, bx.id.0, up))
         })
         .collect_view();
     let more = (bx.hidden > 0).then(|| {
@@ -241,7 +288,7 @@ fn broker_column(sim: Sim, bx: &BrokerBox, bv: &BrokerView) -> impl IntoView {
 
 /// A consumer group's box: its name, state and coordinator, then one row per
 /// consumer with the partitions it owns.
-fn group_box(sim: Sim, view: &ClusterView, g: &GroupBox) -> impl IntoView {
+fn group_box(sim: Sim, live: Memo<Live>, view: &ClusterView, g: &GroupBox) -> impl IntoView {
     let gv = g
         .name
         .as_ref()
@@ -255,12 +302,7 @@ fn group_box(sim: Sim, view: &ClusterView, g: &GroupBox) -> impl IntoView {
         let head = format!("gen {} · {}", gv.generation.max(0), gv.state);
         let group = gv.group.clone();
         move || {
-            let lag: u64 = sim.view.with(|v| {
-                v.groups
-                    .iter()
-                    .find(|g| g.group == group)
-                    .map_or(0, |g| g.partitions.iter().filter_map(|p| p.lag).sum())
-            });
+            let lag = live.with(|l| l.lag.get(&group).copied().unwrap_or(0));
             format!("{head} · lag {lag}")
         }
     });
@@ -278,7 +320,7 @@ fn group_box(sim: Sim, view: &ClusterView, g: &GroupBox) -> impl IntoView {
             view.consumers
                 .iter()
                 .find(|c| c.id == cb.id)
-                .map(|cv| consumer_row(sim, cb, cv))
+                .map(|cv| consumer_row(sim, live, cb, cv))
         })
         .collect_view();
     let aria = title.clone();
@@ -346,7 +388,7 @@ fn add_member_button(
     }
 }
 
-fn consumer_row(sim: Sim, cb: &ConsumerBox, cv: &ConsumerView) -> impl IntoView {
+fn consumer_row(sim: Sim, live: Memo<Live>, cb: &ConsumerBox, cv: &ConsumerView) -> impl IntoView {
     let node = NodeId::Consumer(cv.id);
     let (click, key) = select_handlers(sim, node);
     let r = cb.rect.clone();
@@ -398,12 +440,8 @@ fn consumer_row(sim: Sim, cb: &ConsumerBox, cv: &ConsumerView) -> impl IntoView 
             <title>{
                 let id = cv.id;
                 move || {
-                    let (done, again) = sim.view.with(|v| {
-                        v.consumers
-                            .iter()
-                            .find(|c| c.id == id)
-                            .map_or((0, 0), |c| (c.processed_total, c.duplicates))
-                    });
+                    let (done, again) =
+                        live.with(|l| l.processed.get(&id).copied().unwrap_or_default());
                     format!("Consumer {}: {detail}; processed {done} records ({again} again)", id.0)
                 }
             }</title>
@@ -438,7 +476,7 @@ fn broker_tag(up: bool, controller: bool, status: &str) -> String {
 }
 
 fn replica_pill(
-    sim: Sim,
+    live: Memo<Live>,
     p: &crate::layout::PillBox,
     rv: &ReplicaView,
     broker: u32,
@@ -472,16 +510,12 @@ fn replica_pill(
         "F!"
     };
     // Offsets change with every record: read live, not redrawn with the pill.
-    let (id, tp) = (kafkasim_engine::BrokerId(broker), rv.tp.clone());
+    let key = (kafkasim_engine::BrokerId(broker), rv.tp.clone());
     let offsets = move || {
-        sim.view.with(|v| {
-            v.brokers
-                .iter()
-                .find(|b| b.id == id)
-                .and_then(|b| b.replicas.iter().find(|r| r.tp == tp))
-                .map_or(String::new(), |r| {
-                    format!("LEO {} · HW {}", r.log_end_offset, r.high_watermark)
-                })
+        live.with(|l| {
+            l.offsets
+                .get(&key)
+                .map_or(String::new(), |(leo, hw)| format!("LEO {leo} · HW {hw}"))
         })
     };
     // A follower falling behind: the countdown to leaving the ISR.
@@ -638,7 +672,7 @@ fn paint_chips<'a>(
     let mut drawn = 0;
     for (c, (x, y)) in chips {
         drawn += 1;
-        // What the stylesheet gave each kind of chip (see `.chip-*`).
+        // Each kind of message: radius, fill and outline.
         let (r, fill, stroke) = match c.class {
             "chip-fetch" => (4.0, line.as_str(), None),
             "chip-metadata" | "chip-election" | "chip-commit" => (6.0, metadata.as_str(), None),
@@ -798,7 +832,6 @@ fn prefers_reduced_motion() -> bool {
 /// Where one message's chip travels, and how it looks.
 #[derive(Debug, Clone, PartialEq)]
 struct ChipPath {
-    id: u64,
     from: (f64, f64),
     to: (f64, f64),
     sent: f64,
@@ -816,7 +849,6 @@ impl ChipPath {
             (c, _) => c,
         };
         Some(ChipPath {
-            id: m.id.0,
             from: layout.anchor(m.from, tp.as_ref())?,
             to: layout.anchor(m.to, tp.as_ref())?,
             sent: m.sent_at.0 as f64,
