@@ -66,8 +66,8 @@ pub struct Assigned {
 }
 
 /// Processed records a consumer remembers; older ones are only counted.
-/// More than the view shows, so the invariants see every record processed
-/// by any single event.
+/// Enough that the invariants see every record processed by any single
+/// event.
 pub const PROCESSED_KEPT: usize = 2_000;
 
 /// A record the application processed.

@@ -882,7 +882,7 @@ impl Expect {
                 let mut done: Vec<(SimTime, String)> = view
                     .consumers
                     .iter()
-                    .flat_map(|c| c.processed.iter())
+                    .flat_map(|c| cluster.processed(c.id))
                     .filter_map(|p| Some((p.at, value_of(&p.tp, p.offset)?)))
                     .collect();
                 done.sort();

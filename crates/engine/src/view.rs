@@ -31,9 +31,6 @@ pub struct ClusterView {
     pub groups: Vec<GroupView>,
 }
 
-/// The most recently processed records a consumer view lists.
-pub const PROCESSED_IN_VIEW: usize = 500;
-
 /// How long an in-sync follower must have been behind before the view
 /// counts down to its leaving the ISR.
 pub const ISR_TIMER_AFTER_MS: u64 = 1_000;
@@ -60,8 +57,6 @@ pub struct ConsumerView {
     pub in_hand: usize,
     pub processed_total: usize,
     pub duplicates: usize,
-    /// The last `PROCESSED_IN_VIEW` processed records.
-    pub processed: Vec<Processed>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -470,6 +465,16 @@ impl Cluster {
         self.producers.get(&id).map(|p| &p.config)
     }
 
+    /// The records a consumer processed most recently, oldest first (the
+    /// view counts them; this lists them, without copying, for whoever
+    /// reads them: a lesson's check, a test).
+    pub fn processed(&self, consumer: ConsumerId) -> impl Iterator<Item = &Processed> {
+        self.consumers
+            .get(&consumer)
+            .into_iter()
+            .flat_map(|c| c.processed.iter())
+    }
+
     /// The log of one replica, for the inspector.
     pub fn replica_log(&self, broker: BrokerId, tp: &TopicPartition) -> Option<&crate::log::Log> {
         self.brokers.get(&broker)?.replicas.get(tp).map(|r| &r.log)
@@ -504,11 +509,5 @@ fn consumer_view(c: &Consumer) -> ConsumerView {
         in_hand: c.in_hand.len(),
         processed_total: c.processed_total,
         duplicates: c.duplicates,
-        processed: c
-            .processed
-            .iter()
-            .skip(c.processed.len().saturating_sub(PROCESSED_IN_VIEW))
-            .cloned()
-            .collect(),
     }
 }

@@ -50,17 +50,9 @@ fn owners(c: &Cluster) -> BTreeMap<u32, Vec<String>> {
 }
 
 fn processed(c: &Cluster, consumer: u32) -> Vec<(String, u64)> {
-    c.view()
-        .consumers
-        .iter()
-        .find(|v| v.id.0 == consumer)
-        .map(|v| {
-            v.processed
-                .iter()
-                .map(|p| (p.tp.to_string(), p.offset))
-                .collect()
-        })
-        .unwrap_or_default()
+    c.processed(ConsumerId(consumer))
+        .map(|p| (p.tp.to_string(), p.offset))
+        .collect()
 }
 
 #[test]

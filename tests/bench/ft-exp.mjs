@@ -1,0 +1,115 @@
+// Frame-time benchmark of the live view on a busy scene: 12 brokers,
+// 3 topics × 24 partitions with replication factor 3, 6 consumer groups,
+// and a burst of records in flight. It opens the release build in dist/
+// through a share link, plays, and reports per-frame script time (the
+// requestAnimationFrame callbacks: engine tick + reactive DOM updates) and
+// frame work (script + style + layout + paint, until the next task runs).
+// A measurement, not a test: it prints figures and never fails on speed.
+//   node bench/frame-time.mjs        (from tests/, after `make build`)
+import { serve, launch, screenshot } from '../e2e/harness.mjs';
+
+const SECONDS = Number(process.env.FRAME_SECONDS ?? 6);
+const BURST = 600;
+
+function busySession() {
+  const topics = ['orders', 'payments', 'shipments'];
+  const commands = [];
+  topics.forEach((name) => {
+    commands.push({ at: 100, command: 'create_topic', name, partitions: 24, replication_factor: 3 });
+  });
+  topics.forEach((_, i) => {
+    commands.push({ at: 150, command: 'create_producer', id: i + 1, config: { acks: 'all' } });
+  });
+  let consumer = 0;
+  topics.forEach((topic, i) => {
+    for (const g of [`g${2 * i + 1}`, `g${2 * i + 2}`]) {
+      for (let k = 0; k < 2; k++) {
+        consumer += 1;
+        commands.push({
+          at: 200, command: 'create_consumer', id: consumer,
+          config: { 'group.id': g, 'auto.offset.reset': 'earliest' }, topics: [topic],
+        });
+      }
+    }
+  });
+  for (let r = 0; r < BURST; r++) {
+    const t = r % 3;
+    commands.push({ at: 8000, command: 'produce', producer: t + 1, topic: topics[t], key: `key-${r}`, value: `v${r}` });
+  }
+  return {
+    kafkasim_session: 1,
+    scenario: {
+      name: 'Frame-time bench: 12 brokers, 72 partitions, 6 groups',
+      cluster: { seed: 3, brokers: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], metadata_mode: 'zookeeper', quorum_size: 3 },
+      commands: [],
+    },
+    commands,
+    at: 8000,
+  };
+}
+
+const encode = (obj) => Buffer.from(JSON.stringify(obj)).toString('base64url');
+
+// Wraps requestAnimationFrame before the app loads, timing each frame.
+function instrument() {
+  const frames = [];
+  window.__frames = frames;
+  const raf = window.requestAnimationFrame.bind(window);
+  const channel = new MessageChannel();
+  let pending = null;
+  channel.port1.onmessage = () => {
+    if (pending) {
+      pending.work = performance.now() - pending.start;
+      frames.push(pending);
+      pending = null;
+    }
+  };
+  window.requestAnimationFrame = (cb) => raf((ts) => {
+    const start = performance.now();
+    cb(ts);
+    const script = performance.now() - start;
+    if (!pending) {
+      pending = { start, script: 0 };
+      channel.port2.postMessage(0);
+    }
+    pending.script += script;
+  });
+}
+
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+
+const { server, url } = await serve();
+const browser = await launch();
+try {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+  const page = await context.newPage();
+  await page.addInitScript(instrument);
+  await page.goto(`${url}#session=${encode(busySession())}`);
+  await page.getByRole('button', { name: 'Broker 12', exact: true }).waitFor({ timeout: 60000 });
+  if (process.env.TAB) await page.getByRole("tab", { name: new RegExp(process.env.TAB) }).click();
+  await page.getByRole("button", { name: "Play" }).click();
+  await page.waitForTimeout(500);
+  await page.evaluate(() => { window.__frames.length = 0; });
+  const chips = [];
+  for (let s = 0; s < SECONDS; s++) {
+    await page.waitForTimeout(1000);
+    chips.push(Number(await page.locator('.chip-layer').first().getAttribute('data-chips')));
+  }
+  const frames = await page.evaluate(() => window.__frames.slice());
+  await page.getByRole('button', { name: 'Pause' }).click();
+  await screenshot(page, 'bench-busy-scene');
+  const script = frames.map((f) => f.script);
+  const work = frames.map((f) => f.work);
+  const fmt = (x) => x.toFixed(2);
+  if (process.env.TOP) console.log([...frames].sort((a, b) => b.work - a.work).slice(0, 15).map((f) => `${f.work.toFixed(1)}/${f.script.toFixed(1)}`).join(" "));
+  console.log(`frames: ${frames.length} in ${SECONDS} s; chips drawn per second sampled: ${chips.join(', ')}`);
+  console.log(`script per frame: median ${fmt(pct(script, 50))} ms, p99 ${fmt(pct(script, 99))} ms`);
+  console.log(`frame work (script + style + layout + paint): median ${fmt(pct(work, 50))} ms, p99 ${fmt(pct(work, 99))} ms`);
+  await context.close();
+} finally {
+  await browser.close();
+  server.close();
+}
