@@ -32,10 +32,10 @@ pub struct Cluster {
     pub(crate) controller: Controller,
     pub(crate) producers: BTreeMap<ProducerId, Producer>,
     pub(crate) consumers: BTreeMap<ConsumerId, Consumer>,
-    /// Per group and partition, by offset (the index): how often the group
-    /// processed it, for telling duplicates and gaps apart.
+    /// Per group and partition: how often the group processed each offset,
+    /// for telling duplicates and gaps apart.
     pub(crate) processed_by_group:
-        BTreeMap<String, BTreeMap<TopicPartition, Vec<crate::consumer::Tally>>>,
+        BTreeMap<String, BTreeMap<TopicPartition, crate::consumer::GroupTally>>,
     /// Per group: how many crashes, rebalances, seeks and failed commits so
     /// far, and the last one's description.
     pub(crate) group_disruptions: BTreeMap<String, (u64, String)>,

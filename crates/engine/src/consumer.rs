@@ -1194,10 +1194,12 @@ impl Cluster {
         let mut polled = polled.into_iter().peekable();
         while let Some(first) = polled.peek() {
             let run_tp = first.tp.clone();
-            let seen = match by_tp.get_mut(&run_tp) {
+            let tally = match by_tp.get_mut(&run_tp) {
                 Some(v) => v,
                 None => by_tp.entry(run_tp.clone()).or_default(),
             };
+            let seen = &mut tally.by_offset;
+            let duplicated = &mut tally.duplicated;
             while let Some(Polled {
                 tp,
                 record: r,
@@ -1214,9 +1216,13 @@ impl Cluster {
                     // A different record now sits at this offset (the log was
                     // truncated and rewritten): not a repeat of the old one.
                     *t = Tally::default();
+                    duplicated.remove(&r.offset);
                 }
                 t.count = t.count.saturating_add(1);
                 let again = t.count > 1;
+                if again {
+                    duplicated.insert(r.offset);
+                }
                 let zombie = t.consumer != Some(cid) && t.generation != generation;
                 let earlier = (t.consumer, t.generation);
                 let disrupted = disruptions > t.disruptions;
@@ -1257,6 +1263,9 @@ impl Cluster {
                         again: why,
                     },
                 });
+            }
+            if let Some(start) = self.consumption_start.get(&(c.group_key.clone(), run_tp)) {
+                tally.advance_from(*start);
             }
         }
     }
@@ -1800,6 +1809,45 @@ pub enum SeekTo {
     Offset(u64),
 }
 
+/// What a group processed of one partition. Beside the count per offset
+/// it keeps what the view reports, so drawing a frame does not walk every
+/// offset ever processed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupTally {
+    /// By offset (the index).
+    pub by_offset: Vec<Tally>,
+    /// Offsets processed more than once.
+    pub duplicated: std::collections::BTreeSet<u64>,
+    /// From where the group started reading up to here, every offset was
+    /// processed at least once (a count never returns to zero): gaps can
+    /// only lie above it.
+    pub processed_through: u64,
+}
+
+impl GroupTally {
+    /// Offsets from `start` below `end` the group never processed, the
+    /// first `limit` of them.
+    pub fn gaps(&self, start: u64, end: u64, limit: usize) -> Vec<u64> {
+        (start.max(self.processed_through)..end)
+            .filter(|o| self.by_offset.get(*o as usize).is_none_or(|t| t.count == 0))
+            .take(limit)
+            .collect()
+    }
+
+    /// Moves `processed_through` past what is now processed from `start`.
+    fn advance_from(&mut self, start: u64) {
+        let mut through = self.processed_through.max(start);
+        while self
+            .by_offset
+            .get(through as usize)
+            .is_some_and(|t| t.count > 0)
+        {
+            through += 1;
+        }
+        self.processed_through = through;
+    }
+}
+
 /// How often a group processed one offset, and the last time it did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Tally {
@@ -1964,4 +2012,40 @@ fn no_group_id() -> KafkaError {
         ErrorCode::InvalidGroupId,
         "To use the group management or offset commit APIs, you must provide a valid group.id in the consumer configuration.",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tally(counts: &[u32]) -> GroupTally {
+        GroupTally {
+            by_offset: counts
+                .iter()
+                .map(|&count| Tally {
+                    count,
+                    ..Tally::default()
+                })
+                .collect(),
+            ..GroupTally::default()
+        }
+    }
+
+    #[test]
+    fn gaps_are_the_unprocessed_offsets_from_the_start() {
+        let mut t = tally(&[0, 0, 1, 1, 0, 1, 2]);
+        // Reading started at offset 2: offsets 0 and 1 were never the
+        // group's to process.
+        t.advance_from(2);
+        assert_eq!(t.processed_through, 4);
+        assert_eq!(t.gaps(2, 7, 10), vec![4]);
+        // Past the tally's end nothing was processed.
+        assert_eq!(t.gaps(2, 9, 10), vec![4, 7, 8]);
+        assert_eq!(t.gaps(2, 9, 2), vec![4, 7]);
+        // Offset 4 processed at last: the watermark moves past the run.
+        t.by_offset[4].count = 1;
+        t.advance_from(2);
+        assert_eq!(t.processed_through, 7);
+        assert_eq!(t.gaps(2, 7, 10), Vec::<u64>::new());
+    }
 }

@@ -272,29 +272,19 @@ impl Cluster {
                         c.config.group_id.as_deref() == Some(name) && c.assigned.contains_key(&tp)
                     })
                     .map(|c| c.id);
-                let counts = self.processed_by_group.get(name).and_then(|m| m.get(&tp));
-                let duplicated_offsets = counts
-                    .map(|v| {
-                        v.iter()
-                            .enumerate()
-                            .filter(|(_, t)| t.count > 1)
-                            .map(|(o, _)| o as u64)
-                            .collect()
-                    })
+                let tally = self.processed_by_group.get(name).and_then(|m| m.get(&tp));
+                let duplicated_offsets = tally
+                    .map(|t| t.duplicated.iter().copied().collect())
                     .unwrap_or_default();
                 let start = self
                     .consumption_start
                     .get(&(name.to_string(), tp.clone()))
                     .copied();
                 let skipped_offsets = match (start, committed) {
-                    (Some(start), Some(committed)) => (start..committed)
-                        .filter(|o| {
-                            counts
-                                .and_then(|v| v.get(*o as usize))
-                                .is_none_or(|t| t.count == 0)
-                        })
-                        .take(1_000)
-                        .collect(),
+                    (Some(start), Some(committed)) => tally.map_or_else(
+                        || (start..committed).take(1_000).collect(),
+                        |t| t.gaps(start, committed, 1_000),
+                    ),
                     _ => Vec::new(),
                 };
                 GroupPartitionView {
