@@ -111,6 +111,18 @@ pub fn mentions(text: &str, node: &str) -> bool {
 fn EventLog() -> impl IntoView {
     let sim = expect_context::<Sim>();
     let filter = RwSignal::new(LogFilter::default());
+    let list = NodeRef::<leptos::html::Ol>::new();
+    render_log(list, StoredValue::new(Vec::new()), move || {
+        let f = filter.get();
+        sim.log.with(|log| {
+            log.iter()
+                .rev()
+                .filter(|l| f.keeps(l))
+                .take(EVENT_ROWS)
+                .cloned()
+                .collect()
+        })
+    });
     let nodes = Memo::new(move |_| {
         sim.view.with(|v| {
             let mut names: Vec<String> = v.brokers.iter().map(|b| b.id.to_string()).collect();
@@ -141,30 +153,87 @@ fn EventLog() -> impl IntoView {
             <label class="check"><input type="checkbox" prop:checked=move || filter.with(|f| f.problems_only)
                 on:change=move |ev| filter.update(|f| f.problems_only = event_target_checked(&ev)) />" Only problems"</label>
         </div>
-        <ol class="event-lines" aria-label="Events, newest first">
-            <For
-                each=move || {
-                    let f = filter.get();
-                    sim.log.with(|log| {
-                        log.iter()
-                            .rev()
-                            .filter(|l| f.keeps(l))
-                            .take(EVENT_ROWS)
-                            .cloned()
-                            .collect::<Vec<_>>()
-                    })
-                }
-                key=|l| l.seq
-                let:l
-            >
-                <li class:alarm=l.alarm>
-                    <span class="event-time">{format_time(l.time.0)}</span>
-                    " "
-                    {l.text}
-                </li>
-            </For>
-        </ol>
+        <ol class="event-lines" aria-label="Events, newest first" node_ref=list></ol>
     }
+}
+
+/// Keeps the event log's rows equal to `rows`, newest first, touching the
+/// page as little as it can: new lines go in at the top as one piece of
+/// HTML and the oldest rows leave from the bottom. A busy virtual
+/// millisecond can log a hundred lines; built as components, rows cost
+/// most of a busy frame's script time.
+fn render_log(
+    list: NodeRef<leptos::html::Ol>,
+    shown: StoredValue<Vec<u64>>,
+    rows: impl Fn() -> Vec<LogLine> + 'static,
+) {
+    Effect::new(move |_| {
+        let rows = rows();
+        let Some(list) = list.get() else {
+            return;
+        };
+        let want: Vec<u64> = rows.iter().map(|l| l.seq).collect();
+        let (new, keep) = shown.with_value(|shown| log_patch(shown, &want));
+        let html: String = rows[..new].iter().map(row_html).collect();
+        if keep == 0 {
+            list.set_inner_html(&html);
+        } else {
+            for _ in keep..shown.with_value(Vec::len) {
+                if let Some(last) = list.last_element_child() {
+                    last.remove();
+                }
+            }
+            if new > 0 {
+                let _ = list.insert_adjacent_html("afterbegin", &html);
+            }
+        }
+        shown.set_value(want);
+    });
+}
+
+/// How rows `shown` (sequence numbers, newest first) become `want`: the
+/// number of new rows to add at the top, and how many shown rows stay
+/// below them (the rest leave from the bottom). When the two do not line
+/// up (a filter changed, the session was rewound) every row is new.
+pub fn log_patch(shown: &[u64], want: &[u64]) -> (usize, usize) {
+    let rebuild = (want.len(), 0);
+    let Some(first) = shown.first() else {
+        return rebuild;
+    };
+    let Some(new) = want.iter().position(|s| s == first) else {
+        return rebuild;
+    };
+    let keep = want.len() - new;
+    if shown.len() >= keep && want[new..] == shown[..keep] {
+        (new, keep)
+    } else {
+        rebuild
+    }
+}
+
+/// One row of the event log, as HTML.
+fn row_html(l: &LogLine) -> String {
+    format!(
+        "<li{}><span class=\"event-time\">{}</span> {}</li>",
+        if l.alarm { " class=\"alarm\"" } else { "" },
+        format_time(l.time.0),
+        escape_html(&l.text)
+    )
+}
+
+/// `text` safe to place in HTML: keys and values are whatever a user typed.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 fn brokers(list: &[BrokerId]) -> String {
@@ -446,6 +515,38 @@ mod tests {
 
     fn line(text: &str, area: Area, alarm: bool) -> LogLine {
         LogLine::new(SimTime(0), text.into(), alarm, area)
+    }
+
+    #[test]
+    fn new_log_lines_go_on_top_and_the_oldest_leave_at_the_bottom() {
+        // Nothing shown yet: every row is new.
+        assert_eq!(log_patch(&[], &[3, 2, 1]), (3, 0));
+        // Two new lines, room for four rows: two old rows stay.
+        assert_eq!(log_patch(&[3, 2, 1], &[5, 4, 3, 2]), (2, 2));
+        // Nothing new.
+        assert_eq!(log_patch(&[3, 2, 1], &[3, 2, 1]), (0, 3));
+        // More new lines than rows: all are replaced.
+        assert_eq!(log_patch(&[3, 2, 1], &[9, 8, 7]), (3, 0));
+        // A filter hid a line in the middle, or the log was rewound and
+        // rewritten: the rows do not line up, so all are drawn afresh.
+        assert_eq!(log_patch(&[3, 2, 1], &[3, 1]), (2, 0));
+        assert_eq!(log_patch(&[9, 8], &[4, 3]), (2, 0));
+        // Everything filtered out.
+        assert_eq!(log_patch(&[3, 2, 1], &[]), (0, 0));
+    }
+
+    #[test]
+    fn log_rows_escape_what_users_typed() {
+        let l = LogLine::new(
+            SimTime(1500),
+            "Producer 1 sent key \"<b>&\"".into(),
+            true,
+            Area::Producers,
+        );
+        assert_eq!(
+            row_html(&l),
+            "<li class=\"alarm\"><span class=\"event-time\">1.500 s</span> Producer 1 sent key &quot;&lt;b&gt;&amp;&quot;</li>"
+        );
     }
 
     #[test]

@@ -103,8 +103,9 @@ impl Redirect {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct LogLine {
-    /// Unique on the page: the event log keys its rows by it, so a new line
-    /// adds one row instead of redrawing them all.
+    /// Unique on the page, and larger for later lines: the event log tells
+    /// by it which rows are new, so a new line adds one row instead of
+    /// redrawing them all.
     pub seq: u64,
     pub time: SimTime,
     pub text: String,
