@@ -577,14 +577,35 @@ fn replica_pill(
     } else {
         "F!"
     };
-    // Offsets change with every record: read live, not redrawn with the pill.
+    // Offsets change with every record. The tooltip reads them when the
+    // pointer arrives (a shown tooltip does not change anyway), rather than
+    // a few hundred pills each following every record.
     let key = (kafkasim_engine::BrokerId(broker), rv.tp.clone());
-    let offsets = move || {
-        live.with(|l| {
-            l.offsets
-                .get(&key)
-                .map_or(String::new(), |(leo, hw)| format!("LEO {leo} · HW {hw}"))
-        })
+    let name = rv.tp.to_string();
+    let tooltip = {
+        let name = name.clone();
+        let role = role.clone();
+        let tile = r.h < PILL_MIN_H;
+        move |ev: leptos::ev::PointerEvent| {
+            use wasm_bindgen::JsCast;
+            let offsets = live.with_untracked(|l| {
+                l.offsets
+                    .get(&key)
+                    .map_or(String::new(), |(leo, hw)| format!("LEO {leo} · HW {hw}"))
+            });
+            let text = if tile {
+                format!("{name} — {role} — {offsets}")
+            } else {
+                format!("{name} — {offsets}")
+            };
+            let title = ev
+                .current_target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                .and_then(|g| g.first_element_child());
+            if let Some(title) = title {
+                title.set_text_content(Some(&text));
+            }
+        }
     };
     // A follower falling behind: the countdown to leaving the ISR.
     let timer = rv.isr_expires_in.map(|ms| {
@@ -598,16 +619,16 @@ fn replica_pill(
     if r.h < PILL_MIN_H {
         // A tile: colour is the partition, fill the leader, dashes out of sync.
         return view! {
-            <g class=class class:is-lit=crate::lessons::lit_any(vec![rv.tp.to_string(), format!("{} on broker {broker}", rv.tp)]) role="img" aria-label=label style=format!("--partition: {colour}")>
-                <title>{let name = rv.tp.to_string(); move || format!("{name} — {role} — {}", offsets())}</title>
+            <g class=class class:is-lit=crate::lessons::lit_any(vec![rv.tp.to_string(), format!("{} on broker {broker}", rv.tp)]) role="img" aria-label=label style=format!("--partition: {colour}") on:pointerenter=tooltip>
+                <title>{format!("{name} — {role}")}</title>
                 <rect x=r.x y=r.y width=r.w height=r.h rx="3" class="replica-shape" />
             </g>
         }
         .into_any();
     }
     view! {
-        <g class=class class:is-lit=crate::lessons::lit_any(vec![rv.tp.to_string(), format!("{} on broker {broker}", rv.tp)]) role="img" aria-label=label style=format!("--partition: {colour}")>
-            <title>{let name = rv.tp.to_string(); move || format!("{name} — {}", offsets())}</title>
+        <g class=class class:is-lit=crate::lessons::lit_any(vec![rv.tp.to_string(), format!("{} on broker {broker}", rv.tp)]) role="img" aria-label=label style=format!("--partition: {colour}") on:pointerenter=tooltip>
+            <title>{name}</title>
             <rect x=r.x y=r.y width=r.w height=r.h rx=r.h / 2.0 class="replica-shape" />
             <text x=r.x + 12.0 y=r.y + 20.0 class="replica-label">{short}</text>
             <text x=r.x + r.w - 12.0 y=r.y + 20.0 text-anchor="end" class="replica-badge">{badge}</text>
@@ -785,7 +806,12 @@ fn paint_chips<'a>(
         }
     }
     // Labels above every chip, each on a halo of the background: halos
-    // first, so no halo covers another label's letters.
+    // first, so no halo covers another label's letters. A swarm of chips
+    // goes unlabelled: its keys would overprint one another (and drawing
+    // them is most of the canvas's work); the log and inspectors name them.
+    if labels.len() > CHIP_LABELS_MAX {
+        labels.clear();
+    }
     ctx.set_global_alpha(1.0);
     ctx.set_line_width(3.0);
     ctx.set_stroke_style_str(&bg);
@@ -804,6 +830,9 @@ fn paint_chips<'a>(
         let _ = canvas.set_attribute("data-chips", &drawn);
     }
 }
+
+/// More labelled chips in flight than this, and none is labelled.
+const CHIP_LABELS_MAX: usize = 40;
 
 /// How a kind of chip is drawn: radius, fill, outline, and whether it is
 /// drawn faint.
