@@ -66,6 +66,10 @@ test('a keyed record lands in the partition murmur2 gives', async () => {
     assert.equal(await table.getByRole('cell', { name: key, exact: true }).count(), 0);
   }
   await screenshot(page, 'live-keyed-record');
+  // Hovering the leader's replica tells its log end offset and high watermark.
+  const leader = page.getByRole('img', { name: `MyTopic-${expected} on broker ${expected + 1} (leader)` });
+  await leader.hover();
+  assert.equal(await leader.locator('title').textContent(), `MyTopic-${expected} — LEO 1 · HW 1`);
   assert.deepEqual(errors, []);
   await context.close();
 });
