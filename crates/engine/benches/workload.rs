@@ -1,6 +1,7 @@
 //! The standard workload: 3 brokers, 1 topic × 6 partitions, RF 3, acks=all,
-//! keyed records read by two consumer groups; and scrubbing a 30-minute
-//! session. Run with `make bench`.
+//! keyed records read by two consumer groups; scrubbing a 30-minute
+//! session; and the view the page draws from, once per virtual millisecond
+//! of play. Run with `make bench`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use kafkasim_engine::scenario::{Scenario, TimedCommand};
@@ -94,5 +95,20 @@ fn seek(cr: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, throughput, seek);
+/// `Cluster::view()` after a session's worth of records: what the live
+/// view pays each virtual millisecond it plays. It should not grow with
+/// the records processed so far.
+fn view(cr: &mut Criterion) {
+    let mut g = cr.benchmark_group("view");
+    g.sample_size(20);
+    for records in [1_000u32, 60_000] {
+        let c = run_workload(standard_cluster(), records, PER_TICK);
+        g.bench_with_input(BenchmarkId::new("after_records", records), &c, |b, c| {
+            b.iter(|| c.view())
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, throughput, seek, view);
 criterion_main!(benches);

@@ -40,7 +40,7 @@ pub struct Cluster {
     /// far, and the last one's description.
     pub(crate) group_disruptions: BTreeMap<String, (u64, String)>,
     /// Where each group first started reading each partition (after a reset).
-    pub(crate) consumption_start: BTreeMap<(String, TopicPartition), u64>,
+    pub(crate) consumption_start: BTreeMap<String, BTreeMap<TopicPartition, u64>>,
     pub(crate) ledger: Ledger,
     pub(crate) next_record_id: u64,
     pub(crate) next_batch_id: u64,

@@ -1264,7 +1264,11 @@ impl Cluster {
                     },
                 });
             }
-            if let Some(start) = self.consumption_start.get(&(c.group_key.clone(), run_tp)) {
+            if let Some(start) = self
+                .consumption_start
+                .get(&c.group_key)
+                .and_then(|m| m.get(&run_tp))
+            {
                 tally.advance_from(*start);
             }
         }
@@ -1621,7 +1625,9 @@ impl Cluster {
         *c.runs.entry(tp.clone()).or_default() += 1;
         let key = group_key(c);
         self.consumption_start
-            .entry((key, tp.clone()))
+            .entry(key)
+            .or_default()
+            .entry(tp.clone())
             .or_insert(offset);
         self.emit(if seek {
             EventKind::PositionSeeked {

@@ -11,6 +11,7 @@ use crate::ids::{BrokerId, ConsumerId, NodeId, ProducerId, SimTime, TopicPartiti
 use crate::ledger::LostRecord;
 use crate::network::Message;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClusterView {
@@ -184,11 +185,7 @@ impl Cluster {
             active_controller: self.controller.active,
             controller_epoch: self.controller.epoch,
             quorum_ok: self.controller.has_majority(),
-            brokers: self
-                .brokers
-                .values()
-                .map(|b| self.broker_view(b.id))
-                .collect(),
+            brokers: self.broker_views(),
             quorum: self.quorum_view(),
             topics: self.topic_views(),
             producers: self.producer_views(),
@@ -238,6 +235,8 @@ impl Cluster {
             .unwrap_or_default();
         // Partitions of every topic the group's consumers read.
         let mut tps: std::collections::BTreeSet<TopicPartition> = Default::default();
+        // Who in the group owns what.
+        let mut owners: BTreeMap<&TopicPartition, ConsumerId> = BTreeMap::new();
         for c in self
             .consumers
             .values()
@@ -251,12 +250,21 @@ impl Cluster {
                             .topics
                             .get(t.as_str())
                             .map_or(0, |m| m.partitions);
-                        tps.extend((0..n).map(|p| TopicPartition::new(t.as_str(), p)));
+                        let first = TopicPartition::new(t.as_str(), 0);
+                        tps.extend((0..n).map(|partition| TopicPartition {
+                            topic: first.topic.clone(),
+                            partition,
+                        }));
                     }
                 }
                 Subscription::Partitions(p) => tps.extend(p.iter().cloned()),
             }
+            for tp in c.assigned.keys() {
+                owners.entry(tp).or_insert(c.id);
+            }
         }
+        let starts = self.consumption_start.get(name);
+        let tallies = self.processed_by_group.get(name);
         if let Some(g) = group {
             tps.extend(g.offsets.keys().cloned());
         }
@@ -265,21 +273,12 @@ impl Cluster {
             .map(|tp| {
                 let committed = group.and_then(|g| g.offsets.get(&tp).copied());
                 let high_watermark = self.partition_high_watermark(&tp);
-                let owner = self
-                    .consumers
-                    .values()
-                    .find(|c| {
-                        c.config.group_id.as_deref() == Some(name) && c.assigned.contains_key(&tp)
-                    })
-                    .map(|c| c.id);
-                let tally = self.processed_by_group.get(name).and_then(|m| m.get(&tp));
+                let owner = owners.get(&tp).copied();
+                let tally = tallies.and_then(|m| m.get(&tp));
                 let duplicated_offsets = tally
                     .map(|t| t.duplicated.iter().copied().collect())
                     .unwrap_or_default();
-                let start = self
-                    .consumption_start
-                    .get(&(name.to_string(), tp.clone()))
-                    .copied();
+                let start = starts.and_then(|m| m.get(&tp)).copied();
                 let skipped_offsets = match (start, committed) {
                     (Some(start), Some(committed)) => tally.map_or_else(
                         || (start..committed).take(1_000).collect(),
@@ -321,13 +320,24 @@ impl Cluster {
             .map_or(0, |r| r.high_watermark)
     }
 
-    fn broker_view(&self, id: BrokerId) -> BrokerView {
+    fn broker_views(&self) -> Vec<BrokerView> {
+        // The partitions each broker holds, in one pass over them all.
+        let mut held: BTreeMap<BrokerId, Vec<&crate::partition::PartitionState>> = BTreeMap::new();
+        for s in self.controller.partitions.values() {
+            for b in &s.replicas {
+                held.entry(*b).or_default().push(s);
+            }
+        }
+        self.brokers
+            .keys()
+            .map(|id| self.broker_view(*id, held.get(id).map_or(&[][..], Vec::as_slice)))
+            .collect()
+    }
+
+    fn broker_view(&self, id: BrokerId, held: &[&crate::partition::PartitionState]) -> BrokerView {
         let broker = &self.brokers[&id];
-        let replicas = self
-            .controller
-            .partitions
-            .values()
-            .filter(|s| s.replicas.contains(&id))
+        let replicas = held
+            .iter()
             .map(|s| {
                 let local = broker.replicas.get(&s.tp);
                 ReplicaView {
@@ -406,9 +416,17 @@ impl Cluster {
                 internal: crate::topic_name::is_internal(&t.name),
                 min_insync_replicas: self.min_insync_replicas(&t.name),
                 unclean_leader_election_enable: self.unclean_election_enabled(&t.name),
-                partitions: (0..t.partitions)
-                    .filter_map(|p| self.partition_view(&TopicPartition::new(t.name.clone(), p)))
-                    .collect(),
+                partitions: {
+                    let first = TopicPartition::new(t.name.as_str(), 0);
+                    (0..t.partitions)
+                        .filter_map(|partition| {
+                            self.partition_view(&TopicPartition {
+                                topic: first.topic.clone(),
+                                partition,
+                            })
+                        })
+                        .collect()
+                },
             })
             .collect()
     }
