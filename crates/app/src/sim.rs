@@ -881,17 +881,27 @@ fn start(scene: Scenario) -> Session {
     session
 }
 
+/// `performance.now()`. The `Performance` object is fetched once: asking
+/// the window for it every frame showed up in busy frames' profiles.
+pub fn now_ms() -> Option<f64> {
+    thread_local! {
+        static PERFORMANCE: Option<web_sys::Performance> =
+            web_sys::window().and_then(|w| w.performance());
+    }
+    PERFORMANCE.with(|p| p.as_ref().map(web_sys::Performance::now))
+}
+
 /// Drives the simulation from `requestAnimationFrame` while playing.
 pub fn start_clock(sim: Sim) {
     fn frame(sim: Sim, last: f64) {
-        let now = window().performance().map_or(last + 16.0, |p| p.now());
+        let now = now_ms().unwrap_or(last + 16.0);
         if sim.playing.get_untracked() {
             // Cap a frame's step so a backgrounded tab does not leap ahead.
             sim.tick((now - last).clamp(0.0, 100.0));
         }
         request_animation_frame(move || frame(sim, now));
     }
-    let start = window().performance().map_or(0.0, |p| p.now());
+    let start = now_ms().unwrap_or(0.0);
     request_animation_frame(move || frame(sim, start));
     // Playing saves every few virtual seconds; leaving the page saves the rest.
     let handle = window_event_listener(leptos::ev::pagehide, move |_| sim.save());
