@@ -208,6 +208,14 @@ pub enum Expect {
     },
     /// Models lessons: how many messages wait in a queue for a receiver.
     Waiting { destination: String, count: usize },
+    /// At its last metadata refresh the client (`Producer 1`, `Consumer 2`)
+    /// found this broker leading the partition: it sends its records (or
+    /// fetches) there. What the diagram's dashed redirect arrow shows.
+    Route {
+        client: String,
+        partition: String,
+        broker: u32,
+    },
     /// A producer's counts: acknowledged and failed records.
     Producer {
         producer: u32,
@@ -853,6 +861,42 @@ impl Expect {
                         "expected group {group} to have {count} members, but it has {}.",
                         g.members.len()
                     )
+                })
+            }
+            Expect::Route {
+                client,
+                partition: name,
+                broker,
+            } => {
+                let (t, p) = split_partition(name)
+                    .ok_or_else(|| format!("'{name}' is not a partition name like 'MyTopic-0'."))?;
+                let tp = crate::ids::TopicPartition::new(t, p);
+                let routes = match client.split_once(' ') {
+                    Some(("Producer", n)) => n
+                        .parse()
+                        .ok()
+                        .and_then(|n| cluster.producers.get(&crate::ids::ProducerId(n)))
+                        .map(|p| &p.routes),
+                    Some(("Consumer", n)) => n
+                        .parse()
+                        .ok()
+                        .and_then(|n| cluster.consumers.get(&crate::ids::ConsumerId(n)))
+                        .map(|c| &c.routes),
+                    _ => None,
+                }
+                .ok_or_else(|| format!("there is no client '{client}'."))?;
+                let is = routes.get(&tp).map(|b| b.0);
+                let (goes, does) = if client.starts_with("Producer") {
+                    ("send", "sends them to")
+                } else {
+                    ("fetch", "fetches them from")
+                };
+                let want = format!("expected {client} to {goes} {name}'s records");
+                (is == Some(*broker)).then_some(()).ok_or_else(|| match is {
+                    Some(b) => format!("{want} via broker {broker}, but it {does} broker {b}."),
+                    None => {
+                        format!("{want} via broker {broker}, but it has not looked up its leader.")
+                    }
                 })
             }
             Expect::Processed { consumer, min } => {
