@@ -314,7 +314,7 @@ fn broker_column(sim: Sim, live: Memo<Live>, bx: &BrokerBox, bv: &BrokerView) ->
             bv.replicas
                 .iter()
                 .find(|rv| rv.tp == p.tp)
-                .map(|rv| replica_pill(live, p, rv, bx.id.0, up))
+                .map(|rv| replica_pill(p, rv, bx.id.0, up))
         })
         .collect_view();
     let more = (bx.hidden > 0).then(|| {
@@ -323,7 +323,9 @@ fn broker_column(sim: Sim, live: Memo<Live>, bx: &BrokerBox, bv: &BrokerView) ->
     view! {
         <g class=class data-status=status>
             <g role="button" tabindex="0" aria-label=format!("Broker {}", bx.id.0) on:click=click on:keydown=key
+                on:pointerenter=offsets_tooltip(live, bx.id.0, bv)
                 class:is-lit=crate::lessons::lit(format!("Broker {}", bx.id.0))>
+                <title>{format!("Broker {}", bx.id.0)}</title>
                 <rect x=r.x y=r.y width=r.w height=r.h rx="12" class="broker-shape" />
                 {(!up).then(|| view! { <rect x=r.x y=r.y width=r.w height=r.h rx="12" fill="url(#hatch)" class="broker-hatch" /> })}
                 {
@@ -351,6 +353,42 @@ fn broker_column(sim: Sim, live: Memo<Live>, bx: &BrokerBox, bv: &BrokerView) ->
             {pills}
             {more}
         </g>
+    }
+}
+
+/// Fills a broker's tooltip, when the pointer arrives, with each replica's
+/// log end offset and high watermark. Read then rather than kept current:
+/// a shown tooltip does not change, and a few hundred texts following every
+/// record cost busy frames dearly.
+fn offsets_tooltip(
+    live: Memo<Live>,
+    broker: u32,
+    bv: &BrokerView,
+) -> impl Fn(leptos::ev::PointerEvent) + 'static {
+    let tps: Vec<kafkasim_engine::TopicPartition> =
+        bv.replicas.iter().map(|r| r.tp.clone()).collect();
+    move |ev| {
+        use wasm_bindgen::JsCast;
+        let id = kafkasim_engine::BrokerId(broker);
+        let lines: Vec<String> = live.with_untracked(|l| {
+            tps.iter()
+                .filter_map(|tp| {
+                    let (leo, hw) = l.offsets.get(&(id, tp.clone()))?;
+                    Some(format!("{tp}: LEO {leo} · HW {hw}"))
+                })
+                .collect()
+        });
+        let text = std::iter::once(format!("Broker {broker}"))
+            .chain(lines)
+            .collect::<Vec<_>>()
+            .join("\n");
+        let title = ev
+            .current_target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|g| g.first_element_child());
+        if let Some(title) = title {
+            title.set_text_content(Some(&text));
+        }
     }
 }
 
@@ -544,7 +582,6 @@ fn broker_tag(up: bool, controller: bool, status: &str) -> String {
 }
 
 fn replica_pill(
-    live: Memo<Live>,
     p: &crate::layout::PillBox,
     rv: &ReplicaView,
     broker: u32,
@@ -577,36 +614,7 @@ fn replica_pill(
     } else {
         "F!"
     };
-    // Offsets change with every record. The tooltip reads them when the
-    // pointer arrives (a shown tooltip does not change anyway), rather than
-    // a few hundred pills each following every record.
-    let key = (kafkasim_engine::BrokerId(broker), rv.tp.clone());
     let name = rv.tp.to_string();
-    let tooltip = {
-        let name = name.clone();
-        let role = role.clone();
-        let tile = r.h < PILL_MIN_H;
-        move |ev: leptos::ev::PointerEvent| {
-            use wasm_bindgen::JsCast;
-            let offsets = live.with_untracked(|l| {
-                l.offsets
-                    .get(&key)
-                    .map_or(String::new(), |(leo, hw)| format!("LEO {leo} · HW {hw}"))
-            });
-            let text = if tile {
-                format!("{name} — {role} — {offsets}")
-            } else {
-                format!("{name} — {offsets}")
-            };
-            let title = ev
-                .current_target()
-                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-                .and_then(|g| g.first_element_child());
-            if let Some(title) = title {
-                title.set_text_content(Some(&text));
-            }
-        }
-    };
     // A follower falling behind: the countdown to leaving the ISR.
     let timer = rv.isr_expires_in.map(|ms| {
         view! {
@@ -619,7 +627,7 @@ fn replica_pill(
     if r.h < PILL_MIN_H {
         // A tile: colour is the partition, fill the leader, dashes out of sync.
         return view! {
-            <g class=class class:is-lit=crate::lessons::lit_any(vec![rv.tp.to_string(), format!("{} on broker {broker}", rv.tp)]) role="img" aria-label=label style=format!("--partition: {colour}") on:pointerenter=tooltip>
+            <g class=class class:is-lit=crate::lessons::lit_any(vec![rv.tp.to_string(), format!("{} on broker {broker}", rv.tp)]) role="img" aria-label=label style=format!("--partition: {colour}")>
                 <title>{format!("{name} — {role}")}</title>
                 <rect x=r.x y=r.y width=r.w height=r.h rx="3" class="replica-shape" />
             </g>
@@ -627,7 +635,7 @@ fn replica_pill(
         .into_any();
     }
     view! {
-        <g class=class class:is-lit=crate::lessons::lit_any(vec![rv.tp.to_string(), format!("{} on broker {broker}", rv.tp)]) role="img" aria-label=label style=format!("--partition: {colour}") on:pointerenter=tooltip>
+        <g class=class class:is-lit=crate::lessons::lit_any(vec![rv.tp.to_string(), format!("{} on broker {broker}", rv.tp)]) role="img" aria-label=label style=format!("--partition: {colour}")>
             <title>{name}</title>
             <rect x=r.x y=r.y width=r.w height=r.h rx=r.h / 2.0 class="replica-shape" />
             <text x=r.x + 12.0 y=r.y + 20.0 class="replica-label">{short}</text>
