@@ -60,7 +60,7 @@ pub fn Diagram() -> impl IntoView {
                     .brokers
                     .iter()
                     .zip(&view.brokers)
-                    .map(|(bx, bv)| broker_column(sim, live, bx, bv))
+                    .map(|(bx, bv)| broker_column(sim, bx, bv))
                     .collect_view();
                 let groups = layout.groups.iter().map(|g| group_box(sim, live, &view, g)).collect_view();
                 view! { <g class="quorum">{quorum}</g> <g class="producers">{producers}</g> <g class="brokers">{brokers}</g> <g class="groups">{groups}</g> }
@@ -131,11 +131,7 @@ fn pin_to_frame(frame: NodeRef<leptos::html::Div>, svg: NodeRef<leptos::svg::Svg
 /// when they change) instead of each searching the view every frame.
 #[derive(Debug, Clone, PartialEq, Default)]
 struct Live {
-    /// LEO and HW per (broker, replica).
-    offsets: std::collections::BTreeMap<
-        (kafkasim_engine::BrokerId, kafkasim_engine::TopicPartition),
-        (u64, u64),
-    >,
+    /// Lag per group.
     lag: std::collections::BTreeMap<String, u64>,
     /// Records processed, and how many of them again, per consumer.
     processed: std::collections::BTreeMap<kafkasim_engine::ConsumerId, (usize, usize)>,
@@ -144,15 +140,6 @@ struct Live {
 impl Live {
     fn of(v: &ClusterView) -> Live {
         Live {
-            offsets: v
-                .brokers
-                .iter()
-                .flat_map(|b| {
-                    b.replicas
-                        .iter()
-                        .map(move |r| ((b.id, r.tp.clone()), (r.log_end_offset, r.high_watermark)))
-                })
-                .collect(),
             lag: v
                 .groups
                 .iter()
@@ -295,7 +282,7 @@ fn producer_node(sim: Sim, c: &NodeCircle) -> impl IntoView {
     }
 }
 
-fn broker_column(sim: Sim, live: Memo<Live>, bx: &BrokerBox, bv: &BrokerView) -> impl IntoView {
+fn broker_column(sim: Sim, bx: &BrokerBox, bv: &BrokerView) -> impl IntoView {
     let up = bv.status == BrokerStatus::Running;
     let status = match bv.status {
         BrokerStatus::Running if !bv.registered => "starting",
@@ -323,7 +310,7 @@ fn broker_column(sim: Sim, live: Memo<Live>, bx: &BrokerBox, bv: &BrokerView) ->
     view! {
         <g class=class data-status=status>
             <g role="button" tabindex="0" aria-label=format!("Broker {}", bx.id.0) on:click=click on:keydown=key
-                on:pointerenter=offsets_tooltip(live, bx.id.0, bv)
+                on:pointerenter=offsets_tooltip(sim, bx.id.0)
                 class:is-lit=crate::lessons::lit(format!("Broker {}", bx.id.0))>
                 <title>{format!("Broker {}", bx.id.0)}</title>
                 <rect x=r.x y=r.y width=r.w height=r.h rx="12" class="broker-shape" />
@@ -360,28 +347,25 @@ fn broker_column(sim: Sim, live: Memo<Live>, bx: &BrokerBox, bv: &BrokerView) ->
 /// log end offset and high watermark. Read then rather than kept current:
 /// a shown tooltip does not change, and a few hundred texts following every
 /// record cost busy frames dearly.
-fn offsets_tooltip(
-    live: Memo<Live>,
-    broker: u32,
-    bv: &BrokerView,
-) -> impl Fn(leptos::ev::PointerEvent) + 'static {
-    let tps: Vec<kafkasim_engine::TopicPartition> =
-        bv.replicas.iter().map(|r| r.tp.clone()).collect();
+fn offsets_tooltip(sim: Sim, broker: u32) -> impl Fn(leptos::ev::PointerEvent) + 'static {
     move |ev| {
         use wasm_bindgen::JsCast;
-        let id = kafkasim_engine::BrokerId(broker);
-        let lines: Vec<String> = live.with_untracked(|l| {
-            tps.iter()
-                .filter_map(|tp| {
-                    let (leo, hw) = l.offsets.get(&(id, tp.clone()))?;
-                    Some(format!("{tp}: LEO {leo} · HW {hw}"))
-                })
-                .collect()
+        let text = sim.view.with_untracked(|v| {
+            let replicas = v
+                .brokers
+                .iter()
+                .filter(|b| b.id.0 == broker)
+                .flat_map(|b| &b.replicas);
+            std::iter::once(format!("Broker {broker}"))
+                .chain(replicas.map(|r| {
+                    format!(
+                        "{}: LEO {} · HW {}",
+                        r.tp, r.log_end_offset, r.high_watermark
+                    )
+                }))
+                .collect::<Vec<_>>()
+                .join("\n")
         });
-        let text = std::iter::once(format!("Broker {broker}"))
-            .chain(lines)
-            .collect::<Vec<_>>()
-            .join("\n");
         let title = ev
             .current_target()
             .and_then(|t| t.dyn_into::<web_sys::Element>().ok())

@@ -112,7 +112,7 @@ fn EventLog() -> impl IntoView {
     let sim = expect_context::<Sim>();
     let filter = RwSignal::new(LogFilter::default());
     let list = NodeRef::<leptos::html::Ol>::new();
-    render_log(list, StoredValue::new(Vec::new()), move || {
+    render_log(list, move || {
         let f = filter.get();
         sim.log.with(|log| {
             log.iter()
@@ -162,11 +162,9 @@ fn EventLog() -> impl IntoView {
 /// HTML and the oldest rows leave from the bottom. A busy virtual
 /// millisecond can log a hundred lines; built as components, rows cost
 /// most of a busy frame's script time.
-fn render_log(
-    list: NodeRef<leptos::html::Ol>,
-    shown: StoredValue<Vec<u64>>,
-    rows: impl Fn() -> Vec<LogLine> + 'static,
-) {
+fn render_log(list: NodeRef<leptos::html::Ol>, rows: impl Fn() -> Vec<LogLine> + 'static) {
+    // The sequence numbers of the rows on the page, newest first.
+    let shown = StoredValue::new(Vec::<u64>::new());
     Effect::new(move |_| {
         let rows = rows();
         let Some(list) = list.get() else {
