@@ -317,7 +317,7 @@ fn broker_column(sim: Sim, bx: &BrokerBox, bv: &BrokerView) -> impl IntoView {
                 {(!up).then(|| view! { <rect x=r.x y=r.y width=r.w height=r.h rx="12" fill="url(#hatch)" class="broker-hatch" /> })}
                 {
                     let tag = broker_tag(up, bv.is_controller, status);
-                    if r.w < HEADER_ONE_LINE && !tag.is_empty() || r.w < crate::layout::NARROW {
+                    if !header_fits(&format!("Broker {}", bx.id.0), &tag, r.w) || r.w < crate::layout::NARROW {
                         // Title and tag do not fit side by side: the tag goes
                         // below, and a narrow column says `B7` and one word.
                         let (title, tag) = if r.w < crate::layout::NARROW {
@@ -631,8 +631,14 @@ fn replica_pill(
     .into_any()
 }
 
-/// Broker columns narrower than this put their tag under the title.
-const HEADER_ONE_LINE: f64 = 190.0;
+/// Whether a broker's title and state tag fit side by side in its column,
+/// `w` wide, judged by average glyph widths of the title's 18 px bold and
+/// the tag's 14 px type (bold in presenter mode). "Broker 1" beside
+/// "down · controller" needs about 270 units; beside "controller", 215.
+fn header_fits(title: &str, tag: &str, w: f64) -> bool {
+    let width = |text: &str, px: f64| text.chars().count() as f64 * px * 0.6;
+    tag.is_empty() || 14.0 + width(title, 18.0) + 12.0 + width(tag, 14.0) + 12.0 <= w
+}
 
 /// Rectangles shorter than this are tiles, drawn without text.
 const PILL_MIN_H: f64 = 20.0;
@@ -1050,4 +1056,18 @@ fn chip_style(m: &Message) -> Option<ChipStyle> {
         | Body::OffsetFetchResponse { .. } => (None, "chip-group", "#6a4c93", None),
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::header_fits;
+
+    #[test]
+    fn a_broker_tag_goes_under_the_title_when_they_would_overlap() {
+        assert!(header_fits("Broker 1", "", 100.0));
+        assert!(header_fits("Broker 1", "controller", 230.0));
+        assert!(!header_fits("Broker 1", "down · controller", 230.0));
+        assert!(header_fits("Broker 1", "down · controller", 280.0));
+        assert!(!header_fits("Broker 12", "controller", 190.0));
+    }
 }
