@@ -871,20 +871,21 @@ impl Expect {
                 let (t, p) = split_partition(name)
                     .ok_or_else(|| format!("'{name}' is not a partition name like 'MyTopic-0'."))?;
                 let tp = crate::ids::TopicPartition::new(t, p);
-                let routes = match client.split_once(' ') {
-                    Some(("Producer", n)) => n
-                        .parse()
-                        .ok()
-                        .and_then(|n| cluster.producers.get(&crate::ids::ProducerId(n)))
-                        .map(|p| &p.routes),
-                    Some(("Consumer", n)) => n
-                        .parse()
-                        .ok()
-                        .and_then(|n| cluster.consumers.get(&crate::ids::ConsumerId(n)))
-                        .map(|c| &c.routes),
-                    _ => None,
-                }
-                .ok_or_else(|| format!("there is no client '{client}'."))?;
+                // Clients by their diagram names, as `controller` names nodes.
+                let named = |node: crate::ids::NodeId| node.to_string() == *client;
+                let routes = cluster
+                    .producers
+                    .values()
+                    .find(|p| named(crate::ids::NodeId::Producer(p.id)))
+                    .map(|p| &p.routes)
+                    .or_else(|| {
+                        cluster
+                            .consumers
+                            .values()
+                            .find(|c| named(crate::ids::NodeId::Consumer(c.id)))
+                            .map(|c| &c.routes)
+                    })
+                    .ok_or_else(|| format!("there is no client '{client}'."))?;
                 let is = routes.get(&tp).map(|b| b.0);
                 let (goes, does) = if client.starts_with("Producer") {
                     ("send", "sends them to")
