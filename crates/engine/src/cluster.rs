@@ -193,7 +193,7 @@ impl Cluster {
             .network
             .message(self.now, from, to, body, &mut self.rng);
         let at = msg.arrives_at;
-        let msg = Box::new(msg);
+        let msg = std::sync::Arc::new(msg);
         self.emit(EventKind::MessageSent(msg.clone()));
         self.scheduler.schedule(at, Item::Deliver(msg));
     }
@@ -216,7 +216,11 @@ impl Cluster {
 
     fn handle(&mut self, item: Item) {
         match item {
-            Item::Deliver(msg) => self.deliver(*msg),
+            // The event that announced it is usually gone by now; if a caller
+            // still holds it, the message is copied.
+            Item::Deliver(msg) => {
+                self.deliver(std::sync::Arc::try_unwrap(msg).unwrap_or_else(|m| (*m).clone()))
+            }
             Item::Timer(timer) => self.on_timer(timer),
         }
     }

@@ -29,7 +29,7 @@ pub enum DropReason {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "event")]
 pub enum EventKind {
-    MessageSent(Box<Message>),
+    MessageSent(std::sync::Arc<Message>),
     MessageDelivered {
         id: MessageId,
     },

@@ -19,6 +19,22 @@ pub struct MessageId(pub u64);
 /// Records carried by a message, shared between the message and its events.
 pub type Records = std::sync::Arc<[Record]>;
 
+/// No records. Most partitions of a fetch have nothing new, and an empty
+/// `Arc<[Record]>` still costs an allocation: they all share this one.
+pub fn no_records() -> Records {
+    static EMPTY: std::sync::OnceLock<Records> = std::sync::OnceLock::new();
+    EMPTY.get_or_init(|| Vec::new().into()).clone()
+}
+
+/// `records` as a message's shared copy.
+pub fn records_of(records: &[Record]) -> Records {
+    if records.is_empty() {
+        no_records()
+    } else {
+        records.into()
+    }
+}
+
 /// One partition's part of a follower fetch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FetchPartition {
@@ -63,7 +79,7 @@ impl FetchedData {
             tp: tp.clone(),
             error: None,
             high_watermark: 0,
-            records: Vec::new().into(),
+            records: no_records(),
             diverging_end_offset: None,
         }
     }

@@ -210,7 +210,12 @@ impl Cluster {
         });
         let prod = self.producers.get_mut(&pid).expect("exists");
         prod.stats.sent += 1;
-        prod.accumulator.entry(tp).or_default().push(record);
+        prod.accumulator
+            .entry(tp)
+            // Room for a typical batch at once, rather than regrowing it
+            // record by record.
+            .or_insert_with(|| Vec::with_capacity(32))
+            .push(record);
         if !prod.drain_scheduled {
             prod.drain_scheduled = true;
             let linger = prod.config.linger_ms;

@@ -11,10 +11,11 @@ use crate::error::ErrorCode;
 use crate::event::EventKind;
 use crate::ids::{BrokerId, ConsumerId, NodeId, TopicPartition};
 use crate::log::Log;
-use crate::network::{Body, ConsumerFetchPartition, FetchPartition, FetchedData, OffsetSpec};
+use crate::network::{
+    records_of, Body, ConsumerFetchPartition, FetchPartition, FetchedData, OffsetSpec,
+};
 use crate::partition::PartitionState;
 use crate::timer::Timer;
-use std::collections::BTreeMap;
 
 /// Kafka's `replica.fetch.backoff.ms`.
 const REPLICA_FETCH_BACKOFF_MS: u64 = 1_000;
@@ -175,14 +176,24 @@ impl Cluster {
         let Some(broker) = self.brokers.get(&id).filter(|b| b.is_running()) else {
             return;
         };
-        let mut by_leader: BTreeMap<BrokerId, Vec<FetchPartition>> = BTreeMap::new();
+        // One fetch per leader, in leader order; a broker follows few leaders,
+        // so a list searched in place beats a map.
+        let mut by_leader: Vec<(BrokerId, Vec<FetchPartition>)> = Vec::new();
         for (tp, replica) in &broker.replicas {
             if let Role::Follower {
                 leader: Some(leader),
             } = replica.role
             {
                 if leader != id && !broker.fetch_in_flight.contains_key(&leader) {
-                    by_leader.entry(leader).or_default().push(FetchPartition {
+                    let i = match by_leader.iter().position(|(l, _)| *l == leader) {
+                        Some(i) => i,
+                        None => {
+                            let capacity = broker.replicas.len();
+                            by_leader.push((leader, Vec::with_capacity(capacity)));
+                            by_leader.len() - 1
+                        }
+                    };
+                    by_leader[i].1.push(FetchPartition {
                         tp: tp.clone(),
                         fetch_offset: replica.log.log_end_offset(),
                         last_fetched_epoch: replica.log.latest_epoch(),
@@ -191,6 +202,7 @@ impl Cluster {
                 }
             }
         }
+        by_leader.sort_unstable_by_key(|(leader, _)| *leader);
         for (leader, partitions) in by_leader {
             self.send_fetch(id, leader, partitions);
         }
@@ -272,11 +284,7 @@ impl Cluster {
         for p in &partitions {
             self.update_follower_state(id, follower, p);
         }
-        let data: Vec<FetchedData> = partitions
-            .iter()
-            .map(|p| self.read_for_follower(id, p))
-            .collect();
-        let data = self.incremental(id, follower, data);
+        let data = self.read_session(id, follower, &partitions);
         any_data |= !data.is_empty();
         if any_data {
             self.send(
@@ -309,79 +317,36 @@ impl Cluster {
         );
     }
 
-    /// Kafka's incremental fetch sessions (KIP-227): a response carries only
-    /// the partitions with news for the follower (records, an error, a
-    /// divergence or a new high watermark); idle partitions are left out.
-    fn incremental(
+    /// Reads a follower's fetch session. Like Kafka's incremental fetch
+    /// sessions (KIP-227), the response carries only the partitions with
+    /// news for the follower (records, an error, a divergence or a new high
+    /// watermark); idle partitions are left out.
+    fn read_session(
         &mut self,
         id: BrokerId,
         follower: BrokerId,
-        data: Vec<FetchedData>,
+        partitions: &[FetchPartition],
     ) -> Vec<FetchedData> {
-        let Some(broker) = self.brokers.get_mut(&id) else {
-            return data;
-        };
-        data.into_iter()
-            .filter(|d| {
-                let progress = broker
-                    .replicas
-                    .get_mut(&d.tp)
-                    .and_then(|r| match &mut r.role {
-                        Role::Leader(s) => s.followers.get_mut(&follower),
-                        Role::Follower { .. } => None,
-                    });
-                let news =
-                    !d.records.is_empty() || d.error.is_some() || d.diverging_end_offset.is_some();
-                match progress {
-                    Some(p) if !news && p.high_watermark_sent == Some(d.high_watermark) => false,
-                    Some(p) => {
-                        p.high_watermark_sent = Some(d.high_watermark);
-                        true
-                    }
-                    None => true,
+        let broker = self.brokers.get_mut(&id).expect("live");
+        let mut out = Vec::new();
+        for p in partitions {
+            let mut replica = broker.replicas.get_mut(&p.tp);
+            let d = read_for_follower(replica.as_deref(), p);
+            let news =
+                !d.records.is_empty() || d.error.is_some() || d.diverging_end_offset.is_some();
+            let progress = replica.as_mut().and_then(|r| match &mut r.role {
+                Role::Leader(s) => s.followers.get_mut(&follower),
+                Role::Follower { .. } => None,
+            });
+            match progress {
+                Some(p) if !news && p.high_watermark_sent == Some(d.high_watermark) => {}
+                Some(p) => {
+                    p.high_watermark_sent = Some(d.high_watermark);
+                    out.push(d);
                 }
-            })
-            .collect()
-    }
-
-    /// The leader replica a fetch may read, or Kafka's error: not the leader,
-    /// or a leader epoch older (fenced) or newer (unknown) than the leader's.
-    fn fetch_target(
-        &self,
-        id: BrokerId,
-        tp: &TopicPartition,
-        current_leader_epoch: u32,
-    ) -> Result<&Replica, ErrorCode> {
-        let replica = self.brokers[&id]
-            .replicas
-            .get(tp)
-            .filter(|r| r.is_leader())
-            .ok_or(ErrorCode::NotLeaderOrFollower)?;
-        match current_leader_epoch.cmp(&replica.leader_epoch) {
-            std::cmp::Ordering::Equal => Ok(replica),
-            std::cmp::Ordering::Less => Err(ErrorCode::FencedLeaderEpoch),
-            std::cmp::Ordering::Greater => Err(ErrorCode::UnknownLeaderEpoch),
-        }
-    }
-
-    fn read_for_follower(&self, id: BrokerId, p: &FetchPartition) -> FetchedData {
-        let mut out = FetchedData::empty(&p.tp);
-        let replica = match self.fetch_target(id, &p.tp, p.current_leader_epoch) {
-            Ok(r) => r,
-            Err(e) => {
-                out.error = Some(e);
-                return out;
+                None => out.push(d),
             }
-        };
-        out.high_watermark = replica.high_watermark;
-        if let Some(diverging) = diverging_offset(&replica.log, p) {
-            out.diverging_end_offset = Some(diverging);
-            return out;
         }
-        out.records = replica
-            .log
-            .read_from(p.fetch_offset, MAX_FETCH_RECORDS)
-            .into();
         out
     }
 
@@ -413,6 +378,7 @@ impl Cluster {
         }
         progress.last_fetch_leader_leo = leader_leo;
         progress.last_fetch_time = now;
+        let moved = progress.log_end_offset != offset;
         progress.log_end_offset = offset;
         // Kafka's isFollowerInSync: caught up to the HW and to this epoch's start.
         let wants_in = !state.isr.contains(&follower)
@@ -423,6 +389,12 @@ impl Cluster {
             let mut new_isr = state.isr.clone();
             new_isr.push(follower);
             self.propose_isr(id, &p.tp, new_isr);
+        } else if !moved && state.proposed_isr.is_empty() {
+            // Nothing the high watermark depends on changed: every other
+            // change (leader append, ISR committed or proposed, new
+            // leadership) recomputes it where it happens. Most partitions of
+            // a follower's fetch session are idle, so this is the common case.
+            return;
         }
         self.update_high_watermark(id, &p.tp);
     }
@@ -522,7 +494,10 @@ impl Cluster {
 
     fn read_for_consumer(&self, id: BrokerId, p: &ConsumerFetchPartition) -> FetchedData {
         let mut out = FetchedData::empty(&p.tp);
-        let replica = match self.fetch_target(id, &p.tp, p.current_leader_epoch) {
+        let replica = match fetch_target(
+            self.brokers[&id].replicas.get(&p.tp),
+            p.current_leader_epoch,
+        ) {
             Ok(r) => r,
             Err(e) => {
                 out.error = Some(e);
@@ -538,7 +513,7 @@ impl Cluster {
         let max = hw
             .saturating_sub(p.fetch_offset)
             .min(MAX_FETCH_RECORDS as u64) as usize;
-        out.records = replica.log.read_from(p.fetch_offset, max).into();
+        out.records = records_of(replica.log.read_from(p.fetch_offset, max));
         out
     }
 
@@ -607,12 +582,7 @@ impl Cluster {
         else {
             return;
         };
-        let data: Vec<FetchedData> = parked
-            .partitions
-            .iter()
-            .map(|p| self.read_for_follower(id, p))
-            .collect();
-        let data = self.incremental(id, parked.follower, data);
+        let data = self.read_session(id, parked.follower, &parked.partitions);
         self.send(
             NodeId::Broker(id),
             NodeId::Broker(parked.follower),
@@ -818,6 +788,41 @@ impl Cluster {
 /// retried, so the leader may propose again.
 fn alter_pending(state: &LeaderState, now: crate::ids::SimTime) -> bool {
     state.alter_sent_at.is_some_and(|t| now.since(t) < 5_000)
+}
+
+/// The leader replica a fetch may read, or Kafka's error: not the leader,
+/// or a leader epoch older (fenced) or newer (unknown) than the leader's.
+fn fetch_target(
+    replica: Option<&Replica>,
+    current_leader_epoch: u32,
+) -> Result<&Replica, ErrorCode> {
+    let replica = replica
+        .filter(|r| r.is_leader())
+        .ok_or(ErrorCode::NotLeaderOrFollower)?;
+    match current_leader_epoch.cmp(&replica.leader_epoch) {
+        std::cmp::Ordering::Equal => Ok(replica),
+        std::cmp::Ordering::Less => Err(ErrorCode::FencedLeaderEpoch),
+        std::cmp::Ordering::Greater => Err(ErrorCode::UnknownLeaderEpoch),
+    }
+}
+
+/// The leader's read for one partition of a follower's fetch.
+fn read_for_follower(replica: Option<&Replica>, p: &FetchPartition) -> FetchedData {
+    let mut out = FetchedData::empty(&p.tp);
+    let replica = match fetch_target(replica, p.current_leader_epoch) {
+        Ok(r) => r,
+        Err(e) => {
+            out.error = Some(e);
+            return out;
+        }
+    };
+    out.high_watermark = replica.high_watermark;
+    if let Some(diverging) = diverging_offset(&replica.log, p) {
+        out.diverging_end_offset = Some(diverging);
+        return out;
+    }
+    out.records = records_of(replica.log.read_from(p.fetch_offset, MAX_FETCH_RECORDS));
+    out
 }
 
 /// Where a follower's log diverges from the leader's, using the follower's

@@ -11,9 +11,10 @@ use std::collections::BinaryHeap;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Item {
-    /// Boxed: the queue moves entries on every push and pop, and a message
-    /// is several times the size of a timer.
-    Deliver(Box<Message>),
+    /// Behind a pointer: the queue moves entries on every push and pop, and
+    /// a message is several times the size of a timer. Shared with the
+    /// message's `MessageSent` event, so sending copies no request body.
+    Deliver(std::sync::Arc<Message>),
     Timer(Timer),
 }
 
