@@ -481,13 +481,15 @@ impl Cluster {
         let (base_offset, appended) = match duplicate {
             Some(offset) => (offset, 0),
             None => {
-                let base = replica.log.log_end_offset();
-                for mut r in records.iter().cloned() {
-                    r.leader_epoch = epoch;
-                    r.append_time = now.0;
-                    replica.log.append(r);
-                }
-                (base, records.len() as u64)
+                let batch = records
+                    .iter()
+                    .map(|r| crate::log::Record {
+                        leader_epoch: epoch,
+                        append_time: now.0,
+                        ..r.clone()
+                    })
+                    .collect();
+                (replica.log.append_batch(batch), records.len() as u64)
             }
         };
         let required_offset = base_offset + records.len() as u64;

@@ -24,23 +24,33 @@ pub struct Record {
     pub append_time: u64,
 }
 
-/// Records per chunk of a log. A log grows by whole chunks, so appending
-/// never copies what is already stored (a `Vec` that doubles would move
-/// every record it holds each time it grows).
-const CHUNK: usize = 4096;
+/// Records written together: one produce batch as its leader appended it
+/// (Kafka's `RecordBatch`). Shared, never changed once written: a
+/// follower's copy of a batch, and every fetch response carrying it, point
+/// at the leader's records instead of copying them.
+pub type Records = std::sync::Arc<[Record]>;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(from = "Vec<Record>", into = "Vec<Record>")]
 pub struct Log {
-    /// Full chunks of `CHUNK` records, then one partly filled.
-    chunks: Vec<Vec<Record>>,
+    /// Non-empty batches at contiguous offsets from 0.
+    batches: Vec<Records>,
 }
+
+/// Two logs are equal when they hold the same records, however batched.
+impl PartialEq for Log {
+    fn eq(&self, other: &Log) -> bool {
+        self.records().eq(other.records())
+    }
+}
+
+impl Eq for Log {}
 
 impl From<Vec<Record>> for Log {
     fn from(records: Vec<Record>) -> Log {
         let mut log = Log::default();
-        for r in records {
-            log.push(r);
+        if !records.is_empty() {
+            log.batches.push(records.into());
         }
         log
     }
@@ -48,27 +58,36 @@ impl From<Vec<Record>> for Log {
 
 impl From<Log> for Vec<Record> {
     fn from(log: Log) -> Vec<Record> {
-        log.chunks.into_iter().flatten().collect()
+        log.records().cloned().collect()
     }
 }
 
 impl Log {
     /// Log end offset: the offset the next record will get.
     pub fn log_end_offset(&self) -> u64 {
-        match self.chunks.last() {
-            Some(last) => ((self.chunks.len() - 1) * CHUNK + last.len()) as u64,
-            None => 0,
-        }
+        self.batches
+            .last()
+            .and_then(|b| b.last())
+            .map_or(0, |r| r.offset + 1)
     }
 
     /// Every record, in offset order.
     pub fn records(&self) -> impl DoubleEndedIterator<Item = &Record> {
-        self.chunks.iter().flatten()
+        self.batches.iter().flat_map(|b| b.iter())
+    }
+
+    /// The index of the batch holding `offset`, if the log has it.
+    fn batch_of(&self, offset: u64) -> Option<usize> {
+        if offset >= self.log_end_offset() {
+            return None;
+        }
+        let i = self.batches.partition_point(|b| b[0].offset <= offset);
+        i.checked_sub(1)
     }
 
     pub fn get(&self, offset: u64) -> Option<&Record> {
-        let i = usize::try_from(offset).ok()?;
-        self.chunks.get(i / CHUNK)?.get(i % CHUNK)
+        let b = &self.batches[self.batch_of(offset)?];
+        b.get(usize::try_from(offset - b[0].offset).ok()?)
     }
 
     pub fn contains_at(&self, offset: u64, id: RecordId) -> bool {
@@ -76,37 +95,59 @@ impl Log {
     }
 
     /// Appends a record at the log end, giving it its offset.
-    pub fn append(&mut self, mut record: Record) -> u64 {
-        record.offset = self.log_end_offset();
-        let offset = record.offset;
-        self.push(record);
-        offset
+    pub fn append(&mut self, record: Record) -> u64 {
+        self.append_batch(vec![record])
     }
 
-    fn push(&mut self, record: Record) {
-        match self.chunks.last_mut() {
-            Some(last) if last.len() < CHUNK => last.push(record),
-            _ => {
-                let mut chunk = Vec::with_capacity(CHUNK);
-                chunk.push(record);
-                self.chunks.push(chunk);
+    /// Appends records as one batch at the log end, giving them their
+    /// offsets; returns the first one's.
+    pub fn append_batch(&mut self, mut records: Vec<Record>) -> u64 {
+        let base = self.log_end_offset();
+        if records.is_empty() {
+            return base;
+        }
+        for (r, offset) in records.iter_mut().zip(base..) {
+            r.offset = offset;
+        }
+        self.batches.push(records.into());
+        base
+    }
+
+    /// Appends what a fetch from the leader returned, from this log's end
+    /// on (a record this log already holds is skipped); a whole batch is
+    /// shared, not copied. Returns how many records were appended.
+    pub fn append_fetched(&mut self, fetched: &Batches) -> u64 {
+        let mut count = 0;
+        for batch in fetched.batches() {
+            let leo = self.log_end_offset();
+            let first = batch[0].offset;
+            let last = batch[batch.len() - 1].offset;
+            if first == leo {
+                self.batches.push(batch.clone());
+                count += batch.len() as u64;
+            } else if first < leo && leo <= last {
+                let from = (leo - first) as usize;
+                self.batches.push(batch[from..].into());
+                count += (batch.len() - from) as u64;
             }
         }
+        count
     }
 
     /// Removes every record at or above `offset`; returns what was removed.
     pub fn truncate_to(&mut self, offset: u64) -> Vec<Record> {
-        let at = usize::try_from(offset).unwrap_or(usize::MAX);
-        if at as u64 >= self.log_end_offset() {
+        let Some(i) = self.batch_of(offset) else {
             return Vec::new();
+        };
+        let keep = (offset - self.batches[i][0].offset) as usize;
+        let mut removed = self.batches[i][keep..].to_vec();
+        for later in self.batches.drain(i + 1..) {
+            removed.extend(later.iter().cloned());
         }
-        let (chunk, within) = (at / CHUNK, at % CHUNK);
-        let mut removed = self.chunks[chunk].split_off(within);
-        for later in self.chunks.drain(chunk + 1..) {
-            removed.extend(later);
-        }
-        if within == 0 {
-            self.chunks.truncate(chunk);
+        if keep == 0 {
+            self.batches.truncate(i);
+        } else {
+            self.batches[i] = self.batches[i][..keep].into();
         }
         removed
     }
@@ -124,30 +165,42 @@ impl Log {
                 return Some((last.leader_epoch, last.offset + 1));
             }
         }
-        // Epochs never decrease along a log: binary search over chunks,
-        // then within the chunk.
-        let c = self
-            .chunks
-            .partition_point(|ch| ch.first().is_some_and(|r| r.leader_epoch <= epoch));
-        if c == 0 {
+        // Epochs never decrease along a log: binary search over batches,
+        // then within the batch.
+        let b = self
+            .batches
+            .partition_point(|b| b[0].leader_epoch <= epoch);
+        if b == 0 {
             return None;
         }
-        let chunk = &self.chunks[c - 1];
-        let idx = chunk.partition_point(|r| r.leader_epoch <= epoch);
-        let found = &chunk[idx - 1];
+        let batch = &self.batches[b - 1];
+        let idx = batch.partition_point(|r| r.leader_epoch <= epoch);
+        let found = &batch[idx - 1];
         Some((found.leader_epoch, found.offset + 1))
     }
 
-    /// Records from `offset` (inclusive), at most `max` of them; a read
-    /// stops at a chunk's end, as Kafka's stops at a segment's.
-    pub fn read_from(&self, offset: u64, max: usize) -> &[Record] {
-        let at = usize::try_from(offset).unwrap_or(usize::MAX);
-        let Some(chunk) = self.chunks.get(at / CHUNK) else {
-            return &[];
+    /// Records from `offset` (inclusive), at most `max` of them: whole
+    /// batches are shared, a batch cut by `offset` or `max` is copied.
+    pub fn read_from(&self, offset: u64, max: usize) -> Batches {
+        let mut out = Batches::default();
+        let Some(mut i) = self.batch_of(offset) else {
+            return out;
         };
-        let start = (at % CHUNK).min(chunk.len());
-        let end = start.saturating_add(max).min(chunk.len());
-        &chunk[start..end]
+        let (mut at, mut left) = (offset, max);
+        while left > 0 && i < self.batches.len() {
+            let b = &self.batches[i];
+            let start = (at - b[0].offset) as usize;
+            let take = (b.len() - start).min(left);
+            if take == b.len() {
+                out.0.push(b.clone());
+            } else {
+                out.0.push(b[start..start + take].into());
+            }
+            at += take as u64;
+            left -= take;
+            i += 1;
+        }
+        out
     }
 
     /// The offset an idempotent producer's record already has, if present.
@@ -157,6 +210,59 @@ impl Log {
             .take(64)
             .find(|r| r.producer == producer && r.sequence == Some(sequence))
             .map(|r| r.offset)
+    }
+}
+
+/// The records of one partition in a fetch response: the leader's batches,
+/// shared where the read covers them whole. Serialised as the list of
+/// records.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(from = "Vec<Record>", into = "Vec<Record>")]
+pub struct Batches(Vec<Records>);
+
+impl Batches {
+    pub fn batches(&self) -> &[Records] {
+        &self.0
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Record> {
+        self.0.iter().flat_map(|b| b.iter())
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.iter().map(|b| b.len()).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn first(&self) -> Option<&Record> {
+        self.0.first().and_then(|b| b.first())
+    }
+}
+
+impl PartialEq for Batches {
+    fn eq(&self, other: &Batches) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Batches {}
+
+impl From<Vec<Record>> for Batches {
+    fn from(records: Vec<Record>) -> Batches {
+        if records.is_empty() {
+            Batches::default()
+        } else {
+            Batches(vec![records.into()])
+        }
+    }
+}
+
+impl From<Batches> for Vec<Record> {
+    fn from(b: Batches) -> Vec<Record> {
+        b.iter().cloned().collect()
     }
 }
 
@@ -212,30 +318,44 @@ mod tests {
     }
 
     #[test]
-    fn a_log_spanning_chunks_reads_truncates_and_finds_epochs() {
+    fn a_log_of_many_batches_reads_truncates_and_finds_epochs() {
         let mut log = Log::default();
-        let n = (CHUNK * 2 + 10) as u64;
-        for id in 0..n {
-            log.append(rec(id, (id / 1000) as u32));
+        // 30 batches of 10 records; epoch e covers ids 100e..100e+99.
+        for b in 0..30u64 {
+            let batch = (0..10).map(|i| rec(b * 10 + i, (b / 10) as u32)).collect();
+            assert_eq!(log.append_batch(batch), b * 10);
         }
-        assert_eq!(log.log_end_offset(), n);
+        assert_eq!(log.log_end_offset(), 300);
         assert!(log.records().enumerate().all(|(i, r)| r.offset == i as u64));
-        assert_eq!(
-            log.get(CHUNK as u64).map(|r| r.id),
-            Some(RecordId(CHUNK as u64))
-        );
-        // A read stops at the chunk's end.
-        assert_eq!(log.read_from(CHUNK as u64 - 2, 10).len(), 2);
-        assert_eq!(log.read_from(n, 10).len(), 0);
-        assert_eq!(log.end_offset_for_epoch(4), Some((4, 5000)));
-        assert_eq!(log.end_offset_for_epoch(8), Some((8, n)));
-        // Truncating exactly at a chunk boundary, then inside one.
-        assert_eq!(log.truncate_to(CHUNK as u64 * 2).len(), 10);
-        assert_eq!(log.log_end_offset(), CHUNK as u64 * 2);
-        assert_eq!(log.truncate_to(100).len(), CHUNK * 2 - 100);
-        assert_eq!(log.log_end_offset(), 100);
-        assert_eq!(log.append(rec(9_999, 9)), 100);
+        assert_eq!(log.get(125).map(|r| r.id), Some(RecordId(125)));
+        assert_eq!(log.get(300), None);
+        // A read shares whole batches and copies cut ones.
+        let read = log.read_from(15, 20);
+        assert_eq!(read.len(), 20);
+        assert_eq!(read.batches().len(), 3);
+        assert_eq!(read.first().map(|r| r.offset), Some(15));
+        assert!(std::sync::Arc::ptr_eq(&read.batches()[1], &log.batches[2]));
+        assert_eq!(log.read_from(295, 10).len(), 5);
+        assert!(log.read_from(300, 10).is_empty());
+        assert_eq!(log.end_offset_for_epoch(0), Some((0, 100)));
+        assert_eq!(log.end_offset_for_epoch(1), Some((1, 200)));
+        assert_eq!(log.end_offset_for_epoch(7), Some((2, 300)));
+        // A follower appends what it fetched, sharing the batches.
+        let mut follower = Log::default();
+        assert_eq!(follower.append_fetched(&log.read_from(0, 25)), 25);
+        assert_eq!(follower.append_fetched(&log.read_from(20, 10)), 5);
+        assert_eq!(follower.log_end_offset(), 30);
+        assert!(follower.records().eq(log.records().take(30)));
+        // Truncating at a batch boundary, then inside one.
+        assert_eq!(log.truncate_to(200).len(), 100);
+        assert_eq!(log.log_end_offset(), 200);
+        assert_eq!(log.truncate_to(105).len(), 95);
+        assert_eq!(log.log_end_offset(), 105);
+        assert_eq!(log.append(rec(9_999, 9)), 105);
         let back: Log = Vec::<Record>::from(log.clone()).into();
         assert_eq!(back, log);
+        let json = serde_json::to_string(&log.read_from(0, 3)).unwrap();
+        let again: Batches = serde_json::from_str(&json).unwrap();
+        assert_eq!(again, log.read_from(0, 3));
     }
 }

@@ -5,7 +5,6 @@
 use crate::config::NetworkConfig;
 use crate::error::ErrorCode;
 use crate::ids::{BrokerId, NodeId, SimTime, TopicPartition};
-use crate::log::Record;
 use crate::partition::PartitionState;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
@@ -17,23 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 pub struct MessageId(pub u64);
 
 /// Records carried by a message, shared between the message and its events.
-pub type Records = std::sync::Arc<[Record]>;
-
-/// No records. Most partitions of a fetch have nothing new, and an empty
-/// `Arc<[Record]>` still costs an allocation: they all share this one.
-pub fn no_records() -> Records {
-    static EMPTY: std::sync::OnceLock<Records> = std::sync::OnceLock::new();
-    EMPTY.get_or_init(|| Vec::new().into()).clone()
-}
-
-/// `records` as a message's shared copy.
-pub fn records_of(records: &[Record]) -> Records {
-    if records.is_empty() {
-        no_records()
-    } else {
-        records.into()
-    }
-}
+pub use crate::log::{Batches, Records};
 
 /// One partition's part of a follower fetch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,8 +33,8 @@ pub struct FetchedData {
     pub tp: TopicPartition,
     pub error: Option<ErrorCode>,
     pub high_watermark: u64,
-    /// Shared, so copying the message (into its `MessageSent` event) is cheap.
-    pub records: Records,
+    /// The leader's batches, shared: replicating them copies no record.
+    pub records: Batches,
     /// Set when the follower's log diverged: truncate to this offset first.
     pub diverging_end_offset: Option<u64>,
 }
@@ -79,7 +62,7 @@ impl FetchedData {
             tp: tp.clone(),
             error: None,
             high_watermark: 0,
-            records: no_records(),
+            records: Batches::default(),
             diverging_end_offset: None,
         }
     }

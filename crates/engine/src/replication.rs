@@ -12,7 +12,7 @@ use crate::event::EventKind;
 use crate::ids::{BrokerId, ConsumerId, NodeId, TopicPartition};
 use crate::log::Log;
 use crate::network::{
-    records_of, Body, ConsumerFetchPartition, FetchPartition, FetchedData, OffsetSpec,
+    Body, ConsumerFetchPartition, FetchPartition, FetchedData, OffsetSpec,
 };
 use crate::partition::PartitionState;
 use crate::timer::Timer;
@@ -513,7 +513,7 @@ impl Cluster {
         let max = hw
             .saturating_sub(p.fetch_offset)
             .min(MAX_FETCH_RECORDS as u64) as usize;
-        out.records = records_of(replica.log.read_from(p.fetch_offset, max));
+        out.records = replica.log.read_from(p.fetch_offset, max);
         out
     }
 
@@ -661,13 +661,7 @@ impl Cluster {
             return;
         }
         let base = replica.log.log_end_offset();
-        let mut count = 0;
-        for record in data.records.iter() {
-            if record.offset == replica.log.log_end_offset() {
-                replica.log.append(record.clone());
-                count += 1;
-            }
-        }
+        let count = replica.log.append_fetched(&data.records);
         let new_hw = data.high_watermark.min(replica.log.log_end_offset());
         let hw_moved = new_hw > replica.high_watermark;
         if hw_moved {
@@ -821,7 +815,7 @@ fn read_for_follower(replica: Option<&Replica>, p: &FetchPartition) -> FetchedDa
         out.diverging_end_offset = Some(diverging);
         return out;
     }
-    out.records = records_of(replica.log.read_from(p.fetch_offset, MAX_FETCH_RECORDS));
+    out.records = replica.log.read_from(p.fetch_offset, MAX_FETCH_RECORDS);
     out
 }
 
