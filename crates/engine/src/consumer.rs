@@ -128,7 +128,7 @@ pub struct Consumer {
     pub assigned: BTreeMap<TopicPartition, Assigned>,
     pub fetch_in_flight: BTreeMap<BrokerId, SimTime>,
     /// Fetched records not yet returned by `poll()`, per partition.
-    pub buffer: BTreeMap<TopicPartition, VecDeque<Record>>,
+    pub buffer: BTreeMap<TopicPartition, Fetched>,
     /// Records `poll()` returned, not yet processed.
     pub in_hand: VecDeque<Polled>,
     pub app: AppState,
@@ -170,6 +170,48 @@ pub struct Consumer {
 
 /// A record `poll()` returned, with what the invariants need to know about
 /// the moment it was polled.
+/// Records fetched for one partition, not yet returned by `poll()`: the
+/// fetch responses' batches, shared with the leader's log (Kafka's
+/// `CompletedFetch` queue).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fetched {
+    batches: VecDeque<crate::log::Records>,
+    /// How many records of the first batch were returned already.
+    taken: usize,
+    len: usize,
+}
+
+impl Fetched {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn push(&mut self, records: &crate::log::Batches) {
+        self.batches.extend(records.batches().iter().cloned());
+        self.len += records.len();
+    }
+
+    fn pop_front(&mut self) -> Option<Record> {
+        let batch = self.batches.front()?;
+        let record = batch[self.taken].clone();
+        self.taken += 1;
+        self.len -= 1;
+        if self.taken == batch.len() {
+            self.batches.pop_front();
+            self.taken = 0;
+        }
+        Some(record)
+    }
+
+    fn clear(&mut self) {
+        *self = Fetched::default();
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Polled {
     pub tp: TopicPartition,
@@ -1071,7 +1113,7 @@ impl Cluster {
             .map_or(0, |d| d.0);
         let c = self.consumers.get_mut(&cid).expect("exists");
         let max = c.config.max_poll_records as usize;
-        let buffered: usize = c.buffer.values().map(VecDeque::len).sum();
+        let buffered: usize = c.buffer.values().map(Fetched::len).sum();
         let mut batch = VecDeque::with_capacity(buffered.min(max));
         // Like Kafka's fetcher: drain one partition's fetched records, then the next.
         for (tp, records) in c.buffer.iter_mut() {
@@ -1189,88 +1231,91 @@ impl Cluster {
                 .entry(c.group_key.clone())
                 .or_default(),
         };
+        let starts = self.consumption_start.get(&c.group_key);
         // A poll drains one partition, then the next: look each run's
-        // tally up once.
-        let mut polled = polled.into_iter().peekable();
-        while let Some(first) = polled.peek() {
-            let run_tp = first.tp.clone();
-            let tally = match by_tp.get_mut(&run_tp) {
-                Some(v) => v,
-                None => by_tp.entry(run_tp.clone()).or_default(),
-            };
-            let seen = &mut tally.by_offset;
-            let duplicated = &mut tally.duplicated;
-            while let Some(Polled {
+        // tally up once, and bring its watermark forward when it ends.
+        let mut current: Option<(TopicPartition, &mut GroupTally)> = None;
+        for polled in polled {
+            let Polled {
                 tp,
                 record: r,
                 run,
                 disruptions: at_poll,
-            }) = polled.next_if(|p| p.tp == run_tp)
-            {
-                let idx = r.offset as usize;
-                if seen.len() <= idx {
-                    seen.resize(idx + 1, Tally::default());
+            } = polled;
+            if current.as_ref().is_none_or(|(run_tp, _)| *run_tp != tp) {
+                if let Some((run_tp, tally)) = current.take() {
+                    tally.advance_from_start(starts, &run_tp);
                 }
-                let t = &mut seen[idx];
-                if t.record != Some(r.id) {
-                    // A different record now sits at this offset (the log was
-                    // truncated and rewritten): not a repeat of the old one.
-                    *t = Tally::default();
+                let tally = match by_tp.get_mut(&tp) {
+                    Some(v) => v,
+                    None => by_tp.entry(tp.clone()).or_default(),
+                };
+                current = Some((tp.clone(), tally));
+            }
+            let tally = &mut current.as_mut().expect("set above").1;
+            let seen = &mut tally.by_offset;
+            let duplicated = &mut tally.duplicated;
+            let idx = r.offset as usize;
+            if seen.len() <= idx {
+                seen.resize(idx + 1, Tally::default());
+            }
+            let t = &mut seen[idx];
+            if t.record != Some(r.id) {
+                // A different record now sits at this offset (the log was
+                // truncated and rewritten): not a repeat of the old one.
+                *t = Tally::default();
+                if !duplicated.is_empty() {
                     duplicated.remove(&r.offset);
                 }
-                t.count = t.count.saturating_add(1);
-                let again = t.count > 1;
-                if again {
-                    duplicated.insert(r.offset);
-                }
-                let zombie = t.consumer != Some(cid) && t.generation != generation;
-                let earlier = (t.consumer, t.generation);
-                let disrupted = disruptions > t.disruptions;
-                let explained = again && (disrupted || zombie);
-                let zombie_only = zombie && !disrupted;
-                // Compare with the moment this copy was polled: a seek or crash
-                // after the poll explains a later repeat.
-                *t = Tally {
-                    count: t.count,
-                    record: Some(r.id),
-                    disruptions: at_poll,
-                    consumer: Some(cid),
-                    generation,
-                };
-                let why = again.then(|| why_again(last, (explained, zombie, zombie_only), earlier));
-                if c.processed.len() == PROCESSED_KEPT {
-                    c.processed.pop_front();
-                }
-                c.processed.push_back(Processed {
-                    tp: tp.clone(),
+            }
+            t.count = t.count.saturating_add(1);
+            let again = t.count > 1;
+            if again {
+                duplicated.insert(r.offset);
+            }
+            let zombie = t.consumer != Some(cid) && t.generation != generation;
+            let earlier = (t.consumer, t.generation);
+            let disrupted = disruptions > t.disruptions;
+            let explained = again && (disrupted || zombie);
+            let zombie_only = zombie && !disrupted;
+            // Compare with the moment this copy was polled: a seek or crash
+            // after the poll explains a later repeat.
+            *t = Tally {
+                count: t.count,
+                record: Some(r.id),
+                disruptions: at_poll,
+                consumer: Some(cid),
+                generation,
+            };
+            let why = again.then(|| why_again(last, (explained, zombie, zombie_only), earlier));
+            if c.processed.len() == PROCESSED_KEPT {
+                c.processed.pop_front();
+            }
+            c.processed.push_back(Processed {
+                tp: tp.clone(),
+                offset: r.offset,
+                record: r.id,
+                at: now,
+                again,
+                explained,
+                run,
+            });
+            c.processed_total += 1;
+            c.duplicates += usize::from(again);
+            self.out.push(Event {
+                time: now,
+                kind: EventKind::RecordProcessed {
+                    consumer: cid,
+                    tp,
                     offset: r.offset,
                     record: r.id,
-                    at: now,
-                    again,
-                    explained,
-                    run,
-                });
-                c.processed_total += 1;
-                c.duplicates += usize::from(again);
-                self.out.push(Event {
-                    time: now,
-                    kind: EventKind::RecordProcessed {
-                        consumer: cid,
-                        tp,
-                        offset: r.offset,
-                        record: r.id,
-                        key: r.key,
-                        again: why,
-                    },
-                });
-            }
-            if let Some(start) = self
-                .consumption_start
-                .get(&c.group_key)
-                .and_then(|m| m.get(&run_tp))
-            {
-                tally.advance_from(*start);
-            }
+                    key: r.key,
+                    again: why,
+                },
+            });
+        }
+        if let Some((run_tp, tally)) = current {
+            tally.advance_from_start(starts, &run_tp);
         }
     }
 
@@ -1664,7 +1709,7 @@ impl Cluster {
             let Some(fetch_offset) = a.fetch_position else {
                 continue;
             };
-            let buffered = c.buffer.get(tp).map_or(0, VecDeque::len);
+            let buffered = c.buffer.get(tp).map_or(0, Fetched::len);
             if buffered >= max {
                 continue;
             }
@@ -1740,10 +1785,7 @@ impl Cluster {
                 continue; // a seek or revoke made this response stale
             }
             a.fetch_position = Some(first.offset + d.records.len() as u64);
-            c.buffer
-                .entry(d.tp)
-                .or_default()
-                .extend(d.records.iter().cloned());
+            c.buffer.entry(d.tp).or_default().push(&d.records);
         }
         for tp in out_of_range {
             let key = group_key(&self.consumers[&cid]);
@@ -1841,6 +1883,17 @@ impl GroupTally {
     }
 
     /// Moves `processed_through` past what is now processed from `start`.
+    /// `advance_from` the group's consumption start for `tp`, if known.
+    fn advance_from_start(
+        &mut self,
+        starts: Option<&BTreeMap<TopicPartition, u64>>,
+        tp: &TopicPartition,
+    ) {
+        if let Some(start) = starts.and_then(|m| m.get(tp)) {
+            self.advance_from(*start);
+        }
+    }
+
     fn advance_from(&mut self, start: u64) {
         let mut through = self.processed_through.max(start);
         while self

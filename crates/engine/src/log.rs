@@ -167,9 +167,7 @@ impl Log {
         }
         // Epochs never decrease along a log: binary search over batches,
         // then within the batch.
-        let b = self
-            .batches
-            .partition_point(|b| b[0].leader_epoch <= epoch);
+        let b = self.batches.partition_point(|b| b[0].leader_epoch <= epoch);
         if b == 0 {
             return None;
         }

@@ -11,11 +11,10 @@ use crate::error::ErrorCode;
 use crate::event::EventKind;
 use crate::ids::{BrokerId, ConsumerId, NodeId, TopicPartition};
 use crate::log::Log;
-use crate::network::{
-    Body, ConsumerFetchPartition, FetchPartition, FetchedData, OffsetSpec,
-};
+use crate::network::{Body, ConsumerFetchPartition, FetchPartition, FetchedData, OffsetSpec};
 use crate::partition::PartitionState;
 use crate::timer::Timer;
+use std::collections::BTreeMap;
 
 /// Kafka's `replica.fetch.backoff.ms`.
 const REPLICA_FETCH_BACKOFF_MS: u64 = 1_000;
@@ -281,8 +280,21 @@ impl Cluster {
         partitions: Vec<FetchPartition>,
     ) {
         let mut any_data = false;
-        for p in &partitions {
-            self.update_follower_state(id, follower, p);
+        // Record the follower's positions first, then act on what moved,
+        // in partition order: the reads below see the new high watermarks.
+        let now = self.now;
+        let broker = self.brokers.get_mut(&id).expect("live");
+        let mut moved = Vec::new();
+        each_replica(&mut broker.replicas, &partitions, |p, replica| {
+            if let Some(next) = replica.and_then(|r| follower_fetched(r, follower, p, now)) {
+                moved.push((&p.tp, next));
+            }
+        });
+        for (tp, next) in moved {
+            if let FollowerMoved::JoinsIsr(new_isr) = next {
+                self.propose_isr(id, tp, new_isr);
+            }
+            self.update_high_watermark(id, tp);
         }
         let data = self.read_session(id, follower, &partitions);
         any_data |= !data.is_empty();
@@ -329,8 +341,7 @@ impl Cluster {
     ) -> Vec<FetchedData> {
         let broker = self.brokers.get_mut(&id).expect("live");
         let mut out = Vec::new();
-        for p in partitions {
-            let mut replica = broker.replicas.get_mut(&p.tp);
+        each_replica(&mut broker.replicas, partitions, |p, mut replica| {
             let d = read_for_follower(replica.as_deref(), p);
             let news =
                 !d.records.is_empty() || d.error.is_some() || d.diverging_end_offset.is_some();
@@ -346,57 +357,8 @@ impl Cluster {
                 }
                 None => out.push(d),
             }
-        }
+        });
         out
-    }
-
-    /// Records the follower's position, per Kafka's `Replica.updateFetchStateOrThrow`,
-    /// then considers ISR expansion and the high watermark.
-    fn update_follower_state(&mut self, id: BrokerId, follower: BrokerId, p: &FetchPartition) {
-        let now = self.now;
-        let Some(replica) = self.replica_mut(id, &p.tp) else {
-            return;
-        };
-        if p.current_leader_epoch != replica.leader_epoch
-            || diverging_offset(&replica.log, p).is_some()
-        {
-            return;
-        }
-        let leader_leo = replica.log.log_end_offset();
-        let hw = replica.high_watermark;
-        let Role::Leader(state) = &mut replica.role else {
-            return;
-        };
-        let Some(progress) = state.followers.get_mut(&follower) else {
-            return;
-        };
-        let offset = p.fetch_offset.min(leader_leo);
-        if offset >= leader_leo {
-            progress.last_caught_up = progress.last_caught_up.max(now);
-        } else if offset >= progress.last_fetch_leader_leo {
-            progress.last_caught_up = progress.last_caught_up.max(progress.last_fetch_time);
-        }
-        progress.last_fetch_leader_leo = leader_leo;
-        progress.last_fetch_time = now;
-        let moved = progress.log_end_offset != offset;
-        progress.log_end_offset = offset;
-        // Kafka's isFollowerInSync: caught up to the HW and to this epoch's start.
-        let wants_in = !state.isr.contains(&follower)
-            && offset >= hw
-            && offset >= state.epoch_start_offset
-            && !alter_pending(state, now);
-        if wants_in {
-            let mut new_isr = state.isr.clone();
-            new_isr.push(follower);
-            self.propose_isr(id, &p.tp, new_isr);
-        } else if !moved && state.proposed_isr.is_empty() {
-            // Nothing the high watermark depends on changed: every other
-            // change (leader append, ISR committed or proposed, new
-            // leadership) recomputes it where it happens. Most partitions of
-            // a follower's fetch session are idle, so this is the common case.
-            return;
-        }
-        self.update_high_watermark(id, &p.tp);
     }
 
     /// HW = smallest LEO over the ISR, held while the ISR is below
@@ -782,6 +744,74 @@ impl Cluster {
 /// retried, so the leader may propose again.
 fn alter_pending(state: &LeaderState, now: crate::ids::SimTime) -> bool {
     state.alter_sent_at.is_some_and(|t| now.since(t) < 5_000)
+}
+
+/// What a follower's fetch changed on the leader's replica.
+enum FollowerMoved {
+    /// Its log end offset moved, or an ISR change is pending: the high
+    /// watermark may move.
+    Offset,
+    /// It caught up: propose this ISR with it, then see the high watermark.
+    JoinsIsr(Vec<BrokerId>),
+}
+
+/// Records the follower's position on the leader's replica, per Kafka's
+/// `Replica.updateFetchStateOrThrow`, and says what may follow. `None`
+/// when nothing the high watermark depends on changed: every other change
+/// (leader append, ISR committed or proposed, new leadership) recomputes it
+/// where it happens. Most partitions of a fetch session are idle, so that
+/// is the common case.
+fn follower_fetched(
+    replica: &mut Replica,
+    follower: BrokerId,
+    p: &FetchPartition,
+    now: crate::ids::SimTime,
+) -> Option<FollowerMoved> {
+    if p.current_leader_epoch != replica.leader_epoch || diverging_offset(&replica.log, p).is_some()
+    {
+        return None;
+    }
+    let leader_leo = replica.log.log_end_offset();
+    let hw = replica.high_watermark;
+    let Role::Leader(state) = &mut replica.role else {
+        return None;
+    };
+    let progress = state.followers.get_mut(&follower)?;
+    let offset = p.fetch_offset.min(leader_leo);
+    if offset >= leader_leo {
+        progress.last_caught_up = progress.last_caught_up.max(now);
+    } else if offset >= progress.last_fetch_leader_leo {
+        progress.last_caught_up = progress.last_caught_up.max(progress.last_fetch_time);
+    }
+    progress.last_fetch_leader_leo = leader_leo;
+    progress.last_fetch_time = now;
+    let moved = progress.log_end_offset != offset;
+    progress.log_end_offset = offset;
+    // Kafka's isFollowerInSync: caught up to the HW and to this epoch's start.
+    let wants_in = !state.isr.contains(&follower)
+        && offset >= hw
+        && offset >= state.epoch_start_offset
+        && !alter_pending(state, now);
+    if wants_in {
+        let mut new_isr = state.isr.clone();
+        new_isr.push(follower);
+        Some(FollowerMoved::JoinsIsr(new_isr))
+    } else if moved || !state.proposed_isr.is_empty() {
+        Some(FollowerMoved::Offset)
+    } else {
+        None
+    }
+}
+
+/// Calls `f` with each fetched partition and the broker's replica of it.
+fn each_replica<'a>(
+    replicas: &mut BTreeMap<TopicPartition, Replica>,
+    partitions: &'a [FetchPartition],
+    mut f: impl FnMut(&'a FetchPartition, Option<&mut Replica>),
+) {
+    for p in partitions {
+        f(p, replicas.get_mut(&p.tp));
+    }
 }
 
 /// The leader replica a fetch may read, or Kafka's error: not the leader,

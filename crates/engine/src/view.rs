@@ -513,7 +513,7 @@ fn consumer_view(c: &Consumer) -> ConsumerView {
                 high_watermark: a.high_watermark,
             })
             .collect(),
-        buffered: c.buffer.values().map(std::collections::VecDeque::len).sum(),
+        buffered: c.buffer.values().map(crate::consumer::Fetched::len).sum(),
         in_hand: c.in_hand.len(),
         processed_total: c.processed_total,
         duplicates: c.duplicates,
