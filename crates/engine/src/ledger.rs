@@ -95,11 +95,13 @@ pub struct Ledger {
 }
 
 impl Ledger {
+    /// Files a batch the producer saw acknowledged, its first record at
+    /// offset `base`.
     pub fn acknowledge(
         &mut self,
-        r: &Record,
+        records: &[Record],
         tp: &TopicPartition,
-        offset: u64,
+        base: u64,
         acks: Acks,
         now: SimTime,
     ) {
@@ -107,15 +109,17 @@ impl Ledger {
             Some(m) => m,
             None => self.acked.entry(tp.clone()).or_default(),
         };
-        let new = by_offset.insert((offset, r.id), || Acked {
-            key: r.key.clone(),
-            value: r.value.clone(),
-            producer: r.producer,
-            acks,
-            acked_at: now,
-        });
-        if new {
-            self.acknowledged_total += 1;
+        for (r, offset) in records.iter().zip(base..) {
+            let new = by_offset.insert((offset, r.id), || Acked {
+                key: r.key.clone(),
+                value: r.value.clone(),
+                producer: r.producer,
+                acks,
+                acked_at: now,
+            });
+            if new {
+                self.acknowledged_total += 1;
+            }
         }
     }
 }
@@ -166,11 +170,17 @@ impl Cluster {
         let log = &self.brokers[&leader].replicas[tp].log;
         let mut gone = Vec::new();
         if let Some(by_offset) = self.ledger.acked.get(tp) {
+            // Walk the log along the batch instead of looking each offset up.
+            let mut held = log.records_from(base).peekable();
             gone.extend(
                 by_offset
                     .offsets(base, base + count)
                     .iter()
-                    .filter(|((offset, id), _)| !log.contains_at(*offset, *id))
+                    .filter(|((offset, id), _)| {
+                        while held.next_if(|r| r.offset < *offset).is_some() {}
+                        held.peek()
+                            .is_none_or(|r| r.offset != *offset || r.id != *id)
+                    })
                     .map(|(k, a)| unfile(tp, *k, a)),
             );
         }

@@ -35,6 +35,12 @@ pub type Records = std::sync::Arc<[Record]>;
 pub struct Log {
     /// Non-empty batches at contiguous offsets from 0.
     batches: Vec<Records>,
+    /// Each batch's first offset, searched without touching the batches.
+    bases: Vec<u64>,
+    /// Log end offset.
+    end: u64,
+    /// The leader epoch of the last record.
+    latest_epoch: Option<u32>,
 }
 
 /// Two logs are equal when they hold the same records, however batched.
@@ -49,9 +55,7 @@ impl Eq for Log {}
 impl From<Vec<Record>> for Log {
     fn from(records: Vec<Record>) -> Log {
         let mut log = Log::default();
-        if !records.is_empty() {
-            log.batches.push(records.into());
-        }
+        log.push_batch(records.into());
         log
     }
 }
@@ -65,10 +69,18 @@ impl From<Log> for Vec<Record> {
 impl Log {
     /// Log end offset: the offset the next record will get.
     pub fn log_end_offset(&self) -> u64 {
-        self.batches
-            .last()
-            .and_then(|b| b.last())
-            .map_or(0, |r| r.offset + 1)
+        self.end
+    }
+
+    /// Appends a batch whose records already carry their offsets, from the
+    /// log end on.
+    fn push_batch(&mut self, batch: Records) {
+        if let Some(last) = batch.last() {
+            self.bases.push(batch[0].offset);
+            self.end = last.offset + 1;
+            self.latest_epoch = Some(last.leader_epoch);
+            self.batches.push(batch);
+        }
     }
 
     /// Every record, in offset order.
@@ -81,13 +93,25 @@ impl Log {
         if offset >= self.log_end_offset() {
             return None;
         }
-        let i = self.batches.partition_point(|b| b[0].offset <= offset);
+        let i = self.bases.partition_point(|base| *base <= offset);
         i.checked_sub(1)
     }
 
+    /// The records from `offset` on, in order.
+    pub fn records_from(&self, offset: u64) -> impl Iterator<Item = &Record> {
+        let (first, skip) = match self.batch_of(offset) {
+            Some(i) => (i, (offset - self.bases[i]) as usize),
+            None => (self.batches.len(), 0),
+        };
+        self.batches[first..]
+            .iter()
+            .flat_map(|b| b.iter())
+            .skip(skip)
+    }
+
     pub fn get(&self, offset: u64) -> Option<&Record> {
-        let b = &self.batches[self.batch_of(offset)?];
-        b.get(usize::try_from(offset - b[0].offset).ok()?)
+        let i = self.batch_of(offset)?;
+        self.batches[i].get(usize::try_from(offset - self.bases[i]).ok()?)
     }
 
     pub fn contains_at(&self, offset: u64, id: RecordId) -> bool {
@@ -109,7 +133,7 @@ impl Log {
         for (r, offset) in records.iter_mut().zip(base..) {
             r.offset = offset;
         }
-        self.batches.push(records.into());
+        self.push_batch(records.into());
         base
     }
 
@@ -123,11 +147,11 @@ impl Log {
             let first = batch[0].offset;
             let last = batch[batch.len() - 1].offset;
             if first == leo {
-                self.batches.push(batch.clone());
+                self.push_batch(batch.clone());
                 count += batch.len() as u64;
             } else if first < leo && leo <= last {
                 let from = (leo - first) as usize;
-                self.batches.push(batch[from..].into());
+                self.push_batch(batch[from..].into());
                 count += (batch.len() - from) as u64;
             }
         }
@@ -139,31 +163,34 @@ impl Log {
         let Some(i) = self.batch_of(offset) else {
             return Vec::new();
         };
-        let keep = (offset - self.batches[i][0].offset) as usize;
+        let keep = (offset - self.bases[i]) as usize;
         let mut removed = self.batches[i][keep..].to_vec();
         for later in self.batches.drain(i + 1..) {
             removed.extend(later.iter().cloned());
         }
+        self.bases.truncate(i + 1);
         if keep == 0 {
             self.batches.truncate(i);
+            self.bases.truncate(i);
         } else {
             self.batches[i] = self.batches[i][..keep].into();
         }
+        self.end = offset;
+        let latest = self.records().next_back().map(|r| r.leader_epoch);
+        self.latest_epoch = latest;
         removed
     }
 
     pub fn latest_epoch(&self) -> Option<u32> {
-        self.records().next_back().map(|r| r.leader_epoch)
+        self.latest_epoch
     }
 
     /// Kafka's `endOffsetForEpoch`: the largest epoch <= `epoch` present in the
     /// log and the offset where the next higher epoch starts (or the log end).
     pub fn end_offset_for_epoch(&self, epoch: u32) -> Option<(u32, u64)> {
         // The common case, a follower fetching in the current epoch.
-        if let Some(last) = self.records().next_back() {
-            if last.leader_epoch <= epoch {
-                return Some((last.leader_epoch, last.offset + 1));
-            }
+        if let Some(latest) = self.latest_epoch.filter(|e| *e <= epoch) {
+            return Some((latest, self.end));
         }
         // Epochs never decrease along a log: binary search over batches,
         // then within the batch.
@@ -187,7 +214,7 @@ impl Log {
         let (mut at, mut left) = (offset, max);
         while left > 0 && i < self.batches.len() {
             let b = &self.batches[i];
-            let start = (at - b[0].offset) as usize;
+            let start = (at - self.bases[i]) as usize;
             let take = (b.len() - start).min(left);
             if take == b.len() {
                 out.0.push(b.clone());
@@ -327,6 +354,8 @@ mod tests {
         assert!(log.records().enumerate().all(|(i, r)| r.offset == i as u64));
         assert_eq!(log.get(125).map(|r| r.id), Some(RecordId(125)));
         assert_eq!(log.get(300), None);
+        assert!(log.records_from(125).map(|r| r.offset).eq(125..300));
+        assert_eq!(log.records_from(300).count(), 0);
         // A read shares whole batches and copies cut ones.
         let read = log.read_from(15, 20);
         assert_eq!(read.len(), 20);

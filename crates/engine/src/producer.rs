@@ -448,10 +448,8 @@ impl Cluster {
                     records: ids,
                     base_offset: base,
                 });
-                for (i, r) in batch.records.iter().enumerate() {
-                    self.ledger
-                        .acknowledge(r, &batch.tp, base + i as u64, acks, self.now);
-                }
+                self.ledger
+                    .acknowledge(&batch.records, &batch.tp, base, acks, self.now);
                 self.check_acknowledged_batch(&batch.tp, base, batch.records.len() as u64);
                 self.drain_producer(pid);
             }
