@@ -195,9 +195,10 @@ impl Fetched {
         self.len += records.len();
     }
 
-    fn pop_front(&mut self) -> Option<Record> {
+    /// Takes the next record, handing `f` a look at it.
+    fn pop_front<T>(&mut self, f: impl FnOnce(&Record) -> T) -> Option<T> {
         let batch = self.batches.front()?;
-        let record = batch[self.taken].clone();
+        let record = f(&batch[self.taken]);
         self.taken += 1;
         self.len -= 1;
         if self.taken == batch.len() {
@@ -215,7 +216,11 @@ impl Fetched {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Polled {
     pub tp: TopicPartition,
-    pub record: Record,
+    pub offset: u64,
+    pub record: crate::ids::RecordId,
+    /// For the `RecordProcessed` event. Tallying needs no value, so none is
+    /// copied.
+    pub key: Option<crate::log::Text>,
     /// See `Consumer::runs`.
     pub run: u32,
     /// The group's disruption count when it was polled.
@@ -1123,19 +1128,23 @@ impl Cluster {
             };
             let run = c.runs.get(tp).copied().unwrap_or(0);
             while batch.len() < max {
-                let Some(r) = records.pop_front() else {
+                let Some(polled) = records.pop_front(|r| {
+                    // Stale when a seek or reset moved the position.
+                    (a.position == Some(r.offset)).then(|| Polled {
+                        tp: tp.clone(),
+                        offset: r.offset,
+                        record: r.id,
+                        key: r.key.clone(),
+                        run,
+                        disruptions,
+                    })
+                }) else {
                     break;
                 };
-                if a.position != Some(r.offset) {
-                    continue; // stale: a seek or reset moved the position
+                if let Some(p) = polled {
+                    a.position = Some(p.offset + 1);
+                    batch.push_back(p);
                 }
-                a.position = Some(r.offset + 1);
-                batch.push_back(Polled {
-                    tp: tp.clone(),
-                    record: r,
-                    run,
-                    disruptions,
-                });
             }
         }
         c.buffer.retain(|_, records| !records.is_empty());
@@ -1238,7 +1247,9 @@ impl Cluster {
         for polled in polled {
             let Polled {
                 tp,
-                record: r,
+                offset,
+                record,
+                key,
                 run,
                 disruptions: at_poll,
             } = polled;
@@ -1255,23 +1266,23 @@ impl Cluster {
             let tally = &mut current.as_mut().expect("set above").1;
             let seen = &mut tally.by_offset;
             let duplicated = &mut tally.duplicated;
-            let idx = r.offset as usize;
+            let idx = offset as usize;
             if seen.len() <= idx {
                 seen.resize(idx + 1, Tally::default());
             }
             let t = &mut seen[idx];
-            if t.record != Some(r.id) {
+            if t.record != Some(record) {
                 // A different record now sits at this offset (the log was
                 // truncated and rewritten): not a repeat of the old one.
                 *t = Tally::default();
                 if !duplicated.is_empty() {
-                    duplicated.remove(&r.offset);
+                    duplicated.remove(&offset);
                 }
             }
             t.count = t.count.saturating_add(1);
             let again = t.count > 1;
             if again {
-                duplicated.insert(r.offset);
+                duplicated.insert(offset);
             }
             let zombie = t.consumer != Some(cid) && t.generation != generation;
             let earlier = (t.consumer, t.generation);
@@ -1282,7 +1293,7 @@ impl Cluster {
             // after the poll explains a later repeat.
             *t = Tally {
                 count: t.count,
-                record: Some(r.id),
+                record: Some(record),
                 disruptions: at_poll,
                 consumer: Some(cid),
                 generation,
@@ -1293,8 +1304,8 @@ impl Cluster {
             }
             c.processed.push_back(Processed {
                 tp: tp.clone(),
-                offset: r.offset,
-                record: r.id,
+                offset,
+                record,
                 at: now,
                 again,
                 explained,
@@ -1307,9 +1318,9 @@ impl Cluster {
                 kind: EventKind::RecordProcessed {
                     consumer: cid,
                     tp,
-                    offset: r.offset,
-                    record: r.id,
-                    key: r.key,
+                    offset,
+                    record,
+                    key,
                     again: why,
                 },
             });
