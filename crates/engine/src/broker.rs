@@ -547,6 +547,9 @@ impl Cluster {
         let Role::Leader(state) = &mut replica.role else {
             return;
         };
+        if !state.pending.iter().any(|p| hw >= p.required_offset) {
+            return;
+        }
         let isr_len = state.isr.len() as u32;
         let (done, waiting): (Vec<_>, Vec<_>) = state
             .pending

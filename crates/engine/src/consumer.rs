@@ -1714,7 +1714,9 @@ impl Cluster {
             return;
         }
         let max = c.config.max_poll_records as usize;
-        let mut by_leader: BTreeMap<BrokerId, Vec<ConsumerFetchPartition>> = BTreeMap::new();
+        // One fetch per leader, in leader order; a consumer fetches from
+        // few brokers, so a list searched in place beats a map.
+        let mut by_leader: Vec<(BrokerId, Vec<ConsumerFetchPartition>)> = Vec::new();
         let mut need_metadata = false;
         for (tp, a) in &c.assigned {
             let Some(fetch_offset) = a.fetch_position else {
@@ -1729,25 +1731,28 @@ impl Cluster {
                 // the next one.
                 Some((leader, _)) if c.fetch_in_flight.contains_key(&leader) => {}
                 Some((leader, epoch)) => {
-                    by_leader
-                        .entry(leader)
-                        .or_default()
-                        .push(ConsumerFetchPartition {
-                            tp: tp.clone(),
-                            fetch_offset,
-                            current_leader_epoch: epoch,
-                        })
+                    let i = match by_leader.iter().position(|(l, _)| *l == leader) {
+                        Some(i) => i,
+                        None => {
+                            by_leader.push((leader, Vec::with_capacity(c.assigned.len())));
+                            by_leader.len() - 1
+                        }
+                    };
+                    by_leader[i].1.push(ConsumerFetchPartition {
+                        tp: tp.clone(),
+                        fetch_offset,
+                        current_leader_epoch: epoch,
+                    })
                 }
                 None => need_metadata = true,
             }
         }
         let wait = c.config.fetch_max_wait_ms;
-        let mut sends = Vec::new();
-        for (leader, partitions) in by_leader {
-            c.fetch_in_flight.insert(leader, now);
-            sends.push((leader, partitions));
+        by_leader.sort_unstable_by_key(|(leader, _)| *leader);
+        for (leader, _) in &by_leader {
+            c.fetch_in_flight.insert(*leader, now);
         }
-        for (leader, partitions) in sends {
+        for (leader, partitions) in by_leader {
             self.send(
                 NodeId::Consumer(cid),
                 NodeId::Broker(leader),

@@ -211,6 +211,7 @@ impl Log {
         let Some(mut i) = self.batch_of(offset) else {
             return out;
         };
+        out.0.reserve((self.batches.len() - i).min(max));
         let (mut at, mut left) = (offset, max);
         while left > 0 && i < self.batches.len() {
             let b = &self.batches[i];
