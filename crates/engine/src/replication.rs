@@ -14,7 +14,6 @@ use crate::log::Log;
 use crate::network::{Body, ConsumerFetchPartition, FetchPartition, FetchedData, OffsetSpec};
 use crate::partition::PartitionState;
 use crate::timer::Timer;
-use std::collections::BTreeMap;
 
 /// Kafka's `replica.fetch.backoff.ms`.
 const REPLICA_FETCH_BACKOFF_MS: u64 = 1_000;
@@ -285,11 +284,12 @@ impl Cluster {
         let now = self.now;
         let broker = self.brokers.get_mut(&id).expect("live");
         let mut moved = Vec::new();
-        each_replica(&mut broker.replicas, &partitions, |p, replica| {
+        for p in &partitions {
+            let replica = broker.replicas.get_mut(&p.tp);
             if let Some(next) = replica.and_then(|r| follower_fetched(r, follower, p, now)) {
                 moved.push((&p.tp, next));
             }
-        });
+        }
         for (tp, next) in moved {
             if let FollowerMoved::JoinsIsr(new_isr) = next {
                 self.propose_isr(id, tp, new_isr);
@@ -341,7 +341,8 @@ impl Cluster {
     ) -> Vec<FetchedData> {
         let broker = self.brokers.get_mut(&id).expect("live");
         let mut out = Vec::new();
-        each_replica(&mut broker.replicas, partitions, |p, mut replica| {
+        for p in partitions {
+            let mut replica = broker.replicas.get_mut(&p.tp);
             let d = read_for_follower(replica.as_deref(), p);
             let news =
                 !d.records.is_empty() || d.error.is_some() || d.diverging_end_offset.is_some();
@@ -357,7 +358,7 @@ impl Cluster {
                 }
                 None => out.push(d),
             }
-        });
+        }
         out
     }
 
@@ -800,17 +801,6 @@ fn follower_fetched(
         Some(FollowerMoved::Offset)
     } else {
         None
-    }
-}
-
-/// Calls `f` with each fetched partition and the broker's replica of it.
-fn each_replica<'a>(
-    replicas: &mut BTreeMap<TopicPartition, Replica>,
-    partitions: &'a [FetchPartition],
-    mut f: impl FnMut(&'a FetchPartition, Option<&mut Replica>),
-) {
-    for p in partitions {
-        f(p, replicas.get_mut(&p.tp));
     }
 }
 
