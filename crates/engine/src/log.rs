@@ -127,9 +127,6 @@ impl Log {
     /// offsets; returns the first one's.
     pub fn append_batch(&mut self, mut records: Vec<Record>) -> u64 {
         let base = self.log_end_offset();
-        if records.is_empty() {
-            return base;
-        }
         for (r, offset) in records.iter_mut().zip(base..) {
             r.offset = offset;
         }
@@ -168,13 +165,12 @@ impl Log {
         for later in self.batches.drain(i + 1..) {
             removed.extend(later.iter().cloned());
         }
-        self.bases.truncate(i + 1);
         if keep == 0 {
             self.batches.truncate(i);
-            self.bases.truncate(i);
         } else {
             self.batches[i] = self.batches[i][..keep].into();
         }
+        self.bases.truncate(self.batches.len());
         self.end = offset;
         let latest = self.records().next_back().map(|r| r.leader_epoch);
         self.latest_epoch = latest;
