@@ -38,7 +38,7 @@ pub struct Cluster {
         BTreeMap<String, BTreeMap<TopicPartition, crate::consumer::GroupTally>>,
     /// Per group: how many crashes, rebalances, seeks and failed commits so
     /// far, and the last one's description.
-    pub(crate) group_disruptions: BTreeMap<String, (u64, String)>,
+    pub(crate) group_disruptions: BTreeMap<String, (u32, String)>,
     /// Where each group first started reading each partition (after a reset).
     pub(crate) consumption_start: BTreeMap<String, BTreeMap<TopicPartition, u64>>,
     pub(crate) ledger: Ledger,

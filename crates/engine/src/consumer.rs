@@ -224,7 +224,7 @@ pub struct Polled {
     /// See `Consumer::runs`.
     pub run: u32,
     /// The group's disruption count when it was polled.
-    pub disruptions: u64,
+    pub disruptions: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -1271,7 +1271,7 @@ impl Cluster {
                 seen.resize(idx + 1, Tally::default());
             }
             let t = &mut seen[idx];
-            if t.record != Some(record) {
+            if t.count > 0 && t.record != record {
                 // A different record now sits at this offset (the log was
                 // truncated and rewritten): not a repeat of the old one.
                 *t = Tally::default();
@@ -1284,7 +1284,7 @@ impl Cluster {
             if again {
                 duplicated.insert(offset);
             }
-            let zombie = t.consumer != Some(cid) && t.generation != generation;
+            let zombie = t.consumer != cid && t.generation != generation;
             let earlier = (t.consumer, t.generation);
             let disrupted = disruptions > t.disruptions;
             let explained = again && (disrupted || zombie);
@@ -1293,9 +1293,9 @@ impl Cluster {
             // after the poll explains a later repeat.
             *t = Tally {
                 count: t.count,
-                record: Some(record),
+                record,
                 disruptions: at_poll,
-                consumer: Some(cid),
+                consumer: cid,
                 generation,
             };
             let why = again.then(|| why_again(last, (explained, zombie, zombie_only), earlier));
@@ -1337,7 +1337,7 @@ impl Cluster {
             .group_disruptions
             .entry(group.to_string())
             .or_insert((0, String::new()));
-        entry.0 += 1;
+        entry.0 = entry.0.saturating_add(1);
         entry.1 = reason;
     }
 
@@ -1923,16 +1923,34 @@ impl GroupTally {
     }
 }
 
-/// How often a group processed one offset, and the last time it did.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// How often a group processed one offset, and the last time it did. One
+/// is kept per offset of every partition a group reads, so it is packed:
+/// while `count` is 0 the other fields mean nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tally {
     /// The record processed at this offset.
-    pub record: Option<crate::ids::RecordId>,
+    pub record: crate::ids::RecordId,
     pub count: u32,
     /// The group's disruption count at the last processing.
-    pub disruptions: u64,
-    pub consumer: Option<ConsumerId>,
+    pub disruptions: u32,
+    /// Who processed it last, in which generation.
+    pub consumer: ConsumerId,
     pub generation: i32,
+}
+
+// Packed as the comment above says; a field that grows it should be a choice.
+const _: () = assert!(std::mem::size_of::<Tally>() == 24);
+
+impl Default for Tally {
+    fn default() -> Self {
+        Tally {
+            record: crate::ids::RecordId(0),
+            count: 0,
+            disruptions: 0,
+            consumer: ConsumerId(0),
+            generation: 0,
+        }
+    }
 }
 
 /// The key a consumer's processing is tallied under: its group, or itself.
@@ -2069,14 +2087,13 @@ fn validate_consumer(
 fn why_again(
     last: &str,
     (explained, zombie, zombie_only): (bool, bool, bool),
-    (earlier, generation): (Option<ConsumerId>, i32),
+    (earlier, generation): (ConsumerId, i32),
 ) -> String {
     match (explained, zombie) {
         (false, _) => "nothing explains it".into(),
         (true, _) if !last.is_empty() && !zombie_only => format!("re-read after {last}"),
         (true, _) => format!(
-            "{} had processed it in generation {generation}; the group had since moved it to another member",
-            earlier.map_or_else(String::new, |c| c.to_string())
+            "{earlier} had processed it in generation {generation}; the group had since moved it to another member"
         ),
     }
 }

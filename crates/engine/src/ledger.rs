@@ -7,7 +7,7 @@ use crate::cluster::Cluster;
 use crate::config::Acks;
 use crate::event::EventKind;
 use crate::ids::{BrokerId, ProducerId, RecordId, SimTime, TopicPartition};
-use crate::log::Record;
+use crate::log::Records;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -30,59 +30,97 @@ pub struct LostRecord {
     pub reason: String,
 }
 
-/// What the ledger keeps of an acknowledged record; its partition and
-/// offset are the keys it is filed under.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Acked {
-    pub key: Option<crate::log::Text>,
-    pub value: crate::log::Text,
-    pub producer: ProducerId,
-    pub acks: Acks,
-    pub acked_at: SimTime,
-}
-
 /// Where a record is filed: its offset, then its id. Two records can share
 /// an offset when a deposed leader acknowledged one the new leader overwrote.
 type Filed = (u64, RecordId);
+
+/// One acknowledged record: where it is filed, and where in which of the
+/// partition's acknowledged batches its key and value are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Entry {
+    at: Filed,
+    batch: u32,
+    index: u32,
+}
+
+/// A batch as its producer saw it acknowledged. Its records are the
+/// producer's own, shared, so filing a batch copies no key or value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct AckedBatch {
+    records: Records,
+    acks: Acks,
+    acked_at: SimTime,
+}
 
 /// One partition's acknowledged records, sorted by where they are filed.
 /// Acknowledgements arrive almost always in offset order, so a sorted `Vec`
 /// appends at its end where a B-tree would search and split nodes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AckedRecords(Vec<(Filed, Acked)>);
+pub struct AckedRecords {
+    entries: Vec<Entry>,
+    batches: Vec<AckedBatch>,
+}
 
 impl AckedRecords {
-    /// Files `acked` under `at` unless a record is already there; returns
-    /// whether it was new.
-    fn insert(&mut self, at: Filed, acked: impl FnOnce() -> Acked) -> bool {
-        if self.0.last().is_none_or(|(last, _)| *last < at) {
-            self.0.push((at, acked()));
-            return true;
-        }
-        match self.0.binary_search_by(|(k, _)| k.cmp(&at)) {
-            Ok(_) => false,
-            Err(i) => {
-                self.0.insert(i, (at, acked()));
-                true
+    /// Files the records of a batch acknowledged at offsets from `base`,
+    /// each unless a record is already filed there; returns how many were
+    /// new.
+    fn insert(&mut self, records: &Records, base: u64, acks: Acks, now: SimTime) -> u64 {
+        let batch = self.batches.len() as u32;
+        let mut new = 0;
+        for ((r, offset), index) in records.iter().zip(base..).zip(0..) {
+            let entry = Entry {
+                at: (offset, r.id),
+                batch,
+                index,
+            };
+            if self.entries.last().is_none_or(|last| last.at < entry.at) {
+                self.entries.push(entry);
+            } else {
+                match self.entries.binary_search_by(|e| e.at.cmp(&entry.at)) {
+                    Ok(_) => continue,
+                    Err(i) => self.entries.insert(i, entry),
+                }
             }
+            new += 1;
         }
+        if new > 0 {
+            self.batches.push(AckedBatch {
+                records: records.clone(),
+                acks,
+                acked_at: now,
+            });
+        }
+        new
     }
 
     fn remove(&mut self, at: Filed) {
-        if let Ok(i) = self.0.binary_search_by(|(k, _)| k.cmp(&at)) {
-            self.0.remove(i);
+        if let Ok(i) = self.entries.binary_search_by(|e| e.at.cmp(&at)) {
+            self.entries.remove(i);
         }
     }
 
-    fn iter(&self) -> impl Iterator<Item = &(Filed, Acked)> {
-        self.0.iter()
+    /// Records filed at offsets `from..to`.
+    fn offsets(&self, from: u64, to: u64) -> &[Entry] {
+        let lo = self.entries.partition_point(|e| e.at.0 < from);
+        let hi = self.entries.partition_point(|e| e.at.0 < to);
+        &self.entries[lo..hi.max(lo)]
     }
 
-    /// Records filed at offsets `from..to`.
-    fn offsets(&self, from: u64, to: u64) -> &[(Filed, Acked)] {
-        let lo = self.0.partition_point(|((o, _), _)| *o < from);
-        let hi = self.0.partition_point(|((o, _), _)| *o < to);
-        &self.0[lo..hi.max(lo)]
+    /// The acknowledged record filed as `e`, as the ledger reports it.
+    fn unfile(&self, tp: &TopicPartition, e: &Entry) -> AckedRecord {
+        let batch = &self.batches[e.batch as usize];
+        let r = &batch.records[e.index as usize];
+        AckedRecord {
+            id: e.at.1,
+            tp: tp.clone(),
+            offset: e.at.0,
+            key: r.key.clone(),
+            value: r.value.clone(),
+            producer: r.producer,
+            acks: batch.acks,
+            acked_at: batch.acked_at,
+        }
     }
 }
 
@@ -99,7 +137,7 @@ impl Ledger {
     /// offset `base`.
     pub fn acknowledge(
         &mut self,
-        records: &[Record],
+        records: &Records,
         tp: &TopicPartition,
         base: u64,
         acks: Acks,
@@ -109,31 +147,7 @@ impl Ledger {
             Some(m) => m,
             None => self.acked.entry(tp.clone()).or_default(),
         };
-        for (r, offset) in records.iter().zip(base..) {
-            let new = by_offset.insert((offset, r.id), || Acked {
-                key: r.key.clone(),
-                value: r.value.clone(),
-                producer: r.producer,
-                acks,
-                acked_at: now,
-            });
-            if new {
-                self.acknowledged_total += 1;
-            }
-        }
-    }
-}
-
-fn unfile(tp: &TopicPartition, (offset, id): (u64, RecordId), a: &Acked) -> AckedRecord {
-    AckedRecord {
-        id,
-        tp: tp.clone(),
-        offset,
-        key: a.key.clone(),
-        value: a.value.clone(),
-        producer: a.producer,
-        acks: a.acks,
-        acked_at: a.acked_at,
+        self.acknowledged_total += by_offset.insert(records, base, acks, now);
     }
 }
 
@@ -155,9 +169,10 @@ impl Cluster {
         };
         let log = &self.brokers[&leader].replicas[tp].log;
         let gone = by_offset
+            .entries
             .iter()
-            .filter(|((offset, id), _)| !log.contains_at(*offset, *id))
-            .map(|(k, a)| unfile(tp, *k, a))
+            .filter(|e| !log.contains_at(e.at.0, e.at.1))
+            .map(|e| by_offset.unfile(tp, e))
             .collect();
         self.mark_lost(tp, leader, gone);
     }
@@ -176,12 +191,12 @@ impl Cluster {
                 by_offset
                     .offsets(base, base + count)
                     .iter()
-                    .filter(|((offset, id), _)| {
-                        while held.next_if(|r| r.offset < *offset).is_some() {}
-                        held.peek()
-                            .is_none_or(|r| r.offset != *offset || r.id != *id)
+                    .filter(|e| {
+                        let (offset, id) = e.at;
+                        while held.next_if(|r| r.offset < offset).is_some() {}
+                        held.peek().is_none_or(|r| r.offset != offset || r.id != id)
                     })
-                    .map(|(k, a)| unfile(tp, *k, a)),
+                    .map(|e| by_offset.unfile(tp, e)),
             );
         }
         self.mark_lost(tp, leader, gone);
@@ -240,29 +255,40 @@ impl Cluster {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::log::Record;
 
-    fn acked(at: u64) -> Acked {
-        Acked {
-            key: None,
-            value: "".into(),
-            producer: ProducerId(1),
-            acks: Acks::All,
-            acked_at: SimTime(at),
-        }
+    /// A batch of records with these ids, each valued by its id.
+    fn batch(ids: &[u64]) -> Records {
+        ids.iter()
+            .map(|&id| Record {
+                id: RecordId(id),
+                offset: 0,
+                leader_epoch: 0,
+                key: None,
+                value: format!("v{id}").into(),
+                producer: ProducerId(1),
+                sequence: None,
+                append_time: 0,
+            })
+            .collect()
+    }
+
+    fn filed(r: &AckedRecords) -> Vec<Filed> {
+        r.entries.iter().map(|e| e.at).collect()
     }
 
     #[test]
     fn records_stay_sorted_by_offset_then_id_and_are_filed_once() {
         let mut r = AckedRecords::default();
-        assert!(r.insert((5, RecordId(9)), || acked(1)));
-        assert!(r.insert((7, RecordId(3)), || acked(2)));
+        assert_eq!(r.insert(&batch(&[9]), 5, Acks::All, SimTime(1)), 1);
+        assert_eq!(r.insert(&batch(&[3]), 7, Acks::All, SimTime(2)), 1);
         // Out of order: a deposed leader's ack for an offset already filed.
-        assert!(r.insert((5, RecordId(4)), || acked(3)));
-        assert!(r.insert((2, RecordId(1)), || acked(4)));
-        assert!(!r.insert((7, RecordId(3)), || acked(5)), "filed twice");
-        let keys: Vec<Filed> = r.iter().map(|(k, _)| *k).collect();
+        assert_eq!(r.insert(&batch(&[4]), 5, Acks::Leader, SimTime(3)), 1);
+        assert_eq!(r.insert(&batch(&[1]), 2, Acks::All, SimTime(4)), 1);
+        assert_eq!(r.insert(&batch(&[3]), 7, Acks::All, SimTime(5)), 0, "filed twice");
+        assert_eq!(r.batches.len(), 4, "a batch with nothing new is not kept");
         assert_eq!(
-            keys,
+            filed(&r),
             [
                 (2, RecordId(1)),
                 (5, RecordId(4)),
@@ -270,11 +296,29 @@ mod tests {
                 (7, RecordId(3))
             ]
         );
-        let five: Vec<Filed> = r.offsets(5, 7).iter().map(|(k, _)| *k).collect();
+        let five: Vec<Filed> = r.offsets(5, 7).iter().map(|e| e.at).collect();
         assert_eq!(five, [(5, RecordId(4)), (5, RecordId(9))]);
         assert!(r.offsets(8, 20).is_empty());
         r.remove((5, RecordId(4)));
         r.remove((6, RecordId(6)));
-        assert_eq!(r.iter().count(), 3);
+        assert_eq!(r.entries.len(), 3);
+    }
+
+    #[test]
+    fn a_filed_record_is_reported_from_its_shared_batch() {
+        let mut r = AckedRecords::default();
+        let first = batch(&[1, 2, 3]);
+        assert_eq!(r.insert(&first, 0, Acks::All, SimTime(10)), 3);
+        assert_eq!(r.insert(&batch(&[4, 5]), 3, Acks::Leader, SimTime(20)), 2);
+        assert!(Records::ptr_eq(&r.batches[0].records, &first), "shared, not copied");
+        let tp = TopicPartition::new("t", 0);
+        let e = r.offsets(4, 5)[0];
+        let acked = r.unfile(&tp, &e);
+        assert_eq!(
+            (acked.id, acked.offset, &*acked.value, acked.acks, acked.acked_at),
+            (RecordId(5), 4, "v5", Acks::Leader, SimTime(20))
+        );
+        let e = r.offsets(1, 2)[0];
+        assert_eq!(&*r.unfile(&tp, &e).value, "v2");
     }
 }
