@@ -285,7 +285,11 @@ mod tests {
         // Out of order: a deposed leader's ack for an offset already filed.
         assert_eq!(r.insert(&batch(&[4]), 5, Acks::Leader, SimTime(3)), 1);
         assert_eq!(r.insert(&batch(&[1]), 2, Acks::All, SimTime(4)), 1);
-        assert_eq!(r.insert(&batch(&[3]), 7, Acks::All, SimTime(5)), 0, "filed twice");
+        assert_eq!(
+            r.insert(&batch(&[3]), 7, Acks::All, SimTime(5)),
+            0,
+            "filed twice"
+        );
         assert_eq!(r.batches.len(), 4, "a batch with nothing new is not kept");
         assert_eq!(
             filed(&r),
@@ -310,12 +314,21 @@ mod tests {
         let first = batch(&[1, 2, 3]);
         assert_eq!(r.insert(&first, 0, Acks::All, SimTime(10)), 3);
         assert_eq!(r.insert(&batch(&[4, 5]), 3, Acks::Leader, SimTime(20)), 2);
-        assert!(Records::ptr_eq(&r.batches[0].records, &first), "shared, not copied");
+        assert!(
+            Records::ptr_eq(&r.batches[0].records, &first),
+            "shared, not copied"
+        );
         let tp = TopicPartition::new("t", 0);
         let e = r.offsets(4, 5)[0];
         let acked = r.unfile(&tp, &e);
         assert_eq!(
-            (acked.id, acked.offset, &*acked.value, acked.acks, acked.acked_at),
+            (
+                acked.id,
+                acked.offset,
+                &*acked.value,
+                acked.acks,
+                acked.acked_at
+            ),
             (RecordId(5), 4, "v5", Acks::Leader, SimTime(20))
         );
         let e = r.offsets(1, 2)[0];
