@@ -1264,13 +1264,8 @@ impl Cluster {
                 current = Some((tp.clone(), tally));
             }
             let tally = &mut current.as_mut().expect("set above").1;
-            let seen = &mut tally.by_offset;
             let duplicated = &mut tally.duplicated;
-            let idx = offset as usize;
-            if seen.len() <= idx {
-                seen.resize(idx + 1, Tally::default());
-            }
-            let t = &mut seen[idx];
+            let t = tally.by_offset.entry(offset);
             if t.count > 0 && t.record != record {
                 // A different record now sits at this offset (the log was
                 // truncated and rewritten): not a repeat of the old one.
@@ -1878,8 +1873,8 @@ pub enum SeekTo {
 /// offset ever processed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GroupTally {
-    /// By offset (the index).
-    pub by_offset: Vec<Tally>,
+    /// By offset.
+    pub by_offset: Tallies,
     /// Offsets processed more than once.
     pub duplicated: std::collections::BTreeSet<u64>,
     /// From where the group started reading up to here, every offset was
@@ -1893,7 +1888,7 @@ impl GroupTally {
     /// first `limit` of them.
     pub fn gaps(&self, start: u64, end: u64, limit: usize) -> Vec<u64> {
         (start.max(self.processed_through)..end)
-            .filter(|o| self.by_offset.get(*o as usize).is_none_or(|t| t.count == 0))
+            .filter(|o| self.by_offset.get(*o).is_none_or(|t| t.count == 0))
             .take(limit)
             .collect()
     }
@@ -1912,14 +1907,42 @@ impl GroupTally {
 
     fn advance_from(&mut self, start: u64) {
         let mut through = self.processed_through.max(start);
-        while self
-            .by_offset
-            .get(through as usize)
-            .is_some_and(|t| t.count > 0)
-        {
+        while self.by_offset.get(through).is_some_and(|t| t.count > 0) {
             through += 1;
         }
         self.processed_through = through;
+    }
+}
+
+/// A group's tallies of one partition, by offset, in fixed-size pages: a
+/// partition's tallies grow in place, never copied to a larger block as
+/// the log grows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tallies {
+    pages: Vec<Box<[Tally]>>,
+}
+
+impl Tallies {
+    const PAGE: usize = 1024;
+
+    fn locate(offset: u64) -> (usize, usize) {
+        let o = usize::try_from(offset).unwrap_or(usize::MAX);
+        (o / Self::PAGE, o % Self::PAGE)
+    }
+
+    pub fn get(&self, offset: u64) -> Option<&Tally> {
+        let (page, i) = Self::locate(offset);
+        self.pages.get(page).map(|p| &p[i])
+    }
+
+    /// The tally of `offset`, made (with a count of 0) if need be.
+    pub fn entry(&mut self, offset: u64) -> &mut Tally {
+        let (page, i) = Self::locate(offset);
+        while self.pages.len() <= page {
+            self.pages
+                .push(vec![Tally::default(); Self::PAGE].into_boxed_slice());
+        }
+        &mut self.pages[page][i]
     }
 }
 
@@ -2111,16 +2134,11 @@ mod tests {
     use super::*;
 
     fn tally(counts: &[u32]) -> GroupTally {
-        GroupTally {
-            by_offset: counts
-                .iter()
-                .map(|&count| Tally {
-                    count,
-                    ..Tally::default()
-                })
-                .collect(),
-            ..GroupTally::default()
+        let mut t = GroupTally::default();
+        for (offset, &count) in (0..).zip(counts) {
+            t.by_offset.entry(offset).count = count;
         }
+        t
     }
 
     #[test]
@@ -2133,9 +2151,12 @@ mod tests {
         assert_eq!(t.gaps(2, 7, 10), vec![4]);
         // Past the tally's end nothing was processed.
         assert_eq!(t.gaps(2, 9, 10), vec![4, 7, 8]);
+        assert!(t.by_offset.get(2_000).is_none());
+        assert_eq!(t.by_offset.entry(2_000).count, 0);
+        assert_eq!(t.gaps(1_999, 2_001, 10), vec![1_999, 2_000]);
         assert_eq!(t.gaps(2, 9, 2), vec![4, 7]);
         // Offset 4 processed at last: the watermark moves past the run.
-        t.by_offset[4].count = 1;
+        t.by_offset.entry(4).count = 1;
         t.advance_from(2);
         assert_eq!(t.processed_through, 7);
         assert_eq!(t.gaps(2, 7, 10), Vec::<u64>::new());
