@@ -620,6 +620,8 @@ impl Sim {
             .view
             .with_untracked(|v| v.in_flight.iter().any(|m| !is_background(m)));
         let every = self.auto_every.get_untracked();
+        let state = |s: &Session| (s.cluster().changes(), s.cluster().now());
+        let before = self.session.try_with_value(state);
         let events = self
             .session
             .try_update_value(|s| {
@@ -658,7 +660,11 @@ impl Sim {
             })
             .unwrap_or_default();
         self.record(events);
-        self.refresh();
+        // Most frames of busy play move time by a fraction of a millisecond
+        // and handle nothing: the view would come out the same.
+        if self.session.try_with_value(state) != before {
+            self.refresh();
+        }
         let now = self.now();
         if self
             .pause_at

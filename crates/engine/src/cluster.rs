@@ -49,6 +49,8 @@ pub struct Cluster {
     /// A slowly decaying high-water mark of `out`'s length, so the buffer
     /// for the next call rarely has to grow (and copy) while it fills.
     out_hint: usize,
+    /// Items handled and commands applied so far; see `changes`.
+    changes: u64,
 }
 
 impl Cluster {
@@ -77,6 +79,7 @@ impl Cluster {
             next_batch_id: 0,
             out: Vec::new(),
             out_hint: 0,
+            changes: 0,
             config,
         };
         cluster.start_metadata_quorum();
@@ -109,7 +112,10 @@ impl Cluster {
         match self.apply_inner(command) {
             // A command makes a handful of events: copy them out and keep
             // the buffer, sized for `advance`, for the next call.
-            Ok(()) => Ok(self.out.drain(..).collect()),
+            Ok(()) => {
+                self.changes += 1;
+                Ok(self.out.drain(..).collect())
+            }
             Err(e) => {
                 // Validation happens before any mutation; drop stray events too.
                 self.out.truncate(snapshot_len);
@@ -145,6 +151,14 @@ impl Cluster {
             }
         }
         self.take_events()
+    }
+
+    /// A count that moves whenever the cluster's state may have changed
+    /// (an item handled, a command applied) and only then; the time alone
+    /// moving does not count. A view drawn at one count is still true at
+    /// the same count and time, so a caller can skip drawing it again.
+    pub fn changes(&self) -> u64 {
+        self.changes
     }
 
     pub fn next_event_time(&self) -> Option<SimTime> {
@@ -215,6 +229,7 @@ impl Cluster {
     }
 
     fn handle(&mut self, item: Item) {
+        self.changes += 1;
         match item {
             // The event that announced it is usually gone by now; if a caller
             // still holds it, the message is copied.
@@ -548,4 +563,39 @@ fn validate_config(config: &ClusterConfig) -> Result<()> {
         return bad("replica.lag.time.max.ms and min.insync.replicas must be at least 1.".into());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_move_with_state_not_with_time() {
+        let mut c = Cluster::new(ClusterConfig::default()).expect("valid");
+        c.advance(1_000);
+        let settled = c.changes();
+        assert!(settled > 0, "starting the nodes handled messages");
+        // Nothing is due before the next item: time moves, state does not.
+        let next = c.next_event_time().expect("heartbeats are scheduled");
+        let quiet = next.0 - c.now().0 - 1;
+        c.advance(quiet);
+        assert_eq!(c.changes(), settled);
+        c.advance(1);
+        assert!(c.changes() > settled, "the item due then was handled");
+        let before = c.changes();
+        c.apply(Command::CreateProducer {
+            id: Some(1),
+            config: crate::ProducerConfig::default(),
+        })
+        .expect("producer");
+        assert!(c.changes() > before, "a command applied");
+        let before = c.changes();
+        assert!(c
+            .apply(Command::CreateProducer {
+                id: Some(1),
+                config: crate::ProducerConfig::default(),
+            })
+            .is_err());
+        assert_eq!(c.changes(), before, "a refused command changes nothing");
+    }
 }
