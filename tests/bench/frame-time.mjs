@@ -6,6 +6,8 @@
 // frame work (script + style + layout + paint, until the next task runs).
 // A measurement, not a test: it prints figures and never fails on speed.
 //   node bench/frame-time.mjs        (from tests/, after `make build`)
+// To see what a part of the page costs, hide it and compare, e.g.
+//   FRAME_CSS='.event-lines{display:none}' node bench/frame-time.mjs
 import { serve, launch, screenshot } from '../e2e/harness.mjs';
 
 const SECONDS = Number(process.env.FRAME_SECONDS ?? 6);
@@ -89,7 +91,8 @@ try {
   await page.addInitScript(instrument);
   await page.goto(`${url}#session=${encode(busySession())}`);
   await page.getByRole('button', { name: 'Broker 12', exact: true }).waitFor({ timeout: 60000 });
-  await page.getByRole('button', { name: 'Play' }).click();
+  if (process.env.FRAME_CSS) await page.addStyleTag({ content: process.env.FRAME_CSS });
+  await page.getByRole("button", { name: "Play" }).click();
   await page.waitForTimeout(500);
   await page.evaluate(() => { window.__frames.length = 0; });
   const chips = [];
@@ -106,6 +109,8 @@ try {
   console.log(`frames: ${frames.length} in ${SECONDS} s; chips drawn per second sampled: ${chips.join(', ')}`);
   console.log(`script per frame: median ${fmt(pct(script, 50))} ms, p99 ${fmt(pct(script, 99))} ms`);
   console.log(`frame work (script + style + layout + paint): median ${fmt(pct(work, 50))} ms, p99 ${fmt(pct(work, 99))} ms`);
+  const worst = frames.map((f, i) => [f.work, f.script, i]).sort((a, b) => b[0] - a[0]).slice(0, 5);
+  console.log(`frame work p90 ${fmt(pct(work, 90))}, p95 ${fmt(pct(work, 95))}, max ${fmt(pct(work, 100))} ms; ${work.filter((w) => w > 12).length} frames over 12 ms; slowest (work/script ms, frame #): ${worst.map(([w, s, i]) => `${w.toFixed(1)}/${s.toFixed(1)} #${i}`).join(', ')}`);
   await context.close();
 } finally {
   await browser.close();

@@ -661,60 +661,180 @@ fn Chips(layout: Memo<Layout>, svg: NodeRef<leptos::svg::Svg>) -> impl IntoView 
                 .collect::<Vec<_>>()
         })
     });
-    // A paused picture still redraws when the window (and so the diagram)
-    // changes size.
+    // A paused picture still redraws when the window or the diagram
+    // changes size; that is also when the stage is measured again.
     let resized = RwSignal::new(0u32);
     let handle = window_event_listener(leptos::ev::resize, move |_| resized.update(|n| *n += 1));
     on_cleanup(move || handle.remove());
+    observe_size(svg, move || resized.update(|n| *n += 1));
+    let presenter = use_context::<crate::toolbar::Ui>().map(|ui| ui.presenter);
+    let dark = window()
+        .match_media("(prefers-color-scheme: dark)")
+        .ok()
+        .flatten();
+    let stage = StoredValue::new_local(None::<(StageKey, Stage)>);
     Effect::new(move |_| {
-        resized.track();
+        let key = StageKey {
+            resized: resized.get(),
+            size: layout.with(|l| (l.width(), l.height())),
+            dark: dark.as_ref().is_some_and(web_sys::MediaQueryList::matches),
+        };
+        let thick = presenter.is_some_and(|p| p.get());
         let time = sim.display_time();
-        let size = layout.with(|l| (l.width(), l.height()));
         let (Some(canvas), Some(svg)) = (canvas.get(), svg.get()) else {
             return;
         };
-        chips.with(|chips| {
-            let placed = chips.iter().map(|c| {
-                let at = if still {
-                    along(c.from, c.to, 0.0, 1.0, 0.85)
-                } else {
-                    along(c.from, c.to, c.sent, c.arrives, time)
-                };
-                (c, at)
+        if stage.with_value(|s| s.as_ref().is_none_or(|(k, _)| *k != key)) {
+            stage.set_value(Some((key, Stage::measure(&canvas, &svg, key.size))));
+        }
+        stage.with_value(|s| {
+            let Some((_, stage)) = s else {
+                return;
+            };
+            chips.with(|chips| {
+                let placed = chips.iter().map(|c| {
+                    let at = if still {
+                        along(c.from, c.to, 0.0, 1.0, 0.85)
+                    } else {
+                        along(c.from, c.to, c.sent, c.arrives, time)
+                    };
+                    (c, at)
+                });
+                paint_chips(&canvas, stage, thick, placed);
             });
-            paint_chips(&canvas, &svg, size, placed);
         });
     });
     view! { <canvas node_ref=canvas class="chip-layer" aria-hidden="true"></canvas> }
 }
 
-/// Draws `chips` at their places on `canvas`, which covers `svg` (whose
-/// viewBox is `width` × `height`, fitted as SVG's default
-/// `xMidYMid meet`). Sizes, colours and type follow the stylesheet.
+/// What a frame of chips needs to know of the page: the canvas's size
+/// in device pixels, where the diagram's viewBox lies on it, and the
+/// stylesheet's colours and type. Reading these makes the browser lay
+/// the page out (and restyle it) there and then, which in a busy frame
+/// came on top of laying it out for the frame; so they are measured when
+/// something they follow changes, not every frame.
+struct Stage {
+    /// Canvas size in device pixels.
+    pixels: (u32, u32),
+    /// viewBox units to device pixels: scale, then offset.
+    scale: f64,
+    offset: (f64, f64),
+    ink: String,
+    bg: String,
+    line: String,
+    edge: String,
+    ok: String,
+    metadata: String,
+    danger: String,
+    font: String,
+}
+
+/// What a measured `Stage` depends on.
+#[derive(Clone, Copy, PartialEq)]
+struct StageKey {
+    /// Window or diagram resizes so far.
+    resized: u32,
+    /// The diagram's viewBox.
+    size: (f64, f64),
+    /// The colour scheme.
+    dark: bool,
+}
+
+impl Stage {
+    /// Sizes `canvas` to cover `svg` (whose viewBox is `width` × `height`,
+    /// fitted as SVG's default `xMidYMid meet`) and reads the stylesheet.
+    fn measure(
+        canvas: &web_sys::HtmlCanvasElement,
+        svg: &web_sys::SvgElement,
+        (width, height): (f64, f64),
+    ) -> Stage {
+        let (w, h) = (
+            f64::from(svg.client_width()),
+            f64::from(svg.client_height()),
+        );
+        let ratio = window().device_pixel_ratio().max(1.0);
+        let (pw, ph) = ((w * ratio).round() as u32, (h * ratio).round() as u32);
+        if canvas.width() != pw || canvas.height() != ph {
+            canvas.set_width(pw);
+            canvas.set_height(ph);
+            let style = web_sys::HtmlElement::style(canvas);
+            let _ = style.set_property("width", &format!("{w}px"));
+            let _ = style.set_property("height", &format!("{h}px"));
+        }
+        let (left, top) = (
+            svg.get_bounding_client_rect(),
+            canvas.get_bounding_client_rect(),
+        );
+        let scale = (w / width).min(h / height.max(1.0));
+        let dx = left.left() - top.left() + (w - width * scale) / 2.0;
+        let dy = left.top() - top.top() + (h - height * scale) / 2.0;
+        let css = window().get_computed_style(canvas).ok().flatten();
+        let var = |name: &str| {
+            css.as_ref()
+                .and_then(|c| c.get_property_value(name).ok())
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| "#888".into())
+        };
+        Stage {
+            pixels: (pw, ph),
+            scale: scale * ratio,
+            offset: (dx * ratio, dy * ratio),
+            ink: var("--ink"),
+            bg: var("--bg"),
+            line: var("--line"),
+            edge: var("--broker-line"),
+            ok: var("--ok"),
+            metadata: var("--metadata"),
+            danger: var("--danger"),
+            font: css
+                .as_ref()
+                .and_then(|c| c.get_property_value("font-family").ok())
+                .unwrap_or_default(),
+        }
+    }
+}
+
+/// Calls `changed` whenever `node`'s box changes size (and once when it
+/// is first laid out), until the component goes away.
+fn observe_size(node: NodeRef<leptos::svg::Svg>, changed: impl Fn() + 'static) {
+    use wasm_bindgen::closure::Closure;
+    use wasm_bindgen::JsCast;
+    let observer = StoredValue::new_local(None::<(web_sys::ResizeObserver, Closure<dyn FnMut()>)>);
+    let changed = std::rc::Rc::new(changed);
+    Effect::new(move |_| {
+        let Some(node) = node.get() else {
+            return;
+        };
+        if observer.with_value(Option::is_some) {
+            return;
+        }
+        let changed = changed.clone();
+        let callback = Closure::<dyn FnMut()>::new(move || changed());
+        let Ok(ro) = web_sys::ResizeObserver::new(callback.as_ref().unchecked_ref()) else {
+            return;
+        };
+        ro.observe(&node);
+        observer.set_value(Some((ro, callback)));
+    });
+    on_cleanup(move || {
+        observer.try_update_value(|o| {
+            if let Some((ro, _)) = o.take() {
+                ro.disconnect();
+            }
+        });
+    });
+}
+
+/// Draws `chips` at their places on `canvas`, as `stage` measured it;
+/// `thick` outlines for presenter mode.
 fn paint_chips<'a>(
     canvas: &web_sys::HtmlCanvasElement,
-    svg: &web_sys::SvgElement,
-    (width, height): (f64, f64),
+    stage: &Stage,
+    thick: bool,
     chips: impl Iterator<Item = (&'a ChipPath, (f64, f64))>,
 ) {
     use wasm_bindgen::JsCast;
-    let (w, h) = (
-        f64::from(svg.client_width()),
-        f64::from(svg.client_height()),
-    );
-    let ratio = window().device_pixel_ratio().max(1.0);
-    let (pw, ph) = ((w * ratio).round() as u32, (h * ratio).round() as u32);
-    if canvas.width() != pw || canvas.height() != ph {
-        canvas.set_width(pw);
-        canvas.set_height(ph);
-        let style = web_sys::HtmlElement::style(canvas);
-        let _ = style.set_property("width", &format!("{w}px"));
-        let _ = style.set_property("height", &format!("{h}px"));
-    }
-    let (left, top) = (
-        svg.get_bounding_client_rect(),
-        canvas.get_bounding_client_rect(),
-    );
     let Some(ctx) = canvas
         .get_context("2d")
         .ok()
@@ -723,35 +843,22 @@ fn paint_chips<'a>(
     else {
         return;
     };
+    let Stage {
+        pixels: (pw, ph),
+        scale: k,
+        offset: (dx, dy),
+        ink,
+        bg,
+        line,
+        edge,
+        ok,
+        metadata,
+        danger,
+        font,
+    } = stage;
     let _ = ctx.set_transform(1.0, 0.0, 0.0, 1.0, 0.0, 0.0);
-    ctx.clear_rect(0.0, 0.0, f64::from(pw), f64::from(ph));
-    let scale = (w / width).min(h / height.max(1.0));
-    let dx = left.left() - top.left() + (w - width * scale) / 2.0;
-    let dy = left.top() - top.top() + (h - height * scale) / 2.0;
-    let k = scale * ratio;
-    let _ = ctx.set_transform(k, 0.0, 0.0, k, dx * ratio, dy * ratio);
-    let css = window().get_computed_style(canvas).ok().flatten();
-    let var = |name: &str| {
-        css.as_ref()
-            .and_then(|c| c.get_property_value(name).ok())
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-            .unwrap_or_else(|| "#888".into())
-    };
-    let (ink, bg, line, edge) = (
-        var("--ink"),
-        var("--bg"),
-        var("--line"),
-        var("--broker-line"),
-    );
-    let (ok, metadata, danger) = (var("--ok"), var("--metadata"), var("--danger"));
-    let presenter = document()
-        .body()
-        .is_some_and(|b| b.class_list().contains("presenter"));
-    let font = css
-        .as_ref()
-        .and_then(|c| c.get_property_value("font-family").ok())
-        .unwrap_or_default();
+    ctx.clear_rect(0.0, 0.0, f64::from(*pw), f64::from(*ph));
+    let _ = ctx.set_transform(*k, 0.0, 0.0, *k, *dx, *dy);
     ctx.set_font(&format!("700 13px {font}"));
     ctx.set_text_align("center");
     ctx.set_line_join("round");
@@ -788,7 +895,7 @@ fn paint_chips<'a>(
             labels.push((label, x, y - 13.0, c.class == "chip-error"));
         }
     }
-    ctx.set_line_width(if presenter { 3.0 } else { 1.5 });
+    ctx.set_line_width(if thick { 3.0 } else { 1.5 });
     for (look, at) in &looks {
         ctx.begin_path();
         for &(x, y) in at {
@@ -812,12 +919,12 @@ fn paint_chips<'a>(
     }
     ctx.set_global_alpha(1.0);
     ctx.set_line_width(3.0);
-    ctx.set_stroke_style_str(&bg);
+    ctx.set_stroke_style_str(bg);
     for (label, x, y, _) in &labels {
         let _ = ctx.stroke_text(label, *x, *y);
     }
     for error in [false, true] {
-        ctx.set_fill_style_str(if error { &danger } else { &ink });
+        ctx.set_fill_style_str(if error { danger } else { ink });
         for (label, x, y, _) in labels.iter().filter(|l| l.3 == error) {
             let _ = ctx.fill_text(label, *x, *y);
         }

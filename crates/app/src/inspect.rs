@@ -165,9 +165,15 @@ fn EventLog() -> impl IntoView {
 fn render_log(list: NodeRef<leptos::html::Ol>, rows: impl Fn() -> Vec<LogLine> + 'static) {
     // The sequence numbers of the rows on the page, newest first.
     let shown = StoredValue::new(Vec::<u64>::new());
-    Effect::new(move |_| {
-        let rows = rows();
-        let Some(list) = list.get() else {
+    // Rows waiting for the next frame. The engine step that logs them
+    // also changes the diagram; writing both in one frame made it the
+    // slowest of busy play, so the log follows a frame later.
+    let pending = StoredValue::new(None::<Vec<LogLine>>);
+    let patch = move || {
+        let Some(rows) = pending.try_update_value(Option::take).flatten() else {
+            return;
+        };
+        let Some(list) = list.get_untracked() else {
             return;
         };
         let want: Vec<u64> = rows.iter().map(|l| l.seq).collect();
@@ -186,6 +192,15 @@ fn render_log(list: NodeRef<leptos::html::Ol>, rows: impl Fn() -> Vec<LogLine> +
             }
         }
         shown.set_value(want);
+    };
+    Effect::new(move |_| {
+        let rows = rows();
+        list.track();
+        let scheduled = pending.with_value(Option::is_some);
+        pending.set_value(Some(rows));
+        if !scheduled {
+            request_animation_frame(patch);
+        }
     });
 }
 

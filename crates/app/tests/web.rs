@@ -38,7 +38,8 @@ fn click(el: &Element) {
     el.dispatch_event(&ev).unwrap();
 }
 
-/// Lets Leptos run its scheduled effects.
+/// Lets Leptos run its scheduled effects, and what they left for the
+/// next animation frame (the event log is written a frame later).
 async fn settle() {
     for _ in 0..3 {
         any_spawner::Executor::tick().await;
@@ -49,6 +50,13 @@ async fn settle() {
                 .unwrap();
         });
         wasm_bindgen_futures::JsFuture::from(promise).await.unwrap();
+        let frame = js_sys::Promise::new(&mut |resolve, _| {
+            web_sys::window()
+                .unwrap()
+                .request_animation_frame(&resolve)
+                .unwrap();
+        });
+        wasm_bindgen_futures::JsFuture::from(frame).await.unwrap();
     }
 }
 
