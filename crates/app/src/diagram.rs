@@ -82,47 +82,23 @@ pub fn Diagram() -> impl IntoView {
 /// by a `ResizeObserver`. On a phone the frame scrolls and the diagram
 /// keeps its own size (the stylesheet's).
 fn pin_to_frame(frame: NodeRef<leptos::html::Div>, svg: NodeRef<leptos::svg::Svg>) {
-    use wasm_bindgen::closure::Closure;
-    use wasm_bindgen::JsCast;
-    let observer = StoredValue::new_local(None::<(web_sys::ResizeObserver, Closure<dyn FnMut()>)>);
-    Effect::new(move |_| {
-        let (Some(frame), Some(svg)) = (frame.get(), svg.get()) else {
+    observe_size(frame, move || {
+        let (Some(frame), Some(svg)) = (frame.get_untracked(), svg.get_untracked()) else {
             return;
         };
-        if observer.with_value(Option::is_some) {
-            return;
+        let style = web_sys::SvgElement::style(&svg);
+        let laptop = window()
+            .match_media("(min-width: 801px)")
+            .ok()
+            .flatten()
+            .is_some_and(|m| m.matches());
+        if laptop {
+            let _ = style.set_property("width", &format!("{}px", frame.client_width()));
+            let _ = style.set_property("height", &format!("{}px", frame.client_height()));
+        } else {
+            let _ = style.remove_property("width");
+            let _ = style.remove_property("height");
         }
-        let pin = {
-            let frame = frame.clone();
-            move || {
-                let style = web_sys::SvgElement::style(&svg);
-                let laptop = window()
-                    .match_media("(min-width: 801px)")
-                    .ok()
-                    .flatten()
-                    .is_some_and(|m| m.matches());
-                if laptop {
-                    let _ = style.set_property("width", &format!("{}px", frame.client_width()));
-                    let _ = style.set_property("height", &format!("{}px", frame.client_height()));
-                } else {
-                    let _ = style.remove_property("width");
-                    let _ = style.remove_property("height");
-                }
-            }
-        };
-        let callback = Closure::<dyn FnMut()>::new(pin);
-        let Ok(ro) = web_sys::ResizeObserver::new(callback.as_ref().unchecked_ref()) else {
-            return;
-        };
-        ro.observe(&frame);
-        observer.set_value(Some((ro, callback)));
-    });
-    on_cleanup(move || {
-        observer.try_update_value(|o| {
-            if let Some((ro, _)) = o.take() {
-                ro.disconnect();
-            }
-        });
     });
 }
 
@@ -797,7 +773,11 @@ impl Stage {
 
 /// Calls `changed` whenever `node`'s box changes size (and once when it
 /// is first laid out), until the component goes away.
-fn observe_size(node: NodeRef<leptos::svg::Svg>, changed: impl Fn() + 'static) {
+fn observe_size<E>(node: NodeRef<E>, changed: impl Fn() + 'static)
+where
+    E: leptos::tachys::html::element::ElementType + 'static,
+    E::Output: wasm_bindgen::JsCast + Clone + 'static,
+{
     use wasm_bindgen::closure::Closure;
     use wasm_bindgen::JsCast;
     let observer = StoredValue::new_local(None::<(web_sys::ResizeObserver, Closure<dyn FnMut()>)>);
@@ -814,7 +794,7 @@ fn observe_size(node: NodeRef<leptos::svg::Svg>, changed: impl Fn() + 'static) {
         let Ok(ro) = web_sys::ResizeObserver::new(callback.as_ref().unchecked_ref()) else {
             return;
         };
-        ro.observe(&node);
+        ro.observe(node.unchecked_ref());
         observer.set_value(Some((ro, callback)));
     });
     on_cleanup(move || {
