@@ -1916,10 +1916,12 @@ impl GroupTally {
 
 /// A group's tallies of one partition, by offset, in fixed-size pages: a
 /// partition's tallies grow in place, never copied to a larger block as
-/// the log grows.
+/// the log grows. Pages are shared copy-on-write, so the session's
+/// snapshots of the cluster share every page not written since: a snapshot
+/// copies none of them, and a later write copies only its own page.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Tallies {
-    pages: Vec<Box<[Tally]>>,
+    pages: Vec<std::sync::Arc<[Tally]>>,
 }
 
 impl Tallies {
@@ -1939,10 +1941,9 @@ impl Tallies {
     pub fn entry(&mut self, offset: u64) -> &mut Tally {
         let (page, i) = Self::locate(offset);
         while self.pages.len() <= page {
-            self.pages
-                .push(vec![Tally::default(); Self::PAGE].into_boxed_slice());
+            self.pages.push(vec![Tally::default(); Self::PAGE].into());
         }
-        &mut self.pages[page][i]
+        &mut std::sync::Arc::make_mut(&mut self.pages[page])[i]
     }
 }
 
@@ -2160,5 +2161,28 @@ mod tests {
         t.advance_from(2);
         assert_eq!(t.processed_through, 7);
         assert_eq!(t.gaps(2, 7, 10), Vec::<u64>::new());
+    }
+
+    #[test]
+    fn a_copy_shares_tally_pages_until_one_side_writes() {
+        let mut live = tally(&[1; 1_500]);
+        let snapshot = live.clone();
+        assert!(std::sync::Arc::ptr_eq(
+            &live.by_offset.pages[0],
+            &snapshot.by_offset.pages[0]
+        ));
+        // A write copies only its own page, and the copy keeps the old count.
+        live.by_offset.entry(1_200).count = 2;
+        assert!(std::sync::Arc::ptr_eq(
+            &live.by_offset.pages[0],
+            &snapshot.by_offset.pages[0]
+        ));
+        assert!(!std::sync::Arc::ptr_eq(
+            &live.by_offset.pages[1],
+            &snapshot.by_offset.pages[1]
+        ));
+        assert_eq!(live.by_offset.get(1_200).map(|t| t.count), Some(2));
+        assert_eq!(snapshot.by_offset.get(1_200).map(|t| t.count), Some(1));
+        assert_eq!(live.by_offset.get(1_199), snapshot.by_offset.get(1_199));
     }
 }
