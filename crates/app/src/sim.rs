@@ -286,6 +286,8 @@ pub struct Sim {
     /// The owner this Sim was made under (the app's): a twin made from a
     /// click on a page that then closes must outlive that page.
     owner: StoredValue<Option<Owner>>,
+    /// A deferred snapshot is waiting for the browser to be idle.
+    snapshot_asked: StoredValue<bool>,
 }
 
 /// The second cluster of a comparison.
@@ -339,7 +341,8 @@ impl Sim {
         Sim::with_session(start(scene))
     }
 
-    fn with_session(session: Session) -> Sim {
+    fn with_session(mut session: Session) -> Sim {
+        session.defer_snapshots(true);
         let now = session.cluster().now().0;
         let horizon = session.horizon().0;
         let scene = RwSignal::new(session.scenario().name.clone());
@@ -368,6 +371,7 @@ impl Sim {
             generation: StoredValue::new(0),
             persist: StoredValue::new(true),
             owner: StoredValue::new(Owner::current()),
+            snapshot_asked: StoredValue::new(false),
         }
     }
 
@@ -553,6 +557,7 @@ impl Sim {
         self.generation.update_value(|g| *g += 1);
         self.scene.set(session.scenario().name.clone());
         self.session.set_value(session);
+        self.session.update_value(|s| s.defer_snapshots(true));
         self.fraction.set(0.0);
         self.log.set(Vec::new());
         self.pulses.set(Vec::new());
@@ -771,6 +776,33 @@ impl Sim {
             .flatten()
     }
 
+    /// Takes the session's due snapshot (a copy of the whole cluster, for
+    /// fast seeking) when the browser is next idle, not inside the frame
+    /// whose step made it due: in a busy scene the copy takes milliseconds.
+    fn snapshot_when_idle(&self) {
+        let due = self
+            .session
+            .try_with_value(Session::snapshot_due)
+            .unwrap_or(false);
+        if !due || self.snapshot_asked.get_value() {
+            return;
+        }
+        self.snapshot_asked.set_value(true);
+        let sim = *self;
+        let take = move || {
+            sim.snapshot_asked.try_set_value(false);
+            sim.session.try_update_value(Session::take_due_snapshot);
+        };
+        // Safari has no requestIdleCallback: a task after the frame will do.
+        let idle = wasm_bindgen::closure::Closure::once_into_js(take);
+        let asked = window()
+            .request_idle_callback(wasm_bindgen::JsCast::unchecked_ref(&idle))
+            .is_ok();
+        if !asked {
+            set_timeout(take, std::time::Duration::ZERO);
+        }
+    }
+
     pub fn save(&self) {
         if !self.persist.get_value() {
             return;
@@ -795,6 +827,7 @@ impl Sim {
         if self.horizon.get_untracked() != horizon {
             self.horizon.set(horizon);
         }
+        self.snapshot_when_idle();
         self.sync_twin();
     }
 
@@ -816,8 +849,17 @@ impl Sim {
                 p.drain(..excess);
             });
         }
-        let lines: Vec<LogLine> = events
+        // A busy step logs hundreds of lines; only the newest `LOG_LINES`
+        // are kept, so only they are written out.
+        let mut newest: Vec<&Event> = events
             .iter()
+            .rev()
+            .filter(|e| e.kind.logged())
+            .take(LOG_LINES)
+            .collect();
+        newest.reverse();
+        let lines: Vec<LogLine> = newest
+            .into_iter()
             .filter_map(|e| {
                 e.kind.describe().map(|text| {
                     let (area, alarm) = Area::of(&e.kind);

@@ -350,6 +350,22 @@ fn who(list: &[BrokerId]) -> String {
 }
 
 impl EventKind {
+    /// Whether `describe` gives a line, without writing it.
+    pub fn logged(&self) -> bool {
+        use EventKind::*;
+        match self {
+            MessageSent(_)
+            | MessageDelivered { .. }
+            | RecordsAppended { .. }
+            | HighWatermarkAdvanced { .. } => false,
+            MessageDropped { reason, .. } => *reason != DropReason::ReceiverDown,
+            PartitionsAssigned { partitions, .. } | PartitionsRevoked { partitions, .. } => {
+                !partitions.is_empty()
+            }
+            _ => true,
+        }
+    }
+
     /// One line in plain words for the event log; `None` for network chatter
     /// (messages are animated, not listed).
     pub fn describe(&self) -> Option<String> {
@@ -519,5 +535,28 @@ impl EventKind {
             }
             ConsumerError { consumer, error, message } => format!("{consumer}: {error}: {message}"),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Command, Session, SimTime};
+
+    #[test]
+    fn logged_says_whether_describe_gives_a_line() {
+        let mut kinds_seen = 0;
+        for scene in crate::presets::scenes() {
+            let mut s = Session::new(scene).unwrap();
+            let mut events = s.run_until(SimTime(3_000));
+            if let Ok(more) = s.apply(Command::CrashBroker { broker: 1 }) {
+                events.extend(more);
+            }
+            events.extend(s.run_until(SimTime(40_000)));
+            for e in &events {
+                assert_eq!(e.kind.logged(), e.kind.describe().is_some(), "{e:?}");
+            }
+            kinds_seen += events.len();
+        }
+        assert!(kinds_seen > 1_000);
     }
 }

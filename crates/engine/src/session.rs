@@ -61,6 +61,11 @@ pub struct Session {
     /// Recorded commands the cluster refused on replay, by index into
     /// `commands`: a lesson step whose point is Kafka's refusal shows it.
     refused: std::collections::BTreeMap<usize, KafkaError>,
+    /// Snapshots falling due in `run_until` and `step` wait for
+    /// `take_due_snapshot`; see `defer_snapshots`.
+    defer_snapshots: bool,
+    /// A deferred snapshot is waiting.
+    snapshot_due: bool,
 }
 
 impl Session {
@@ -83,6 +88,8 @@ impl Session {
             interval: FIRST_INTERVAL,
             reached: SimTime(0),
             refused: Default::default(),
+            defer_snapshots: false,
+            snapshot_due: false,
         })
     }
 
@@ -240,11 +247,43 @@ impl Session {
         self.reached = self.reached.max(self.cluster.now());
         self.events += 1;
         if self.events % self.interval == 0 {
+            if self.defer_snapshots && !self.snapshot_due {
+                self.snapshot_due = true;
+            } else {
+                // Not deferred, or the last deferred one was never taken:
+                // keep the spacing by taking this one now.
+                self.take_snapshot();
+            }
+        }
+    }
+
+    /// Lets a caller that draws frames take snapshots between them. A
+    /// snapshot copies the whole cluster, milliseconds in a busy scene: one
+    /// falling due in `run_until` or `step` then waits for
+    /// `take_due_snapshot` (the app calls it when the browser is idle). A
+    /// snapshot only speeds up later seeks; where it is taken changes no
+    /// event. `seek` still takes its own at once.
+    pub fn defer_snapshots(&mut self, on: bool) {
+        self.defer_snapshots = on;
+        if !on {
+            self.take_due_snapshot();
+        }
+    }
+
+    /// Whether a deferred snapshot is waiting for `take_due_snapshot`.
+    pub fn snapshot_due(&self) -> bool {
+        self.snapshot_due
+    }
+
+    /// Takes the waiting snapshot, if any, of the cluster as it is now.
+    pub fn take_due_snapshot(&mut self) {
+        if self.snapshot_due {
             self.take_snapshot();
         }
     }
 
     fn take_snapshot(&mut self) {
+        self.snapshot_due = false;
         if self
             .snapshots
             .last()
@@ -271,6 +310,8 @@ impl Session {
     /// Moves to virtual time `t`, backwards or forwards, deterministically.
     pub fn seek(&mut self, t: SimTime) {
         if t < self.cluster.now() {
+            // The waiting snapshot was of a moment being left.
+            self.snapshot_due = false;
             let snap = self
                 .snapshots
                 .iter()
@@ -282,7 +323,9 @@ impl Session {
             self.applied = snap.applied;
             self.events = snap.events;
         }
+        let defer = std::mem::replace(&mut self.defer_snapshots, false);
         self.run_until(t);
+        self.defer_snapshots = defer;
     }
 
     pub fn snapshot_count(&self) -> usize {
@@ -337,6 +380,41 @@ mod tests {
             s.snapshot_count(),
             s.events
         );
+    }
+
+    #[test]
+    fn deferred_snapshots_wait_for_the_caller_and_change_no_event() {
+        let play = |defer: bool| {
+            let mut s = Session::new(presets::quickstart()).unwrap();
+            s.defer_snapshots(defer);
+            let mut trace = s.run_until(SimTime(1_000));
+            let mut waited = 0;
+            for i in 0..150 {
+                s.apply(produce(i)).unwrap();
+                let before = s.snapshot_count();
+                trace.extend(s.run_until(SimTime(s.cluster().now().0 + 700)));
+                if defer && s.snapshot_due() {
+                    waited += 1;
+                    // At most the second snapshot due in one run is taken
+                    // in it; the first waits.
+                    assert!(s.snapshot_count() <= before + 1);
+                    s.take_due_snapshot();
+                    assert!(!s.snapshot_due());
+                }
+            }
+            (s, trace, waited)
+        };
+        let (mut deferred, deferred_trace, waited) = play(true);
+        let (mut inline, inline_trace, _) = play(false);
+        assert!(waited > 3, "only {waited} snapshots were deferred");
+        assert_eq!(deferred_trace, inline_trace);
+        assert!(deferred.snapshot_count() > 3);
+        // Seeking from either set of snapshots reaches the same states.
+        for t in [100_000, 3_000, 50_000, 77_777] {
+            deferred.seek(SimTime(t));
+            inline.seek(SimTime(t));
+            assert_eq!(deferred.cluster().view(), inline.cluster().view(), "at {t}");
+        }
     }
 
     #[test]
