@@ -66,13 +66,14 @@ impl Scheduler {
         self.queue.pop().map(|e| (e.time, e.item))
     }
 
-    /// Messages still travelling, for the view (earliest first).
-    pub fn in_flight(&self) -> Vec<&Message> {
-        let mut msgs: Vec<(&SimTime, u64, &Message)> = self
+    /// Messages still travelling, for the view (earliest first), shared
+    /// rather than copied.
+    pub fn in_flight(&self) -> Vec<&std::sync::Arc<Message>> {
+        let mut msgs: Vec<(&SimTime, u64, &std::sync::Arc<Message>)> = self
             .queue
             .iter()
             .filter_map(|e| match &e.item {
-                Item::Deliver(m) => Some((&e.time, e.seq, &**m)),
+                Item::Deliver(m) => Some((&e.time, e.seq, m)),
                 Item::Timer(_) => None,
             })
             .collect();

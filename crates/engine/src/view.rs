@@ -24,7 +24,8 @@ pub struct ClusterView {
     pub quorum: Vec<QuorumNodeView>,
     pub topics: Vec<TopicView>,
     pub producers: Vec<ProducerView>,
-    pub in_flight: Vec<Message>,
+    /// Shared with the scheduler: a view copies no message.
+    pub in_flight: Vec<std::sync::Arc<Message>>,
     pub network_cuts: Vec<(NodeId, NodeId)>,
     pub lost: Vec<LostRecord>,
     pub acknowledged_total: u64,
