@@ -325,7 +325,6 @@ fn broker_column(sim: Sim, bx: &BrokerBox, bv: &BrokerView) -> impl IntoView {
 /// record cost busy frames dearly.
 fn offsets_tooltip(sim: Sim, broker: u32) -> impl Fn(leptos::ev::PointerEvent) + 'static {
     move |ev| {
-        use wasm_bindgen::JsCast;
         let text = sim.view.with_untracked(|v| {
             let replicas = v
                 .brokers
@@ -342,13 +341,38 @@ fn offsets_tooltip(sim: Sim, broker: u32) -> impl Fn(leptos::ev::PointerEvent) +
                 .collect::<Vec<_>>()
                 .join("\n")
         });
-        let title = ev
-            .current_target()
-            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-            .and_then(|g| g.first_element_child());
-        if let Some(title) = title {
-            title.set_text_content(Some(&text));
-        }
+        set_tooltip(&ev, &text);
+    }
+}
+
+/// Writes `text` into the `<title>` (first child) of the node `ev` is on.
+fn set_tooltip(ev: &leptos::ev::PointerEvent, text: &str) {
+    use wasm_bindgen::JsCast;
+    let title = ev
+        .current_target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+        .and_then(|g| g.first_element_child());
+    if let Some(title) = title {
+        title.set_text_content(Some(text));
+    }
+}
+
+/// Writes a consumer's tooltip, with its records processed so far, when the
+/// pointer comes over it: kept live, the tooltip's text changed with every
+/// record processed, and each change cost the frame a repaint.
+fn processed_tooltip(
+    live: Memo<Live>,
+    id: kafkasim_engine::ConsumerId,
+    detail: String,
+) -> impl Fn(leptos::ev::PointerEvent) + 'static {
+    move |ev| {
+        let (done, again) =
+            live.with_untracked(|l| l.processed.get(&id).copied().unwrap_or_default());
+        let text = format!(
+            "Consumer {}: {detail}; processed {done} records ({again} again)",
+            id.0
+        );
+        set_tooltip(&ev, &text);
     }
 }
 
@@ -502,15 +526,9 @@ fn consumer_row(sim: Sim, live: Memo<Live>, cb: &ConsumerBox, cv: &ConsumerView)
         .collect_view();
     let class = format!("node consumer{}", if up { "" } else { " is-down" });
     view! {
-        <g class=class class:is-lit=crate::lessons::lit(format!("Consumer {}", cv.id.0)) data-state=state role="button" tabindex="0" aria-label=format!("Consumer {}", cv.id.0) on:click=click on:keydown=key>
-            <title>{
-                let id = cv.id;
-                move || {
-                    let (done, again) =
-                        live.with(|l| l.processed.get(&id).copied().unwrap_or_default());
-                    format!("Consumer {}: {detail}; processed {done} records ({again} again)", id.0)
-                }
-            }</title>
+        <g class=class class:is-lit=crate::lessons::lit(format!("Consumer {}", cv.id.0)) data-state=state role="button" tabindex="0" aria-label=format!("Consumer {}", cv.id.0) on:click=click on:keydown=key
+            on:pointerenter=processed_tooltip(live, cv.id, detail.clone())>
+            <title>{format!("Consumer {}: {detail}", cv.id.0)}</title>
             <rect x=r.x y=r.y width=r.w height=r.h rx="10" class="consumer-shape" />
             <text x=r.x + 10.0 y=r.y + 27.0 class="node-label">{format!("C{}", cv.id.0)}</text>
             {dots}

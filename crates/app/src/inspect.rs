@@ -30,8 +30,14 @@ impl Tab {
     }
 }
 
-/// Rows of the event log shown at once, newest first.
+/// Rows of the event log shown at once, newest first, to scroll back
+/// through while paused.
 const EVENT_ROWS: usize = 80;
+/// Rows shown while playing: a little more than the panel shows. Busy play
+/// logs more lines per frame than `EVENT_ROWS`, so every patch would lay
+/// out and paint all of them again (the slowest frames of busy play); the
+/// rest come back when paused.
+const EVENT_ROWS_PLAYING: usize = 16;
 /// Records of a partition's log listed, ending at the log end.
 const LOG_ROWS: usize = 40;
 
@@ -114,11 +120,16 @@ fn EventLog() -> impl IntoView {
     let list = NodeRef::<leptos::html::Ol>::new();
     render_log(list, move || {
         let f = filter.get();
+        let rows = if sim.playing.get() {
+            EVENT_ROWS_PLAYING
+        } else {
+            EVENT_ROWS
+        };
         sim.log.with(|log| {
             log.iter()
                 .rev()
                 .filter(|l| f.keeps(l))
-                .take(EVENT_ROWS)
+                .take(rows)
                 .cloned()
                 .collect()
         })
