@@ -4,6 +4,9 @@
 // through a share link, plays, and reports per-frame script time (the
 // requestAnimationFrame callbacks: engine tick + reactive DOM updates) and
 // frame work (script + style + layout + paint, until the next task runs).
+// It also sorts the frames by what they changed on the page (the diagram,
+// the event log, or only the chip canvas), since a frame that changes the
+// page at all pays for style, layout and paint on top of its script.
 // A measurement, not a test: it prints figures and never fails on speed.
 //   node bench/frame-time.mjs        (from tests/, after `make build`)
 // To see what a part of the page costs, hide it and compare, e.g.
@@ -76,6 +79,18 @@ function instrument() {
     }
     pending.script += script;
   });
+  // Which frames changed the diagram or the event log on the page, to tell
+  // the slow frames' kinds apart (see the breakdown printed at the end).
+  const mark = (kind) => () => { if (pending) pending[kind] = true; };
+  const watch = () => {
+    const diagram = document.querySelector('svg.diagram');
+    const log = document.querySelector('.event-lines');
+    if (!diagram || !log) { setTimeout(watch, 200); return; }
+    const all = { childList: true, subtree: true, attributes: true, characterData: true };
+    new MutationObserver(mark('diagram')).observe(diagram, all);
+    new MutationObserver(mark('log')).observe(log, all);
+  };
+  setTimeout(watch, 200);
 }
 
 const pct = (xs, p) => {
@@ -109,6 +124,12 @@ try {
   console.log(`frames: ${frames.length} in ${SECONDS} s; chips drawn per second sampled: ${chips.join(', ')}`);
   console.log(`script per frame: median ${fmt(pct(script, 50))} ms, p99 ${fmt(pct(script, 99))} ms`);
   console.log(`frame work (script + style + layout + paint): median ${fmt(pct(work, 50))} ms, p99 ${fmt(pct(work, 99))} ms`);
+  const kinds = {};
+  for (const f of frames) {
+    const kind = [f.diagram && 'diagram', f.log && 'log'].filter(Boolean).join(' + ') || 'chips only';
+    (kinds[kind] ??= []).push(f.work);
+  }
+  console.log(`frames by what changed on the page: ${Object.entries(kinds).map(([k, ws]) => `${k}: ${ws.length}, median ${fmt(pct(ws, 50))}, over 12 ms ${ws.filter((w) => w > 12).length}`).join('; ')}`);
   const worst = frames.map((f, i) => [f.work, f.script, i]).sort((a, b) => b[0] - a[0]).slice(0, 5);
   console.log(`frame work p90 ${fmt(pct(work, 90))}, p95 ${fmt(pct(work, 95))}, max ${fmt(pct(work, 100))} ms; ${work.filter((w) => w > 12).length} frames over 12 ms; slowest (work/script ms, frame #): ${worst.map(([w, s, i]) => `${w.toFixed(1)}/${s.toFixed(1)} #${i}`).join(', ')}`);
   await context.close();
