@@ -24,6 +24,10 @@ pub fn TimeBar() -> impl IntoView {
             sim.seek(t);
         }
     };
+    // Busy play moves the clock with nearly every frame: it shows the time
+    // a few times a second then, like the lag on the diagram.
+    let time = sim.settled(Memo::new(move |_| sim.view.with(|v| v.time.0)));
+    let horizon = sim.settled(Memo::new(move |_| sim.horizon.get()));
     view! {
         <div class="timebar" role="toolbar" aria-label="Time">
             <button class="btn btn-primary play" on:click=toggle aria-keyshortcuts="Space">
@@ -42,12 +46,12 @@ pub fn TimeBar() -> impl IntoView {
                 </select>
             </label>
             <input class="scrubber" type="range" min="0" step="1" aria-label="Timeline"
-                prop:max=move || sim.horizon.get().max(1).to_string()
-                prop:value=move || sim.view.with(|v| v.time.0).to_string()
-                aria-valuetext=move || format_time(sim.view.with(|v| v.time.0))
+                prop:max=move || horizon.get().max(1).to_string()
+                prop:value=move || time.get().to_string()
+                aria-valuetext=move || format_time(time.get())
                 on:input=on_scrub />
             <span class="clock" aria-label="Virtual time">
-                {move || format_time(sim.view.with(|v| v.time.0))}
+                {move || format_time(time.get())}
             </span>
         </div>
     }

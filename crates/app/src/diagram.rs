@@ -22,7 +22,7 @@ pub fn Diagram() -> impl IntoView {
     // passes, messages travel or records are appended and processed. Those
     // move the chips, or update the few texts that read them directly.
     let nodes = Memo::new(move |_| sim.view.with(structure));
-    let live = Memo::new(move |_| sim.view.with(Live::of));
+    let live = sim.settled(Memo::new(move |_| sim.view.with(Live::of)));
     // Placement depends on the structure alone, so it is not recomputed
     // for every virtual millisecond of traffic.
     let layout = Memo::new(move |_| {
@@ -104,7 +104,8 @@ fn pin_to_frame(frame: NodeRef<leptos::html::Div>, svg: NodeRef<leptos::svg::Svg
 
 /// The numbers on the diagram that change with every record, gathered in
 /// one pass per view: the texts showing them read these (and redraw only
-/// when they change) instead of each searching the view every frame.
+/// when they change, and while playing at most every `SETTLE_EVERY_MS`)
+/// instead of each searching the view every frame.
 #[derive(Debug, Clone, PartialEq, Default)]
 struct Live {
     /// Lag per group.
@@ -361,7 +362,7 @@ fn set_tooltip(ev: &leptos::ev::PointerEvent, text: &str) {
 /// pointer comes over it: kept live, the tooltip's text changed with every
 /// record processed, and each change cost the frame a repaint.
 fn processed_tooltip(
-    live: Memo<Live>,
+    live: Signal<Live>,
     id: kafkasim_engine::ConsumerId,
     detail: String,
 ) -> impl Fn(leptos::ev::PointerEvent) + 'static {
@@ -378,7 +379,7 @@ fn processed_tooltip(
 
 /// A consumer group's box: its name, state and coordinator, then one row per
 /// consumer with the partitions it owns.
-fn group_box(sim: Sim, live: Memo<Live>, view: &ClusterView, g: &GroupBox) -> impl IntoView {
+fn group_box(sim: Sim, live: Signal<Live>, view: &ClusterView, g: &GroupBox) -> impl IntoView {
     let gv = g
         .name
         .as_ref()
@@ -478,7 +479,12 @@ fn add_member_button(
     }
 }
 
-fn consumer_row(sim: Sim, live: Memo<Live>, cb: &ConsumerBox, cv: &ConsumerView) -> impl IntoView {
+fn consumer_row(
+    sim: Sim,
+    live: Signal<Live>,
+    cb: &ConsumerBox,
+    cv: &ConsumerView,
+) -> impl IntoView {
     let node = NodeId::Consumer(cv.id);
     let (click, key) = select_handlers(sim, node);
     let r = cb.rect.clone();

@@ -15,6 +15,13 @@ const IDLE_RATE: f64 = 4.0;
 const SAVE_EVERY_MS: u64 = 2_000;
 /// Lines kept in the event log.
 const LOG_LINES: usize = 300;
+/// While playing, figures that change with nearly every engine step (the
+/// clock, a group's lag) are shown at most this often (wall-clock ms);
+/// paused or stepping, at once. Rewritten thirty times a second such a
+/// figure cannot be read, and every rewrite costs the frame a restyle,
+/// layout and repaint of the page: about 5 ms on the development VM, on
+/// top of the engine step's own script, the slowest frames of busy play.
+pub const SETTLE_EVERY_MS: f64 = 250.0;
 
 /// An election to mark on the diagram: a new active controller, or a new
 /// leader for a partition (at its replica).
@@ -776,6 +783,40 @@ impl Sim {
             .flatten()
     }
 
+    /// `source`, shown at most every `SETTLE_EVERY_MS` while playing; the
+    /// latest value always arrives in the end.
+    pub fn settled<T>(&self, source: Memo<T>) -> Signal<T>
+    where
+        T: Clone + PartialEq + Send + Sync + 'static,
+    {
+        let shown = RwSignal::new(source.get_untracked());
+        let last = StoredValue::new(f64::NEG_INFINITY);
+        let waiting = StoredValue::new(false);
+        let show = move || {
+            waiting.try_set_value(false);
+            last.try_set_value(now_ms().unwrap_or(0.0));
+            if let Some(next) = source.try_get_untracked() {
+                if shown.try_with_untracked(|s| *s != next) == Some(true) {
+                    shown.try_set(next);
+                }
+            }
+        };
+        let playing = self.playing;
+        Effect::new(move |_| {
+            source.track();
+            let now = now_ms().unwrap_or(0.0);
+            match settle_wait(playing.get(), last.get_value(), now) {
+                None => show(),
+                Some(_) if waiting.get_value() => {}
+                Some(wait) => {
+                    waiting.set_value(true);
+                    set_timeout(show, std::time::Duration::from_millis(wait.ceil() as u64));
+                }
+            }
+        });
+        shown.into()
+    }
+
     /// Takes the session's due snapshot (a copy of the whole cluster, for
     /// fast seeking) when the browser is next idle, not inside the frame
     /// whose step made it due: in a busy scene the copy takes milliseconds.
@@ -878,6 +919,13 @@ impl Sim {
     }
 }
 
+/// How long a settled figure waits before showing a new value, the last
+/// shown at `last`, now `now` (wall-clock ms): `None` for at once.
+fn settle_wait(playing: bool, last: f64, now: f64) -> Option<f64> {
+    let wait = last + SETTLE_EVERY_MS - now;
+    (playing && wait > 0.0).then_some(wait)
+}
+
 /// The scene's first non-internal topic.
 fn scene_topic(v: &ClusterView) -> Option<String> {
     v.topics
@@ -961,6 +1009,19 @@ mod tests {
     use super::*;
     use kafkasim_engine::partition::ElectionReason;
     use kafkasim_engine::{BrokerId, EventKind, TopicPartition};
+
+    #[test]
+    fn settled_figures_wait_only_while_playing_and_only_until_their_turn() {
+        // Paused or stepping: at once, however recent the last change.
+        assert_eq!(settle_wait(false, 1_000.0, 1_001.0), None);
+        // Playing: the first change shows at once, then waits its turn.
+        assert_eq!(settle_wait(true, f64::NEG_INFINITY, 1_000.0), None);
+        assert_eq!(
+            settle_wait(true, 1_000.0, 1_100.0),
+            Some(SETTLE_EVERY_MS - 100.0)
+        );
+        assert_eq!(settle_wait(true, 1_000.0, 1_000.0 + SETTLE_EVERY_MS), None);
+    }
 
     #[test]
     fn redirects_group_by_client_and_new_leader_and_expire() {
