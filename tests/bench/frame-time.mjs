@@ -4,8 +4,8 @@
 // through a share link, plays, and reports per-frame script time (the
 // requestAnimationFrame callbacks: engine tick + reactive DOM updates) and
 // frame work (script + style + layout + paint, until the next task runs).
-// It also sorts the frames by what they changed on the page (the diagram,
-// the event log, or only the chip canvas), since a frame that changes the
+// It also sorts the frames by whether they changed the diagram or the event
+// log (watching the whole page would slow it), since a frame that changes the
 // page at all pays for style, layout and paint on top of its script.
 // A measurement, not a test: it prints figures and never fails on speed.
 //   node bench/frame-time.mjs        (from tests/, after `make build`)
@@ -62,6 +62,7 @@ function instrument() {
   const raf = window.requestAnimationFrame.bind(window);
   const channel = new MessageChannel();
   let pending = null;
+  let carried = {};
   channel.port1.onmessage = () => {
     if (pending) {
       pending.work = performance.now() - pending.start;
@@ -74,14 +75,16 @@ function instrument() {
     cb(ts);
     const script = performance.now() - start;
     if (!pending) {
-      pending = { start, script: 0 };
+      // Changes made between frames (a timer's) are drawn in this one.
+      pending = { start, script: 0, ...carried };
+      carried = {};
       channel.port2.postMessage(0);
     }
     pending.script += script;
   });
   // Which frames changed the diagram or the event log on the page, to tell
   // the slow frames' kinds apart (see the breakdown printed at the end).
-  const mark = (kind) => () => { if (pending) pending[kind] = true; };
+  const mark = (kind) => () => { if (pending) pending[kind] = true; else carried[kind] = true; };
   const watch = () => {
     const diagram = document.querySelector('svg.diagram');
     const log = document.querySelector('.event-lines');
@@ -126,7 +129,7 @@ try {
   console.log(`frame work (script + style + layout + paint): median ${fmt(pct(work, 50))} ms, p99 ${fmt(pct(work, 99))} ms`);
   const kinds = {};
   for (const f of frames) {
-    const kind = [f.diagram && 'diagram', f.log && 'log'].filter(Boolean).join(' + ') || 'chips only';
+    const kind = [f.diagram && 'diagram', f.log && 'log'].filter(Boolean).join(' + ') || 'neither';
     (kinds[kind] ??= []).push(f.work);
   }
   console.log(`frames by what changed on the page: ${Object.entries(kinds).map(([k, ws]) => `${k}: ${ws.length}, median ${fmt(pct(ws, 50))}, over 12 ms ${ws.filter((w) => w > 12).length}`).join('; ')}`);
