@@ -45,11 +45,11 @@ pub fn Diagram() -> impl IntoView {
                 </pattern>
             </defs>
             <text x="100" y="130" class="column-title" text-anchor="middle">"Producers"</text>
-            {move || sim.view.with(|v| (!v.consumers.is_empty()).then(|| view! {
+            {move || nodes.with(|v| (!v.consumers.is_empty()).then(|| view! {
                 <text x=GROUPS_LEFT y="130" class="column-title">"Consumer groups"</text>
             }))}
             <text x="600" y="18" class="column-title" text-anchor="middle">
-                {move || sim.view.with(quorum_title)}
+                {move || nodes.with(quorum_title)}
             </text>
             {move || {
                 let view = nodes.get();

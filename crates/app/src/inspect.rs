@@ -118,7 +118,9 @@ fn EventLog() -> impl IntoView {
     let sim = expect_context::<Sim>();
     let filter = RwSignal::new(LogFilter::default());
     let list = NodeRef::<leptos::html::Ol>::new();
-    render_log(list, move || {
+    // Between the beats of the clock while playing: a busy scene logs
+    // lines every few frames, and each patch costs the frame a repaint.
+    let rows = sim.settled_between(Memo::new(move |_| {
         let f = filter.get();
         let rows = if sim.playing.get() {
             EVENT_ROWS_PLAYING
@@ -131,9 +133,10 @@ fn EventLog() -> impl IntoView {
                 .filter(|l| f.keeps(l))
                 .take(rows)
                 .cloned()
-                .collect()
+                .collect::<Vec<_>>()
         })
-    });
+    }));
+    render_log(list, move || rows.get());
     let nodes = Memo::new(move |_| {
         sim.view.with(|v| {
             let mut names: Vec<String> = v.brokers.iter().map(|b| b.id.to_string()).collect();
@@ -176,15 +179,9 @@ fn EventLog() -> impl IntoView {
 fn render_log(list: NodeRef<leptos::html::Ol>, rows: impl Fn() -> Vec<LogLine> + 'static) {
     // The sequence numbers of the rows on the page, newest first.
     let shown = StoredValue::new(Vec::<u64>::new());
-    // Rows waiting for the next frame. The engine step that logs them
-    // also changes the diagram; writing both in one frame made it the
-    // slowest of busy play, so the log follows a frame later.
-    let pending = StoredValue::new(None::<Vec<LogLine>>);
-    let patch = move || {
-        let Some(rows) = pending.try_update_value(Option::take).flatten() else {
-            return;
-        };
-        let Some(list) = list.get_untracked() else {
+    Effect::new(move |_| {
+        let rows = rows();
+        let Some(list) = list.get() else {
             return;
         };
         let want: Vec<u64> = rows.iter().map(|l| l.seq).collect();
@@ -203,15 +200,6 @@ fn render_log(list: NodeRef<leptos::html::Ol>, rows: impl Fn() -> Vec<LogLine> +
             }
         }
         shown.set_value(want);
-    };
-    Effect::new(move |_| {
-        let rows = rows();
-        list.track();
-        let scheduled = pending.with_value(Option::is_some);
-        pending.set_value(Some(rows));
-        if !scheduled {
-            request_animation_frame(patch);
-        }
     });
 }
 

@@ -16,12 +16,17 @@ const SAVE_EVERY_MS: u64 = 2_000;
 /// Lines kept in the event log.
 const LOG_LINES: usize = 300;
 /// While playing, figures that change with nearly every engine step (the
-/// clock, a group's lag) are shown at most this often (wall-clock ms);
-/// paused or stepping, at once. Rewritten thirty times a second such a
-/// figure cannot be read, and every rewrite costs the frame a restyle,
-/// layout and repaint of the page: about 5 ms on the development VM, on
-/// top of the engine step's own script, the slowest frames of busy play.
+/// clock, the timeline, a group's lag) are shown at most this often
+/// (wall-clock ms), all in the same frame, and the event log half a beat
+/// later; paused or stepping, at once. Rewritten thirty times a second
+/// such a figure cannot be read, and every frame that changes the page
+/// pays for a restyle, layout and repaint: about 5 ms on the development
+/// VM, on top of the engine step's own script. Figures and log together
+/// made one frame too many (~13 ms there), so they take turns.
 pub const SETTLE_EVERY_MS: f64 = 250.0;
+/// A beat that falls due in a frame whose engine step changed the view
+/// waits for a frame that did not, but not longer than this (wall ms).
+const BEAT_GRACE_MS: f64 = 50.0;
 
 /// An election to mark on the diagram: a new active controller, or a new
 /// leader for a partition (at its replica).
@@ -295,6 +300,11 @@ pub struct Sim {
     owner: StoredValue<Option<Owner>>,
     /// A deferred snapshot is waiting for the browser to be idle.
     snapshot_asked: StoredValue<bool>,
+    /// Counts the half beats of play at which settled figures (even) and
+    /// the event log (odd) show their news (see `SETTLE_EVERY_MS`), and
+    /// when the next is due (wall ms).
+    beat: RwSignal<u64>,
+    next_beat: StoredValue<f64>,
 }
 
 /// The second cluster of a comparison.
@@ -379,6 +389,8 @@ impl Sim {
             persist: StoredValue::new(true),
             owner: StoredValue::new(Owner::current()),
             snapshot_asked: StoredValue::new(false),
+            beat: RwSignal::new(0),
+            next_beat: StoredValue::new(f64::NEG_INFINITY),
         }
     }
 
@@ -626,7 +638,8 @@ impl Sim {
 
     /// Advances by `real_ms` of wall time at the current speed: slowly while
     /// messages travel, quickly (but never past the next event) while idle.
-    pub fn tick(&self, real_ms: f64) {
+    /// Returns whether the view changed.
+    pub fn tick(&self, real_ms: f64) -> bool {
         let speed = self.speed.get_untracked();
         let busy = self
             .view
@@ -674,7 +687,8 @@ impl Sim {
         self.record(events);
         // Most frames of busy play move time by a fraction of a millisecond
         // and handle nothing: the view would come out the same.
-        if self.session.try_with_value(state) != before {
+        let stepped = self.session.try_with_value(state) != before;
+        if stepped {
             self.refresh();
         }
         let now = self.now();
@@ -688,6 +702,7 @@ impl Sim {
         if now >= self.saved_at.get_value() + SAVE_EVERY_MS {
             self.save();
         }
+        stepped
     }
 
     /// The next auto-produced record: from the first producer to the scene's
@@ -783,38 +798,53 @@ impl Sim {
             .flatten()
     }
 
-    /// `source`, shown at most every `SETTLE_EVERY_MS` while playing; the
-    /// latest value always arrives in the end.
+    /// `source`, shown at once while paused and on the beat while playing
+    /// (see `SETTLE_EVERY_MS`). While playing, `source` is not even
+    /// computed between beats.
     pub fn settled<T>(&self, source: Memo<T>) -> Signal<T>
     where
         T: Clone + PartialEq + Send + Sync + 'static,
     {
+        self.settled_on(source, 0)
+    }
+
+    /// `settled`, but half a beat later: the event log's turn.
+    pub fn settled_between<T>(&self, source: Memo<T>) -> Signal<T>
+    where
+        T: Clone + PartialEq + Send + Sync + 'static,
+    {
+        self.settled_on(source, 1)
+    }
+
+    fn settled_on<T>(&self, source: Memo<T>, half: u64) -> Signal<T>
+    where
+        T: Clone + PartialEq + Send + Sync + 'static,
+    {
         let shown = RwSignal::new(source.get_untracked());
-        let last = StoredValue::new(f64::NEG_INFINITY);
-        let waiting = StoredValue::new(false);
-        let show = move || {
-            waiting.try_set_value(false);
-            last.try_set_value(now_ms().unwrap_or(0.0));
-            if let Some(next) = source.try_get_untracked() {
-                if shown.try_with_untracked(|s| *s != next) == Some(true) {
-                    shown.try_set(next);
-                }
-            }
-        };
-        let playing = self.playing;
+        let (playing, beat) = (self.playing, self.beat);
         Effect::new(move |_| {
-            source.track();
-            let now = now_ms().unwrap_or(0.0);
-            match settle_wait(playing.get(), last.get_value(), now) {
-                None => show(),
-                Some(_) if waiting.get_value() => {}
-                Some(wait) => {
-                    waiting.set_value(true);
-                    set_timeout(show, std::time::Duration::from_millis(wait.ceil() as u64));
-                }
+            let turn = beat.get() % 2 == half;
+            let next = if !playing.get() {
+                source.get()
+            } else if turn {
+                source.get_untracked()
+            } else {
+                return;
+            };
+            if shown.with_untracked(|s| *s != next) {
+                shown.set(next);
             }
         });
         shown.into()
+    }
+
+    /// Called every frame of play after the engine's step, which changed
+    /// the view or not (`stepped`): sounds the half beat when it is due.
+    fn keep_beat(&self, now: f64, stepped: bool) {
+        if beat_due(now, self.next_beat.get_value(), stepped) {
+            self.next_beat.set_value(now + SETTLE_EVERY_MS / 2.0);
+            self.beat.update(|n| *n = n.wrapping_add(1));
+        }
     }
 
     /// Takes the session's due snapshot (a copy of the whole cluster, for
@@ -919,11 +949,12 @@ impl Sim {
     }
 }
 
-/// How long a settled figure waits before showing a new value, the last
-/// shown at `last`, now `now` (wall-clock ms): `None` for at once.
-fn settle_wait(playing: bool, last: f64, now: f64) -> Option<f64> {
-    let wait = last + SETTLE_EVERY_MS - now;
-    (playing && wait > 0.0).then_some(wait)
+/// Whether the (half) beat sounds in this frame (wall-clock ms `now`), the next
+/// one due at `due`: once due, in the first frame whose engine step left
+/// the view as it was (`!stepped`), so the figures' repaint does not come
+/// on top of the step's; after `BEAT_GRACE_MS`, in any frame.
+fn beat_due(now: f64, due: f64, stepped: bool) -> bool {
+    now >= due && (!stepped || now >= due + BEAT_GRACE_MS)
 }
 
 /// The scene's first non-internal topic.
@@ -993,7 +1024,8 @@ pub fn start_clock(sim: Sim) {
         let now = now_ms().unwrap_or(last + 16.0);
         if sim.playing.get_untracked() {
             // Cap a frame's step so a backgrounded tab does not leap ahead.
-            sim.tick((now - last).clamp(0.0, 100.0));
+            let stepped = sim.tick((now - last).clamp(0.0, 100.0));
+            sim.keep_beat(now, stepped);
         }
         request_animation_frame(move || frame(sim, now));
     }
@@ -1011,16 +1043,18 @@ mod tests {
     use kafkasim_engine::{BrokerId, EventKind, TopicPartition};
 
     #[test]
-    fn settled_figures_wait_only_while_playing_and_only_until_their_turn() {
-        // Paused or stepping: at once, however recent the last change.
-        assert_eq!(settle_wait(false, 1_000.0, 1_001.0), None);
-        // Playing: the first change shows at once, then waits its turn.
-        assert_eq!(settle_wait(true, f64::NEG_INFINITY, 1_000.0), None);
-        assert_eq!(
-            settle_wait(true, 1_000.0, 1_100.0),
-            Some(SETTLE_EVERY_MS - 100.0)
-        );
-        assert_eq!(settle_wait(true, 1_000.0, 1_000.0 + SETTLE_EVERY_MS), None);
+    fn the_beat_waits_for_a_frame_whose_step_changed_nothing_but_not_long() {
+        let due = 1_000.0;
+        assert!(!beat_due(due - 1.0, due, false));
+        // Due in a quiet frame: now.
+        assert!(beat_due(due, due, false));
+        // Due in a frame whose step changed the view: the next quiet one...
+        assert!(!beat_due(due + 16.0, due, true));
+        assert!(beat_due(due + 33.0, due, false));
+        // ...or any frame once the grace is over.
+        assert!(beat_due(due + BEAT_GRACE_MS, due, true));
+        // The first beat of a session is due at once.
+        assert!(beat_due(0.0, f64::NEG_INFINITY, true));
     }
 
     #[test]
