@@ -5,6 +5,7 @@
 use crate::sim::Sim;
 use kafkasim_engine::broker::BrokerStatus;
 use kafkasim_engine::consumer::ConsumerStatus;
+use kafkasim_engine::view::ClusterView;
 use kafkasim_engine::{AssignorKind, AutoOffsetReset, Command, ConsumerConfig, NodeId};
 use leptos::prelude::*;
 
@@ -124,7 +125,7 @@ pub fn ProduceForm() -> impl IntoView {
     let value = RwSignal::new(String::from("hello"));
     let partition = RwSignal::new(String::new());
     let topic = move || sim.scene_topic();
-    let producer = move || sim.view.with(|v| v.producers.first().map(|p| p.id.0));
+    let producer = move || sim.structure.with(|v| v.producers.first().map(|p| p.id.0));
     let send = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let (Some(topic), Some(producer)) = (topic(), producer()) else {
@@ -231,80 +232,108 @@ pub fn ConsumerForm() -> impl IntoView {
     }
 }
 
+/// What the action panel needs to know of its node: whether it runs, and
+/// for a consumer the partitions it owns and whether it is in a group.
+/// The panel is redrawn when these change, not at every engine step: a
+/// button rebuilt under the pointer while playing can swallow a click.
+#[derive(Clone, PartialEq)]
+struct Facts {
+    running: bool,
+    owned: Vec<(String, u32)>,
+    in_group: bool,
+}
+
+impl Facts {
+    fn of(v: &ClusterView, node: NodeId) -> Facts {
+        let mut facts = Facts {
+            running: false,
+            owned: Vec::new(),
+            in_group: false,
+        };
+        match node {
+            NodeId::Broker(b) => {
+                facts.running = v
+                    .brokers
+                    .iter()
+                    .any(|x| x.id == b && x.status == BrokerStatus::Running);
+            }
+            NodeId::ZooKeeper(_) | NodeId::Controller(_) => {
+                facts.running = v.quorum.iter().any(|q| q.node == node && q.alive);
+            }
+            NodeId::Producer(_) => facts.running = true,
+            NodeId::Consumer(c) => {
+                if let Some(x) = v.consumers.iter().find(|x| x.id == c) {
+                    facts.running = x.status == ConsumerStatus::Running;
+                    facts.in_group = x.group.is_some();
+                    facts.owned = x
+                        .assigned
+                        .iter()
+                        .map(|a| (a.tp.topic.to_string(), a.tp.partition))
+                        .collect();
+                }
+            }
+        }
+        facts
+    }
+}
+
 /// Actions for whatever node is selected in the diagram.
 #[component]
 pub fn ActionPanel() -> impl IntoView {
     let sim = expect_context::<Sim>();
+    let facts = Memo::new(move |_| {
+        sim.selected
+            .get()
+            .map(|node| (node, sim.structure.with(|v| Facts::of(v, node))))
+    });
     move || {
-        let Some(node) = sim.selected.get() else {
+        let Some((node, facts)) = facts.get() else {
             return view! { <div class="panel"><h2 class="panel-title">"Actions"</h2><p class="panel-hint">"Click a broker, producer, consumer or ZooKeeper node to act on it."</p></div> }.into_any();
         };
         let title = node.to_string();
+        let Facts {
+            running,
+            owned,
+            in_group,
+        } = facts;
         let body = match node {
-            NodeId::Broker(b) => {
-                let status = sim
-                    .view
-                    .with(|v| v.brokers.iter().find(|x| x.id == b).map(|x| x.status));
-                let running = status == Some(BrokerStatus::Running);
-                view! {
-                    <button class="btn btn-danger" disabled=!running on:click=move |_| { sim.dispatch(Command::CrashBroker { broker: b.0 }); }>"Crash broker"</button>
-                    <button class="btn" disabled=!running on:click=move |_| { sim.dispatch(Command::ShutdownBroker { broker: b.0 }); }>"Shut down broker"</button>
-                    <button class="btn" disabled=running on:click=move |_| { sim.dispatch(Command::RestartBroker { broker: b.0 }); }>"Restart broker"</button>
-                }
-                .into_any()
+            NodeId::Broker(b) => view! {
+                <button class="btn btn-danger" disabled=!running on:click=move |_| { sim.dispatch(Command::CrashBroker { broker: b.0 }); }>"Crash broker"</button>
+                <button class="btn" disabled=!running on:click=move |_| { sim.dispatch(Command::ShutdownBroker { broker: b.0 }); }>"Shut down broker"</button>
+                <button class="btn" disabled=running on:click=move |_| { sim.dispatch(Command::RestartBroker { broker: b.0 }); }>"Restart broker"</button>
             }
-            NodeId::ZooKeeper(z) => {
-                let alive = sim
-                    .view
-                    .with(|v| v.quorum.iter().any(|q| q.node == node && q.alive));
-                view! {
-                    <button class="btn btn-danger" disabled=!alive on:click=move |_| { sim.dispatch(Command::CrashZooKeeper { node: z.0 }); }>"Crash ZooKeeper node"</button>
-                    <button class="btn" disabled=alive on:click=move |_| { sim.dispatch(Command::RestartZooKeeper { node: z.0 }); }>"Restart ZooKeeper node"</button>
-                }
-                .into_any()
+            .into_any(),
+            NodeId::ZooKeeper(z) => view! {
+                <button class="btn btn-danger" disabled=!running on:click=move |_| { sim.dispatch(Command::CrashZooKeeper { node: z.0 }); }>"Crash ZooKeeper node"</button>
+                <button class="btn" disabled=running on:click=move |_| { sim.dispatch(Command::RestartZooKeeper { node: z.0 }); }>"Restart ZooKeeper node"</button>
             }
-            NodeId::Controller(k) => {
-                let alive = sim
-                    .view
-                    .with(|v| v.quorum.iter().any(|q| q.node == node && q.alive));
-                view! {
-                    <button class="btn btn-danger" disabled=!alive on:click=move |_| { sim.dispatch(Command::CrashController { node: k.0 }); }>"Crash controller"</button>
-                    <button class="btn" disabled=alive on:click=move |_| { sim.dispatch(Command::RestartController { node: k.0 }); }>"Restart controller"</button>
-                }
-                .into_any()
+            .into_any(),
+            NodeId::Controller(k) => view! {
+                <button class="btn btn-danger" disabled=!running on:click=move |_| { sim.dispatch(Command::CrashController { node: k.0 }); }>"Crash controller"</button>
+                <button class="btn" disabled=running on:click=move |_| { sim.dispatch(Command::RestartController { node: k.0 }); }>"Restart controller"</button>
             }
+            .into_any(),
             NodeId::Producer(p) => {
-                let stats = sim
-                    .view
-                    .with(|v| v.producers.iter().find(|x| x.id == p).cloned());
-                view! {
-                    <p class="panel-hint">
-                        {stats.map(|s| format!("acks={} · idempotence {} · sent {} · acknowledged {} · failed {}", s.acks.label(), if s.idempotent { "on" } else { "off" }, s.sent, s.acknowledged, s.failed))}
-                    </p>
-                }
-                .into_any()
+                // Its counters change with every acknowledgement: only this
+                // line follows them, on the beat while playing.
+                let stats = sim.settled(Memo::new(move |_| {
+                    sim.view.with(|v| {
+                        v.producers.iter().find(|x| x.id == p).map(|s| {
+                            format!(
+                                "acks={} · idempotence {} · sent {} · acknowledged {} · failed {}",
+                                s.acks.label(),
+                                if s.idempotent { "on" } else { "off" },
+                                s.sent,
+                                s.acknowledged,
+                                s.failed
+                            )
+                        })
+                    })
+                }));
+                view! { <p class="panel-hint">{stats}</p> }.into_any()
             }
             NodeId::Consumer(c) => {
-                let running = sim.view.with(|v| {
-                    v.consumers
-                        .iter()
-                        .any(|x| x.id == c && x.status == ConsumerStatus::Running)
-                });
-                let owned: Vec<(String, u32)> = sim.view.with(|v| {
-                    v.consumers
-                        .iter()
-                        .filter(|x| x.id == c)
-                        .flat_map(|x| {
-                            x.assigned
-                                .iter()
-                                .map(|a| (a.tp.topic.to_string(), a.tp.partition))
-                        })
-                        .collect()
-                });
                 let can_rewind = running && !owned.is_empty();
-                let in_group = sim
-                    .view
-                    .with(|v| v.consumers.iter().any(|x| x.id == c && x.group.is_some()));
                 // seekToBeginning on every partition it owns: the records are
                 // read again (Kafka keeps them; a queue would not).
                 let rewind = move |_| {

@@ -21,7 +21,7 @@ pub fn Diagram() -> impl IntoView {
     // The nodes are redrawn only when what they show changes: not as time
     // passes, messages travel or records are appended and processed. Those
     // move the chips, or update the few texts that read them directly.
-    let nodes = Memo::new(move |_| sim.view.with(structure));
+    let nodes = sim.structure;
     let live = sim.settled(Memo::new(move |_| sim.view.with(Live::of)));
     // Placement depends on the structure alone, so it is not recomputed
     // for every virtual millisecond of traffic.
@@ -134,61 +134,6 @@ impl Live {
                 .collect(),
         }
     }
-}
-
-/// `v` without what changes with every record, message or millisecond:
-/// the diagram's shapes depend on the rest only.
-fn structure(v: &ClusterView) -> ClusterView {
-    // Field by field, so the messages in flight and the lost records are
-    // not copied only to be dropped.
-    let mut v = ClusterView {
-        time: kafkasim_engine::SimTime(0),
-        mode: v.mode,
-        active_controller: v.active_controller,
-        controller_epoch: v.controller_epoch,
-        quorum_ok: v.quorum_ok,
-        brokers: v.brokers.clone(),
-        quorum: v.quorum.clone(),
-        topics: v.topics.clone(),
-        producers: v.producers.clone(),
-        in_flight: Vec::new(),
-        network_cuts: v.network_cuts.clone(),
-        lost: Vec::new(),
-        acknowledged_total: 0,
-        consumers: v.consumers.clone(),
-        groups: v.groups.clone(),
-    };
-    for r in v.brokers.iter_mut().flat_map(|b| &mut b.replicas) {
-        r.log_end_offset = 0;
-        r.high_watermark = 0;
-        // The countdown is drawn in whole seconds.
-        r.isr_expires_in = r.isr_expires_in.map(|ms| ms.div_ceil(1000) * 1000);
-    }
-    for p in v.topics.iter_mut().flat_map(|t| &mut t.partitions) {
-        p.high_watermark = 0;
-        p.log_end_offset = 0;
-    }
-    for p in &mut v.producers {
-        (p.sent, p.acknowledged, p.failed, p.in_flight) = (0, 0, 0, 0);
-    }
-    for c in &mut v.consumers {
-        for a in &mut c.assigned {
-            a.position = None;
-            a.high_watermark = 0;
-        }
-        (c.buffered, c.in_hand, c.processed_total, c.duplicates) = (0, 0, 0, 0);
-        c.app = kafkasim_engine::consumer::AppState::Idle;
-    }
-    for g in &mut v.groups {
-        for p in &mut g.partitions {
-            p.committed = None;
-            p.high_watermark = 0;
-            p.lag = None;
-            p.duplicated_offsets = Vec::new();
-            p.skipped_offsets = Vec::new();
-        }
-    }
-    v
 }
 
 fn quorum_title(v: &ClusterView) -> String {

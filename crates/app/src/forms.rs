@@ -143,7 +143,7 @@ fn CreateTopicForm() -> impl IntoView {
 
 /// Every node a network cut can separate, as the view lists them.
 fn nodes(sim: Sim) -> Vec<NodeId> {
-    sim.view.with(|v| {
+    sim.structure.with(|v| {
         let mut out: Vec<NodeId> = v.brokers.iter().map(|b| NodeId::Broker(b.id)).collect();
         out.extend(v.quorum.iter().map(|q| q.node));
         out.extend(v.producers.iter().map(|p| NodeId::Producer(p.id)));
@@ -179,7 +179,7 @@ fn NetworkForm() -> impl IntoView {
             .map(|(i, n)| view! { <option value=i.to_string() selected=move || selected.get() == i>{n.to_string()}</option> })
             .collect_view()
     };
-    let cuts = move || sim.view.with(|v| v.network_cuts.len());
+    let cuts = move || sim.structure.with(|v| v.network_cuts.len());
     view! {
         <form class="menu-form" on:submit=cut aria-label="Network partition">
             <h3>"Network partition"</h3>
@@ -205,7 +205,7 @@ fn NetworkForm() -> impl IntoView {
 #[component]
 pub fn ProducerSettings() -> impl IntoView {
     let sim = expect_context::<Sim>();
-    let current = move || sim.view.with(|v| v.producers.first().cloned());
+    let current = move || sim.structure.with(|v| v.producers.first().cloned());
     let apply = move |change: &dyn Fn(&mut kafkasim_engine::ProducerConfig)| {
         let Some(p) = current() else {
             return;

@@ -138,7 +138,7 @@ fn EventLog() -> impl IntoView {
     }));
     render_log(list, move || rows.get());
     let nodes = Memo::new(move |_| {
-        sim.view.with(|v| {
+        sim.structure.with(|v| {
             let mut names: Vec<String> = v.brokers.iter().map(|b| b.id.to_string()).collect();
             names.extend(v.producers.iter().map(|p| p.id.to_string()));
             names.extend(v.consumers.iter().map(|c| c.id.to_string()));
@@ -281,7 +281,7 @@ fn PartitionTable() -> impl IntoView {
     let topic = RwSignal::new(sim.scene_topic().unwrap_or_default());
     let chosen = RwSignal::new(Some(0u32));
     let topics = move || {
-        sim.view.with(|v| {
+        sim.structure.with(|v| {
             v.topics
                 .iter()
                 .filter(|t| internal.get() || !t.internal)

@@ -259,6 +259,10 @@ pub struct Sim {
     /// Fraction of a virtual millisecond already played, for smooth chips.
     fraction: RwSignal<f64>,
     pub view: RwSignal<ClusterView>,
+    /// The view without what changes as time passes and records flow
+    /// (offsets, counters, lag, messages in flight): what most of the page
+    /// is drawn from, so an engine step leaves it alone.
+    pub structure: Memo<ClusterView>,
     pub log: RwSignal<Vec<LogLine>>,
     /// Recent elections, for a ring that pulses once where each happened.
     pub pulses: RwSignal<Vec<Pulse>>,
@@ -363,8 +367,10 @@ impl Sim {
         let now = session.cluster().now().0;
         let horizon = session.horizon().0;
         let scene = RwSignal::new(session.scenario().name.clone());
+        let view = RwSignal::new(session.cluster().view());
         Sim {
-            view: RwSignal::new(session.cluster().view()),
+            view,
+            structure: Memo::new(move |_| view.with(structure)),
             scene,
             session: StoredValue::new(session),
             fraction: RwSignal::new(0.0),
@@ -723,7 +729,7 @@ impl Sim {
 
     /// The topic the forms act on: the scene's first non-internal topic.
     pub fn scene_topic(&self) -> Option<String> {
-        self.view.with(scene_topic)
+        self.structure.with(scene_topic)
     }
 
     /// Virtual time including the played fraction of a millisecond.
@@ -955,6 +961,61 @@ impl Sim {
 /// on top of the step's; after `BEAT_GRACE_MS`, in any frame.
 fn beat_due(now: f64, due: f64, stepped: bool) -> bool {
     now >= due && (!stepped || now >= due + BEAT_GRACE_MS)
+}
+
+/// `v` without what changes with every record, message or millisecond:
+/// the diagram's shapes depend on the rest only.
+pub fn structure(v: &ClusterView) -> ClusterView {
+    // Field by field, so the messages in flight and the lost records are
+    // not copied only to be dropped.
+    let mut v = ClusterView {
+        time: kafkasim_engine::SimTime(0),
+        mode: v.mode,
+        active_controller: v.active_controller,
+        controller_epoch: v.controller_epoch,
+        quorum_ok: v.quorum_ok,
+        brokers: v.brokers.clone(),
+        quorum: v.quorum.clone(),
+        topics: v.topics.clone(),
+        producers: v.producers.clone(),
+        in_flight: Vec::new(),
+        network_cuts: v.network_cuts.clone(),
+        lost: Vec::new(),
+        acknowledged_total: 0,
+        consumers: v.consumers.clone(),
+        groups: v.groups.clone(),
+    };
+    for r in v.brokers.iter_mut().flat_map(|b| &mut b.replicas) {
+        r.log_end_offset = 0;
+        r.high_watermark = 0;
+        // The countdown is drawn in whole seconds.
+        r.isr_expires_in = r.isr_expires_in.map(|ms| ms.div_ceil(1000) * 1000);
+    }
+    for p in v.topics.iter_mut().flat_map(|t| &mut t.partitions) {
+        p.high_watermark = 0;
+        p.log_end_offset = 0;
+    }
+    for p in &mut v.producers {
+        (p.sent, p.acknowledged, p.failed, p.in_flight) = (0, 0, 0, 0);
+    }
+    for c in &mut v.consumers {
+        for a in &mut c.assigned {
+            a.position = None;
+            a.high_watermark = 0;
+        }
+        (c.buffered, c.in_hand, c.processed_total, c.duplicates) = (0, 0, 0, 0);
+        c.app = kafkasim_engine::consumer::AppState::Idle;
+    }
+    for g in &mut v.groups {
+        for p in &mut g.partitions {
+            p.committed = None;
+            p.high_watermark = 0;
+            p.lag = None;
+            p.duplicated_offsets = Vec::new();
+            p.skipped_offsets = Vec::new();
+        }
+    }
+    v
 }
 
 /// The scene's first non-internal topic.
