@@ -293,6 +293,27 @@ test('a group scales out with its + button, auto-produce keeps records flowing',
   await context.close();
 });
 
+test('while records flow, the action panel crashes a broker and follows a producer\'s counters', async () => {
+  const { page, errors, context } = await openApp(app.browser, app.url);
+  await page.getByLabel('Auto-produce').selectOption({ label: 'every 50 ms' });
+  await page.getByRole('button', { name: 'Pause' }).waitFor();
+  await page.getByRole('button', { name: 'Broker 3', exact: true }).click();
+  const crash = page.getByRole('region', { name: 'Actions for Broker 3' }).getByRole('button', { name: 'Crash broker' });
+  await events(page).getByText(/sent key "customer-3"/).first().waitFor({ timeout: 30000 });
+  await crash.click();
+  await page.getByRole('region', { name: 'Actions for Broker 3' }).getByRole('button', { name: 'Restart broker' }).and(page.locator(':enabled')).waitFor();
+  await events(page).getByText(/Broker 3 crashed/).first().waitFor();
+  // A producer's counters follow the traffic.
+  await page.getByRole('button', { name: 'Producer 1', exact: true }).click();
+  const stats = page.getByRole('region', { name: 'Actions for Producer 1' }).getByText(/acknowledged \d+/);
+  const first = await stats.textContent();
+  await page.waitForFunction((t) => document.querySelector('[aria-label="Actions for Producer 1"] .panel-hint')?.textContent !== t, first, { timeout: 30000 });
+  await page.getByLabel('Auto-produce').selectOption('off');
+  await pause(page);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('a new session from the KRaft scene draws the controller quorum', async () => {
   const { page, errors, context } = await openApp(app.browser, app.url);
   // Some work first, so replacing it asks.

@@ -234,8 +234,8 @@ pub fn ConsumerForm() -> impl IntoView {
 
 /// What the action panel needs to know of its node: whether it runs, and
 /// for a consumer the partitions it owns and whether it is in a group.
-/// The panel is redrawn when these change, not at every engine step: a
-/// button rebuilt under the pointer while playing can swallow a click.
+/// The panel is redrawn when these change, not at every engine step,
+/// which in a busy scene cost the frame a rebuild of every button.
 #[derive(Clone, PartialEq)]
 struct Facts {
     running: bool,
@@ -360,7 +360,7 @@ pub fn ActionPanel() -> impl IntoView {
         };
         let aria = format!("Actions for {title}");
         view! {
-            <div class="panel" aria-label=aria>
+            <div class="panel" role="region" aria-label=aria>
                 <h2 class="panel-title">{title}</h2>
                 <div class="panel-actions">{body}</div>
             </div>
