@@ -48,7 +48,24 @@ test('playing the clock moves a produced record through the cluster', async () =
 test('the layout is usable at phone width', async () => {
   const { page, errors, context } = await openApp(app.browser, app.url, { width: 390, height: 844 });
   await page.getByRole('button', { name: 'Produce', exact: true }).waitFor();
+  await page.getByLabel(/auto\.offset\.reset/).selectOption('earliest');
+  await page.getByRole('button', { name: 'Add consumer' }).click();
+  // The picture is stacked to the screen's width: nothing hides off to the side.
+  const within = async (role, name) => {
+    const box = await page.getByRole(role, { name, exact: true }).boundingBox();
+    assert.ok(box && box.x >= 0 && box.x + box.width <= 390, `${name} lies within the screen: ${JSON.stringify(box)}`);
+  };
+  for (const name of ['ZooKeeper 1', 'Producer 1', 'Broker 1', 'Broker 2', 'Broker 3', 'Consumer 1']) await within('button', name);
+  await within('group', 'Group billing');
+  const frame = await page.locator('.diagram-frame').evaluate((f) => [f.scrollWidth, f.clientWidth]);
+  assert.ok(frame[0] <= frame[1] + 1, `the diagram does not scroll sideways: ${frame}`);
   await screenshot(page, 'foundation-phone');
+  // A lesson opened from far down the list opens at its narration.
+  await page.getByRole('button', { name: 'Lessons' }).click();
+  await page.getByText('Replication', { exact: true }).click();
+  const next = await page.getByRole('button', { name: 'Next' }).boundingBox();
+  assert.ok(next && next.y >= 0 && next.y + next.height <= 844, `Next is on screen: ${JSON.stringify(next)}`);
+  await screenshot(page, 'foundation-phone-lesson');
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -4,7 +4,7 @@
 //! moving along its path.
 
 use crate::layout::{
-    along, partition_colour, BrokerBox, ConsumerBox, GroupBox, Layout, NodeCircle, GROUPS_LEFT,
+    along, partition_colour, BrokerBox, ConsumerBox, GroupBox, Layout, NodeCircle, Shape, Title,
 };
 use crate::sim::Sim;
 use kafkasim_engine::broker::BrokerStatus;
@@ -25,10 +25,21 @@ pub fn Diagram() -> impl IntoView {
     let live = sim.settled(Memo::new(move |_| sim.view.with(Live::of)));
     // Placement depends on the structure alone, so it is not recomputed
     // for every virtual millisecond of traffic.
+    // A phone held upright gets the picture stacked in one column.
+    let portrait = media_query(PORTRAIT_QUERY);
     let layout = Memo::new(move |_| {
         let internal = ui.show_internal.get();
-        nodes.with(|v| Layout::compute_with(v, internal))
+        let shape = if portrait.get() {
+            Shape::Portrait
+        } else {
+            Shape::Landscape
+        };
+        nodes.with(|v| Layout::compute_shaped(v, internal, shape))
     });
+    let title = move |pick: fn(&crate::layout::Titles) -> &Title| {
+        let t = layout.with(|l| pick(&l.titles).clone());
+        (t.x, t.y, t.anchor)
+    };
     let view_box = move || layout.with(|l| format!("0 0 {} {}", l.width(), l.height()));
     let svg = NodeRef::<leptos::svg::Svg>::new();
     let frame = NodeRef::<leptos::html::Div>::new();
@@ -44,11 +55,12 @@ pub fn Diagram() -> impl IntoView {
                     <line x1="0" y1="0" x2="0" y2="8" class="hatch-line" />
                 </pattern>
             </defs>
-            <text x="100" y="130" class="column-title" text-anchor="middle">"Producers"</text>
-            {move || nodes.with(|v| (!v.consumers.is_empty()).then(|| view! {
-                <text x=GROUPS_LEFT y="130" class="column-title">"Consumer groups"</text>
+            <text x=move || title(|t| &t.producers).0 y=move || title(|t| &t.producers).1 class="column-title" text-anchor="middle">"Producers"</text>
+            {move || nodes.with(|v| (!v.consumers.is_empty()).then(|| {
+                let (x, y, anchor) = title(|t| &t.groups);
+                view! { <text x=x y=y text-anchor=anchor class="column-title">"Consumer groups"</text> }
             }))}
-            <text x="600" y="18" class="column-title" text-anchor="middle">
+            <text x=move || title(|t| &t.quorum).0 y=move || title(|t| &t.quorum).1 class="column-title" text-anchor="middle">
                 {move || nodes.with(quorum_title)}
             </text>
             {move || {
@@ -1006,6 +1018,30 @@ fn redirect_label(r: &crate::sim::Redirect) -> String {
 
 /// `prefers-reduced-motion: reduce`: messages then wait, still, beside
 /// where they are going instead of travelling there.
+/// Phones held upright (and windows as narrow): the picture stacks.
+const PORTRAIT_QUERY: &str = "(max-width: 560px)";
+
+/// Whether the media `query` matches, following the window's resizes
+/// until the component goes away.
+fn media_query(query: &'static str) -> RwSignal<bool> {
+    let matches = move || {
+        window()
+            .match_media(query)
+            .ok()
+            .flatten()
+            .is_some_and(|m| m.matches())
+    };
+    let now = RwSignal::new(matches());
+    let handle = window_event_listener(leptos::ev::resize, move |_| {
+        let m = matches();
+        if now.try_get_untracked() != Some(m) {
+            now.try_set(m);
+        }
+    });
+    on_cleanup(move || handle.remove());
+    now
+}
+
 fn prefers_reduced_motion() -> bool {
     window()
         .match_media("(prefers-reduced-motion: reduce)")

@@ -38,6 +38,43 @@ const MAX_TILE_ROWS: usize = 20;
 /// Below this column width the broker's name shortens to `B7`.
 pub const NARROW: f64 = 120.0;
 
+/// The portrait picture for phones: everything stacked in one column of
+/// this width, read top to bottom as the seed's picture is read left to
+/// right (metadata, producers, brokers, consumer groups).
+pub const PORTRAIT_WIDTH: f64 = 400.0;
+const PORTRAIT_MARGIN: f64 = 10.0;
+/// Brokers side by side in portrait: two leave each one room for labels.
+const PORTRAIT_BROKERS_PER_ROW: usize = 2;
+/// Metadata quorum, producers and brokers from the top, in portrait.
+const PORTRAIT_PRODUCERS_Y: f64 = 166.0;
+const PORTRAIT_BROKER_TOP: f64 = 250.0;
+
+/// How the picture is laid out: as the seed draws it, or stacked for a
+/// phone held upright.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Shape {
+    #[default]
+    Landscape,
+    Portrait,
+}
+
+/// A column's title: where it sits and how it is anchored (`start` or
+/// `middle`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Title {
+    pub x: f64,
+    pub y: f64,
+    pub anchor: &'static str,
+}
+
+/// Where the three column titles go.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Titles {
+    pub quorum: Title,
+    pub producers: Title,
+    pub groups: Title,
+}
+
 /// Okabe–Ito: a qualitative palette that colour-blind students can tell apart.
 pub const PARTITION_COLOURS: [&str; 7] = [
     "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7",
@@ -111,10 +148,12 @@ pub struct GroupBox {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Layout {
+    pub shape: Shape,
     pub brokers: Vec<BrokerBox>,
     pub producers: Vec<NodeCircle>,
     pub quorum: Vec<NodeCircle>,
     pub groups: Vec<GroupBox>,
+    pub titles: Titles,
 }
 
 /// Internal topics (`__consumer_offsets`) stay out of the broker columns:
@@ -133,16 +172,90 @@ impl Layout {
     /// The picture, with internal topics' replicas drawn in the broker
     /// columns when `show_internal`.
     pub fn compute_with(view: &ClusterView, show_internal: bool) -> Layout {
-        Layout {
-            brokers: broker_boxes(view, show_internal),
-            producers: column(
-                view.producers.iter().map(|p| NodeId::Producer(p.id)),
-                100.0,
-                BROKER_TOP + 30.0,
-                34.0,
-            ),
-            quorum: row(view.quorum.iter().map(|q| q.node), 60.0, 26.0),
-            groups: group_boxes(view),
+        Layout::compute_shaped(view, show_internal, Shape::Landscape)
+    }
+
+    /// The picture in either shape.
+    pub fn compute_shaped(view: &ClusterView, show_internal: bool, shape: Shape) -> Layout {
+        let quorum = view.quorum.iter().map(|q| q.node);
+        let producers = view.producers.iter().map(|p| NodeId::Producer(p.id));
+        match shape {
+            Shape::Landscape => Layout {
+                shape,
+                brokers: broker_boxes(
+                    view,
+                    show_internal,
+                    Grid {
+                        left: BROKER_AREA_LEFT,
+                        right: BROKER_AREA_RIGHT,
+                        top: BROKER_TOP,
+                        per_row: view.brokers.len().max(1),
+                    },
+                ),
+                producers: column(producers, 100.0, BROKER_TOP + 30.0, 34.0),
+                quorum: row(quorum, 60.0, 26.0, (BROKER_AREA_LEFT, BROKER_AREA_RIGHT)),
+                groups: group_boxes(view, GROUPS_LEFT, GROUPS_RIGHT, BROKER_TOP),
+                titles: Titles {
+                    quorum: Title {
+                        x: 600.0,
+                        y: 18.0,
+                        anchor: "middle",
+                    },
+                    producers: Title {
+                        x: 100.0,
+                        y: 130.0,
+                        anchor: "middle",
+                    },
+                    groups: Title {
+                        x: GROUPS_LEFT,
+                        y: 130.0,
+                        anchor: "start",
+                    },
+                },
+            },
+            Shape::Portrait => {
+                let (left, right) = (PORTRAIT_MARGIN, PORTRAIT_WIDTH - PORTRAIT_MARGIN);
+                let brokers = broker_boxes(
+                    view,
+                    show_internal,
+                    Grid {
+                        left,
+                        right,
+                        top: PORTRAIT_BROKER_TOP,
+                        per_row: PORTRAIT_BROKERS_PER_ROW,
+                    },
+                );
+                let below = brokers
+                    .iter()
+                    .map(|b| b.rect.y + b.rect.h)
+                    .fold(PORTRAIT_BROKER_TOP, f64::max);
+                let groups_top = below + 44.0;
+                let centre = PORTRAIT_WIDTH / 2.0;
+                Layout {
+                    shape,
+                    brokers,
+                    producers: row(producers, PORTRAIT_PRODUCERS_Y, 28.0, (left, right)),
+                    quorum: row(quorum, 60.0, 24.0, (left, right)),
+                    groups: group_boxes(view, left, right, groups_top),
+                    titles: Titles {
+                        quorum: Title {
+                            x: centre,
+                            y: 18.0,
+                            anchor: "middle",
+                        },
+                        producers: Title {
+                            x: centre,
+                            y: PORTRAIT_PRODUCERS_Y - 44.0,
+                            anchor: "middle",
+                        },
+                        groups: Title {
+                            x: left,
+                            y: groups_top - 14.0,
+                            anchor: "start",
+                        },
+                    },
+                }
+            }
         }
     }
 
@@ -163,6 +276,9 @@ impl Layout {
     /// The canvas width: up to the rightmost thing drawn, so a scene
     /// without consumer groups (or with few brokers) is drawn larger.
     pub fn width(&self) -> f64 {
+        if self.shape == Shape::Portrait {
+            return PORTRAIT_WIDTH;
+        }
         let brokers = self.brokers.iter().map(|b| b.rect.x + b.rect.w);
         let groups = self.groups.iter().map(|g| g.rect.x + g.rect.w);
         let circles = self
@@ -219,7 +335,10 @@ impl Layout {
             NodeId::Consumer(_) => self.anchor(client, None)?,
             _ => {
                 let c = self.producers.iter().find(|c| c.node == client)?;
-                (c.cx + c.r, c.cy)
+                match self.shape {
+                    Shape::Landscape => (c.cx + c.r, c.cy),
+                    Shape::Portrait => (c.cx, c.cy + c.r),
+                }
             }
         };
         let b = self.brokers.iter().find(|b| b.id == to)?;
@@ -232,13 +351,23 @@ impl Layout {
     }
 }
 
-fn broker_boxes(view: &ClusterView, show_internal: bool) -> Vec<BrokerBox> {
-    let n = view.brokers.len().max(1) as f64;
-    let area = BROKER_AREA_RIGHT - BROKER_AREA_LEFT;
+/// Where the broker columns go: between `left` and `right` from `top`,
+/// `per_row` side by side, further rows below.
+struct Grid {
+    left: f64,
+    right: f64,
+    top: f64,
+    per_row: usize,
+}
+
+fn broker_boxes(view: &ClusterView, show_internal: bool, grid: Grid) -> Vec<BrokerBox> {
+    let per_row = grid.per_row.clamp(1, view.brokers.len().max(1));
+    let n = per_row as f64;
+    let area = grid.right - grid.left;
     let gap = if n > 6.0 { 6.0 } else { BROKER_GAP };
     let w = ((area - gap * (n - 1.0)) / n).min(220.0);
     let total = w * n + gap * (n - 1.0);
-    let left = BROKER_AREA_LEFT + (area - total) / 2.0;
+    let left = grid.left + (area - total) / 2.0;
     let lists: Vec<Vec<&TopicPartition>> = view
         .brokers
         .iter()
@@ -279,7 +408,8 @@ fn broker_boxes(view: &ClusterView, show_internal: bool) -> Vec<BrokerBox> {
         .zip(lists)
         .enumerate()
         .map(|(i, (b, replicas))| {
-            let x = left + i as f64 * (w + gap);
+            let x = left + (i % per_row) as f64 * (w + gap);
+            let top = grid.top + (i / per_row) as f64 * (h + BROKER_GAP);
             let pills = replicas
                 .iter()
                 .take(max_shown)
@@ -288,14 +418,14 @@ fn broker_boxes(view: &ClusterView, show_internal: bool) -> Vec<BrokerBox> {
                     let rect = if compact {
                         Rect {
                             x: x + 6.0 + (k % cols) as f64 * TILE_STEP,
-                            y: BROKER_TOP + HEADER_H + (k / cols) as f64 * TILE_STEP,
+                            y: top + HEADER_H + (k / cols) as f64 * TILE_STEP,
                             w: TILE,
                             h: TILE,
                         }
                     } else {
                         Rect {
                             x: x + 8.0,
-                            y: BROKER_TOP + HEADER_H + k as f64 * (PILL_H + PILL_GAP),
+                            y: top + HEADER_H + k as f64 * (PILL_H + PILL_GAP),
                             w: w - 16.0,
                             h: PILL_H,
                         }
@@ -308,12 +438,7 @@ fn broker_boxes(view: &ClusterView, show_internal: bool) -> Vec<BrokerBox> {
                 .collect();
             BrokerBox {
                 id: b.id,
-                rect: Rect {
-                    x,
-                    y: BROKER_TOP,
-                    w,
-                    h,
-                },
+                rect: Rect { x, y: top, w, h },
                 compact,
                 pills,
                 hidden: replicas.len().saturating_sub(max_shown),
@@ -324,7 +449,7 @@ fn broker_boxes(view: &ClusterView, show_internal: bool) -> Vec<BrokerBox> {
 
 /// Groups stacked top to bottom in name order, each listing its consumers
 /// by id; consumers without a group get a box of their own at the end.
-fn group_boxes(view: &ClusterView) -> Vec<GroupBox> {
+fn group_boxes(view: &ClusterView, left: f64, right: f64, top: f64) -> Vec<GroupBox> {
     let mut named: Vec<(Option<String>, Vec<kafkasim_engine::ConsumerId>)> = Vec::new();
     for g in &view.groups {
         let members = view
@@ -338,8 +463,8 @@ fn group_boxes(view: &ClusterView) -> Vec<GroupBox> {
     for c in view.consumers.iter().filter(|c| c.group.is_none()) {
         named.push((None, vec![c.id]));
     }
-    let w = GROUPS_RIGHT - GROUPS_LEFT;
-    let mut y = BROKER_TOP;
+    let w = right - left;
+    let mut y = top;
     named
         .into_iter()
         .map(|(name, members)| {
@@ -351,19 +476,14 @@ fn group_boxes(view: &ClusterView) -> Vec<GroupBox> {
                 .map(|(i, id)| ConsumerBox {
                     id,
                     rect: Rect {
-                        x: GROUPS_LEFT + 10.0,
+                        x: left + 10.0,
                         y: y + GROUP_HEADER_H + i as f64 * (CONSUMER_H + CONSUMER_GAP),
                         w: w - 20.0,
                         h: CONSUMER_H,
                     },
                 })
                 .collect();
-            let rect = Rect {
-                x: GROUPS_LEFT,
-                y,
-                w,
-                h,
-            };
+            let rect = Rect { x: left, y, w, h };
             y += h + GROUP_GAP;
             GroupBox {
                 name,
@@ -386,10 +506,18 @@ fn column(nodes: impl Iterator<Item = NodeId>, cx: f64, top: f64, r: f64) -> Vec
         .collect()
 }
 
-fn row(nodes: impl Iterator<Item = NodeId>, cy: f64, r: f64) -> Vec<NodeCircle> {
+/// Circles side by side, centred between `left` and `right`, closer
+/// together when there are too many for the room.
+fn row(
+    nodes: impl Iterator<Item = NodeId>,
+    cy: f64,
+    r: f64,
+    (left, right): (f64, f64),
+) -> Vec<NodeCircle> {
     let nodes: Vec<NodeId> = nodes.collect();
-    let step = 2.0 * r + 40.0;
-    let centre = (BROKER_AREA_LEFT + BROKER_AREA_RIGHT) / 2.0;
+    let room = (right - left) / nodes.len().max(1) as f64;
+    let step = (2.0 * r + 40.0).min(room);
+    let centre = (left + right) / 2.0;
     let first = centre - step * (nodes.len().saturating_sub(1)) as f64 / 2.0;
     nodes
         .into_iter()
@@ -541,6 +669,75 @@ mod tests {
             assert!(b.hidden > 0);
             assert!(b.rect.y + b.rect.h <= HEIGHT);
         }
+    }
+
+    #[test]
+    fn portrait_stacks_metadata_producers_brokers_and_groups_within_a_phone_width() {
+        let overlap = |a: &Rect, b: &Rect| {
+            a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h
+        };
+        let (mut c, _) = presets::consumer_groups().run(None).unwrap();
+        c.advance(10_000);
+        let mut views = vec![c.view()];
+        views.extend((1..=12).map(|n| view_with_brokers(n, 6)));
+        views.push(view_with_brokers(12, 72));
+        for view in &views {
+            let l = Layout::compute_shaped(view, false, Shape::Portrait);
+            assert_eq!(l.width(), PORTRAIT_WIDTH);
+            let inside = |x0: f64, x1: f64| x0 >= 0.0 && x1 <= PORTRAIT_WIDTH;
+            let circles = l.quorum.iter().chain(&l.producers);
+            assert!(circles.clone().all(|c| inside(c.cx - c.r, c.cx + c.r)));
+            assert!(l
+                .brokers
+                .iter()
+                .all(|b| inside(b.rect.x, b.rect.x + b.rect.w)));
+            assert!(l
+                .groups
+                .iter()
+                .all(|g| inside(g.rect.x, g.rect.x + g.rect.w)));
+            for (i, a) in l.brokers.iter().enumerate() {
+                assert!(l.brokers[i + 1..]
+                    .iter()
+                    .all(|b| !overlap(&a.rect, &b.rect)));
+                assert!(a.pills.iter().all(|p| a.rect.contains(&p.rect)));
+                assert!(a.rect.w >= NARROW || view.brokers.len() > 1);
+            }
+            // Top to bottom: metadata, producers (under their title), brokers,
+            // then groups under theirs.
+            let bottom = |cs: &[NodeCircle]| cs.iter().map(|c| c.cy + c.r).fold(0.0, f64::max);
+            let brokers_top = l.brokers.iter().map(|b| b.rect.y).fold(f64::MAX, f64::min);
+            let brokers_bottom = l
+                .brokers
+                .iter()
+                .map(|b| b.rect.y + b.rect.h)
+                .fold(0.0, f64::max);
+            assert!(bottom(&l.quorum) + 16.0 < l.titles.producers.y);
+            assert!(l
+                .producers
+                .iter()
+                .all(|p| l.titles.producers.y < p.cy - p.r));
+            assert!(
+                bottom(&l.producers) + 16.0 < brokers_top,
+                "room for a producer's caption"
+            );
+            for g in &l.groups {
+                assert!(brokers_bottom < l.titles.groups.y && l.titles.groups.y < g.rect.y);
+                assert!(g.consumers.iter().all(|c| g.rect.contains(&c.rect)));
+                assert!(g.rect.y + g.rect.h <= l.height());
+            }
+            assert!(brokers_bottom <= l.height());
+        }
+        // Two brokers to a row, each wide enough for labelled pills.
+        let l = Layout::compute_shaped(&view_with_brokers(3, 3), false, Shape::Portrait);
+        assert_eq!(l.brokers[0].rect.y, l.brokers[1].rect.y);
+        assert!(l.brokers[2].rect.y > l.brokers[0].rect.y);
+        assert!(l.brokers.iter().all(|b| !b.compact));
+        // A producer's redirect arrow leaves from its bottom, towards the brokers.
+        let (cluster, _) = presets::quickstart().run(None).unwrap();
+        let l = Layout::compute_shaped(&cluster.view(), false, Shape::Portrait);
+        let (p, b) = (&l.producers[0], &l.brokers[0]);
+        let (from, _) = l.redirect_ends(p.node, b.id, &b.pills[0].tp).unwrap();
+        assert_eq!(from, (p.cx, p.cy + p.r));
     }
 
     #[test]

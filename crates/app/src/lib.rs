@@ -43,6 +43,16 @@ pub fn App() -> impl IntoView {
         sim.speed.into(),
     );
     toolbar::install_shortcuts(sim, ui, player);
+    // Another page starts at its top, not where the last one was scrolled
+    // to: on a phone, a lesson opened from far down the list otherwise
+    // opened scrolled past its narration.
+    Effect::new(move |before: Option<Page>| {
+        let page = ui.page.get();
+        if before.is_some_and(|b| b != page) {
+            window().scroll_to_with_x_and_y(0.0, 0.0);
+        }
+        page
+    });
     // The lesson's title while one is open, else the scene's name.
     let heading = move || {
         player
