@@ -40,7 +40,8 @@ pub fn Diagram() -> impl IntoView {
         let t = layout.with(|l| pick(&l.titles).clone());
         (t.x, t.y, t.anchor)
     };
-    let view_box = move || layout.with(|l| format!("0 0 {} {}", l.width(), l.height()));
+    let size = eased_size(layout);
+    let view_box = move || size.with(|(w, h)| format!("0 0 {w} {h}"));
     let svg = NodeRef::<leptos::svg::Svg>::new();
     let frame = NodeRef::<leptos::html::Div>::new();
     pin_to_frame(frame, svg);
@@ -80,7 +81,7 @@ pub fn Diagram() -> impl IntoView {
             <Pulses layout=layout />
             <Redirects layout=layout />
         </svg>
-        <Chips layout=layout svg=svg />
+        <Chips layout=layout size=size svg=svg />
         </div>
     }
 }
@@ -605,7 +606,11 @@ const PILL_MIN_H: f64 = 20.0;
 /// the canvas alone instead of laying out and painting the whole SVG
 /// (DESIGN.md: "move chips in one place per frame").
 #[component]
-fn Chips(layout: Memo<Layout>, svg: NodeRef<leptos::svg::Svg>) -> impl IntoView {
+fn Chips(
+    layout: Memo<Layout>,
+    size: RwSignal<(f64, f64)>,
+    svg: NodeRef<leptos::svg::Svg>,
+) -> impl IntoView {
     let sim = expect_context::<Sim>();
     let canvas = NodeRef::<leptos::html::Canvas>::new();
     let still = prefers_reduced_motion();
@@ -633,7 +638,7 @@ fn Chips(layout: Memo<Layout>, svg: NodeRef<leptos::svg::Svg>) -> impl IntoView 
     Effect::new(move |_| {
         let key = StageKey {
             resized: resized.get(),
-            size: layout.with(|l| (l.width(), l.height())),
+            size: size.get(),
             dark: dark.as_ref().is_some_and(web_sys::MediaQueryList::matches),
         };
         let thick = presenter.is_some_and(|p| p.get());
@@ -1018,6 +1023,57 @@ fn redirect_label(r: &crate::sim::Redirect) -> String {
 
 /// `prefers-reduced-motion: reduce`: messages then wait, still, beside
 /// where they are going instead of travelling there.
+/// How long the picture takes to zoom to a new size (ms of wall time).
+const RESIZE_MS: f64 = 450.0;
+
+/// The viewBox's size: the layout's, eased to a new one over `RESIZE_MS`.
+/// When the first consumer group joins, the canvas widens by a quarter;
+/// the picture then zooms out smoothly instead of jumping. A change of
+/// shape (portrait and back) or reduced motion takes effect at once.
+fn eased_size(layout: Memo<Layout>) -> RwSignal<(f64, f64)> {
+    fn frame(
+        size: RwSignal<(f64, f64)>,
+        run: StoredValue<u64>,
+        this: u64,
+        from: (f64, f64),
+        to: (f64, f64),
+        start: f64,
+    ) {
+        if run.try_get_value() != Some(this) {
+            return; // disposed, or a newer change took over
+        }
+        let t = (crate::sim::now_ms().unwrap_or(start + RESIZE_MS) - start) / RESIZE_MS;
+        size.set(ease_out(from, to, t));
+        if t < 1.0 {
+            request_animation_frame(move || frame(size, run, this, from, to, start));
+        }
+    }
+    let target = move |l: &Layout| (l.width(), l.height());
+    let size = RwSignal::new(layout.with_untracked(target));
+    let run = StoredValue::new(0u64);
+    let still = prefers_reduced_motion();
+    Effect::new(move |before: Option<Shape>| {
+        let (to, shape) = layout.with(|l| (target(l), l.shape));
+        let from = size.get_untracked();
+        run.update_value(|n| *n += 1);
+        if before != Some(shape) || still || from == to {
+            size.set(to);
+        } else {
+            let start = crate::sim::now_ms().unwrap_or(0.0);
+            frame(size, run, run.get_value(), from, to, start);
+        }
+        shape
+    });
+    size
+}
+
+/// Between `from` and `to` at `t` (0 to 1) of the way, quick at first and
+/// settling gently (cubic ease-out).
+fn ease_out(from: (f64, f64), to: (f64, f64), t: f64) -> (f64, f64) {
+    let e = 1.0 - (1.0 - t.clamp(0.0, 1.0)).powi(3);
+    (from.0 + (to.0 - from.0) * e, from.1 + (to.1 - from.1) * e)
+}
+
 /// Phones held upright (and windows as narrow): the picture stacks.
 const PORTRAIT_QUERY: &str = "(max-width: 560px)";
 
@@ -1152,7 +1208,24 @@ fn chip_style(m: &Message) -> Option<ChipStyle> {
 
 #[cfg(test)]
 mod tests {
-    use super::header_fits;
+    use super::{ease_out, header_fits};
+
+    #[test]
+    fn a_resize_eases_from_the_old_size_to_the_new_and_stops_there() {
+        let (from, to) = ((922.0, 340.0), (1200.0, 340.0));
+        assert_eq!(ease_out(from, to, 0.0), from);
+        assert_eq!(ease_out(from, to, 1.0), to);
+        assert_eq!(ease_out(from, to, 7.0), to, "a late frame lands on the end");
+        let steps: Vec<f64> = (0..=10)
+            .map(|i| ease_out(from, to, f64::from(i) / 10.0).0)
+            .collect();
+        assert!(
+            steps.windows(2).all(|w| w[0] <= w[1]),
+            "never overshoots back"
+        );
+        // Ease-out: more than half the way in the first third of the time.
+        assert!(ease_out(from, to, 1.0 / 3.0).0 > (from.0 + to.0) / 2.0);
+    }
 
     #[test]
     fn a_broker_tag_goes_under_the_title_when_they_would_overlap() {
