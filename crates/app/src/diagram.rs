@@ -64,20 +64,44 @@ pub fn Diagram() -> impl IntoView {
             <text x=move || title(|t| &t.quorum).0 y=move || title(|t| &t.quorum).1 class="column-title" text-anchor="middle">
                 {move || nodes.with(quorum_title)}
             </text>
-            {move || {
-                let view = nodes.get();
-                let layout = layout.get();
-                let quorum = layout.quorum.iter().map(|c| quorum_node(sim, &view, c)).collect_view();
-                let producers = layout.producers.iter().map(|c| producer_node(sim, c)).collect_view();
-                let brokers = layout
-                    .brokers
-                    .iter()
-                    .zip(&view.brokers)
-                    .map(|(bx, bv)| broker_column(sim, bx, bv))
-                    .collect_view();
-                let groups = layout.groups.iter().map(|g| group_box(sim, live, &view, g)).collect_view();
-                view! { <g class="quorum">{quorum}</g> <g class="producers">{producers}</g> <g class="brokers">{brokers}</g> <g class="groups">{groups}</g> }
-            }}
+            <g class="quorum">{parts(
+                move || layout.with(|l| l.quorum.len()),
+                move |i| {
+                    let c = layout.with(|l| l.quorum.get(i).cloned())?;
+                    let (q, active) = nodes.with(|v| {
+                        (v.quorum.iter().find(|q| q.node == c.node).cloned(), v.active_controller == Some(c.node))
+                    });
+                    Some((c, q, active))
+                },
+                move |(c, q, active)| quorum_node(sim, &c, q.as_ref(), active),
+            )}</g>
+            <g class="producers">{parts(
+                move || layout.with(|l| l.producers.len()),
+                move |i| layout.with(|l| l.producers.get(i).cloned()),
+                move |c| producer_node(sim, &c),
+            )}</g>
+            <g class="brokers">{parts(
+                move || layout.with(|l| l.brokers.len()),
+                move |i| Some((layout.with(|l| l.brokers.get(i).cloned())?, nodes.with(|v| v.brokers.get(i).cloned())?)),
+                move |(bx, bv)| broker_column(sim, &bx, &bv),
+            )}</g>
+            <g class="groups">{parts(
+                move || layout.with(|l| l.groups.len()),
+                move |i| {
+                    let g = layout.with(|l| l.groups.get(i).cloned())?;
+                    let (gv, members) = nodes.with(|v| {
+                        let gv = g.name.as_ref().and_then(|n| v.groups.iter().find(|x| &x.group == n)).cloned();
+                        let members: Vec<ConsumerView> = g
+                            .consumers
+                            .iter()
+                            .filter_map(|cb| v.consumers.iter().find(|c| c.id == cb.id).cloned())
+                            .collect();
+                        (gv, members)
+                    });
+                    Some((g, gv, members))
+                },
+                move |(g, gv, members)| group_box(sim, live, &g, gv.as_ref(), &members),
+            )}</g>
             <Pulses layout=layout />
             <Redirects layout=layout />
         </svg>
@@ -174,10 +198,42 @@ fn select_handlers(
     (click, key)
 }
 
-fn quorum_node(sim: Sim, view: &ClusterView, c: &NodeCircle) -> impl IntoView {
-    let q = view.quorum.iter().find(|q| q.node == c.node).cloned();
-    let alive = q.as_ref().is_some_and(|q| q.alive);
-    let active = view.active_controller == Some(c.node);
+/// The diagram's parts of one kind (brokers, groups…), the `i`th drawn
+/// from `part(i)`: when the structure changes, only the parts whose own
+/// slice of it changed are drawn again, instead of the whole picture.
+/// Type-erased (`AnyView`): without it the release build's LTO failed
+/// with "Invalid Wasm linking symbol" (rustc 1.95, wasm32).
+fn parts<T, V>(
+    count: impl Fn() -> usize + Send + Sync + 'static,
+    part: impl Fn(usize) -> Option<T> + Clone + Send + Sync + 'static,
+    draw: impl Fn(T) -> V + Clone + Send + Sync + 'static,
+) -> AnyView
+where
+    T: Clone + PartialEq + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    view! {
+        <For
+            each=move || 0..count()
+            key=|i| *i
+            children=move |i| {
+                let part = part.clone();
+                let draw = draw.clone();
+                let slice = Memo::new(move |_| part(i));
+                move || slice.get().map(|t| draw(t).into_any())
+            }
+        />
+    }
+    .into_any()
+}
+
+fn quorum_node(
+    sim: Sim,
+    c: &NodeCircle,
+    q: Option<&kafkasim_engine::view::QuorumNodeView>,
+    active: bool,
+) -> impl IntoView {
+    let alive = q.is_some_and(|q| q.alive);
     let label = c.node.to_string();
     let short = match c.node {
         NodeId::ZooKeeper(z) => format!("ZK {}", z.0),
@@ -337,11 +393,13 @@ fn processed_tooltip(
 
 /// A consumer group's box: its name, state and coordinator, then one row per
 /// consumer with the partitions it owns.
-fn group_box(sim: Sim, live: Signal<Live>, view: &ClusterView, g: &GroupBox) -> impl IntoView {
-    let gv = g
-        .name
-        .as_ref()
-        .and_then(|n| view.groups.iter().find(|x| &x.group == n));
+fn group_box(
+    sim: Sim,
+    live: Signal<Live>,
+    g: &GroupBox,
+    gv: Option<&kafkasim_engine::view::GroupView>,
+    members: &[ConsumerView],
+) -> impl IntoView {
     let title = match &g.name {
         Some(n) => format!("Group {n}"),
         None => "No group (assign)".to_string(),
@@ -366,7 +424,7 @@ fn group_box(sim: Sim, live: Signal<Live>, view: &ClusterView, g: &GroupBox) -> 
         .consumers
         .iter()
         .filter_map(|cb| {
-            view.consumers
+            members
                 .iter()
                 .find(|c| c.id == cb.id)
                 .map(|cv| consumer_row(sim, live, cb, cv))
