@@ -307,7 +307,7 @@ test('while records flow, the action panel crashes a broker and follows a produc
   await page.getByRole('button', { name: 'Producer 1', exact: true }).click();
   const stats = page.getByRole('region', { name: 'Actions for Producer 1' }).getByText(/acknowledged \d+/);
   const first = await stats.textContent();
-  await page.waitForFunction((t) => document.querySelector('[aria-label="Actions for Producer 1"] .panel-hint')?.textContent !== t, first, { timeout: 30000 });
+  await page.waitForFunction((t) => { const hint = document.querySelector('[aria-label="Actions for Producer 1"] .panel-hint'); return hint && hint.textContent !== t; }, first, { timeout: 30000 });
   await page.getByLabel('Auto-produce').selectOption('off');
   await pause(page);
   assert.deepEqual(errors, []);

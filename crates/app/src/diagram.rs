@@ -1079,8 +1079,6 @@ fn redirect_label(r: &crate::sim::Redirect) -> String {
     }
 }
 
-/// `prefers-reduced-motion: reduce`: messages then wait, still, beside
-/// where they are going instead of travelling there.
 /// How long the picture takes to zoom to a new size (ms of wall time).
 const RESIZE_MS: f64 = 450.0;
 
@@ -1108,14 +1106,23 @@ fn eased_size(layout: Memo<Layout>) -> RwSignal<(f64, f64)> {
     }
     let target = move |l: &Layout| (l.width(), l.height());
     let size = RwSignal::new(layout.with_untracked(target));
+    // The size being eased to (or shown), and a count of zooms begun.
+    let goal = StoredValue::new(size.get_untracked());
     let run = StoredValue::new(0u64);
     let still = prefers_reduced_motion();
     Effect::new(move |before: Option<Shape>| {
         let (to, shape) = layout.with(|l| (target(l), l.shape));
+        if before == Some(shape) && goal.get_value() == to {
+            // Another change with the same size: let a zoom run on.
+            return shape;
+        }
+        goal.set_value(to);
         let from = size.get_untracked();
         run.update_value(|n| *n += 1);
         if before != Some(shape) || still || from == to {
-            size.set(to);
+            if from != to {
+                size.set(to);
+            }
         } else {
             let start = crate::sim::now_ms().unwrap_or(0.0);
             frame(size, run, run.get_value(), from, to, start);
@@ -1156,6 +1163,8 @@ fn media_query(query: &'static str) -> RwSignal<bool> {
     now
 }
 
+/// `prefers-reduced-motion: reduce`: messages then wait, still, beside
+/// where they are going instead of travelling there.
 fn prefers_reduced_motion() -> bool {
     window()
         .match_media("(prefers-reduced-motion: reduce)")

@@ -118,16 +118,21 @@ fn EventLog() -> impl IntoView {
     let sim = expect_context::<Sim>();
     let filter = RwSignal::new(LogFilter::default());
     let list = NodeRef::<leptos::html::Ol>::new();
-    // Between the beats of the clock while playing: a busy scene logs
-    // lines every few frames, and each patch costs the frame a repaint.
-    let rows = sim.settled_between(Memo::new(move |_| {
+    // New lines arrive between the beats of the clock while playing: a
+    // busy scene logs lines every few frames, and each patch costs the
+    // frame a repaint. A change of filter shows at once.
+    let arrived = sim.settled_between(Memo::new(move |_| {
+        sim.log.with(|log| (log.len(), log.last().map(|l| l.seq)))
+    }));
+    let rows = Memo::new(move |_| {
+        arrived.track();
         let f = filter.get();
         let rows = if sim.playing.get() {
             EVENT_ROWS_PLAYING
         } else {
             EVENT_ROWS
         };
-        sim.log.with(|log| {
+        sim.log.with_untracked(|log| {
             log.iter()
                 .rev()
                 .filter(|l| f.keeps(l))
@@ -135,7 +140,7 @@ fn EventLog() -> impl IntoView {
                 .cloned()
                 .collect::<Vec<_>>()
         })
-    }));
+    });
     render_log(list, move || rows.get());
     let nodes = Memo::new(move |_| {
         sim.structure.with(|v| {

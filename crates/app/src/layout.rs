@@ -507,7 +507,7 @@ fn column(nodes: impl Iterator<Item = NodeId>, cx: f64, top: f64, r: f64) -> Vec
 }
 
 /// Circles side by side, centred between `left` and `right`, closer
-/// together when there are too many for the room.
+/// together and smaller when there are too many for the room.
 fn row(
     nodes: impl Iterator<Item = NodeId>,
     cy: f64,
@@ -516,7 +516,8 @@ fn row(
 ) -> Vec<NodeCircle> {
     let nodes: Vec<NodeId> = nodes.collect();
     let room = (right - left) / nodes.len().max(1) as f64;
-    let step = (2.0 * r + 40.0).min(room);
+    let fit = (room / (2.0 * r + 40.0)).min(1.0);
+    let (r, step) = (r * fit, (2.0 * r + 40.0) * fit);
     let centre = (left + right) / 2.0;
     let first = centre - step * (nodes.len().saturating_sub(1)) as f64 / 2.0;
     nodes
@@ -700,7 +701,7 @@ mod tests {
                     .iter()
                     .all(|b| !overlap(&a.rect, &b.rect)));
                 assert!(a.pills.iter().all(|p| a.rect.contains(&p.rect)));
-                assert!(a.rect.w >= NARROW || view.brokers.len() > 1);
+                assert!(a.rect.w >= NARROW, "two to a row leave room for labels");
             }
             // Top to bottom: metadata, producers (under their title), brokers,
             // then groups under theirs.
@@ -738,6 +739,24 @@ mod tests {
         let (p, b) = (&l.producers[0], &l.brokers[0]);
         let (from, _) = l.redirect_ends(p.node, b.id, &b.pills[0].tp).unwrap();
         assert_eq!(from, (p.cx, p.cy + p.r));
+    }
+
+    #[test]
+    fn a_crowded_row_of_circles_shrinks_to_fit_without_overlapping() {
+        let producers = |n: u32| (1..=n).map(|i| NodeId::Producer(kafkasim_engine::ProducerId(i)));
+        for n in 1..=12 {
+            let circles = row(producers(n), 100.0, 28.0, (10.0, 390.0));
+            assert!(circles
+                .iter()
+                .all(|c| c.cx - c.r >= 10.0 && c.cx + c.r <= 390.0));
+            assert!(circles
+                .windows(2)
+                .all(|w| w[1].cx - w[0].cx >= w[0].r + w[1].r));
+        }
+        // Few enough for the room: the usual size and spacing.
+        let three = row(producers(3), 100.0, 28.0, (10.0, 390.0));
+        assert!(three.iter().all(|c| c.r == 28.0));
+        assert_eq!(three[1].cx - three[0].cx, 2.0 * 28.0 + 40.0);
     }
 
     #[test]

@@ -644,7 +644,7 @@ impl Sim {
 
     /// Advances by `real_ms` of wall time at the current speed: slowly while
     /// messages travel, quickly (but never past the next event) while idle.
-    /// Returns whether the view changed.
+    /// Returns whether the engine handled anything (an event, a command).
     pub fn tick(&self, real_ms: f64) -> bool {
         let speed = self.speed.get_untracked();
         let busy = self
@@ -693,10 +693,13 @@ impl Sim {
         self.record(events);
         // Most frames of busy play move time by a fraction of a millisecond
         // and handle nothing: the view would come out the same.
-        let stepped = self.session.try_with_value(state) != before;
-        if stepped {
+        let after = self.session.try_with_value(state);
+        if after != before {
             self.refresh();
         }
+        // Whether the engine handled anything: time alone moving costs the
+        // frame next to nothing, and is not what the beat avoids.
+        let stepped = after.map(|a| a.0) != before.map(|b| b.0);
         let now = self.now();
         if self
             .pause_at
@@ -828,17 +831,22 @@ impl Sim {
     {
         let shown = RwSignal::new(source.get_untracked());
         let (playing, beat) = (self.playing, self.beat);
+        // `try_`: an effect still runs once if its owner (say, a panel
+        // redrawn within the same tick) is already gone.
         Effect::new(move |_| {
-            let turn = beat.get() % 2 == half;
-            let next = if !playing.get() {
-                source.get()
+            let turn = beat.try_get().is_some_and(|b| b % 2 == half);
+            let next = if playing.try_get() != Some(true) {
+                source.try_get()
             } else if turn {
-                source.get_untracked()
+                source.try_get_untracked()
             } else {
                 return;
             };
-            if shown.with_untracked(|s| *s != next) {
-                shown.set(next);
+            let Some(next) = next else {
+                return;
+            };
+            if shown.try_with_untracked(|s| *s != next) == Some(true) {
+                shown.try_set(next);
             }
         });
         shown.into()
