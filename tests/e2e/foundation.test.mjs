@@ -60,6 +60,12 @@ test('the layout is usable at phone width', async () => {
   const frame = await page.locator('.diagram-frame').evaluate((f) => [f.scrollWidth, f.clientWidth]);
   assert.ok(frame[0] <= frame[1] + 1, `the diagram does not scroll sideways: ${frame}`);
   await screenshot(page, 'foundation-phone');
+  // The top bar's menus open within the screen too.
+  for (const [menu, button] of [['Cluster', 'Compare'], ['Session', 'Share link']]) {
+    await page.getByText(menu, { exact: true }).click();
+    await within('button', button);
+    await page.getByText(menu, { exact: true }).click();
+  }
   // A lesson opened from far down the list opens at its narration.
   await page.getByRole('button', { name: 'Lessons' }).click();
   await page.getByText('Replication', { exact: true }).click();
