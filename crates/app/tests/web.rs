@@ -310,3 +310,26 @@ async fn messages_in_flight_are_drawn_on_the_chip_canvas_over_the_diagram() {
     assert!(canvas.width() >= svg.client_width() as u32 && canvas.width() > 0);
     host.remove();
 }
+
+#[wasm_bindgen_test]
+async fn while_playing_a_filter_change_shows_at_once_not_on_the_next_beat() {
+    let host = mount();
+    settle().await;
+    click(&find(&host, "[aria-label='Broker 1']"));
+    settle().await;
+    button(&host, "Crash broker").click();
+    button(&host, "Produce").click();
+    settle().await;
+    button(&host, "Play").click();
+    settle().await;
+    choose(&host, "Node", "Broker 1");
+    // One turn of the effects, well under a beat (250 ms): new lines wait
+    // for the beat while playing, a filter does not.
+    any_spawner::Executor::tick().await;
+    let lines = log_lines(&host);
+    assert!(!lines.is_empty());
+    assert!(lines.iter().all(|l| l.contains("Broker 1")), "{lines:?}");
+    button(&host, "Pause").click();
+    settle().await;
+    host.remove();
+}
