@@ -6,7 +6,8 @@
 // frame work (script + style + layout + paint, until the next task runs).
 // It also sorts the frames by whether they changed the diagram or the event
 // log (watching the whole page would slow it), since a frame that changes the
-// page at all pays for style, layout and paint on top of its script.
+// page at all pays for style, layout and paint on top of its script. Last,
+// paused, it times crashing and restarting a broker, a change of structure.
 // A measurement, not a test: it prints figures and never fails on speed.
 //   node bench/frame-time.mjs        (from tests/, after `make build`)
 // To see what a part of the page costs, hide it and compare, e.g.
@@ -135,6 +136,27 @@ try {
   console.log(`frames by what changed on the page: ${Object.entries(kinds).map(([k, ws]) => `${k}: ${ws.length}, median ${fmt(pct(ws, 50))}, over 12 ms ${ws.filter((w) => w > 12).length}`).join('; ')}`);
   const worst = frames.map((f, i) => [f.work, f.script, i]).sort((a, b) => b[0] - a[0]).slice(0, 5);
   console.log(`frame work p90 ${fmt(pct(work, 90))}, p95 ${fmt(pct(work, 95))}, max ${fmt(pct(work, 100))} ms; ${work.filter((w) => w > 12).length} frames over 12 ms; slowest (work/script ms, frame #): ${worst.map(([w, s, i]) => `${w.toFixed(1)}/${s.toFixed(1)} #${i}`).join(', ')}`);
+  // A change of structure, as when an instructor crashes a broker: paused,
+  // Broker 5 (leader or follower of 18 replicas) crashes and restarts by
+  // its buttons, timed from the click to the end of the frame that draws it.
+  await page.getByRole('button', { name: 'Broker 5', exact: true }).click();
+  const crashes = [];
+  for (let k = 0; k < 8; k++) {
+    const name = k % 2 === 0 ? 'Crash broker' : 'Restart broker';
+    crashes.push(await page.evaluate(async (name) => {
+      const button = [...document.querySelectorAll('button')].find((b) => b.textContent.trim() === name && !b.disabled);
+      const start = performance.now();
+      button.click();
+      await new Promise((done) => requestAnimationFrame(() => {
+        const channel = new MessageChannel();
+        channel.port1.onmessage = done;
+        channel.port2.postMessage(0);
+      }));
+      return performance.now() - start;
+    }, name));
+    await page.waitForTimeout(300);
+  }
+  console.log(`a broker crash or restart, paused (click to the end of its frame): median ${fmt(pct(crashes, 50))} ms, max ${fmt(pct(crashes, 100))} ms over ${crashes.length}`);
   await context.close();
 } finally {
   await browser.close();
