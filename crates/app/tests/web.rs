@@ -190,8 +190,8 @@ fn log_lines(host: &Element) -> Vec<String> {
         .collect()
 }
 
-#[wasm_bindgen_test]
-async fn the_event_log_narrows_to_a_node_and_a_kind_of_event() {
+/// A fresh app whose log tells of Broker 1 crashing and Producer 1 sending.
+async fn crashed_broker_and_a_send() -> HtmlElement {
     let host = mount();
     settle().await;
     click(&find(&host, "[aria-label='Broker 1']"));
@@ -199,6 +199,12 @@ async fn the_event_log_narrows_to_a_node_and_a_kind_of_event() {
     button(&host, "Crash broker").click();
     button(&host, "Produce").click();
     settle().await;
+    host
+}
+
+#[wasm_bindgen_test]
+async fn the_event_log_narrows_to_a_node_and_a_kind_of_event() {
+    let host = crashed_broker_and_a_send().await;
     let all = log_lines(&host);
     assert!(
         all.iter().any(|l| l.contains("Broker 1 crashed.")),
@@ -313,13 +319,7 @@ async fn messages_in_flight_are_drawn_on_the_chip_canvas_over_the_diagram() {
 
 #[wasm_bindgen_test]
 async fn while_playing_a_filter_change_shows_at_once_not_on_the_next_beat() {
-    let host = mount();
-    settle().await;
-    click(&find(&host, "[aria-label='Broker 1']"));
-    settle().await;
-    button(&host, "Crash broker").click();
-    button(&host, "Produce").click();
-    settle().await;
+    let host = crashed_broker_and_a_send().await;
     button(&host, "Play").click();
     settle().await;
     choose(&host, "Node", "Broker 1");
