@@ -1111,13 +1111,19 @@ fn eased_size(layout: Memo<Layout>) -> RwSignal<(f64, f64)> {
     let run = StoredValue::new(0u64);
     let still = prefers_reduced_motion();
     Effect::new(move |before: Option<Shape>| {
-        let (to, shape) = layout.with(|l| (target(l), l.shape));
+        // Gone already (an effect's first run can come after its owner's
+        // end): nothing to draw.
+        let (Some((to, shape)), Some(from)) = (
+            layout.try_with(|l| (target(l), l.shape)),
+            size.try_get_untracked(),
+        ) else {
+            return before.unwrap_or_default();
+        };
         if before == Some(shape) && goal.get_value() == to {
             // Another change with the same size: let a zoom run on.
             return shape;
         }
         goal.set_value(to);
-        let from = size.get_untracked();
         run.update_value(|n| *n += 1);
         if before != Some(shape) || still || from == to {
             if from != to {

@@ -24,8 +24,8 @@ const LOG_LINES: usize = 300;
 /// VM, on top of the engine step's own script. Figures and log together
 /// made one frame too many (~13 ms there), so they take turns.
 pub const SETTLE_EVERY_MS: f64 = 250.0;
-/// A beat that falls due in a frame whose engine step changed the view
-/// waits for a frame that did not, but not longer than this (wall ms).
+/// A beat that falls due in a frame whose engine step handled something
+/// waits for a frame whose step did not, but not longer than this (wall ms).
 const BEAT_GRACE_MS: f64 = 50.0;
 
 /// An election to mark on the diagram: a new active controller, or a new
@@ -852,8 +852,8 @@ impl Sim {
         shown.into()
     }
 
-    /// Called every frame of play after the engine's step, which changed
-    /// the view or not (`stepped`): sounds the half beat when it is due.
+    /// Called every frame of play after the engine's step, which handled
+    /// something or not (`stepped`): sounds the half beat when it is due.
     fn keep_beat(&self, now: f64, stepped: bool) {
         if beat_due(now, self.next_beat.get_value(), stepped) {
             self.next_beat.set_value(now + SETTLE_EVERY_MS / 2.0);
@@ -963,16 +963,17 @@ impl Sim {
     }
 }
 
-/// Whether the (half) beat sounds in this frame (wall-clock ms `now`), the next
-/// one due at `due`: once due, in the first frame whose engine step left
-/// the view as it was (`!stepped`), so the figures' repaint does not come
-/// on top of the step's; after `BEAT_GRACE_MS`, in any frame.
+/// Whether the (half) beat sounds in this frame (wall-clock ms `now`),
+/// the next one due at `due`: once due, in the first frame whose engine
+/// step handled nothing (`!stepped`), so the figures' repaint does not
+/// come on top of the step's work; after `BEAT_GRACE_MS`, in any frame.
 fn beat_due(now: f64, due: f64, stepped: bool) -> bool {
     now >= due && (!stepped || now >= due + BEAT_GRACE_MS)
 }
 
 /// `v` without what changes with every record, message or millisecond:
-/// the diagram's shapes depend on the rest only.
+/// the diagram's shapes, the forms and the action panel depend on the
+/// rest only (see `Sim::structure`).
 pub fn structure(v: &ClusterView) -> ClusterView {
     // Field by field, so the messages in flight and the lost records are
     // not copied only to be dropped.
