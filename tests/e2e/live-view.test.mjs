@@ -100,8 +100,8 @@ test('crashing a leader moves leadership and the produce path follows', async ()
   await page.getByRole('combobox', { name: 'Node' }).selectOption('Broker 1');
   await page.getByRole('checkbox', { name: 'Only problems' }).check();
   await events(page).getByText(/Broker 1 crashed/).waitFor();
-  // The log is rewritten in the frame after its filter changes: until then
-  // it may still show the lines the filter drops. Only lines about Broker 1:
+  // The log is rewritten by an effect after its filter changes: until it
+  // runs it may still show the lines the filter drops. Only lines about Broker 1:
   await gone(events(page).getByText(/Producer 1/));
   await page.getByRole('combobox', { name: 'Node' }).selectOption('');
   await page.getByRole('checkbox', { name: 'Only problems' }).uncheck();

@@ -39,7 +39,7 @@ fn click(el: &Element) {
 }
 
 /// Lets Leptos run its scheduled effects, and what they left for the
-/// next animation frame (the event log is written a frame later).
+/// next animation frames (the chips, a zoom of the diagram).
 async fn settle() {
     for _ in 0..3 {
         any_spawner::Executor::tick().await;
