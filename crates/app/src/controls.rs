@@ -319,8 +319,15 @@ pub fn ActionPanel() -> impl IntoView {
                 let stats = sim.settled(Memo::new(move |_| {
                     sim.view.with(|v| {
                         v.producers.iter().find(|x| x.id == p).map(|s| {
+                            // acks=0: Kafka completes the send as it leaves,
+                            // with no reply from any broker.
+                            let acked = if s.acks == kafkasim_engine::Acks::None {
+                                "completed at once"
+                            } else {
+                                "acknowledged"
+                            };
                             format!(
-                                "acks={} · idempotence {} · sent {} · acknowledged {} · failed {}",
+                                "acks={} · idempotence {} · sent {} · {acked} {} · failed {}",
                                 s.acks.label(),
                                 if s.idempotent { "on" } else { "off" },
                                 s.sent,

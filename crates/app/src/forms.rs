@@ -223,16 +223,19 @@ pub fn ProducerSettings() -> impl IntoView {
             "1" => Acks::Leader,
             _ => Acks::All,
         };
-        // As Kafka does when enable.idempotence is left unset: it stays on
-        // only with acks=all.
+        // An explicit enable.idempotence=true would make Kafka refuse acks
+        // 0 or 1: leave it unset, and Kafka's rule (on only with acks=all)
+        // decides, also when acks goes back to all.
         apply(&|c| {
             c.acks = acks;
-            c.enable_idempotence = acks == Acks::All && c.enable_idempotence;
+            if acks != Acks::All && c.enable_idempotence == Some(true) {
+                c.enable_idempotence = None;
+            }
         });
     };
     let on_idem = move |ev| {
         let on = event_target_checked(&ev);
-        apply(&|c| c.enable_idempotence = on);
+        apply(&|c| c.enable_idempotence = Some(on));
     };
     let on_partitioner = move |ev| {
         let kind = if event_target_value(&ev) == "round-robin" {

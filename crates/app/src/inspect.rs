@@ -500,7 +500,7 @@ fn LostTable() -> impl IntoView {
                     let r = &l.record;
                     view! {
                         <tr>
-                            <td>{format!("{}@{}", r.tp, r.offset)}</td>
+                            <td>{r.offset.map_or(format!("{} (never written)", r.tp), |o| format!("{}@{o}", r.tp))}</td>
                             <td>{r.key.as_deref().unwrap_or("null").to_string()}</td>
                             <td>{r.value.to_string()}</td>
                             <td>{format!("Producer {}, acks={}", r.producer.0, r.acks.label())}</td>

@@ -209,11 +209,11 @@ fn render_text_trace(scenario: &Scenario, events: &[Event], view: &ClusterView) 
         view.lost.len()
     );
     for l in &view.lost {
-        let _ = writeln!(
-            out,
-            "  LOST {}@{}: {}",
-            l.record.tp, l.record.offset, l.reason
-        );
+        let at = l
+            .record
+            .offset
+            .map_or(" (never written)".into(), |o| format!("@{o}"));
+        let _ = writeln!(out, "  LOST {}{at}: {}", l.record.tp, l.reason);
     }
     out
 }

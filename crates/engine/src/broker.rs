@@ -455,15 +455,26 @@ impl Cluster {
             error,
             base_offset,
         };
-        let min_isr = self.min_insync_replicas(&tp.topic);
+        let min_isr = self.effective_min_isr(&tp);
         let now = self.now;
         let broker = self
             .brokers
             .get_mut(&id)
             .expect("delivered to a live broker");
         let Some(replica) = broker.replicas.get_mut(&tp).filter(|r| r.is_leader()) else {
-            if acks != Acks::None {
-                self.produce_reply(id, from, reply(Some(ErrorCode::NotLeaderOrFollower), None));
+            match (acks, from) {
+                (Acks::None, NodeId::Producer(p)) => self.lose_unacknowledged(
+                    p,
+                    batch,
+                    &format!(
+                        "broker {} does not lead {tp} (NOT_LEADER_OR_FOLLOWER) and sends no reply",
+                        id.0
+                    ),
+                ),
+                (Acks::None, _) => {}
+                _ => {
+                    self.produce_reply(id, from, reply(Some(ErrorCode::NotLeaderOrFollower), None))
+                }
             }
             return;
         };
@@ -504,7 +515,11 @@ impl Cluster {
             self.on_leader_append(id, &tp);
         }
         match acks {
-            Acks::None => {}
+            Acks::None => {
+                if let NodeId::Producer(p) = from {
+                    self.place_unacknowledged(p, batch, base_offset);
+                }
+            }
             Acks::Leader => self.produce_reply(id, from, reply(None, Some(base_offset))),
             Acks::All => {
                 let NodeId::Producer(producer) = from else {
@@ -539,7 +554,7 @@ impl Cluster {
 
     /// Kafka's `checkEnoughReplicasReachOffset` for every parked produce.
     pub(crate) fn complete_delayed_produces(&mut self, id: BrokerId, tp: &TopicPartition) {
-        let min_isr = self.min_insync_replicas(&tp.topic);
+        let min_isr = self.effective_min_isr(tp);
         let Some(replica) = self.replica_mut(id, tp) else {
             return;
         };
@@ -635,6 +650,18 @@ impl Cluster {
             .get(topic)
             .and_then(|t| t.config.min_insync_replicas)
             .unwrap_or(self.config.broker.min_insync_replicas)
+    }
+
+    /// Kafka's `Partition.effectiveMinIsr` (3.7+): `min.insync.replicas`
+    /// capped at the partition's replica count. A topic may set a minimum its
+    /// replication factor can never reach; Kafka then asks for every replica
+    /// rather than refusing every `acks=all` write and freezing the HW.
+    pub(crate) fn effective_min_isr(&self, tp: &TopicPartition) -> u32 {
+        let configured = self.min_insync_replicas(&tp.topic);
+        match self.controller.partitions.get(tp) {
+            Some(p) => configured.min(p.replicas.len() as u32),
+            None => configured,
+        }
     }
 
     pub(crate) fn unclean_election_enabled(&self, topic: &str) -> bool {

@@ -5,7 +5,7 @@
 
 use crate::broker::{Broker, BrokerStatus};
 use crate::command::Command;
-use crate::config::ClusterConfig;
+use crate::config::{Acks, ClusterConfig};
 use crate::consumer::Consumer;
 use crate::controller::Controller;
 use crate::error::{ErrorCode, KafkaError, Result};
@@ -254,6 +254,7 @@ impl Cluster {
         };
         if let Some(reason) = reason {
             self.emit(EventKind::MessageDropped { id: msg.id, reason });
+            self.lose_if_unacknowledged(&msg, reason);
             if reason == DropReason::ReceiverDown {
                 self.on_connection_refused(&msg);
             }
@@ -266,6 +267,27 @@ impl Cluster {
             NodeId::ZooKeeper(z) => self.zookeeper_receive(z, msg.from, msg.body),
             NodeId::Controller(c) => self.quorum_receive(c, msg.from, msg.body),
             NodeId::Consumer(c) => self.consumer_receive(c, msg.from, msg.body),
+        }
+    }
+
+    /// An `acks=0` produce request that is dropped takes its records with it.
+    fn lose_if_unacknowledged(&mut self, msg: &Message, reason: DropReason) {
+        let (NodeId::Producer(p), NodeId::Broker(b)) = (msg.from, msg.to) else {
+            return;
+        };
+        if let Body::Produce {
+            batch,
+            acks: Acks::None,
+            ..
+        } = &msg.body
+        {
+            let why = match reason {
+                DropReason::NetworkPartition => {
+                    format!("a network partition dropped the request to broker {}", b.0)
+                }
+                _ => format!("broker {} was down when the request arrived", b.0),
+            };
+            self.lose_unacknowledged(p, *batch, &why);
         }
     }
 

@@ -36,7 +36,12 @@ impl Variant {
                 Command::CreateProducer { config, .. } | Command::ConfigureProducer { config, .. },
             ) => {
                 config.acks = *a;
-                config.enable_idempotence &= *a == Acks::All;
+                // An explicit `enable.idempotence=true` would make Kafka
+                // refuse acks 0 or 1; the twin leaves it unset instead, and
+                // Kafka's rule turns it off.
+                if *a != Acks::All && config.enable_idempotence == Some(true) {
+                    config.enable_idempotence = None;
+                }
             }
             (Variant::UncleanElection(on), Command::CreateTopic { config, .. }) => {
                 config.unclean_leader_election_enable = Some(*on);
@@ -115,7 +120,7 @@ mod tests {
                     id: Some(1),
                     config: ProducerConfig {
                         acks: Acks::Leader,
-                        enable_idempotence: false,
+                        enable_idempotence: Some(false),
                         ..ProducerConfig::default()
                     },
                 },
@@ -167,13 +172,26 @@ mod tests {
         let Command::CreateProducer { config, .. } = Variant::Acks(Acks::Leader).apply(&c) else {
             unreachable!()
         };
-        assert_eq!(
-            (config.acks, config.enable_idempotence),
-            (Acks::Leader, false)
-        );
+        assert_eq!((config.acks, config.idempotent()), (Acks::Leader, false));
         let Command::CreateProducer { config, .. } = Variant::Acks(Acks::All).apply(&c) else {
             unreachable!()
         };
-        assert_eq!((config.acks, config.enable_idempotence), (Acks::All, true));
+        assert_eq!((config.acks, config.idempotent()), (Acks::All, true));
+        // Explicitly on: the twin with acks=1 leaves it unset rather than
+        // configure what Kafka would refuse.
+        let c = Command::CreateProducer {
+            id: None,
+            config: ProducerConfig {
+                enable_idempotence: Some(true),
+                ..ProducerConfig::default()
+            },
+        };
+        let Command::CreateProducer { config, .. } = Variant::Acks(Acks::Leader).apply(&c) else {
+            unreachable!()
+        };
+        assert_eq!(
+            (config.enable_idempotence, config.idempotent()),
+            (None, false)
+        );
     }
 }

@@ -132,8 +132,10 @@ impl Acks {
 #[serde(default)]
 pub struct ProducerConfig {
     pub acks: Acks,
-    #[serde(rename = "enable.idempotence")]
-    pub enable_idempotence: bool,
+    /// `enable.idempotence` as the user set it; `None` when left unset, and
+    /// then [`ProducerConfig::idempotent`] resolves it as Kafka does.
+    #[serde(rename = "enable.idempotence", skip_serializing_if = "Option::is_none")]
+    pub enable_idempotence: Option<bool>,
     pub retries: u32,
     #[serde(rename = "retry.backoff.ms")]
     pub retry_backoff_ms: u64,
@@ -153,6 +155,15 @@ pub struct ProducerConfig {
 }
 
 impl ProducerConfig {
+    /// Whether the producer is idempotent. Set explicitly, as set (a conflict
+    /// with `acks` or `retries` is refused when the producer is configured).
+    /// Left unset (Kafka 3.2+), on unless `acks` is not `all` or `retries` is
+    /// 0: Kafka then turns it off quietly rather than failing.
+    pub fn idempotent(&self) -> bool {
+        self.enable_idempotence
+            .unwrap_or(self.acks == Acks::All && self.retries > 0)
+    }
+
     /// The wait before retry number `attempt` (1 for the first): Kafka's
     /// `ExponentialBackoff`, `retry.backoff.ms` doubling per attempt up to
     /// `retry.backoff.max.ms`. Kafka adds ±20 % jitter; the simulator does
@@ -169,7 +180,7 @@ impl Default for ProducerConfig {
     fn default() -> Self {
         ProducerConfig {
             acks: Acks::All,
-            enable_idempotence: true,
+            enable_idempotence: None,
             retries: i32::MAX as u32,
             retry_backoff_ms: 100,
             retry_backoff_max_ms: 1_000,

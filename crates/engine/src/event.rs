@@ -190,7 +190,8 @@ pub enum EventKind {
     RecordLost {
         record: RecordId,
         tp: TopicPartition,
-        offset: u64,
+        /// `None` for an `acks=0` record that never reached a log.
+        offset: Option<u64>,
         key: Option<crate::log::Text>,
         value: crate::log::Text,
         producer: ProducerId,
@@ -460,8 +461,11 @@ impl EventKind {
                 };
                 format!("{client} refreshed its metadata: {tp} is now led by {leader}, not {previous}; it {then}.")
             }
-            RecordLost { tp, offset, reason, .. } => {
+            RecordLost { tp, offset: Some(offset), reason, .. } => {
                 format!("LOST: acknowledged record {tp}@{offset} is gone: {reason}.")
+            }
+            RecordLost { tp, offset: None, reason, .. } => {
+                format!("LOST: a record sent to {tp} never reached its log: {reason}.")
             }
             LinkLatencyChanged { a, b, latency_ms } => {
                 format!("The link between {a} and {b} now takes {latency_ms} ms each way.")

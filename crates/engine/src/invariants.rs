@@ -196,6 +196,21 @@ pub fn duplicates_are_explained(c: &Cluster) -> Result<(), Violation> {
     Ok(())
 }
 
+/// The loss ledger loses nothing itself: every record a producer counted as
+/// acknowledged is still held, on its way (`acks=0`), or listed as lost.
+pub fn acknowledged_records_are_accounted_for(c: &Cluster) -> Result<(), Violation> {
+    match c.ledger.unbalanced() {
+        None => Ok(()),
+        Some((held, on_the_way, lost)) => Err(violation(
+            "acknowledged_records_are_accounted_for",
+            format!(
+                "{} acknowledged, but {held} held + {on_the_way} on the way + {lost} lost",
+                c.ledger.acknowledged_total
+            ),
+        )),
+    }
+}
+
 /// Invariants that need memory of earlier states.
 #[derive(Debug, Default, Clone)]
 pub struct Checker {
@@ -219,6 +234,7 @@ impl Checker {
         no_partition_owned_twice_in_a_generation(c)?;
         consumers_read_in_order(c)?;
         duplicates_are_explained(c)?;
+        acknowledged_records_are_accounted_for(c)?;
         self.committed_offsets_within_high_watermark(c)
     }
 

@@ -2,6 +2,11 @@
 //! later vanished. A record is lost when the partition's acting leader does
 //! not hold it at its offset: the leader's log is what every replica will
 //! truncate to, so the record can never come back.
+//!
+//! With `acks=0` the producer counts a record as sent the moment it leaves
+//! (Kafka completes the send at once, offset -1), so it is filed then, by
+//! batch, until a leader appends it. A request dropped on the way or refused
+//! by a broker that no longer leads loses it: nobody will ever say so.
 
 use crate::cluster::Cluster;
 use crate::config::Acks;
@@ -15,7 +20,8 @@ use std::collections::BTreeMap;
 pub struct AckedRecord {
     pub id: RecordId,
     pub tp: TopicPartition,
-    pub offset: u64,
+    /// `None` for an `acks=0` record that never reached a log.
+    pub offset: Option<u64>,
     pub key: Option<crate::log::Text>,
     pub value: crate::log::Text,
     pub producer: ProducerId,
@@ -114,7 +120,7 @@ impl AckedRecords {
         AckedRecord {
             id: e.at.1,
             tp: tp.clone(),
-            offset: e.at.0,
+            offset: Some(e.at.0),
             key: r.key.clone(),
             value: r.value.clone(),
             producer: r.producer,
@@ -124,10 +130,20 @@ impl AckedRecords {
     }
 }
 
+/// An `acks=0` batch on its way: counted as sent, not yet in any log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unplaced {
+    pub tp: TopicPartition,
+    records: Records,
+    sent_at: SimTime,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Ledger {
     /// Acknowledged and still present, per partition.
     pub acked: BTreeMap<TopicPartition, AckedRecords>,
+    /// `acks=0` batches in flight, by producer and batch.
+    unplaced: BTreeMap<(ProducerId, u64), Unplaced>,
     pub lost: Vec<LostRecord>,
     pub acknowledged_total: u64,
 }
@@ -149,9 +165,85 @@ impl Ledger {
         };
         self.acknowledged_total += by_offset.insert(records, base, acks, now);
     }
+
+    /// Files an `acks=0` batch as it leaves its producer, which counts it as
+    /// sent there and then.
+    pub fn send_unacknowledged(
+        &mut self,
+        producer: ProducerId,
+        batch: u64,
+        tp: &TopicPartition,
+        records: &Records,
+        now: SimTime,
+    ) {
+        self.acknowledged_total += records.len() as u64;
+        let unplaced = Unplaced {
+            tp: tp.clone(),
+            records: records.clone(),
+            sent_at: now,
+        };
+        self.unplaced.insert((producer, batch), unplaced);
+    }
+
+    /// A leader appended an `acks=0` batch at `base`: from now on it is
+    /// filed by offset like any acknowledged record. Returns its partition.
+    fn place(
+        &mut self,
+        producer: ProducerId,
+        batch: u64,
+        base: u64,
+    ) -> Option<(TopicPartition, u64)> {
+        let u = self.unplaced.remove(&(producer, batch))?;
+        let by_offset = self.acked.entry(u.tp.clone()).or_default();
+        by_offset.insert(&u.records, base, Acks::None, u.sent_at);
+        Some((u.tp, u.records.len() as u64))
+    }
+
+    /// Every record counted as acknowledged is in exactly one place: still
+    /// held (filed by offset), on its way (`acks=0`), or lost. Returns the
+    /// three counts when they do not add up to the total.
+    pub fn unbalanced(&self) -> Option<(u64, u64, u64)> {
+        let held: usize = self.acked.values().map(|a| a.entries.len()).sum();
+        let on_the_way: usize = self.unplaced.values().map(|u| u.records.len()).sum();
+        let counts = (held as u64, on_the_way as u64, self.lost.len() as u64);
+        (counts.0 + counts.1 + counts.2 != self.acknowledged_total).then_some(counts)
+    }
 }
 
 impl Cluster {
+    /// A leader appended the `acks=0` batch `batch` of `producer` at `base`.
+    /// A deposed leader may still append: the batch is then checked at once.
+    pub(crate) fn place_unacknowledged(&mut self, producer: ProducerId, batch: u64, base: u64) {
+        if let Some((tp, count)) = self.ledger.place(producer, batch, base) {
+            self.check_acknowledged_batch(&tp, base, count);
+        }
+    }
+
+    /// The `acks=0` batch `batch` of `producer` will never be appended: its
+    /// request was dropped or refused, and the producer cannot know.
+    pub(crate) fn lose_unacknowledged(&mut self, producer: ProducerId, batch: u64, why: &str) {
+        let Some(u) = self.ledger.unplaced.remove(&(producer, batch)) else {
+            return;
+        };
+        let reason =
+            format!("acks=0: {why}; the producer had counted it as sent and was never told");
+        let gone = u
+            .records
+            .iter()
+            .map(|r| AckedRecord {
+                id: r.id,
+                tp: u.tp.clone(),
+                offset: None,
+                key: r.key.clone(),
+                value: r.value.clone(),
+                producer: r.producer,
+                acks: Acks::None,
+                acked_at: u.sent_at,
+            })
+            .collect();
+        self.record_losses(&u.tp, gone, |_, _| reason.clone());
+    }
+
     /// The broker acting as leader of `tp` per the controller, if it has
     /// already taken up the role (its log is then final).
     fn settled_leader(&self, tp: &TopicPartition) -> Option<BrokerId> {
@@ -203,10 +295,19 @@ impl Cluster {
     }
 
     fn mark_lost(&mut self, tp: &TopicPartition, leader: BrokerId, gone: Vec<AckedRecord>) {
+        self.record_losses(tp, gone, |c, r| c.loss_reason(tp, leader, r));
+    }
+
+    fn record_losses(
+        &mut self,
+        tp: &TopicPartition,
+        gone: Vec<AckedRecord>,
+        reason: impl Fn(&Cluster, &AckedRecord) -> String,
+    ) {
         for r in gone {
-            let reason = self.loss_reason(tp, leader, &r);
-            if let Some(by_offset) = self.ledger.acked.get_mut(tp) {
-                by_offset.remove((r.offset, r.id));
+            let reason = reason(self, &r);
+            if let (Some(by_offset), Some(offset)) = (self.ledger.acked.get_mut(tp), r.offset) {
+                by_offset.remove((offset, r.id));
             }
             self.emit(EventKind::RecordLost {
                 record: r.id,
@@ -226,11 +327,13 @@ impl Cluster {
     }
 
     fn loss_reason(&self, tp: &TopicPartition, leader: BrokerId, r: &AckedRecord) -> String {
+        // Filed records always have their offset; Kafka's "unknown" is -1.
+        let offset = r.offset.map_or(-1, |o| o as i64);
         let election = self.controller.last_election.get(tp);
         if election.is_some_and(|e| e.unclean) {
             return format!(
-                "unclean leader election: broker {} became leader of {tp} without offset {} (unclean.leader.election.enable=true)",
-                leader.0, r.offset
+                "unclean leader election: broker {} became leader of {tp} without offset {offset} (unclean.leader.election.enable=true)",
+                leader.0
             );
         }
         let prev = election
@@ -239,14 +342,16 @@ impl Cluster {
             .unwrap_or_else(|| "the old leader".into());
         match r.acks {
             Acks::Leader => format!(
-                "acks=1: {prev} acknowledged offset {} before any follower copied it; broker {} took over without it",
-                r.offset, leader.0
+                "acks=1: {prev} acknowledged offset {offset} before any follower copied it; broker {} took over without it",
+                leader.0
             ),
-            _ => format!(
-                "broker {} took over {tp} without offset {} (acknowledged with acks={})",
-                leader.0,
-                r.offset,
-                r.acks.label()
+            Acks::None => format!(
+                "acks=0: {prev} appended offset {offset}, which the producer had counted as sent, before any follower copied it; broker {} took over without it",
+                leader.0
+            ),
+            Acks::All => format!(
+                "broker {} took over {tp} without offset {offset} (acknowledged with acks=all)",
+                leader.0
             ),
         }
     }
@@ -329,9 +434,25 @@ mod tests {
                 acked.acks,
                 acked.acked_at
             ),
-            (RecordId(5), 4, "v5", Acks::Leader, SimTime(20))
+            (RecordId(5), Some(4), "v5", Acks::Leader, SimTime(20))
         );
         let e = r.offsets(1, 2)[0];
         assert_eq!(&*r.unfile(&tp, &e).value, "v2");
+    }
+
+    #[test]
+    fn the_ledger_balances_held_on_the_way_and_lost_against_the_total() {
+        let tp = TopicPartition::new("t", 0);
+        let mut l = Ledger::default();
+        l.acknowledge(&batch(&[1, 2]), &tp, 0, Acks::All, SimTime(1));
+        l.send_unacknowledged(ProducerId(1), 7, &tp, &batch(&[3]), SimTime(2));
+        assert_eq!(l.acknowledged_total, 3);
+        assert_eq!(l.unbalanced(), None);
+        assert_eq!(l.place(ProducerId(1), 7, 2), Some((tp.clone(), 1)));
+        assert_eq!(l.place(ProducerId(1), 7, 2), None, "placed once");
+        assert_eq!(l.unbalanced(), None);
+        // A record dropped from the files without being listed as lost.
+        l.acked.get_mut(&tp).unwrap().remove((2, RecordId(3)));
+        assert_eq!(l.unbalanced(), Some((2, 0, 0)));
     }
 }

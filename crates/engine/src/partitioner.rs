@@ -269,6 +269,12 @@ impl StickyPartitioner {
         }
     }
 
+    /// A producer reconfigured with a new `batch.size`: the current choices
+    /// stay, and switch at the new size.
+    pub fn set_batch_size(&mut self, batch_size: usize) {
+        self.batch_size = batch_size.max(1);
+    }
+
     /// The producer's `batch.size`.
     pub fn batch_size(&self) -> usize {
         self.batch_size

@@ -99,6 +99,7 @@ impl Cluster {
             ));
         }
         let known_brokers = self.brokers.keys().copied().collect();
+        let sticky = StickyPartitioner::with_batch_size(config.batch_size as usize);
         self.producers.insert(
             id,
             Producer {
@@ -116,7 +117,7 @@ impl Cluster {
                 next_sequence: BTreeMap::new(),
                 drain_scheduled: false,
                 stats: ProducerStats::default(),
-                sticky: StickyPartitioner::default(),
+                sticky,
                 round_robin: RoundRobinState::default(),
             },
         );
@@ -128,7 +129,9 @@ impl Cluster {
     pub(crate) fn configure_producer(&mut self, id: u32, config: ProducerConfig) -> Result<()> {
         validate_producer_config(&config)?;
         let p = self.existing_producer(id)?;
-        self.producers.get_mut(&p).expect("exists").config = config;
+        let prod = self.producers.get_mut(&p).expect("exists");
+        prod.sticky.set_batch_size(config.batch_size as usize);
+        prod.config = config;
         Ok(())
     }
 
@@ -184,7 +187,7 @@ impl Cluster {
                 "Keys and values are limited to 1000 characters in the simulator.",
             ));
         }
-        let p = self.choose_partition(pid, topic, n, key.as_deref(), &value, partition);
+        let p = self.choose_partition(pid, topic, n, key.as_deref(), &value, partition)?;
         // The controller's copy of the name is the shared one.
         let tp = TopicPartition {
             topic: name,
@@ -232,9 +235,9 @@ impl Cluster {
         key: Option<&str>,
         value: &str,
         explicit: Option<u32>,
-    ) -> u32 {
+    ) -> Result<u32> {
         if let Some(p) = explicit {
-            return p;
+            return Ok(p);
         }
         let prod = self.producers.get_mut(&pid).expect("exists");
         // Partitions with a known leader; only the keyless partitioners need them.
@@ -246,16 +249,25 @@ impl Cluster {
                 .collect()
         };
         let keyed = |k: &str| partitioner::partition_for_key(k.as_bytes(), n);
-        match (&prod.config.partitioner, key) {
+        Ok(match (&prod.config.partitioner, key) {
             (PartitionerKind::RoundRobin, _) => {
                 let available = available(prod);
                 prod.round_robin.partition(topic, &available, n)
             }
-            (PartitionerKind::Custom { rules }, Some(k)) => rules
-                .iter()
-                .find(|r| r.key == k && r.partition < n)
-                .map(|r| r.partition)
-                .unwrap_or_else(|| keyed(k)),
+            (PartitionerKind::Custom { rules }, Some(k)) => {
+                match rules.iter().find(|r| r.key == k).map(|r| r.partition) {
+                    // The Java producer's wording when a partitioner returns
+                    // a partition the topic does not have; nothing is sent.
+                    Some(p) if p >= n => {
+                        return Err(KafkaError::new(
+                            ErrorCode::InvalidRequest,
+                            format!("Invalid partition given with record: {p} is not in the range [0...{n})."),
+                        ))
+                    }
+                    Some(p) => p,
+                    None => keyed(k),
+                }
+            }
             (_, Some(k)) => keyed(k),
             (_, None) => {
                 let bytes = value.len() + 70; // record overhead, roughly as Kafka counts
@@ -263,7 +275,7 @@ impl Cluster {
                 prod.sticky
                     .partition(topic, bytes, &available, n, &mut self.rng)
             }
-        }
+        })
     }
 
     /// Sends each partition's accumulated records as one batch to its leader.
@@ -285,7 +297,7 @@ impl Cluster {
                 continue;
             }
             let mut records = prod.accumulator.remove(&tp).unwrap_or_default();
-            if prod.config.enable_idempotence {
+            if prod.config.idempotent() {
                 let seq = prod.next_sequence.entry(tp.clone()).or_insert(0);
                 for r in &mut records {
                     r.sequence = Some(*seq);
@@ -342,12 +354,15 @@ impl Cluster {
         };
         self.send(NodeId::Producer(pid), NodeId::Broker(leader), body);
         if acks == Acks::None {
-            // Fire and forget: the producer never learns what happened.
-            self.producers
-                .get_mut(&pid)
-                .expect("exists")
-                .batches
-                .remove(&batch_id);
+            // Fire and forget: the send completes now, and the producer never
+            // learns what happened; the ledger follows the batch instead.
+            let prod = self.producers.get_mut(&pid).expect("exists");
+            if let Some(batch) = prod.batches.remove(&batch_id) {
+                prod.stats.acknowledged += batch.records.len() as u64;
+                let now = self.now;
+                self.ledger
+                    .send_unacknowledged(pid, batch_id, &batch.tp, &batch.records, now);
+            }
         } else {
             self.schedule_timer(
                 timeout,
@@ -583,10 +598,18 @@ impl Cluster {
 }
 
 fn validate_producer_config(config: &ProducerConfig) -> Result<()> {
-    if config.enable_idempotence && config.acks != Acks::All {
+    // Only an explicit `enable.idempotence=true` conflicts: left unset, Kafka
+    // turns idempotence off instead.
+    if config.enable_idempotence == Some(true) && config.acks != Acks::All {
         return Err(KafkaError::new(
             ErrorCode::InvalidConfig,
-            "Must set acks to all in order to use the idempotent producer (enable.idempotence=true). Set enable.idempotence=false for acks=0 or acks=1.",
+            "Must set acks to all in order to use the idempotent producer. Otherwise we cannot guarantee idempotence. (enable.idempotence=true was set; leave it unset or set it to false for acks=0 or acks=1.)",
+        ));
+    }
+    if config.enable_idempotence == Some(true) && config.retries == 0 {
+        return Err(KafkaError::new(
+            ErrorCode::InvalidConfig,
+            "Must set retries to non-zero when using the idempotent producer.",
         ));
     }
     if config.request_timeout_ms == 0

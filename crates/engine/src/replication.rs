@@ -363,9 +363,10 @@ impl Cluster {
     }
 
     /// HW = smallest LEO over the ISR, held while the ISR is below
-    /// `min.insync.replicas` (Kafka 3.7+). Never moves backwards.
+    /// the effective `min.insync.replicas` (Kafka 3.7+). Never moves
+    /// backwards.
     pub(crate) fn update_high_watermark(&mut self, id: BrokerId, tp: &TopicPartition) {
-        let min_isr = self.min_insync_replicas(&tp.topic);
+        let min_isr = self.effective_min_isr(tp);
         let Some(replica) = self.replica_mut(id, tp) else {
             return;
         };

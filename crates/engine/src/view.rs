@@ -459,7 +459,7 @@ impl Cluster {
             .map(|p| ProducerView {
                 id: p.id,
                 acks: p.config.acks,
-                idempotent: p.config.enable_idempotence,
+                idempotent: p.config.idempotent(),
                 partitioner: p.config.partitioner.clone(),
                 sent: p.stats.sent,
                 acknowledged: p.stats.acknowledged,

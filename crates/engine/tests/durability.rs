@@ -8,7 +8,7 @@ use kafkasim_engine::*;
 fn acks1() -> ProducerConfig {
     ProducerConfig {
         acks: Acks::Leader,
-        enable_idempotence: false,
+        enable_idempotence: Some(false),
         ..ProducerConfig::default()
     }
 }
@@ -61,7 +61,7 @@ fn acks_1_and_a_leader_crash_before_replication_lose_the_acknowledged_record() {
         unreachable!()
     };
     assert_eq!(&**value, "doomed");
-    assert_eq!(*offset, 3);
+    assert_eq!(*offset, Some(3));
     assert!(reason.contains("acks=1"), "{reason}");
     assert_eq!(
         values_on(&c, 2, "orders", 0),
@@ -159,6 +159,119 @@ fn acks_all_with_min_isr_2_refuses_writes_instead_of_losing_them() {
     assert!(acked.len() >= 2);
 }
 
+fn acks0() -> ProducerConfig {
+    ProducerConfig {
+        acks: Acks::None,
+        ..ProducerConfig::default()
+    }
+}
+
+/// acks=0 completes the send at once, so a record the leader appended and
+/// lost in a crash is one the application believed delivered.
+#[test]
+fn acks_0_and_a_leader_crash_before_replication_lose_a_record_counted_as_sent() {
+    let mut c = cluster(&[1, 2, 3], MetadataMode::Zookeeper);
+    topic_with(&mut c, "orders", &[&[1, 2]], TopicConfig::default());
+    producer_with(&mut c, 1, acks0());
+    c.apply(Command::SetLinkLatency {
+        a: NodeId::Broker(BrokerId(1)),
+        b: NodeId::Broker(BrokerId(2)),
+        latency_ms: 3_000,
+    })
+    .unwrap();
+    c.advance(10_000);
+    produce_to(&mut c, 1, "orders", 0, "unheard");
+    let appended = run_until(&mut c, 500, |e| {
+        matches!(e.kind, EventKind::RecordsAppended { leader: true, .. })
+    });
+    assert!(appended.is_some(), "the leader appends it");
+    assert_eq!(c.view().acknowledged_total, 1, "counted as sent at once");
+    crash(&mut c, 1);
+    let events = advance(&mut c, 40_000);
+    assert_eq!(partition(&c, "orders", 0).leader, Some(BrokerId(2)));
+    let lost = lost(&events);
+    assert_eq!(lost.len(), 1, "{lost:#?}");
+    let EventKind::RecordLost { offset, reason, .. } = &lost[0].kind else {
+        unreachable!()
+    };
+    assert_eq!(*offset, Some(0));
+    assert!(reason.starts_with("acks=0"), "{reason}");
+    assert_eq!(c.view().lost[0].record.acks, Acks::None);
+}
+
+/// A fire-and-forget request that meets a dead broker is gone without a
+/// word, before the producer has even learnt of the crash.
+#[test]
+fn acks_0_sent_to_a_crashed_leader_is_lost_without_an_offset() {
+    let mut c = cluster(&[1, 2, 3], MetadataMode::Zookeeper);
+    topic_with(&mut c, "orders", &[&[1, 2]], TopicConfig::default());
+    producer_with(&mut c, 1, acks0());
+    produce_to(&mut c, 1, "orders", 0, "kept");
+    c.advance(2_000);
+    crash(&mut c, 1);
+    produce_to(&mut c, 1, "orders", 0, "into the void");
+    let events = advance(&mut c, 1_000);
+    let lost = lost(&events);
+    assert_eq!(lost.len(), 1, "{lost:#?}");
+    let EventKind::RecordLost {
+        offset,
+        value,
+        reason,
+        ..
+    } = &lost[0].kind
+    else {
+        unreachable!()
+    };
+    assert_eq!((*offset, &**value), (None, "into the void"));
+    assert!(reason.contains("broker 1 was down"), "{reason}");
+    let view = c.view();
+    assert_eq!(view.acknowledged_total, 2);
+    assert_eq!(
+        view.lost.len(),
+        1,
+        "the record that was replicated survives"
+    );
+    assert_eq!(values_on(&c, 2, "orders", 0), vec!["kept"]);
+}
+
+/// Kafka 3.7+ caps `min.insync.replicas` at the replica count
+/// (`Partition.effectiveMinIsr`): a topic of RF 2 asking for 3 needs both
+/// replicas, and does not refuse every write forever.
+#[test]
+fn a_min_isr_above_the_replication_factor_asks_for_every_replica() {
+    let mut c = cluster(&[1, 2, 3], MetadataMode::Zookeeper);
+    let config = TopicConfig {
+        min_insync_replicas: Some(3),
+        ..TopicConfig::default()
+    };
+    topic_with(&mut c, "audit", &[&[1, 2]], config);
+    producer(&mut c, 1, Acks::All);
+    produce_to(&mut c, 1, "audit", 0, "first");
+    let events = c.advance(2_000);
+    let acked = events_of(&events, |k| {
+        matches!(k, EventKind::ProduceAcknowledged { .. })
+    });
+    assert_eq!(acked.len(), 1, "both replicas in sync: acks=all succeeds");
+    assert_eq!(partition(&c, "audit", 0).high_watermark, 1);
+
+    // One replica down: the ISR (1) is below the effective minimum (2).
+    crash(&mut c, 2);
+    c.advance(40_000);
+    assert_eq!(partition(&c, "audit", 0).isr, b(&[1]));
+    produce_to(&mut c, 1, "audit", 0, "second");
+    let events = c.advance(2_000);
+    let refused = events_of(&events, |k| {
+        matches!(
+            k,
+            EventKind::ProduceRetried {
+                error: ErrorCode::NotEnoughReplicas,
+                ..
+            }
+        )
+    });
+    assert!(!refused.is_empty(), "ISR 1 < min(3, RF 2): refused");
+}
+
 #[test]
 fn unclean_leader_election_trades_the_missing_records_for_availability() {
     for unclean in [false, true] {
@@ -216,7 +329,7 @@ fn idempotence_makes_a_retry_after_a_lost_acknowledgement_harmless() {
         let mut c = cluster(&[1, 2], MetadataMode::Zookeeper);
         topic_with(&mut c, "t", &[&[1, 2]], TopicConfig::default());
         let config = ProducerConfig {
-            enable_idempotence: idempotent,
+            enable_idempotence: Some(idempotent),
             ..ProducerConfig::default()
         };
         producer_with(&mut c, 1, config);

@@ -215,7 +215,7 @@ fn build(s: &Setup) -> Cluster {
     .unwrap();
     let producer = ProducerConfig {
         acks: s.acks,
-        enable_idempotence: s.acks == Acks::All,
+        enable_idempotence: Some(s.acks == Acks::All),
         request_timeout_ms: 5_000,
         delivery_timeout_ms: 20_000,
         ..ProducerConfig::default()

@@ -49,7 +49,7 @@ fn a_cut_off_follower_leaves_the_isr_only_after_replica_lag_time_max_ms() {
         1,
         ProducerConfig {
             acks: Acks::Leader,
-            enable_idempotence: false,
+            enable_idempotence: Some(false),
             ..ProducerConfig::default()
         },
     );

@@ -49,7 +49,7 @@ pub fn topic(c: &mut Cluster, name: &str, partitions: u32, rf: u32, config: Topi
 pub fn producer(c: &mut Cluster, id: u32, acks: Acks) {
     let config = ProducerConfig {
         acks,
-        enable_idempotence: acks == Acks::All,
+        enable_idempotence: Some(acks == Acks::All),
         ..ProducerConfig::default()
     };
     c.apply(Command::CreateProducer {

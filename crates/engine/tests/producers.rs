@@ -1,0 +1,172 @@
+//! Producer scenarios: the partitioner's settings and rules, and how
+//! `enable.idempotence` is resolved against `acks`.
+
+mod common;
+use common::*;
+use kafkasim_engine::partitioner::{KeyRule, PartitionerKind};
+use kafkasim_engine::*;
+
+fn produced_partitions(events: &[Event]) -> Vec<u32> {
+    events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::RecordProduced { tp, .. } => Some(tp.partition),
+            _ => None,
+        })
+        .collect()
+}
+
+fn send_keyless(c: &mut Cluster, n: usize) -> Vec<u32> {
+    let mut events = Vec::new();
+    for i in 0..n {
+        let produced = c
+            .apply(Command::Produce {
+                producer: 1,
+                topic: "clicks".into(),
+                key: None,
+                value: format!("click {i:04}").into(),
+                partition: None,
+            })
+            .expect("produce");
+        events.extend(produced);
+        c.advance(10);
+    }
+    produced_partitions(&events)
+}
+
+/// The sticky partitioner switches partition once about `batch.size` bytes
+/// went to one: with the default 16384, twenty small records share one
+/// partition; with 200 bytes, they move on every few records.
+#[test]
+fn batch_size_sets_where_the_sticky_partitioner_moves_on() {
+    for (batch_size, expect_switch) in [(16_384, false), (200, true)] {
+        let mut c = cluster(&[1, 2, 3], MetadataMode::Zookeeper);
+        topic(&mut c, "clicks", 6, 1, TopicConfig::default());
+        let config = ProducerConfig {
+            batch_size,
+            ..ProducerConfig::default()
+        };
+        producer_with(&mut c, 1, config);
+        let partitions = send_keyless(&mut c, 20);
+        let first = partitions[0];
+        let switched = partitions.iter().any(|p| *p != first);
+        assert_eq!(
+            switched, expect_switch,
+            "batch.size={batch_size}: {partitions:?}"
+        );
+    }
+}
+
+/// Reconfiguring `batch.size` takes effect for the next records.
+#[test]
+fn a_reconfigured_batch_size_applies_to_the_next_records() {
+    let mut c = cluster(&[1, 2, 3], MetadataMode::Zookeeper);
+    topic(&mut c, "clicks", 6, 1, TopicConfig::default());
+    producer_with(&mut c, 1, ProducerConfig::default());
+    let before = send_keyless(&mut c, 10);
+    assert!(before.iter().all(|p| *p == before[0]), "{before:?}");
+    c.apply(Command::ConfigureProducer {
+        producer: 1,
+        config: ProducerConfig {
+            batch_size: 100,
+            ..ProducerConfig::default()
+        },
+    })
+    .expect("configure");
+    let after = send_keyless(&mut c, 20);
+    assert!(after.iter().any(|p| *p != after[0]), "{after:?}");
+}
+
+/// A partitioner that names a partition the topic lacks makes `send` fail,
+/// as the Java producer does; nothing is queued.
+#[test]
+fn a_custom_rule_for_a_missing_partition_fails_the_send_and_changes_nothing() {
+    let mut c = cluster(&[1, 2, 3], MetadataMode::Zookeeper);
+    topic(&mut c, "orders", 3, 1, TopicConfig::default());
+    let rules = vec![
+        KeyRule {
+            key: "vip".into(),
+            partition: 2,
+        },
+        KeyRule {
+            key: "ghost".into(),
+            partition: 7,
+        },
+    ];
+    let config = ProducerConfig {
+        partitioner: PartitionerKind::Custom { rules },
+        ..ProducerConfig::default()
+    };
+    producer_with(&mut c, 1, config);
+    produce(&mut c, 1, "orders", "vip", "a");
+    let before = c.view().producers[0].sent;
+    let err = c
+        .apply(Command::Produce {
+            producer: 1,
+            topic: "orders".into(),
+            key: Some("ghost".into()),
+            value: "b".into(),
+            partition: None,
+        })
+        .expect_err("no partition 7");
+    assert_eq!(err.code, ErrorCode::InvalidRequest);
+    assert!(
+        err.message.contains("7 is not in the range [0...3)"),
+        "{}",
+        err.message
+    );
+    assert_eq!(c.view().producers[0].sent, before, "nothing was sent");
+    let events = c.advance(1_000);
+    let appended: Vec<_> = events_of(&events, |k| matches!(k, EventKind::RecordsAppended { .. }));
+    assert_eq!(appended.len(), 1, "only the vip record, to partition 2");
+}
+
+/// Left unset, `enable.idempotence` follows `acks` (Kafka 3.2+); set to
+/// true explicitly, it conflicts with `acks=1` and is refused.
+#[test]
+fn idempotence_left_unset_follows_acks_and_set_explicitly_must_agree() {
+    let mut c = cluster(&[1, 2, 3], MetadataMode::Zookeeper);
+    let unset = |acks| ProducerConfig {
+        acks,
+        ..ProducerConfig::default()
+    };
+    producer_with(&mut c, 1, unset(Acks::Leader));
+    assert!(!c.view().producers[0].idempotent, "acks=1: quietly off");
+    c.apply(Command::ConfigureProducer {
+        producer: 1,
+        config: unset(Acks::All),
+    })
+    .expect("acks=all");
+    assert!(c.view().producers[0].idempotent, "acks=all: on again");
+
+    let explicit = ProducerConfig {
+        acks: Acks::Leader,
+        enable_idempotence: Some(true),
+        ..ProducerConfig::default()
+    };
+    let err = c
+        .apply(Command::ConfigureProducer {
+            producer: 1,
+            config: explicit,
+        })
+        .expect_err("conflict");
+    assert_eq!(err.code, ErrorCode::InvalidConfig);
+    assert!(
+        c.view().producers[0].idempotent,
+        "the producer is as it was"
+    );
+    assert_eq!(c.view().producers[0].acks, Acks::All);
+
+    let no_retries = ProducerConfig {
+        enable_idempotence: Some(true),
+        retries: 0,
+        ..ProducerConfig::default()
+    };
+    let err = c
+        .apply(Command::CreateProducer {
+            id: Some(2),
+            config: no_retries,
+        })
+        .expect_err("retries=0");
+    assert_eq!(err.code, ErrorCode::InvalidConfig);
+}
