@@ -157,6 +157,31 @@ test('acks=1 and a leader crash before replication lose an acknowledged record',
   await context.close();
 });
 
+test('acks=0: a record sent to a crashed leader was counted as sent and is listed as lost', async () => {
+  const { page, errors, context } = await openApp(app.browser, app.url);
+  await page.getByText('Producer settings').click();
+  await page.getByLabel('acks', { exact: true }).selectOption('0');
+  // Left unset, idempotence follows acks: off with acks=0, no error.
+  assert.equal(await page.getByRole('checkbox', { name: 'Idempotence' }).isChecked(), false);
+  await crashBroker(page, 1);
+  // The producer has not heard of the crash: it still sends to broker 1.
+  await page.getByRole('textbox', { name: 'Partition', exact: true }).fill('0');
+  await page.getByRole('textbox', { name: 'Value', exact: true }).fill('into the void');
+  await page.getByRole('button', { name: 'Produce', exact: true }).click();
+  await play(page);
+  const lostTab = page.getByRole('tab', { name: 'Lost records (1)' });
+  await lostTab.waitFor({ timeout: 20000 });
+  await pause(page);
+  await lostTab.click();
+  const lost = page.getByRole('table', { name: 'Lost records' });
+  await lost.getByRole('cell', { name: 'MyTopic-0 (never written)' }).waitFor();
+  await lost.getByRole('cell', { name: 'Producer 1, acks=0' }).waitFor();
+  await lost.getByRole('cell', { name: /^acks=0: broker 1 was down/ }).waitFor();
+  await screenshot(page, 'live-lost-acks0');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('a reload restores the session, and a share link opens it elsewhere', async () => {
   const { page, errors, context } = await openApp(app.browser, app.url);
   await crashBroker(page, 2);

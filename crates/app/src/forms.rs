@@ -257,7 +257,7 @@ pub fn ProducerSettings() -> impl IntoView {
             </label>
             <label class="check"><input type="checkbox" aria-label="Idempotence"
                 prop:checked=move || current().is_some_and(|p| p.idempotent) on:change=on_idem />
-                " No duplicates on retry " <small>"enable.idempotence"</small></label>
+                <span>"No duplicates on retry " <small>"enable.idempotence"</small></span></label>
             <label><span>"Partitioner " <small>"partitioner.class"</small></span>
                 <select aria-label="Partitioner" on:change=on_partitioner
                     prop:value=move || if current().is_some_and(|p| p.partitioner == PartitionerKind::RoundRobin) { "round-robin" } else { "default" }>

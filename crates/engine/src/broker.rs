@@ -463,14 +463,21 @@ impl Cluster {
             .expect("delivered to a live broker");
         let Some(replica) = broker.replicas.get_mut(&tp).filter(|r| r.is_leader()) else {
             match (acks, from) {
-                (Acks::None, NodeId::Producer(p)) => self.lose_unacknowledged(
-                    p,
-                    batch,
-                    &format!(
-                        "broker {} does not lead {tp} (NOT_LEADER_OR_FOLLOWER) and sends no reply",
-                        id.0
-                    ),
-                ),
+                (Acks::None, NodeId::Producer(p)) => {
+                    self.lose_unacknowledged(
+                        p,
+                        batch,
+                        &format!(
+                            "broker {} does not lead {tp} (NOT_LEADER_OR_FOLLOWER) and sends no reply",
+                            id.0
+                        ),
+                    );
+                    // With acks=0 Kafka closes the connection instead of
+                    // replying; the producer's client asks for fresh
+                    // metadata when it notices.
+                    let latency = self.network.latency(from, NodeId::Broker(id));
+                    self.schedule_timer(latency, Timer::MetadataRetry { producer: p });
+                }
                 (Acks::None, _) => {}
                 _ => {
                     self.produce_reply(id, from, reply(Some(ErrorCode::NotLeaderOrFollower), None))

@@ -594,6 +594,9 @@ impl Cluster {
         for b in lost {
             self.retry_or_fail(pid, b, ErrorCode::NetworkException);
         }
+        // Kafka's client asks for fresh metadata on any disconnect: this is
+        // how an acks=0 producer, which gets no replies, learns of a failover.
+        self.request_metadata(pid);
     }
 }
 

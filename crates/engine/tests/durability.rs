@@ -363,3 +363,38 @@ fn idempotence_makes_a_retry_after_a_lost_acknowledgement_harmless() {
         }
     }
 }
+
+/// With acks=0 no reply tells the producer about a failover, but a failed
+/// send does: a broker that is gone refuses the connection, and one that no
+/// longer leads closes it (Kafka's `KafkaApis` for acks=0). Either way the
+/// producer refreshes its metadata and follows the new leader.
+#[test]
+fn an_acks_0_producer_finds_the_new_leader_after_a_failover() {
+    for graceful in [false, true] {
+        let mut c = cluster(&[1, 2, 3], MetadataMode::Zookeeper);
+        topic_with(&mut c, "orders", &[&[1, 2]], TopicConfig::default());
+        producer_with(&mut c, 1, acks0());
+        produce_to(&mut c, 1, "orders", 0, "before");
+        c.advance(2_000);
+        if graceful {
+            c.apply(Command::ShutdownBroker { broker: 1 }).unwrap();
+            c.advance(5_000);
+            restart(&mut c, 1);
+        } else {
+            crash(&mut c, 1);
+        }
+        c.advance(40_000);
+        assert_eq!(partition(&c, "orders", 0).leader, Some(BrokerId(2)));
+        for i in 0..5 {
+            produce_to(&mut c, 1, "orders", 0, &format!("after-{i}"));
+            c.advance(1_000);
+        }
+        c.advance(5_000);
+        let held = values_on(&c, 2, "orders", 0);
+        assert!(
+            held.contains(&"after-4".to_string()),
+            "graceful={graceful}: {held:?}, lost {:?}",
+            c.view().lost.iter().map(|l| &l.reason).collect::<Vec<_>>()
+        );
+    }
+}
