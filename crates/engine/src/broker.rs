@@ -273,6 +273,26 @@ impl Cluster {
                 },
             );
         }
+        // So do followers whose fetch it was holding (a fetch waits at the
+        // leader up to replica.fetch.wait.max.ms): without this, the follower
+        // waited out replica.socket.timeout.ms (30 s) before fetching from
+        // anyone again, even from a new leader.
+        let followers: Vec<(BrokerId, u32)> = self
+            .brokers
+            .iter()
+            .filter(|(f, b)| **f != id && b.is_running() && b.fetch_in_flight.contains_key(&id))
+            .map(|(f, b)| (*f, b.incarnation))
+            .collect();
+        for (broker, incarnation) in followers {
+            self.schedule_timer(
+                latency,
+                Timer::FetchBackoff {
+                    broker,
+                    incarnation,
+                    leader: id,
+                },
+            );
+        }
     }
 
     pub(crate) fn restart_broker(&mut self, id: BrokerId) -> Result<()> {

@@ -225,3 +225,49 @@ fn the_view_counts_down_to_a_lagging_follower_leaving_the_isr() {
     );
     assert_eq!(timer(&c), None, "no timer once out of the ISR");
 }
+
+/// A follower's fetch waits at its leader (replica.fetch.wait.max.ms); when
+/// that leader dies, the connection drops and the follower is free to fetch
+/// elsewhere. It used to wait out replica.socket.timeout.ms (30 s), so after
+/// the old leader came back and took its preferred partitions again, the
+/// new follower fetched nothing and showed an ISR countdown for half a
+/// minute though it was fully caught up.
+#[test]
+fn a_follower_fetches_from_a_new_leader_at_once_after_its_old_one_died() {
+    let mut c = cluster(&[1, 2], MetadataMode::Zookeeper);
+    my_topic(&mut c);
+    producer(&mut c, 1, Acks::All);
+    for p in 0..3 {
+        produce_to(&mut c, 1, "MyTopic", p, "before");
+    }
+    c.advance(2_000);
+    crash(&mut c, 1);
+    c.advance(20_000);
+    assert_eq!(partition(&c, "MyTopic", 0).leader, Some(BrokerId(2)));
+    restart(&mut c, 1);
+    c.advance(5_000);
+    assert_eq!(
+        partition(&c, "MyTopic", 0).isr.len(),
+        2,
+        "broker 1 is back in sync"
+    );
+    c.apply(Command::ElectPreferredLeaders { topic: None })
+        .unwrap();
+    c.advance(2_000);
+    assert_eq!(partition(&c, "MyTopic", 0).leader, Some(BrokerId(1)));
+    let countdowns: Vec<_> = c
+        .view()
+        .brokers
+        .iter()
+        .flat_map(|b| {
+            b.replicas
+                .iter()
+                .filter_map(move |r| r.isr_expires_in.map(|t| (b.id, r.tp.clone(), t)))
+        })
+        .collect();
+    assert!(countdowns.is_empty(), "{countdowns:?}");
+    // And it really replicates: a new record reaches broker 2 at once.
+    produce_to(&mut c, 1, "MyTopic", 0, "after");
+    c.advance(1_000);
+    assert_eq!(values_on(&c, 2, "MyTopic", 0), vec!["before", "after"]);
+}
