@@ -91,6 +91,7 @@ test('crashing a leader moves leadership and the produce path follows', async ()
   // The producer's first try goes to the dead broker; its metadata refresh
   // redirects it, and the diagram draws the new route for a few seconds.
   await page.locator('.redirect-label', { hasText: 'MyTopic-0 → Broker 2' }).waitFor({ timeout: 30000 });
+  await page.locator('path.redirect').first().waitFor();
   await pause(page);
   await events(page).getByText('Producer 1 refreshed its metadata: MyTopic-0 is now led by Broker 2, not Broker 1; it sends its records there.').waitFor();
   await play(page);

@@ -80,6 +80,9 @@ pub fn Diagram() -> impl IntoView {
                 move |i| layout.with(|l| l.producers.get(i).cloned()),
                 move |c| producer_node(sim, &c),
             )}</g>
+            // Redirect arrows pass behind the brokers they cross, not over
+            // their partitions' names; their labels are drawn on top.
+            <Redirects layout=layout labels=false />
             <g class="brokers">{parts(
                 move || layout.with(|l| l.brokers.len()),
                 move |i| Some((layout.with(|l| l.brokers.get(i).cloned())?, nodes.with(|v| v.brokers.get(i).cloned())?)),
@@ -103,7 +106,7 @@ pub fn Diagram() -> impl IntoView {
                 move |(g, gv, members)| group_box(sim, live, &g, gv.as_ref(), &members),
             )}</g>
             <Pulses layout=layout />
-            <Redirects layout=layout />
+            <Redirects layout=layout labels=true />
         </svg>
         <Chips layout=layout size=size svg=svg />
         </div>
@@ -310,15 +313,18 @@ fn broker_column(sim: Sim, bx: &BrokerBox, bv: &BrokerView) -> impl IntoView {
                     let tag = broker_tag(up, bv.is_controller, status);
                     if !header_fits(&format!("Broker {}", bx.id.0), &tag, r.w) || r.w < crate::layout::NARROW {
                         // Title and tag do not fit side by side: the tag goes
-                        // below, and a narrow column says `B7` and one word.
-                        let (title, tag) = if r.w < crate::layout::NARROW {
+                        // below, left-aligned like its neighbours' titles; a
+                        // narrow column says `B7` and one word, centred.
+                        let narrow = r.w < crate::layout::NARROW;
+                        let (title, tag) = if narrow {
                             (format!("B{}", bx.id.0), short_tag(up, bv.is_controller, status).to_string())
                         } else {
                             (format!("Broker {}", bx.id.0), tag)
                         };
+                        let (x, anchor) = if narrow { (r.x + r.w / 2.0, "middle") } else { (r.x + 14.0, "start") };
                         view! {
-                            <text x=r.x + r.w / 2.0 y=r.y + 20.0 text-anchor="middle" class="broker-title">{title}</text>
-                            <text x=r.x + r.w / 2.0 y=r.y + 36.0 text-anchor="middle" class="state-tag">{tag}</text>
+                            <text x=x y=r.y + 22.0 text-anchor=anchor class="broker-title">{title}</text>
+                            <text x=x y=r.y + 38.0 text-anchor=anchor class="state-tag">{tag}</text>
                         }.into_any()
                     } else {
                         view! {
@@ -404,15 +410,17 @@ fn group_box(
         Some(n) => format!("Group {n}"),
         None => "No group (assign)".to_string(),
     };
-    // The lag changes with every record: read live.
+    // The lag changes with every record: read live. The state has a line
+    // of its own: "PreparingRebalance" beside the rest ran out of the box.
     let caption = gv.map(|gv| {
-        let head = format!("gen {} · {}", gv.generation.max(0), gv.state);
+        let generation = gv.generation.max(0);
         let group = gv.group.clone();
         move || {
             let lag = live.with(|l| l.lag.get(&group).copied().unwrap_or(0));
-            format!("{head} · lag {lag}")
+            format!("gen {generation} · lag {lag}")
         }
     });
+    let state = gv.map(|gv| gv.state.to_string());
     let coordinator = gv.map(|gv| {
         gv.coordinator
             .map_or("no coordinator yet".to_string(), |b| {
@@ -437,7 +445,8 @@ fn group_box(
             <rect x=r.x y=r.y width=r.w height=r.h rx="12" class="group-shape" />
             <text x=r.x + 12.0 y=r.y + 20.0 class="group-title">{title}</text>
             <text x=r.x + 12.0 y=r.y + 36.0 class="group-caption">{caption}</text>
-            <text x=r.x + 12.0 y=r.y + 51.0 class="group-caption">{coordinator}</text>
+            <text x=r.x + 12.0 y=r.y + 51.0 class="group-caption">{state}</text>
+            <text x=r.x + 12.0 y=r.y + 66.0 class="group-caption">{coordinator}</text>
             {add}
             {consumers}
         </g>
@@ -620,7 +629,7 @@ fn replica_pill(
         view! {
             <text x=r.x + r.w / 2.0 + 30.0 y=r.y + 20.0 text-anchor="middle" class="isr-timer">
                 <title>"replica.lag.time.max.ms: the leader drops this follower from the ISR if it has not caught up by then"</title>
-                {format!("⏱ {}s", ms.div_ceil(1000))}
+                {format!("◔ {}s", ms.div_ceil(1000))}
             </text>
         }
     });
@@ -1009,7 +1018,7 @@ fn Pulses(layout: Memo<Layout>) -> impl IntoView {
 /// client to the replica it now talks to, labelled with what moved, for a
 /// few virtual seconds (so a paused picture keeps it).
 #[component]
-fn Redirects(layout: Memo<Layout>) -> impl IntoView {
+fn Redirects(layout: Memo<Layout>, labels: bool) -> impl IntoView {
     let sim = expect_context::<Sim>();
     let arrows = move || {
         let now = sim.view.with(|v| v.time.0);
@@ -1036,7 +1045,7 @@ fn Redirects(layout: Memo<Layout>) -> impl IntoView {
                             to.1
                         );
                         // The first arrow of a group carries the label, beside the client.
-                        let text = (i == 0).then(|| {
+                        let text = (labels && i == 0).then(|| {
                             let x = if dx >= 0.0 {
                                 from.0 + 6.0
                             } else {
@@ -1048,13 +1057,14 @@ fn Redirects(layout: Memo<Layout>) -> impl IntoView {
                         Some((format!("{}>{}:{tp}", r.client, r.to), d, text))
                     })
                 })
+                .filter(|a| !labels || a.2.is_some())
                 .collect::<Vec<_>>()
         })
     };
     view! {
         <g class="redirects" aria-hidden="true">
             <For each=arrows key=|a| (a.0.clone(), a.1.clone()) let:a>
-                <path d=a.1 class="redirect" marker-end="url(#redirect-head)" />
+                {(!labels).then(|| view! { <path d=a.1 class="redirect" marker-end="url(#redirect-head)" /> })}
                 {a.2.map(|(x, y, anchor, text)| {
                     // A callout over whatever lies beneath, for its few seconds.
                     let w = text.chars().count() as f64 * 8.4 + 14.0;

@@ -28,7 +28,7 @@ pub fn ClusterMenu() -> impl IntoView {
                 <button class="btn" on:click=add_broker>"Add broker"</button>
                 <label class="check"><input type="checkbox" prop:checked=ui.show_internal
                     on:change=move |ev| ui.show_internal.set(event_target_checked(&ev)) />
-                    " Show " <code>"__consumer_offsets"</code> " on the brokers"</label>
+                    <span>"Show " <code>"__consumer_offsets"</code> " on the brokers"</span></label>
                 <CreateTopicForm />
                 <NetworkForm />
                 <CompareForm />
@@ -65,6 +65,8 @@ fn CompareForm() -> impl IntoView {
     let choice = RwSignal::new(0usize);
     let start = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        // The menu would hide the twin it just opened.
+        crate::toolbar::close_menus(None);
         sim.compare(CHOICES[choice.get_untracked()].1);
         sim.notice.set(Some(format!(
             "Comparing side by side with {}: every command and moment is shared.",
@@ -74,7 +76,7 @@ fn CompareForm() -> impl IntoView {
     view! {
         <form class="menu-form" on:submit=start aria-label="Compare side by side">
             <h3>"Compare side by side"</h3>
-            <label>"The same session with "
+            <label class="stacked">"The same session with "
                 <select aria-label="Setting to compare" on:change=move |ev| {
                     choice.set(event_target_value(&ev).parse().unwrap_or(0));
                 }>

@@ -19,7 +19,7 @@ const BROKER_AREA_RIGHT: f64 = 930.0;
 /// The consumer groups column, right of the cluster (the seed's picture).
 pub const GROUPS_LEFT: f64 = 955.0;
 const GROUPS_RIGHT: f64 = 1190.0;
-const GROUP_HEADER_H: f64 = 58.0;
+const GROUP_HEADER_H: f64 = 72.0;
 const CONSUMER_H: f64 = 44.0;
 const CONSUMER_GAP: f64 = 8.0;
 const GROUP_GAP: f64 = 14.0;

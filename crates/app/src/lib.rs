@@ -68,7 +68,7 @@ pub fn App() -> impl IntoView {
     };
     view! {
         <header class="topbar">
-            <h1 class="brand" title=move || format!("kafkasim · {}", heading())>"kafkasim" <span class="scene">{move || format!(" · {}", heading())}</span></h1>
+            <h1 class="brand" title=move || format!("kafkasim · {}", heading())>"kafkasim" <span class="scene">{heading}</span></h1>
             <nav class="pages" aria-label="Views">
                 {page_button(Page::Cluster, "Kafka", "Kafka cluster")}
                 {page_button(Page::Models, "Models", "Messaging models")}

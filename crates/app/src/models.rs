@@ -386,10 +386,17 @@ fn destination_box(d: &kafkasim_engine::classic::DestinationView) -> impl IntoVi
     let queue = d.kind == DestinationKind::Queue;
     let title = format!("{} {}", if queue { "Queue" } else { "Topic" }, d.name);
     let lines: Vec<String> = if queue {
+        // "(unacked)" beside "job 1 → Receiver 1" ran out of the box: it
+        // has a line of its own, indented under its message.
         let mut l: Vec<String> = d
             .unacked
             .iter()
-            .map(|u| format!("{} → {} (unacked)", u.message.body, u.receiver))
+            .flat_map(|u| {
+                [
+                    format!("{} → {}", u.message.body, u.receiver),
+                    "\u{a0}\u{a0}\u{a0}not acked yet".to_string(),
+                ]
+            })
             .collect();
         l.extend(d.waiting.iter().map(|m| {
             if m.redelivered {
@@ -407,7 +414,11 @@ fn destination_box(d: &kafkasim_engine::classic::DestinationView) -> impl IntoVi
     };
     let shown = lines.len().min(9);
     let more = lines.len() - shown;
-    let label = format!("{title}: {}", lines.join(", "));
+    let spoken: Vec<&str> = lines
+        .iter()
+        .map(|l| l.trim_start_matches('\u{a0}'))
+        .collect();
+    let label = format!("{title}: {}", spoken.join(", "));
     let lit = crate::lessons::lit(title.clone());
     view! {
         <g class="models-box" class:is-lit=lit role="img" aria-label=label>

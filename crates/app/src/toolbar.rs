@@ -270,7 +270,7 @@ pub fn read_picked_file(
 }
 
 /// Closes every open top-bar menu except `keep`.
-fn close_menus(keep: Option<&web_sys::Element>) {
+pub(crate) fn close_menus(keep: Option<&web_sys::Element>) {
     let Some(open) = web_sys::window()
         .and_then(|w| w.document())
         .and_then(|d| d.query_selector_all("details.menu[open]").ok())
