@@ -288,7 +288,7 @@ pub fn ActionPanel() -> impl IntoView {
     });
     move || {
         let Some((node, facts)) = facts.get() else {
-            return view! { <div class="panel"><h2 class="panel-title">"Actions"</h2><p class="panel-hint">"Click a broker, producer, consumer or ZooKeeper node to act on it."</p></div> }.into_any();
+            return view! { <div class="panel"><h2 class="panel-title">"Actions"</h2><p class="panel-hint">"Click a broker, producer, consumer, ZooKeeper node or KRaft controller to act on it."</p></div> }.into_any();
         };
         let title = node.to_string();
         let Facts {

@@ -177,16 +177,17 @@ impl Area {
         use kafkasim_engine::EventKind::*;
         match kind {
             BrokerCrashed { .. }
-            | BrokerFenced { .. }
+            | BrokerFenced { clean: false, .. }
             | ZooKeeperNodeCrashed { .. }
-            | QuorumLost
+            | QuorumLost { .. }
             | ControllerNodeCrashed { .. } => (Area::Cluster, true),
             BrokerAdded { .. }
             | BrokerRestarted { .. }
             | BrokerShutDown { .. }
+            | BrokerFenced { clean: true, .. }
             | BrokerRegistered { .. }
             | ZooKeeperNodeRestarted { .. }
-            | QuorumRestored
+            | QuorumRestored { .. }
             | ControllerNodeRestarted { .. }
             | ElectionStarted { .. }
             | ControllerElected { .. }

@@ -1606,10 +1606,32 @@ impl Cluster {
     }
 
     /// `auto.offset.reset`: ask the leader for its earliest or latest offset.
+    ///
+    /// A position past the end of the log (there is no retention here, so
+    /// only a truncation puts it there) is not a missing offset: the
+    /// consumer validates it against the new leader's epoch (KIP-320) and,
+    /// with a reset policy, moves back to where the logs part, the new
+    /// leader's end, whichever policy it has. Without one it throws
+    /// `LogTruncationException`. Simplified: the leader's high watermark
+    /// stands for the end offset of the consumer's epoch, which it is after
+    /// an unclean election (the new leader's ISR is itself).
     fn reset_offset(&mut self, cid: ConsumerId, tp: TopicPartition) {
         let now = self.now;
         let c = self.consumers.get_mut(&cid).expect("exists");
+        let truncated = c.assigned.get(&tp).is_some_and(|a| a.out_of_range);
         let spec = match c.config.auto_offset_reset {
+            AutoOffsetReset::None if truncated => {
+                if let Some(a) = c.assigned.get_mut(&tp) {
+                    a.resolving = true; // stuck until the user seeks
+                }
+                self.emit(EventKind::ConsumerError {
+                    consumer: cid,
+                    error: "LogTruncationException".into(),
+                    message: format!("Truncation detected for partition {tp}: the new leader's log ends before this consumer's position, and with auto.offset.reset=none it does not move on its own; seek to continue"),
+                });
+                return;
+            }
+            _ if truncated => OffsetSpec::Latest,
             AutoOffsetReset::Earliest => OffsetSpec::Earliest,
             AutoOffsetReset::Latest => OffsetSpec::Latest,
             AutoOffsetReset::None => {
@@ -1802,7 +1824,7 @@ impl Cluster {
             let key = group_key(&self.consumers[&cid]);
             self.note_disruption(
                 &key,
-                format!("{cid}'s position in {tp} was out of range (the log was truncated) and auto.offset.reset moved it"),
+                format!("{cid}'s position in {tp} was past the end of the new leader's log (the log was truncated) and it moved back"),
             );
             let c = self.consumers.get_mut(&cid).expect("exists");
             if let Some(a) = c.assigned.get_mut(&tp) {
@@ -2039,15 +2061,19 @@ fn validate_consumer(
     topic_exists: impl Fn(&str) -> bool,
 ) -> Result<()> {
     let invalid = |m: String| Err(KafkaError::new(ErrorCode::InvalidConfig, m));
-    if config
-        .group_id
-        .as_deref()
-        .is_some_and(|g| g.trim().is_empty() || g.len() > 249)
-    {
+    // Kafka refuses only an empty group.id; the length cap is the
+    // simulator's, and says so.
+    if config.group_id.as_deref().is_some_and(str::is_empty) {
         return Err(KafkaError::new(
             ErrorCode::InvalidGroupId,
-            "group.id must be a non-empty string of at most 249 characters.",
+            "The configured group.id is empty: group management needs a non-empty group.id.",
         ));
+    }
+    if config.group_id.as_deref().is_some_and(|g| g.len() > 249) {
+        return invalid(
+            "The simulator accepts a group.id of at most 249 characters (Kafka sets no limit)."
+                .into(),
+        );
     }
     if config
         .group_instance_id
@@ -2059,7 +2085,9 @@ fn validate_consumer(
         );
     }
     if config.max_poll_records == 0 || config.max_poll_records > 10_000 {
-        return invalid("max.poll.records must be between 1 and 10000.".into());
+        return invalid(
+            "max.poll.records must be at least 1; the simulator allows at most 10000.".into(),
+        );
     }
     if config.heartbeat_interval_ms == 0
         || config.heartbeat_interval_ms >= config.session_timeout_ms

@@ -176,7 +176,10 @@ impl Cluster {
                     && !self.controller.live_brokers.contains(&broker) =>
             {
                 self.controller.live_brokers.insert(broker);
-                self.emit(EventKind::BrokerRegistered { broker });
+                self.emit(EventKind::BrokerRegistered {
+                    broker,
+                    in_zookeeper: true,
+                });
                 if self.controller.active.is_some() {
                     self.on_broker_startup(broker);
                 }
@@ -220,18 +223,20 @@ impl Cluster {
         self.deregister_broker(
             broker,
             "its ZooKeeper session expired (zookeeper.session.timeout.ms)",
+            false,
         );
     }
 
     /// The broker's registration is gone: if it was the controller, the others
     /// race for `/controller`; otherwise the controller handles the failure.
-    fn deregister_broker(&mut self, broker: BrokerId, why: &str) {
+    fn deregister_broker(&mut self, broker: BrokerId, why: &str, clean: bool) {
         if !self.controller.live_brokers.remove(&broker) {
             return;
         }
         self.emit(EventKind::BrokerFenced {
             broker,
             reason: why.to_string(),
+            clean,
         });
         if self.controller.active == Some(NodeId::Broker(broker)) {
             self.controller.active = None;
@@ -302,9 +307,9 @@ impl Cluster {
         });
         let has = self.controller.has_majority();
         if had && !has {
-            self.emit(EventKind::QuorumLost);
+            self.emit(EventKind::QuorumLost { zookeeper: true });
         } else if !had && has {
-            self.emit(EventKind::QuorumRestored);
+            self.emit(EventKind::QuorumRestored { zookeeper: true });
             self.on_controller_retry();
         }
         Ok(())
@@ -593,7 +598,10 @@ impl Cluster {
         }
         self.controller.last_heartbeat.insert(broker, self.now);
         if self.controller.live_brokers.insert(broker) {
-            self.emit(EventKind::BrokerRegistered { broker });
+            self.emit(EventKind::BrokerRegistered {
+                broker,
+                in_zookeeper: false,
+            });
             self.on_broker_startup(broker);
         }
     }
@@ -621,6 +629,7 @@ impl Cluster {
                 self.deregister_broker(
                     b,
                     "it sent no heartbeat within broker.session.timeout.ms and was fenced",
+                    false,
                 );
             }
         }
@@ -651,7 +660,7 @@ impl Cluster {
             self.controller.active = None;
         }
         if had && !self.controller.has_majority() {
-            self.emit(EventKind::QuorumLost);
+            self.emit(EventKind::QuorumLost { zookeeper: false });
         }
         Ok(())
     }
@@ -672,7 +681,7 @@ impl Cluster {
             node: NodeId::Controller(c),
         });
         if !had && self.controller.has_majority() {
-            self.emit(EventKind::QuorumRestored);
+            self.emit(EventKind::QuorumRestored { zookeeper: false });
         }
         self.schedule_quorum_timeout(c);
         Ok(())
@@ -888,7 +897,7 @@ impl Cluster {
             self.publish(changed);
         }
         if self.config.metadata_mode == MetadataMode::Zookeeper || self.controller.available() {
-            self.deregister_broker(broker, "it shut down cleanly");
+            self.deregister_broker(broker, "it shut down cleanly", true);
         }
     }
 

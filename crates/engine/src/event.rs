@@ -52,11 +52,18 @@ pub enum EventKind {
     /// ZooKeeper mode: `/brokers/ids/N` created. KRaft: broker registered and unfenced.
     BrokerRegistered {
         broker: BrokerId,
+        /// ZooKeeper mode: the registration is a node in ZooKeeper, which
+        /// exists before any controller does.
+        #[serde(default)]
+        in_zookeeper: bool,
     },
-    /// ZooKeeper mode: the broker's session expired. KRaft: the broker was fenced.
+    /// ZooKeeper mode: the broker's session expired. KRaft: the broker was
+    /// fenced. Either, `clean`: it left after a controlled shutdown.
     BrokerFenced {
         broker: BrokerId,
         reason: String,
+        #[serde(default)]
+        clean: bool,
     },
     ZooKeeperNodeCrashed {
         node: ZkNodeId,
@@ -64,8 +71,16 @@ pub enum EventKind {
     ZooKeeperNodeRestarted {
         node: ZkNodeId,
     },
-    QuorumLost,
-    QuorumRestored,
+    /// The ZooKeeper ensemble (`zookeeper`) or the KRaft controller quorum
+    /// lost, or got back, a majority.
+    QuorumLost {
+        #[serde(default)]
+        zookeeper: bool,
+    },
+    QuorumRestored {
+        #[serde(default)]
+        zookeeper: bool,
+    },
     ControllerNodeCrashed {
         node: NodeId,
     },
@@ -383,12 +398,22 @@ impl EventKind {
             BrokerCrashed { broker } => format!("{broker} crashed."),
             BrokerRestarted { broker } => format!("{broker} restarted; its log survived on disk."),
             BrokerShutDown { broker } => format!("{broker} shut down cleanly."),
-            BrokerRegistered { broker } => format!("{broker} registered with the controller."),
-            BrokerFenced { broker, reason } => format!("{broker} was declared dead: {reason}."),
+            BrokerRegistered { broker, in_zookeeper: true } => {
+                format!("{broker} registered in ZooKeeper (/brokers/ids/{}).", broker.0)
+            }
+            BrokerRegistered { broker, in_zookeeper: false } => {
+                format!("{broker} registered with the active controller and was unfenced.")
+            }
+            BrokerFenced { broker, clean: true, .. } => {
+                format!("{broker} left the live brokers after its controlled shutdown; its leaderships had already moved.")
+            }
+            BrokerFenced { broker, reason, clean: false } => format!("{broker} was declared dead: {reason}."),
             ZooKeeperNodeCrashed { node } => format!("{node} crashed."),
             ZooKeeperNodeRestarted { node } => format!("{node} restarted."),
-            QuorumLost => "The metadata quorum lost its majority: no metadata can change.".into(),
-            QuorumRestored => "The metadata quorum has a majority again.".into(),
+            QuorumLost { zookeeper: true } => "The ZooKeeper ensemble lost its majority: no metadata can change.".into(),
+            QuorumLost { zookeeper: false } => "The KRaft controller quorum lost its majority: no metadata can change.".into(),
+            QuorumRestored { zookeeper: true } => "The ZooKeeper ensemble has a majority again.".into(),
+            QuorumRestored { zookeeper: false } => "The KRaft controller quorum has a majority again.".into(),
             ControllerNodeCrashed { node } => format!("{node} crashed."),
             ControllerNodeRestarted { node } => format!("{node} restarted."),
             ElectionStarted { candidate, epoch } => {
@@ -516,13 +541,11 @@ impl EventKind {
                 format!("{consumer} committed {} for group {group}.", parts.join(", "))
             }
             CommitFailed { consumer, error } => format!("{consumer}: commit failed with {error}."),
-            OffsetReset { consumer, tp, offset, policy, out_of_range } => format!(
-                "{consumer}: {} {tp}; auto.offset.reset={} starts it at {offset}.",
-                if *out_of_range {
-                    "its position was outside the log (the log was truncated) in"
-                } else {
-                    "no committed offset for"
-                },
+            OffsetReset { consumer, tp, offset, out_of_range: true, .. } => format!(
+                "{consumer}: its position in {tp} was past the end of the new leader's log (truncated); checking the leader's epoch (KIP-320), it moves back to {offset}, where the logs part."
+            ),
+            OffsetReset { consumer, tp, offset, policy, out_of_range: false } => format!(
+                "{consumer}: no committed offset for {tp}; auto.offset.reset={} starts it at {offset}.",
                 match policy {
                     crate::config::AutoOffsetReset::Earliest => "earliest",
                     crate::config::AutoOffsetReset::Latest => "latest",

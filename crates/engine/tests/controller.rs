@@ -58,7 +58,9 @@ fn zookeeper_without_a_majority_no_metadata_changes() {
     my_topic_on_three(&mut c);
     c.apply(Command::CrashZooKeeper { node: 1 }).unwrap();
     let events = c.apply(Command::CrashZooKeeper { node: 2 }).unwrap();
-    assert!(events.iter().any(|e| e.kind == EventKind::QuorumLost));
+    assert!(events
+        .iter()
+        .any(|e| matches!(e.kind, EventKind::QuorumLost { zookeeper: true })));
     let err = c
         .apply(Command::CreateTopic {
             name: "new".into(),
@@ -227,4 +229,56 @@ fn a_partition_with_no_live_replica_is_refused_by_kraft_and_waits_in_zookeeper_m
         "online once broker 3 registers"
     );
     assert_eq!(p.isr, b(&[3]));
+}
+
+/// The log says what happened in each mode's own words: in ZooKeeper mode a
+/// broker registers in ZooKeeper (before any controller exists), and a
+/// controlled shutdown is not a death.
+#[test]
+fn registration_and_a_clean_shutdown_are_told_in_the_modes_own_words() {
+    let texts = |events: &[Event]| -> Vec<String> {
+        events.iter().filter_map(|e| e.kind.describe()).collect()
+    };
+    let config = ClusterConfig {
+        brokers: vec![1, 2, 3],
+        metadata_mode: MetadataMode::Zookeeper,
+        ..ClusterConfig::default()
+    };
+    let mut c = Cluster::new(config).expect("valid");
+    let start = texts(&c.advance(5_000));
+    assert!(
+        start
+            .iter()
+            .any(|t| t == "Broker 1 registered in ZooKeeper (/brokers/ids/1)."),
+        "{start:#?}"
+    );
+    let events = c.apply(Command::ShutdownBroker { broker: 2 }).unwrap();
+    let shutdown = texts(&events);
+    assert!(
+        shutdown
+            .iter()
+            .any(|t| t.contains("left the live brokers after its controlled shutdown")),
+        "{shutdown:#?}"
+    );
+    assert!(
+        !shutdown.iter().any(|t| t.contains("declared dead")),
+        "{shutdown:#?}"
+    );
+
+    let mut k = cluster(&[1, 2, 3], MetadataMode::Kraft);
+    let events = k.apply(Command::CrashBroker { broker: 3 }).unwrap();
+    let mut all = texts(&events);
+    all.extend(texts(&k.advance(20_000)));
+    assert!(
+        all.iter()
+            .any(|t| t.starts_with("Broker 3 was declared dead")),
+        "{all:#?}"
+    );
+    k.apply(Command::RestartBroker { broker: 3 }).unwrap();
+    let back = texts(&k.advance(10_000));
+    assert!(
+        back.iter()
+            .any(|t| t == "Broker 3 registered with the active controller and was unfenced."),
+        "{back:#?}"
+    );
 }

@@ -398,3 +398,97 @@ fn an_acks_0_producer_finds_the_new_leader_after_a_failover() {
         );
     }
 }
+
+/// After an unclean election the new leader's log ends before a consumer's
+/// position. The consumer validates its position against the leader's epoch
+/// (KIP-320) and moves back to where the logs part, not to
+/// `auto.offset.reset`: with `earliest` it used to read the partition again
+/// from offset 0. With no reset policy it throws `LogTruncationException`.
+#[test]
+fn a_consumer_past_a_truncated_log_moves_back_to_where_the_logs_part() {
+    for policy in [AutoOffsetReset::Earliest, AutoOffsetReset::None] {
+        let mut c = cluster(&[1, 2, 3], MetadataMode::Zookeeper);
+        let config = TopicConfig {
+            unclean_leader_election_enable: Some(true),
+            ..TopicConfig::default()
+        };
+        topic_with(&mut c, "clicks", &[&[1, 2]], config);
+        producer_with(&mut c, 1, acks1());
+        for i in 0..2 {
+            produce_to(&mut c, 1, "clicks", 0, &format!("both-{i}"));
+        }
+        c.advance(2_000);
+        c.apply(Command::CreateConsumer {
+            id: Some(1),
+            config: ConsumerConfig {
+                group_id: Some("g".into()),
+                auto_offset_reset: policy,
+                ..ConsumerConfig::default()
+            },
+            topics: Some(vec!["clicks".into()]),
+            partitions: None,
+        })
+        .unwrap();
+        if policy == AutoOffsetReset::None {
+            // No committed offset and no policy: the application seeks.
+            c.advance(5_000);
+            c.apply(Command::SeekConsumer {
+                consumer: 1,
+                topic: "clicks".into(),
+                partition: 0,
+                to: SeekTo::Beginning,
+            })
+            .unwrap();
+        }
+        // The group forms while every broker reaches every other.
+        c.advance(10_000);
+        c.apply(Command::PartitionNetwork {
+            a: NodeId::Broker(BrokerId(1)),
+            b: NodeId::Broker(BrokerId(2)),
+        })
+        .unwrap();
+        for i in 0..6 {
+            produce_to(&mut c, 1, "clicks", 0, &format!("only-1-{i}"));
+            c.advance(6_000);
+        }
+        // Broker 2 leaves the ISR; the high watermark then moves on.
+        c.advance(15_000);
+        let read: Vec<u64> = c.processed(ConsumerId(1)).map(|p| p.offset).collect();
+        assert_eq!(
+            read,
+            (0..8).collect::<Vec<_>>(),
+            "the consumer read all 8 from broker 1"
+        );
+        crash(&mut c, 1);
+        c.apply(Command::HealNetwork { a: None, b: None }).unwrap();
+        let mut events = c.advance(30_000);
+        assert_eq!(partition(&c, "clicks", 0).leader, Some(BrokerId(2)));
+        produce_to(&mut c, 1, "clicks", 0, "after");
+        events.extend(c.advance(10_000));
+        let read: Vec<u64> = c.processed(ConsumerId(1)).map(|p| p.offset).collect();
+        match policy {
+            AutoOffsetReset::None => {
+                assert_eq!(read.len(), 8, "stuck until the application seeks: {read:?}");
+                assert!(events.iter().any(|e| matches!(
+                    &e.kind,
+                    EventKind::ConsumerError { error, .. } if error == "LogTruncationException"
+                )));
+            }
+            _ => {
+                assert_eq!(
+                    read[8..],
+                    [2],
+                    "moves to offset 2, where the logs part: {read:?}"
+                );
+                assert!(events.iter().any(|e| matches!(
+                    &e.kind,
+                    EventKind::OffsetReset {
+                        offset: 2,
+                        out_of_range: true,
+                        ..
+                    }
+                )));
+            }
+        }
+    }
+}
