@@ -1619,32 +1619,28 @@ impl Cluster {
         let now = self.now;
         let c = self.consumers.get_mut(&cid).expect("exists");
         let truncated = c.assigned.get(&tp).is_some_and(|a| a.out_of_range);
-        let spec = match c.config.auto_offset_reset {
-            AutoOffsetReset::None if truncated => {
+        let spec = match (c.config.auto_offset_reset, truncated) {
+            (AutoOffsetReset::None, _) => {
                 if let Some(a) = c.assigned.get_mut(&tp) {
                     a.resolving = true; // stuck until the user seeks
                 }
+                let (error, message) = if truncated {
+                    ("LogTruncationException", format!("Truncation detected for partition {tp}: the new leader's log ends before this consumer's position, and with auto.offset.reset=none it does not move on its own; seek to continue"))
+                } else {
+                    (
+                        "NoOffsetForPartitionException",
+                        format!("Undefined offset with no reset policy for partition: {tp}"),
+                    )
+                };
                 self.emit(EventKind::ConsumerError {
                     consumer: cid,
-                    error: "LogTruncationException".into(),
-                    message: format!("Truncation detected for partition {tp}: the new leader's log ends before this consumer's position, and with auto.offset.reset=none it does not move on its own; seek to continue"),
+                    error: error.into(),
+                    message,
                 });
                 return;
             }
-            _ if truncated => OffsetSpec::Latest,
-            AutoOffsetReset::Earliest => OffsetSpec::Earliest,
-            AutoOffsetReset::Latest => OffsetSpec::Latest,
-            AutoOffsetReset::None => {
-                if let Some(a) = c.assigned.get_mut(&tp) {
-                    a.resolving = true; // stuck until the user seeks
-                }
-                self.emit(EventKind::ConsumerError {
-                    consumer: cid,
-                    error: "NoOffsetForPartitionException".into(),
-                    message: format!("Undefined offset with no reset policy for partition: {tp}"),
-                });
-                return;
-            }
+            (_, true) | (AutoOffsetReset::Latest, false) => OffsetSpec::Latest,
+            (AutoOffsetReset::Earliest, false) => OffsetSpec::Earliest,
         };
         if let Some(a) = c.assigned.get_mut(&tp) {
             a.resolving = true;

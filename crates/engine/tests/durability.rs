@@ -13,13 +13,34 @@ fn acks1() -> ProducerConfig {
     }
 }
 
+/// The only record lost among `events`: its offset, value and reason.
+fn the_one_loss(events: &[Event]) -> (Option<u64>, String, String) {
+    let lost = lost(events);
+    assert_eq!(lost.len(), 1, "{lost:#?}");
+    let EventKind::RecordLost {
+        offset,
+        value,
+        reason,
+        ..
+    } = &lost[0].kind
+    else {
+        unreachable!()
+    };
+    (*offset, value.to_string(), reason.clone())
+}
+
 /// The follower on P0 sits behind a slow link, so the leader acknowledges
 /// acks=1 records long before the follower can copy them.
 fn slow_follower_cluster() -> Cluster {
+    slow_follower_cluster_with(acks1(), 3)
+}
+
+/// The same, with this producer and `early` records replicated first.
+fn slow_follower_cluster_with(producer: ProducerConfig, early: usize) -> Cluster {
     let mut c = cluster(&[1, 2, 3], MetadataMode::Zookeeper);
     topic_with(&mut c, "orders", &[&[1, 2]], TopicConfig::default());
-    producer_with(&mut c, 1, acks1());
-    for i in 0..3 {
+    producer_with(&mut c, 1, producer);
+    for i in 0..early {
         produce_to(&mut c, 1, "orders", 0, &format!("early-{i}"));
     }
     c.advance(2_000);
@@ -49,19 +70,8 @@ fn acks_1_and_a_leader_crash_before_replication_lose_the_acknowledged_record() {
         Some(BrokerId(2)),
         "the in-sync follower takes over"
     );
-    let lost = lost(&events);
-    assert_eq!(lost.len(), 1, "{lost:#?}");
-    let EventKind::RecordLost {
-        value,
-        offset,
-        reason,
-        ..
-    } = &lost[0].kind
-    else {
-        unreachable!()
-    };
-    assert_eq!(&**value, "doomed");
-    assert_eq!(*offset, Some(3));
+    let (offset, value, reason) = the_one_loss(&events);
+    assert_eq!((offset, value.as_str()), (Some(3), "doomed"));
     assert!(reason.contains("acks=1"), "{reason}");
     assert_eq!(
         values_on(&c, 2, "orders", 0),
@@ -170,16 +180,7 @@ fn acks0() -> ProducerConfig {
 /// lost in a crash is one the application believed delivered.
 #[test]
 fn acks_0_and_a_leader_crash_before_replication_lose_a_record_counted_as_sent() {
-    let mut c = cluster(&[1, 2, 3], MetadataMode::Zookeeper);
-    topic_with(&mut c, "orders", &[&[1, 2]], TopicConfig::default());
-    producer_with(&mut c, 1, acks0());
-    c.apply(Command::SetLinkLatency {
-        a: NodeId::Broker(BrokerId(1)),
-        b: NodeId::Broker(BrokerId(2)),
-        latency_ms: 3_000,
-    })
-    .unwrap();
-    c.advance(10_000);
+    let mut c = slow_follower_cluster_with(acks0(), 0);
     produce_to(&mut c, 1, "orders", 0, "unheard");
     let appended = run_until(&mut c, 500, |e| {
         matches!(e.kind, EventKind::RecordsAppended { leader: true, .. })
@@ -189,12 +190,8 @@ fn acks_0_and_a_leader_crash_before_replication_lose_a_record_counted_as_sent() 
     crash(&mut c, 1);
     let events = advance(&mut c, 40_000);
     assert_eq!(partition(&c, "orders", 0).leader, Some(BrokerId(2)));
-    let lost = lost(&events);
-    assert_eq!(lost.len(), 1, "{lost:#?}");
-    let EventKind::RecordLost { offset, reason, .. } = &lost[0].kind else {
-        unreachable!()
-    };
-    assert_eq!(*offset, Some(0));
+    let (offset, _, reason) = the_one_loss(&events);
+    assert_eq!(offset, Some(0));
     assert!(reason.starts_with("acks=0"), "{reason}");
     assert_eq!(c.view().lost[0].record.acks, Acks::None);
 }
@@ -211,18 +208,8 @@ fn acks_0_sent_to_a_crashed_leader_is_lost_without_an_offset() {
     crash(&mut c, 1);
     produce_to(&mut c, 1, "orders", 0, "into the void");
     let events = advance(&mut c, 1_000);
-    let lost = lost(&events);
-    assert_eq!(lost.len(), 1, "{lost:#?}");
-    let EventKind::RecordLost {
-        offset,
-        value,
-        reason,
-        ..
-    } = &lost[0].kind
-    else {
-        unreachable!()
-    };
-    assert_eq!((*offset, &**value), (None, "into the void"));
+    let (offset, value, reason) = the_one_loss(&events);
+    assert_eq!((offset, value.as_str()), (None, "into the void"));
     assert!(reason.contains("broker 1 was down"), "{reason}");
     let view = c.view();
     assert_eq!(view.acknowledged_total, 2);
