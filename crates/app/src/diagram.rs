@@ -42,6 +42,7 @@ pub fn Diagram() -> impl IntoView {
     };
     let size = eased_size(layout);
     let view_box = move || size.with(|(w, h)| format!("0 0 {w} {h}"));
+    let redirects = redirect_arrows(sim, layout);
     let svg = NodeRef::<leptos::svg::Svg>::new();
     let frame = NodeRef::<leptos::html::Div>::new();
     pin_to_frame(frame, svg);
@@ -82,7 +83,7 @@ pub fn Diagram() -> impl IntoView {
             )}</g>
             // Redirect arrows pass behind the brokers they cross, not over
             // their partitions' names; their labels are drawn on top.
-            <Redirects layout=layout labels=false />
+            <Redirects arrows=redirects labels=false />
             <g class="brokers">{parts(
                 move || layout.with(|l| l.brokers.len()),
                 move |i| Some((layout.with(|l| l.brokers.get(i).cloned())?, nodes.with(|v| v.brokers.get(i).cloned())?)),
@@ -106,7 +107,7 @@ pub fn Diagram() -> impl IntoView {
                 move |(g, gv, members)| group_box(sim, live, &g, gv.as_ref(), &members),
             )}</g>
             <Pulses layout=layout />
-            <Redirects layout=layout labels=true />
+            <Redirects arrows=redirects labels=true />
         </svg>
         <Chips layout=layout size=size svg=svg />
         </div>
@@ -1014,13 +1015,16 @@ fn Pulses(layout: Memo<Layout>) -> impl IntoView {
     }
 }
 
+/// A redirect arrow: its key, its path, and (the first of a group) its
+/// label's x, y, anchor and text.
+type Arrow = (String, String, Option<(f64, f64, &'static str, String)>);
+
 /// Clients that found a partition's leader moved: a dashed arrow from the
 /// client to the replica it now talks to, labelled with what moved, for a
-/// few virtual seconds (so a paused picture keeps it).
-#[component]
-fn Redirects(layout: Memo<Layout>, labels: bool) -> impl IntoView {
-    let sim = expect_context::<Sim>();
-    let arrows = move || {
+/// few virtual seconds (so a paused picture keeps it). Computed once for
+/// both layers that draw them.
+fn redirect_arrows(sim: Sim, layout: Memo<Layout>) -> Memo<Vec<Arrow>> {
+    Memo::new(move |_| {
         let now = sim.view.with(|v| v.time.0);
         let layout = layout.get();
         sim.redirects.with(|redirects| {
@@ -1028,7 +1032,6 @@ fn Redirects(layout: Memo<Layout>, labels: bool) -> impl IntoView {
                 .iter()
                 .filter(|r| r.at <= now && now < r.at + crate::sim::REDIRECT_SHOWN_MS)
                 .flat_map(|r| {
-                    let label = redirect_label(r);
                     let layout = &layout;
                     r.tps.iter().enumerate().filter_map(move |(i, tp)| {
                         let (from, to) = layout.redirect_ends(r.client, r.to, tp)?;
@@ -1045,27 +1048,40 @@ fn Redirects(layout: Memo<Layout>, labels: bool) -> impl IntoView {
                             to.1
                         );
                         // The first arrow of a group carries the label, beside the client.
-                        let text = (labels && i == 0).then(|| {
+                        let text = (i == 0).then(|| {
                             let x = if dx >= 0.0 {
                                 from.0 + 6.0
                             } else {
                                 from.0 - 6.0
                             };
                             let anchor = if dx >= 0.0 { "start" } else { "end" };
-                            (x, from.1 - 10.0, anchor, label.clone())
+                            (x, from.1 - 10.0, anchor, redirect_label(r))
                         });
                         Some((format!("{}>{}:{tp}", r.client, r.to), d, text))
                     })
                 })
+                .collect()
+        })
+    })
+}
+
+/// One layer of the redirects: the arrows (drawn under the brokers they
+/// cross) or their labels (drawn over everything).
+#[component]
+fn Redirects(arrows: Memo<Vec<Arrow>>, labels: bool) -> impl IntoView {
+    let shown = move || {
+        arrows.with(|a| {
+            a.iter()
                 .filter(|a| !labels || a.2.is_some())
+                .cloned()
                 .collect::<Vec<_>>()
         })
     };
     view! {
         <g class="redirects" aria-hidden="true">
-            <For each=arrows key=|a| (a.0.clone(), a.1.clone()) let:a>
+            <For each=shown key=|a| (a.0.clone(), a.1.clone()) let:a>
                 {(!labels).then(|| view! { <path d=a.1 class="redirect" marker-end="url(#redirect-head)" /> })}
-                {a.2.map(|(x, y, anchor, text)| {
+                {a.2.filter(|_| labels).map(|(x, y, anchor, text)| {
                     // A callout over whatever lies beneath, for its few seconds.
                     let w = text.chars().count() as f64 * 8.4 + 14.0;
                     let left = if anchor == "start" { x } else { x - w };

@@ -385,50 +385,73 @@ fn destination_box(d: &kafkasim_engine::classic::DestinationView) -> impl IntoVi
     let left = box_left(&d.name);
     let queue = d.kind == DestinationKind::Queue;
     let title = format!("{} {}", if queue { "Queue" } else { "Topic" }, d.name);
-    let lines: Vec<String> = if queue {
-        // "(unacked)" beside "job 1 → Receiver 1" ran out of the box: it
-        // has a line of its own, indented under its message.
-        let mut l: Vec<String> = d
+    // One entry per message: its line, and for an unacked one a note on a
+    // line of its own ("(unacked)" beside it ran out of the box).
+    let entries: Vec<(String, Option<&str>)> = if queue {
+        let mut l: Vec<(String, Option<&str>)> = d
             .unacked
             .iter()
-            .flat_map(|u| {
-                [
+            .map(|u| {
+                (
                     format!("{} → {}", u.message.body, u.receiver),
-                    "\u{a0}\u{a0}\u{a0}not acked yet".to_string(),
-                ]
+                    Some("not acked yet"),
+                )
             })
             .collect();
         l.extend(d.waiting.iter().map(|m| {
-            if m.redelivered {
-                format!("{} (redelivery)", m.body)
+            let state = if m.redelivered {
+                "(redelivery)"
             } else {
-                format!("{} waiting", m.body)
-            }
+                "waiting"
+            };
+            (format!("{} {state}", m.body), None)
         }));
         if l.is_empty() {
-            l.push("empty".into());
+            l.push(("empty".into(), None));
         }
         l
     } else {
-        vec![format!("{} published", d.published), "stored: none".into()]
+        vec![
+            (format!("{} published", d.published), None),
+            ("stored: none".into(), None),
+        ]
     };
-    let shown = lines.len().min(9);
-    let more = lines.len() - shown;
-    let spoken: Vec<&str> = lines
+    // Nine rows fit; a message is shown whole or counted under "+N more".
+    let mut rows = 0;
+    let shown = entries
         .iter()
-        .map(|l| l.trim_start_matches('\u{a0}'))
+        .take_while(|(_, note)| {
+            rows += 1 + usize::from(note.is_some());
+            rows <= 9
+        })
+        .count();
+    let more = entries.len() - shown;
+    let spoken: Vec<String> = entries
+        .iter()
+        .map(|(l, note)| note.map_or_else(|| l.clone(), |n| format!("{l} ({n})")))
         .collect();
     let label = format!("{title}: {}", spoken.join(", "));
     let lit = crate::lessons::lit(title.clone());
+    let mut y = BOX_TOP + 60.0;
+    let drawn = entries
+        .into_iter()
+        .take(shown)
+        .map(|(l, note)| {
+            let at = y;
+            y += if note.is_some() { 48.0 } else { 24.0 };
+            view! {
+                <text x=left + 14.0 y=at class="models-line">{l}</text>
+                {note.map(|n| view! { <text x=left + 26.0 y=at + 24.0 class="models-line">{n}</text> })}
+            }
+        })
+        .collect_view();
     view! {
         <g class="models-box" class:is-lit=lit role="img" aria-label=label>
             <rect x=left y=BOX_TOP width=BOX_W height=BOX_H rx="10" class="broker-shape" />
             <text x=left + BOX_W / 2.0 y=BOX_TOP + 28.0 text-anchor="middle" class="broker-title">{title}</text>
-            {lines.into_iter().take(shown).enumerate().map(|(i, l)| view! {
-                <text x=left + 14.0 y=BOX_TOP + 60.0 + i as f64 * 24.0 class="models-line">{l}</text>
-            }).collect_view()}
+            {drawn}
             {(more > 0).then(|| view! {
-                <text x=left + 14.0 y=BOX_TOP + 60.0 + shown as f64 * 24.0 class="models-line">{format!("+{more} more")}</text>
+                <text x=left + 14.0 y=y class="models-line">{format!("+{more} more")}</text>
             })}
         </g>
     }

@@ -475,8 +475,11 @@ impl Cluster {
             error,
             base_offset,
         };
-        let min_isr = self.effective_min_isr(&tp);
         let now = self.now;
+        let under_min = acks == Acks::All
+            && self
+                .leader_isr_len(id, &tp)
+                .is_some_and(|n| self.under_min_isr(&tp, n));
         let broker = self
             .brokers
             .get_mut(&id)
@@ -496,7 +499,7 @@ impl Cluster {
                     // replying; the producer's client asks for fresh
                     // metadata when it notices.
                     let latency = self.network.latency(from, NodeId::Broker(id));
-                    self.schedule_timer(latency, Timer::MetadataRetry { producer: p });
+                    self.refresh_metadata_after(p, latency);
                 }
                 (Acks::None, _) => {}
                 _ => {
@@ -506,8 +509,7 @@ impl Cluster {
             return;
         };
         let epoch = replica.leader_epoch;
-        let isr_len = replica.leader_state().map_or(0, |s| s.isr.len()) as u32;
-        if acks == Acks::All && isr_len < min_isr {
+        if under_min {
             self.produce_reply(id, from, reply(Some(ErrorCode::NotEnoughReplicas), None));
             return;
         }
@@ -581,7 +583,8 @@ impl Cluster {
 
     /// Kafka's `checkEnoughReplicasReachOffset` for every parked produce.
     pub(crate) fn complete_delayed_produces(&mut self, id: BrokerId, tp: &TopicPartition) {
-        let min_isr = self.effective_min_isr(tp);
+        let isr_len = self.leader_isr_len(id, tp).unwrap_or(0);
+        let under_min = self.under_min_isr(tp, isr_len);
         let Some(replica) = self.replica_mut(id, tp) else {
             return;
         };
@@ -592,14 +595,13 @@ impl Cluster {
         if !state.pending.iter().any(|p| hw >= p.required_offset) {
             return;
         }
-        let isr_len = state.isr.len() as u32;
         let (done, waiting): (Vec<_>, Vec<_>) = state
             .pending
             .drain(..)
             .partition(|p| hw >= p.required_offset);
         state.pending = waiting;
         for p in done {
-            let error = (isr_len < min_isr).then_some(ErrorCode::NotEnoughReplicasAfterAppend);
+            let error = under_min.then_some(ErrorCode::NotEnoughReplicasAfterAppend);
             let result = ProduceResult {
                 tp: tp.clone(),
                 batch: p.batch,
@@ -679,16 +681,26 @@ impl Cluster {
             .unwrap_or(self.config.broker.min_insync_replicas)
     }
 
-    /// Kafka's `Partition.effectiveMinIsr` (3.7+): `min.insync.replicas`
-    /// capped at the partition's replica count. A topic may set a minimum its
-    /// replication factor can never reach; Kafka then asks for every replica
-    /// rather than refusing every `acks=all` write and freezing the HW.
-    pub(crate) fn effective_min_isr(&self, tp: &TopicPartition) -> u32 {
-        let configured = self.min_insync_replicas(&tp.topic);
-        match self.controller.partitions.get(tp) {
-            Some(p) => configured.min(p.replicas.len() as u32),
-            None => configured,
-        }
+    /// Whether an ISR of `isr_len` is below Kafka's `Partition.effectiveMinIsr`
+    /// (3.7+): `min.insync.replicas` capped at the partition's replica count.
+    /// A topic may set a minimum its replication factor can never reach;
+    /// Kafka then asks for every replica rather than refusing every
+    /// `acks=all` write and freezing the HW. The replica count is looked up
+    /// only when the configured minimum is not met (this runs per fetch).
+    /// The size of the ISR `id` holds as `tp`'s leader, if it leads it.
+    pub(crate) fn leader_isr_len(&self, id: BrokerId, tp: &TopicPartition) -> Option<usize> {
+        let replica = self.brokers.get(&id)?.replicas.get(tp)?;
+        replica.leader_state().map(|s| s.isr.len())
+    }
+
+    pub(crate) fn under_min_isr(&self, tp: &TopicPartition, isr_len: usize) -> bool {
+        let isr_len = isr_len as u32;
+        isr_len < self.min_insync_replicas(&tp.topic)
+            && self
+                .controller
+                .partitions
+                .get(tp)
+                .is_none_or(|p| isr_len < p.replicas.len() as u32)
     }
 
     pub(crate) fn unclean_election_enabled(&self, topic: &str) -> bool {

@@ -514,6 +514,7 @@ impl Cluster {
             SeekTo::Offset(o) => {
                 a.position = Some(o);
                 a.fetch_position = Some(o);
+                a.out_of_range = false;
                 *c.runs.entry(tp.clone()).or_default() += 1;
                 self.emit(EventKind::PositionSeeked {
                     consumer: cid,
@@ -1593,6 +1594,7 @@ impl Cluster {
                 Some(o) => {
                     a.position = Some(o);
                     a.fetch_position = Some(o);
+                    a.out_of_range = false;
                     a.resolving = false;
                     *c.runs.entry(tp.clone()).or_default() += 1;
                 }

@@ -529,6 +529,18 @@ impl Cluster {
         }
     }
 
+    /// A connection the producer used was closed: it asks for fresh
+    /// metadata after `after_ms`, once, however many requests it lost.
+    pub(crate) fn refresh_metadata_after(&mut self, pid: ProducerId, after_ms: u64) {
+        let Some(prod) = self.producers.get_mut(&pid) else {
+            return;
+        };
+        if !prod.metadata_retry_scheduled {
+            prod.metadata_retry_scheduled = true;
+            self.schedule_timer(after_ms, Timer::MetadataRetry { producer: pid });
+        }
+    }
+
     pub(crate) fn on_metadata_retry(&mut self, pid: ProducerId) {
         if let Some(prod) = self.producers.get_mut(&pid) {
             prod.metadata_retry_scheduled = false;

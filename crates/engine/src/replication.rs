@@ -366,7 +366,12 @@ impl Cluster {
     /// the effective `min.insync.replicas` (Kafka 3.7+). Never moves
     /// backwards.
     pub(crate) fn update_high_watermark(&mut self, id: BrokerId, tp: &TopicPartition) {
-        let min_isr = self.effective_min_isr(tp);
+        let Some(isr_len) = self.leader_isr_len(id, tp) else {
+            return;
+        };
+        if self.under_min_isr(tp, isr_len) {
+            return;
+        }
         let Some(replica) = self.replica_mut(id, tp) else {
             return;
         };
@@ -374,9 +379,6 @@ impl Cluster {
         let Role::Leader(state) = &replica.role else {
             return;
         };
-        if (state.isr.len() as u32) < min_isr {
-            return;
-        }
         let new_hw = state
             .isr
             .iter()
