@@ -36,6 +36,15 @@ const brokerGroup = (page, n) =>
 
 async function play(page) { await page.getByRole('button', { name: 'Play' }).click(); }
 async function pause(page) { await page.getByRole('button', { name: 'Pause' }).click(); }
+// Plays until the ledger lists one lost record, pauses, and opens its table.
+async function playUntilOneLost(page, timeout) {
+  await play(page);
+  const tab = page.getByRole('tab', { name: 'Lost records (1)' });
+  await tab.waitFor({ timeout });
+  await pause(page);
+  await tab.click();
+  return page.getByRole('table', { name: 'Lost records' });
+}
 // Waits until nothing matches `locator`; fails if something still does after 5 s.
 async function gone(locator) { await locator.first().waitFor({ state: 'detached', timeout: 5000 }); }
 
@@ -139,12 +148,7 @@ test('acks=1 and a leader crash before replication lose an acknowledged record',
   await pause(page);
   const beforeCrash = Math.round(parseFloat(await page.getByLabel('Virtual time').textContent()) * 1000);
   await crashBroker(page, 1);
-  await play(page);
-  const lostTab = page.getByRole('tab', { name: 'Lost records (1)' });
-  await lostTab.waitFor({ timeout: 60000 });
-  await pause(page);
-  await lostTab.click();
-  const lost = page.getByRole('table', { name: 'Lost records' });
+  const lost = await playUntilOneLost(page, 60000);
   await lost.getByRole('cell', { name: 'MyTopic-0@0' }).waitFor();
   await lost.getByRole('cell', { name: 'Producer 1, acks=1' }).waitFor();
   await screenshot(page, 'live-lost-record');
@@ -169,12 +173,7 @@ test('acks=0: a record sent to a crashed leader was counted as sent and is liste
   await page.getByRole('textbox', { name: 'Partition', exact: true }).fill('0');
   await page.getByRole('textbox', { name: 'Value', exact: true }).fill('into the void');
   await page.getByRole('button', { name: 'Produce', exact: true }).click();
-  await play(page);
-  const lostTab = page.getByRole('tab', { name: 'Lost records (1)' });
-  await lostTab.waitFor({ timeout: 20000 });
-  await pause(page);
-  await lostTab.click();
-  const lost = page.getByRole('table', { name: 'Lost records' });
+  const lost = await playUntilOneLost(page, 20000);
   await lost.getByRole('cell', { name: 'MyTopic-0 (never written)' }).waitFor();
   await lost.getByRole('cell', { name: 'Producer 1, acks=0' }).waitFor();
   await lost.getByRole('cell', { name: /^acks=0: broker 1 was down/ }).waitFor();
