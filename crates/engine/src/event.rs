@@ -365,7 +365,66 @@ fn who(list: &[BrokerId]) -> String {
     }
 }
 
+/// How much an event matters to someone watching the cluster. The two
+/// lists the time controls use live here: Step (`.`) stops at the next
+/// event that changes the picture, Skip jumps to the next milestone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Weight {
+    /// Heartbeats, empty fetches, metadata and coordinator look-ups, a
+    /// message arriving (what it causes has its own event).
+    Routine,
+    /// Something the diagram draws differently: a record sent or appended,
+    /// a high watermark, an assignment, a commit.
+    Picture,
+    /// What a class stops to look at: a crash or restart, an election, an
+    /// ISR change, a controller change, a rebalance starting or ending, a
+    /// record lost, a send failed, a quorum lost or restored, a log
+    /// truncated, the network cut or healed.
+    Milestone,
+}
+
 impl EventKind {
+    /// Where this event stands among [`Weight`]'s three.
+    pub fn weight(&self) -> Weight {
+        use EventKind::*;
+        match self {
+            MessageSent(m) if m.is_background() => Weight::Routine,
+            MessageDelivered { .. }
+            | MessageDropped {
+                reason: DropReason::ReceiverDown,
+                ..
+            }
+            | CoordinatorFound { .. }
+            | MetadataUpdated { .. } => Weight::Routine,
+            BrokerAdded { .. }
+            | BrokerCrashed { .. }
+            | BrokerRestarted { .. }
+            | BrokerShutDown { .. }
+            | BrokerFenced { .. }
+            | ZooKeeperNodeCrashed { .. }
+            | ZooKeeperNodeRestarted { .. }
+            | ControllerNodeCrashed { .. }
+            | ControllerNodeRestarted { .. }
+            | QuorumLost { .. }
+            | QuorumRestored { .. }
+            | ControllerElected { .. }
+            | ControllerResigned { .. }
+            | LeaderElected { .. }
+            | IsrShrunk { .. }
+            | IsrExpanded { .. }
+            | LogTruncated { .. }
+            | ProduceFailed { .. }
+            | RecordLost { .. }
+            | NetworkPartitioned { .. }
+            | NetworkHealed { .. }
+            | ConsumerCrashed { .. }
+            | ConsumerRestarted { .. }
+            | GroupRebalancing { .. }
+            | GroupStable { .. } => Weight::Milestone,
+            _ => Weight::Picture,
+        }
+    }
+
     /// Whether `describe` gives a line, without writing it.
     pub fn logged(&self) -> bool {
         use EventKind::*;

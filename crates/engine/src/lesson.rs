@@ -18,6 +18,7 @@ use crate::command::Command;
 use crate::compare::Variant;
 use crate::error::{ErrorCode, Result};
 use crate::ids::SimTime;
+pub use crate::prediction::Prompt;
 use crate::scenario::{check_size, invalid, Scenario, TimedCommand};
 use crate::session::MAX_SESSION_MS;
 use crate::view::ClusterView;
@@ -80,9 +81,15 @@ pub struct Step {
     /// `Controller 1`, `MyTopic-0` (every replica) or `MyTopic-0 on broker 2`.
     #[serde(default)]
     pub highlight: Vec<String>,
-    /// A question asked before the step's commands run.
+    /// A question asked before the step's commands run. The title and
+    /// narration are then the set-up only: they must not give the answer
+    /// away ([`Prompt::spoiled_by`]).
     #[serde(default)]
     pub prompt: Option<Prompt>,
+    /// Question steps: what happened and why, shown once the simulation has
+    /// answered (after the prompt's explanation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_answer: Option<String>,
     #[serde(default)]
     pub commands: Vec<StepCommand>,
     /// Models lessons: commands to the classic broker, `after` ms into the step.
@@ -99,15 +106,40 @@ pub struct Step {
     pub expect_twin: Vec<Expect>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Prompt {
-    pub question: String,
-    pub choices: Vec<String>,
-    /// Index of the right choice.
-    pub answer: usize,
-    /// Shown once the simulation has given the answer.
-    pub explanation: String,
+impl Step {
+    /// A question's shape, and that the text read before it does not answer it.
+    fn check_prediction(&self, n: usize) -> Result<()> {
+        let Some(p) = &self.prompt else {
+            return match &self.after_answer {
+                Some(_) => Err(invalid(format!(
+                    "Step {n}: after_answer is shown after a question's answer, but this step asks none."
+                ))),
+                None => Ok(()),
+            };
+        };
+        if !(2..=5).contains(&p.choices.len()) || p.answer >= p.choices.len() {
+            return Err(invalid(format!(
+                "Step {n}: a prompt needs 2 to 5 choices and an answer among them (0 to {}).",
+                p.choices.len().saturating_sub(1)
+            )));
+        }
+        if let Some(text) = &self.after_answer {
+            let chars = text.chars().count();
+            if text.trim().is_empty() || chars > MAX_NARRATION {
+                return Err(invalid(format!(
+                    "Step {n}: after_answer must be 1 to {MAX_NARRATION} characters; it has {chars}."
+                )));
+            }
+        }
+        for (part, text) in [("title", &self.title), ("narration", &self.narration)] {
+            if let Some(word) = p.spoiled_by(text) {
+                return Err(invalid(format!(
+                    "Step {n}: its {part} gives the question's answer away ('{word}'). Move what happens to after_answer, or list the prompt's own spoilers."
+                )));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A command of a step: `after` ms into the step. `refused` names the error
@@ -277,14 +309,7 @@ impl Lesson {
                     "Step {n}: narration must be 1 to {MAX_NARRATION} characters; it has {chars}."
                 )));
             }
-            if let Some(p) = &step.prompt {
-                if !(2..=5).contains(&p.choices.len()) || p.answer >= p.choices.len() {
-                    return Err(invalid(format!(
-                        "Step {n}: a prompt needs 2 to 5 choices and an answer among them (0 to {}).",
-                        p.choices.len().saturating_sub(1)
-                    )));
-                }
-            }
+            step.check_prediction(n)?;
             let (own, other) = match self.view {
                 LessonView::Cluster => (!step.classic.is_empty(), "classic"),
                 LessonView::Models => (!step.commands.is_empty(), "commands"),
@@ -1038,7 +1063,9 @@ mod tests {
               "expect": [{ "expect": "records", "partition": "MyTopic-0", "min": 1 }] },
             { "title": "Crash", "narration": "Broker 1 dies.",
               "prompt": { "question": "Who leads MyTopic-0 next?", "choices": ["Broker 2", "Nobody"],
-                          "answer": 0, "explanation": "Broker 2 was in sync." },
+                          "answer": 0, "explanation": "Broker 2 was in sync.",
+                          "spoilers": ["broker 2"] },
+              "after_answer": "Broker 2 took over once broker 1's session expired.",
               "commands": [{ "command": "crash_broker", "broker": 1 }],
               "run_ms": 25000,
               "expect": [
@@ -1073,6 +1100,39 @@ mod tests {
         let timeline = l.timeline();
         let ats: Vec<u64> = timeline.commands.iter().map(|c| c.at).collect();
         assert_eq!(ats, vec![100, 150, 151, 1152, 26153]);
+    }
+
+    #[test]
+    fn a_question_whose_narration_gives_the_answer_away_is_refused() {
+        let mut doc = failover();
+        doc["steps"][1]["narration"] = "Broker 1 dies and broker 2 takes over.".into();
+        let e = Lesson::from_json(&doc.to_string()).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidScenario);
+        assert!(
+            e.message
+                .contains("Step 2: its narration gives the question's answer away ('broker 2')"),
+            "{}",
+            e.message
+        );
+        // Without its own list the right choice's distinguishing words count,
+        // in the title too and in any case.
+        doc["steps"][1]["narration"] = "Broker 1 dies.".into();
+        doc["steps"][1]["title"] = "NOBODY leads".into();
+        doc["steps"][1]["prompt"]["answer"] = 1.into();
+        doc["steps"][1]["prompt"]
+            .as_object_mut()
+            .unwrap()
+            .remove("spoilers");
+        let e = Lesson::from_json(&doc.to_string()).unwrap_err();
+        assert!(e.message.contains("its title gives"), "{}", e.message);
+    }
+
+    #[test]
+    fn after_answer_belongs_to_a_question_step() {
+        let mut doc = failover();
+        doc["steps"][0]["after_answer"] = "Nothing was asked.".into();
+        let e = Lesson::from_json(&doc.to_string()).unwrap_err();
+        assert!(e.message.contains("Step 1: after_answer"), "{}", e.message);
     }
 
     #[test]

@@ -302,6 +302,34 @@ pub struct Message {
     pub body: Body,
 }
 
+impl Message {
+    /// Chatter that keeps a cluster alive but changes nothing a class
+    /// watches: heartbeats, fetches that bring nothing, metadata and
+    /// coordinator look-ups. The diagram draws it faintly, and the time
+    /// controls pass over it.
+    pub fn is_background(&self) -> bool {
+        use Body::*;
+        match &self.body {
+            FetchResponse { partitions } => partitions.iter().all(|p| p.records.is_empty()),
+            Fetch { .. }
+            | ConsumerFetch { .. }
+            | Heartbeat { .. }
+            | HeartbeatResponse { error: None }
+            | BrokerHeartbeat { .. }
+            | QuorumHeartbeat { .. }
+            | Metadata { .. }
+            | MetadataResponse { .. }
+            | FindCoordinator { .. }
+            | FindCoordinatorResponse { .. }
+            | OffsetFetch { .. }
+            | OffsetFetchResponse { .. }
+            | ListOffsets { .. }
+            | ListOffsetsResponse { .. } => true,
+            _ => false,
+        }
+    }
+}
+
 /// Latency model and the set of cut links.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Network {

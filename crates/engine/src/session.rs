@@ -6,7 +6,7 @@
 use crate::cluster::Cluster;
 use crate::command::Command;
 use crate::error::{KafkaError, Result};
-use crate::event::Event;
+use crate::event::{Event, Weight};
 use crate::ids::SimTime;
 use crate::scenario::{check_commands, check_size, invalid, Scenario, TimedCommand};
 use serde::{Deserialize, Serialize};
@@ -226,6 +226,33 @@ impl Session {
             out = self.run_until_commands_before(t);
             self.step_into(&mut out);
         }
+        out
+    }
+
+    /// Runs item by item until an event of at least `weight` happens, and
+    /// stops right after it: Step (`Weight::Picture`) and Skip
+    /// (`Weight::Milestone`). Nothing of that weight within `within_ms`:
+    /// runs to that limit. Recorded commands on the way are applied.
+    pub fn step_until(&mut self, weight: Weight, within_ms: u64) -> Vec<Event> {
+        let limit = SimTime(self.cluster.now().0.saturating_add(within_ms));
+        let mut out = Vec::new();
+        while let Some(t) = self.next_time().filter(|t| *t <= limit) {
+            let from = out.len();
+            let before = (self.cluster.now(), self.events, self.applied);
+            if self.cluster.next_event_time() == Some(t) {
+                out.extend(self.step());
+            } else {
+                // Only a recorded command is due.
+                out.extend(self.run_until(t));
+            }
+            if out[from..].iter().any(|e| e.kind.weight() >= weight) {
+                return out;
+            }
+            if (self.cluster.now(), self.events, self.applied) == before {
+                break;
+            }
+        }
+        out.extend(self.run_until(limit));
         out
     }
 
