@@ -82,7 +82,8 @@ export async function openApp(browser, url, viewport = { width: 1280, height: 72
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   page.on('pageerror', (e) => errors.push(String(e)));
   await page.goto(url);
-  await page.getByRole('button', { name: 'Broker 1', exact: true }).waitFor();
+  // A comparison draws two of each node.
+  await page.getByRole('button', { name: 'Broker 1', exact: true }).first().waitFor();
   return { page, errors, context };
 }
 

@@ -6,7 +6,9 @@ use crate::sim::Sim;
 use kafkasim_engine::broker::BrokerStatus;
 use kafkasim_engine::consumer::ConsumerStatus;
 use kafkasim_engine::view::ClusterView;
-use kafkasim_engine::{AssignorKind, AutoOffsetReset, Command, ConsumerConfig, NodeId};
+use kafkasim_engine::{
+    AssignorKind, AutoOffsetReset, Command, ConsumerConfig, ErrorCode, KafkaError, NodeId,
+};
 use leptos::prelude::*;
 
 pub const SPEEDS: [f64; 7] = [0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0];
@@ -29,12 +31,17 @@ pub fn TimeBar() -> impl IntoView {
     // a few times a second then, like the lag on the diagram.
     let time = sim.settled(Memo::new(move |_| sim.view.with(|v| v.time.0)));
     let horizon = sim.settled(Memo::new(move |_| sim.horizon.get()));
+    let busy = sim.settled(Memo::new(move |_| sim.busy()));
     view! {
         <div class="timebar" role="toolbar" aria-label="Time">
             <button class="btn btn-primary play" on:click=toggle aria-keyshortcuts="Space">
                 {move || if sim.playing.get() { "Pause" } else { "Play" }}
             </button>
-            <button class="btn" on:click=move |_| sim.step() aria-keyshortcuts=". ArrowRight PageDown">"Step"</button>
+            <button class="btn" on:click=move |_| sim.step() aria-keyshortcuts=". ArrowRight PageDown"
+                title="On to the next event the diagram shows, passing over heartbeats and empty fetches">"Step"</button>
+            <button class="btn" on:click=move |_| { sim.playing.set(false); sim.skip(); } aria-keyshortcuts="n"
+                aria-label="Skip ahead to what matters"
+                title="Skip to the next crash, restart, election, ISR change, controller change, rebalance, loss, failed send, truncation or network change">"Skip »"</button>
             <button class="btn" on:click=move |_| sim.reset()>"Reset"</button>
             <label class="speed">
                 "Speed "
@@ -51,8 +58,13 @@ pub fn TimeBar() -> impl IntoView {
                 prop:value=move || time.get().to_string()
                 aria-valuetext=move || format_time(time.get())
                 on:input=on_scrub />
+            <span class="clock-box">
             <span class="clock" aria-label="Virtual time">
                 {move || format_time(time.get())}
+            </span>
+            <span class="rate" aria-live="off" title="1× is not real time: while records travel the clock runs slowly enough to follow one hop (5 ms takes about ½ s); while the cluster only waits on its timers it runs 4× faster than real time.">
+                {move || rate_caption(sim.speed.get(), busy.get())}
+            </span>
             </span>
         </div>
     }
@@ -70,6 +82,44 @@ pub fn next_speed(speed: f64, up: bool) -> f64 {
         i.saturating_sub(1)
     };
     SPEEDS[j]
+}
+
+/// What one second on the wall shows of the cluster at `speed`: the speed
+/// label's meaning, which changes when records are in flight.
+pub fn rate_caption(speed: f64, busy: bool) -> String {
+    let (ms, s) = crate::sim::virtual_per_real_second(speed, busy);
+    if s >= 1.0 {
+        format!("1 s shows {}", format_seconds(s))
+    } else {
+        format!("slow motion: 1 s shows {ms:.0} ms")
+    }
+}
+
+fn format_seconds(s: f64) -> String {
+    if s.fract() == 0.0 {
+        format!("{s:.0} s")
+    } else {
+        format!("{s:.1} s")
+    }
+}
+
+/// The Partition field: blank for the partitioner, else a partition number.
+pub fn parse_partition(text: &str) -> Result<Option<u32>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    match text.parse::<i64>() {
+        Ok(n) if n < 0 => Err(format!(
+            "Invalid partition: {n}. Partition number should always be non-negative or null (leave the field blank to let the partitioner choose). Nothing was sent."
+        )),
+        Ok(n) => u32::try_from(n).map(Some).map_err(|_| {
+            format!("Invalid partition: {n} is larger than any topic's partition count. Nothing was sent.")
+        }),
+        Err(_) => Err(format!(
+            "Invalid partition: '{text}' is not a number. Give a partition number (0, 1, 2…) or leave the field blank to let the partitioner choose. Nothing was sent."
+        )),
+    }
 }
 
 /// `12.345 s` of virtual time.
@@ -132,17 +182,23 @@ pub fn ProduceForm() -> impl IntoView {
             return;
         };
         let k = key.get_untracked();
+        // Blank: let the partitioner choose. A number names a partition (the
+        // engine refuses one the topic lacks, with Kafka's error); anything
+        // else is refused here, as Kafka's ProducerRecord refuses it.
+        let partition = match parse_partition(&partition.get_untracked()) {
+            Ok(p) => p,
+            Err(message) => {
+                sim.error
+                    .set(Some(KafkaError::new(ErrorCode::InvalidRequest, message)));
+                return;
+            }
+        };
         sim.dispatch(Command::Produce {
             producer,
             topic: topic.into(),
             key: (!k.is_empty()).then(|| k.into()),
             value: value.get_untracked().into(),
-            // Blank: let the partitioner choose. Anything else must name a
-            // partition; the engine refuses a bad one with Kafka's error.
-            partition: match partition.get_untracked().trim() {
-                "" => None,
-                p => Some(p.parse().unwrap_or(u32::MAX)),
-            },
+            partition,
         });
     };
     view! {
@@ -366,12 +422,50 @@ pub fn ActionPanel() -> impl IntoView {
             }
         };
         let aria = format!("Actions for {title}");
+        // A click on the diagram brings its actions to where the eye is:
+        // into view, the first one focused (Space still plays and pauses).
+        let region = NodeRef::<leptos::html::Div>::new();
+        region.on_load(move |el| {
+            request_animation_frame(move || {
+                if let Ok(Some(first)) = el.query_selector("button:not([disabled])") {
+                    if let Ok(b) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(first) {
+                        let _ = b.focus();
+                    }
+                }
+                el.scroll_into_view_with_bool(false);
+            });
+        });
         view! {
-            <div class="panel" role="region" aria-label=aria>
+            <div class="panel action-panel" role="region" aria-label=aria node_ref=region>
                 <h2 class="panel-title">{title}</h2>
                 <div class="panel-actions">{body}</div>
             </div>
         }
         .into_any()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_partition_field_refuses_what_is_not_a_partition_number() {
+        // It once turned -1 and abc into "Partition 4294967295".
+        assert_eq!(parse_partition(""), Ok(None));
+        assert_eq!(parse_partition(" 2 "), Ok(Some(2)));
+        let negative = parse_partition("-1").unwrap_err();
+        assert!(negative.starts_with("Invalid partition: -1."), "{negative}");
+        let word = parse_partition("abc").unwrap_err();
+        assert!(word.contains("'abc' is not a number"), "{word}");
+        assert!(parse_partition("99999999999").is_err());
+    }
+
+    #[test]
+    fn the_speed_caption_says_what_a_second_shows() {
+        assert_eq!(rate_caption(1.0, false), "1 s shows 4 s");
+        assert_eq!(rate_caption(1.0, true), "slow motion: 1 s shows 12 ms");
+        assert_eq!(rate_caption(10.0, true), "slow motion: 1 s shows 120 ms");
+        assert_eq!(rate_caption(0.25, false), "1 s shows 1 s");
     }
 }

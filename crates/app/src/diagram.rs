@@ -34,21 +34,26 @@ pub fn Diagram() -> impl IntoView {
         } else {
             Shape::Landscape
         };
-        nodes.with(|v| Layout::compute_shaped(v, internal, shape))
+        let large = ui.presenter.get();
+        nodes.with(|v| Layout::compute_for(v, internal, shape, large))
     });
     let title = move |pick: fn(&crate::layout::Titles) -> &Title| {
         let t = layout.with(|l| pick(&l.titles).clone());
         (t.x, t.y, t.anchor)
     };
     let size = eased_size(layout);
-    let view_box = move || size.with(|(w, h)| format!("0 0 {w} {h}"));
+    // Zoomed in (`]`, `[`, a pinch), the viewBox is the part shown.
+    let shown =
+        Memo::new(move |_| crate::layout::zoomed(size.get(), ui.zoom.get(), ui.zoom_focus.get()));
+    let view_box = move || shown.with(|(x, y, w, h)| format!("{x} {y} {w} {h}"));
     let redirects = redirect_arrows(sim, layout);
     let svg = NodeRef::<leptos::svg::Svg>::new();
     let frame = NodeRef::<leptos::html::Div>::new();
     pin_to_frame(frame, svg);
     view! {
         <div class="diagram-frame" node_ref=frame>
-        <svg node_ref=svg class="diagram" viewBox=view_box role="group" aria-label="Cluster diagram">
+        <svg node_ref=svg class="diagram" viewBox=view_box role="group" aria-label="Cluster diagram"
+            on:wheel=move |ev| pinch(ui, &ev, svg, shown)>
             <defs>
                 <marker id="redirect-head" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
                     <path d="M0,0 L10,5 L0,10 z" class="redirect-head" />
@@ -109,9 +114,47 @@ pub fn Diagram() -> impl IntoView {
             <Pulses layout=layout />
             <Redirects arrows=redirects labels=true />
         </svg>
-        <Chips layout=layout size=size svg=svg />
+        <Chips layout=layout shown=shown svg=svg />
         </div>
     }
+}
+
+/// A pinch on a trackpad (the browser sends it as a wheel with Ctrl held)
+/// zooms at the pointer; a plain wheel scrolls the page as usual.
+fn pinch(
+    ui: crate::toolbar::Ui,
+    ev: &leptos::ev::WheelEvent,
+    svg: NodeRef<leptos::svg::Svg>,
+    shown: Memo<(f64, f64, f64, f64)>,
+) {
+    if !ev.ctrl_key() {
+        return;
+    }
+    ev.prevent_default();
+    // A pinch arrives as many small deltas: one zoom step per 60 of them.
+    thread_local!(static PINCHED: std::cell::Cell<f64> = const { std::cell::Cell::new(0.0) });
+    let total = PINCHED.with(|p| p.get()) + ev.delta_y();
+    if total.abs() < 60.0 {
+        PINCHED.with(|p| p.set(total));
+        return;
+    }
+    PINCHED.with(|p| p.set(0.0));
+    let Some(svg) = svg.get_untracked() else {
+        return;
+    };
+    let r = svg.get_bounding_client_rect();
+    let (x, y, w, h) = shown.get_untracked();
+    let scale = (r.width() / w).min(r.height() / h.max(1.0));
+    if scale <= 0.0 {
+        return;
+    }
+    let left = r.left() + (r.width() - w * scale) / 2.0;
+    let top = r.top() + (r.height() - h * scale) / 2.0;
+    let at = (
+        x + (f64::from(ev.client_x()) - left) / scale,
+        y + (f64::from(ev.client_y()) - top) / scale,
+    );
+    ui.zoom_at(total < 0.0, Some(at));
 }
 
 /// On a laptop the diagram fills its frame. Sized in percentages, Chrome
@@ -184,7 +227,8 @@ fn quorum_title(v: &ClusterView) -> String {
     }
 }
 
-/// Click or Enter/Space on a node selects it for the action panel.
+/// Click or Enter on a node selects it for the action panel, unfolding the
+/// side panel if it was folded away. (Space stays Play / Pause.)
 fn select_handlers(
     sim: Sim,
     node: NodeId,
@@ -192,11 +236,18 @@ fn select_handlers(
     impl Fn(leptos::ev::MouseEvent),
     impl Fn(leptos::ev::KeyboardEvent),
 ) {
-    let click = move |_| sim.selected.set(Some(node));
+    let folded = use_context::<crate::toolbar::Ui>().map(|ui| ui.side_folded);
+    let select = move || {
+        sim.selected.set(Some(node));
+        if let Some(f) = folded {
+            f.set(false);
+        }
+    };
+    let click = move |_| select();
     let key = move |ev: leptos::ev::KeyboardEvent| {
-        if ev.key() == "Enter" || ev.key() == " " {
+        if ev.key() == "Enter" {
             ev.prevent_default();
-            sim.selected.set(Some(node));
+            select();
         }
     };
     (click, key)
@@ -253,7 +304,7 @@ fn quorum_node(
     view! {
         <g class=class class:is-lit=crate::lessons::lit(label.clone()) role="button" tabindex="0" aria-label=label on:click=click on:keydown=key>
             <circle cx=c.cx cy=c.cy r=c.r class="node-shape" />
-            <text x=c.cx y=c.cy + 5.0 text-anchor="middle" class="node-label">{short}</text>
+            <text x=c.cx y=c.cy text-anchor="middle" dominant-baseline="central" class="node-label">{short}</text>
             {(!alive).then(|| view! { <text x=c.cx y=c.cy + c.r + 16.0 text-anchor="middle" class="state-tag">"down"</text> })}
             {active.then(|| view! { <text x=c.cx y=c.cy + c.r + 16.0 text-anchor="middle" class="state-tag is-active">"active"</text> })}
         </g>
@@ -271,7 +322,7 @@ fn producer_node(sim: Sim, c: &NodeCircle) -> impl IntoView {
     view! {
         <g class="node producer" class:is-lit=crate::lessons::lit(aria.clone()) role="button" tabindex="0" aria-label=aria on:click=click on:keydown=key>
             <circle cx=c.cx cy=c.cy r=c.r class="node-shape" />
-            <text x=c.cx y=c.cy + 5.0 text-anchor="middle" class="node-label">{short}</text>
+            <text x=c.cx y=c.cy text-anchor="middle" dominant-baseline="central" class="node-label">{short}</text>
             <text x=c.cx y=c.cy + c.r + 16.0 text-anchor="middle" class="node-caption">{label}</text>
         </g>
     }
@@ -289,6 +340,8 @@ fn broker_column(sim: Sim, bx: &BrokerBox, bv: &BrokerView) -> impl IntoView {
     let (click, key) = select_handlers(sim, node);
     let r = bx.rect.clone();
     let class = format!("node broker{}", if up { "" } else { " is-down" });
+    let large = presenter_mode();
+    let (id, is_controller) = (bx.id, bv.is_controller);
     let pills = bx
         .pills
         .iter()
@@ -310,17 +363,25 @@ fn broker_column(sim: Sim, bx: &BrokerBox, bv: &BrokerView) -> impl IntoView {
                 <title>{format!("Broker {}", bx.id.0)}</title>
                 <rect x=r.x y=r.y width=r.w height=r.h rx="12" class="broker-shape" />
                 {(!up).then(|| view! { <rect x=r.x y=r.y width=r.w height=r.h rx="12" fill="url(#hatch)" class="broker-hatch" /> })}
-                {
-                    let tag = broker_tag(up, bv.is_controller, status);
-                    if !header_fits(&format!("Broker {}", bx.id.0), &tag, r.w) || r.w < crate::layout::NARROW {
+                {move || {
+                    let r = r.clone();
+                    let tag = broker_tag(up, is_controller, status);
+                    if large() && r.w >= crate::layout::NARROW && !header_fits_large(&format!("Broker {}", id.0), &tag, r.w) {
+                        // Presenter mode's title fills the header: the tag
+                        // goes to the foot of the column, under the replicas.
+                        view! {
+                            <text x=r.x + 14.0 y=r.y + 30.0 class="broker-title">{format!("Broker {}", id.0)}</text>
+                            <text x=r.x + 14.0 y=r.y + r.h - 7.0 class="state-tag">{tag}</text>
+                        }.into_any()
+                    } else if !header_fits(&format!("Broker {}", id.0), &tag, r.w) || r.w < crate::layout::NARROW {
                         // Title and tag do not fit side by side: the tag goes
                         // below, left-aligned like its neighbours' titles; a
                         // narrow column says `B7` and one word, centred.
                         let narrow = r.w < crate::layout::NARROW;
                         let (title, tag) = if narrow {
-                            (format!("B{}", bx.id.0), short_tag(up, bv.is_controller, status).to_string())
+                            (format!("B{}", id.0), short_tag(up, is_controller, status).to_string())
                         } else {
-                            (format!("Broker {}", bx.id.0), tag)
+                            (format!("Broker {}", id.0), tag)
                         };
                         let (x, anchor) = if narrow { (r.x + r.w / 2.0, "middle") } else { (r.x + 14.0, "start") };
                         view! {
@@ -329,11 +390,11 @@ fn broker_column(sim: Sim, bx: &BrokerBox, bv: &BrokerView) -> impl IntoView {
                         }.into_any()
                     } else {
                         view! {
-                            <text x=r.x + 14.0 y=r.y + 28.0 class="broker-title">{format!("Broker {}", bx.id.0)}</text>
+                            <text x=r.x + 14.0 y=r.y + 28.0 class="broker-title">{format!("Broker {}", id.0)}</text>
                             <text x=r.x + r.w - 12.0 y=r.y + 28.0 text-anchor="end" class="state-tag">{tag}</text>
                         }.into_any()
                     }
-                }
+                }}
             </g>
             {pills}
             {more}
@@ -441,13 +502,29 @@ fn group_box(
         .collect_view();
     let aria = title.clone();
     let add = gv.map(|gv| add_member_button(sim, gv, &r));
+    let large = presenter_mode();
+    let (head, name) = (r.clone(), aria.clone());
     view! {
         <g class="group" class:is-lit=crate::lessons::lit(aria.clone()) role="group" aria-label=aria>
             <rect x=r.x y=r.y width=r.w height=r.h rx="12" class="group-shape" />
-            <text x=r.x + 12.0 y=r.y + 20.0 class="group-title">{title}</text>
-            <text x=r.x + 12.0 y=r.y + 36.0 class="group-caption">{caption}</text>
-            <text x=r.x + 12.0 y=r.y + 51.0 class="group-caption">{state}</text>
-            <text x=r.x + 12.0 y=r.y + 66.0 class="group-caption">{coordinator}</text>
+            {move || if large() {
+                // Presenter mode's larger type has room for two lines under
+                // the title: the coordinator is in the tooltip and the
+                // Groups tab.
+                view! {
+                    <title>{format!("{name}: {}", coordinator.clone().unwrap_or_default())}</title>
+                    <text x=head.x + 12.0 y=head.y + 24.0 class="group-title">{title.clone()}</text>
+                    <text x=head.x + 12.0 y=head.y + 45.0 class="group-caption">{caption.clone()}</text>
+                    <text x=head.x + 12.0 y=head.y + 64.0 class="group-caption">{state.clone()}</text>
+                }.into_any()
+            } else {
+                view! {
+                    <text x=head.x + 12.0 y=head.y + 20.0 class="group-title">{title.clone()}</text>
+                    <text x=head.x + 12.0 y=head.y + 36.0 class="group-caption">{caption.clone()}</text>
+                    <text x=head.x + 12.0 y=head.y + 51.0 class="group-caption">{state.clone()}</text>
+                    <text x=head.x + 12.0 y=head.y + 66.0 class="group-caption">{coordinator.clone()}</text>
+                }.into_any()
+            }}
             {add}
             {consumers}
         </g>
@@ -666,6 +743,18 @@ fn header_fits(title: &str, tag: &str, w: f64) -> bool {
     tag.is_empty() || 14.0 + width(title, 18.0) + 12.0 + width(tag, 14.0) + 12.0 <= w
 }
 
+/// The same in presenter mode's type (web/style.css: 27 and 18 units).
+fn header_fits_large(title: &str, tag: &str, w: f64) -> bool {
+    let width = |text: &str, px: f64| text.chars().count() as f64 * px * 0.6;
+    tag.is_empty() || 14.0 + width(title, 27.0) + 12.0 + width(tag, 18.0) + 12.0 <= w
+}
+
+/// Whether presenter mode is on (its larger type changes a few placements).
+fn presenter_mode() -> impl Fn() -> bool + Copy + Send + Sync + 'static {
+    let presenter = use_context::<crate::toolbar::Ui>().map(|ui| ui.presenter);
+    move || presenter.is_some_and(|p| p.get())
+}
+
 /// Rectangles shorter than this are tiles, drawn without text.
 const PILL_MIN_H: f64 = 20.0;
 
@@ -676,7 +765,7 @@ const PILL_MIN_H: f64 = 20.0;
 #[component]
 fn Chips(
     layout: Memo<Layout>,
-    size: RwSignal<(f64, f64)>,
+    shown: Memo<(f64, f64, f64, f64)>,
     svg: NodeRef<leptos::svg::Svg>,
 ) -> impl IntoView {
     let sim = expect_context::<Sim>();
@@ -706,7 +795,7 @@ fn Chips(
     Effect::new(move |_| {
         let key = StageKey {
             resized: resized.get(),
-            size: size.get(),
+            shown: shown.get(),
             dark: dark.as_ref().is_some_and(web_sys::MediaQueryList::matches),
         };
         let thick = presenter.is_some_and(|p| p.get());
@@ -715,7 +804,7 @@ fn Chips(
             return;
         };
         if stage.with_value(|s| s.as_ref().is_none_or(|(k, _)| *k != key)) {
-            stage.set_value(Some((key, Stage::measure(&canvas, &svg, key.size))));
+            stage.set_value(Some((key, Stage::measure(&canvas, &svg, key.shown))));
         }
         stage.with_value(|s| {
             let Some((_, stage)) = s else {
@@ -764,19 +853,19 @@ struct Stage {
 struct StageKey {
     /// Window or diagram resizes so far.
     resized: u32,
-    /// The diagram's viewBox.
-    size: (f64, f64),
+    /// The diagram's viewBox: `(x, y, w, h)`.
+    shown: (f64, f64, f64, f64),
     /// The colour scheme.
     dark: bool,
 }
 
 impl Stage {
-    /// Sizes `canvas` to cover `svg` (whose viewBox is `width` × `height`,
+    /// Sizes `canvas` to cover `svg` (whose viewBox is `x y width height`,
     /// fitted as SVG's default `xMidYMid meet`) and reads the stylesheet.
     fn measure(
         canvas: &web_sys::HtmlCanvasElement,
         svg: &web_sys::SvgElement,
-        (width, height): (f64, f64),
+        (x, y, width, height): (f64, f64, f64, f64),
     ) -> Stage {
         let (w, h) = (
             f64::from(svg.client_width()),
@@ -796,8 +885,8 @@ impl Stage {
             canvas.get_bounding_client_rect(),
         );
         let scale = (w / width).min(h / height.max(1.0));
-        let dx = left.left() - top.left() + (w - width * scale) / 2.0;
-        let dy = left.top() - top.top() + (h - height * scale) / 2.0;
+        let dx = left.left() - top.left() + (w - width * scale) / 2.0 - x * scale;
+        let dy = left.top() - top.top() + (h - height * scale) / 2.0 - y * scale;
         let css = window().get_computed_style(canvas).ok().flatten();
         let var = |name: &str| {
             css.as_ref()

@@ -29,11 +29,48 @@ pub fn ClusterMenu() -> impl IntoView {
                 <label class="check"><input type="checkbox" prop:checked=ui.show_internal
                     on:change=move |ev| ui.show_internal.set(event_target_checked(&ev)) />
                     <span>"Show " <code>"__consumer_offsets"</code> " on the brokers"</span></label>
+                <ClassroomTimings />
                 <CreateTopicForm />
                 <NetworkForm />
                 <CompareForm />
             </div>
         </details>
+    }
+}
+
+/// Classroom timings: Kafka's failure-detection timeouts shortened so a
+/// failover happens while the class watches; Kafka's defaults beside them.
+#[component]
+fn ClassroomTimings() -> impl IntoView {
+    let sim = expect_context::<Sim>();
+    let on = Memo::new(move |_| sim.classroom_timings());
+    let toggle = move |ev: leptos::ev::Event| {
+        let want = event_target_checked(&ev);
+        sim.set_classroom_timings(want);
+        sim.notice.set(Some(if want {
+            "Classroom timings on: the session was replayed with shorter timeouts, so failures are noticed sooner.".into()
+        } else {
+            "Kafka's default timings again: the session was replayed with them.".to_string()
+        }));
+    };
+    let rows = kafkasim_engine::timings::CLASSROOM
+        .iter()
+        .map(|t| {
+            view! {
+                <tr><td><code>{t.key}</code></td><td>{format!("{} s", t.classroom / 1000)}</td><td>{format!("{} s", t.kafka_default / 1000)}</td></tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="menu-form" role="group" aria-label="Timings">
+            <h3>"Timings"</h3>
+            <label class="check"><input type="checkbox" prop:checked=move || on.get() on:change=toggle />
+                <span>"Classroom timings (failovers in seconds)"</span></label>
+            <table class="grid timings" aria-label="Classroom timings and Kafka's defaults">
+                <thead><tr><th>"setting"</th><th>"classroom"</th><th>"Kafka"</th></tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
     }
 }
 

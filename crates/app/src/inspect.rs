@@ -45,6 +45,7 @@ const LOG_ROWS: usize = 40;
 pub fn Inspector() -> impl IntoView {
     let sim = expect_context::<Sim>();
     let tab = RwSignal::new(Tab::Events);
+    let folded = expect_context::<crate::toolbar::Ui>().inspector_folded;
     let lost = move || sim.view.with(|v| v.lost.len());
     let tabs = Tab::ALL.map(|t| {
         let label = move || match t {
@@ -54,15 +55,24 @@ pub fn Inspector() -> impl IntoView {
         view! {
             <button role="tab" class="tab" aria-selected=move || (tab.get() == t).to_string()
                 class:alarm=move || { t == Tab::Lost && lost() > 0 }
-                on:click=move |_| tab.set(t)>
+                on:click=move |_| {
+                    tab.set(t);
+                    folded.set(false);
+                }>
                 {label}
             </button>
         }
     });
     view! {
-        <section class="panel inspector" aria-label="Inspector">
-            <div role="tablist" aria-label="Inspectors" class="tabs">{tabs}</div>
-            <div role="tabpanel" aria-label=move || tab.get().label() class="tab-body">
+        <section class="panel inspector" class:is-folded=move || folded.get() aria-label="Inspector">
+            <div class="inspector-bar">
+                <div role="tablist" aria-label="Inspectors" class="tabs">{tabs}</div>
+                <button class="btn btn-small fold" aria-expanded=move || (!folded.get()).to_string()
+                    aria-keyshortcuts="i" on:click=move |_| folded.update(|f| *f = !*f)>
+                    {move || if folded.get() { "Show inspector ▴" } else { "Hide inspector ▾" }}
+                </button>
+            </div>
+            <div role="tabpanel" aria-label=move || tab.get().label() class="tab-body" hidden=move || folded.get()>
                 {move || match tab.get() {
                     Tab::Events => view! { <EventLog /> }.into_any(),
                     Tab::Partitions => view! { <PartitionTable /> }.into_any(),

@@ -35,6 +35,8 @@ pub const TILE: f64 = 16.0;
 const TILE_STEP: f64 = 20.0;
 /// Tile rows that fit under the broker header on the canvas.
 const MAX_TILE_ROWS: usize = 20;
+/// How much larger the metadata quorum's circles are in presenter mode.
+const LARGE_CIRCLES: f64 = 1.3;
 /// Below this column width the broker's name shortens to `B7`.
 pub const NARROW: f64 = 120.0;
 
@@ -177,6 +179,20 @@ impl Layout {
 
     /// The picture in either shape.
     pub fn compute_shaped(view: &ClusterView, show_internal: bool, shape: Shape) -> Layout {
+        Layout::compute_for(view, show_internal, shape, false)
+    }
+
+    /// The picture for presenter mode when `large`: its type is larger
+    /// (the stylesheet's), so the metadata quorum's circles grow to hold
+    /// their names; boxes keep their size, so the picture is not scaled
+    /// down to make room and the type gains all it can on screen.
+    pub fn compute_for(
+        view: &ClusterView,
+        show_internal: bool,
+        shape: Shape,
+        large: bool,
+    ) -> Layout {
+        let k = if large { LARGE_CIRCLES } else { 1.0 };
         let quorum = view.quorum.iter().map(|q| q.node);
         let producers = view.producers.iter().map(|p| NodeId::Producer(p.id));
         match shape {
@@ -193,7 +209,12 @@ impl Layout {
                     },
                 ),
                 producers: column(producers, 100.0, BROKER_TOP + 30.0, 34.0),
-                quorum: row(quorum, 60.0, 26.0, (BROKER_AREA_LEFT, BROKER_AREA_RIGHT)),
+                quorum: row(
+                    quorum,
+                    60.0,
+                    26.0 * k,
+                    (BROKER_AREA_LEFT, BROKER_AREA_RIGHT),
+                ),
                 groups: group_boxes(view, GROUPS_LEFT, GROUPS_RIGHT, BROKER_TOP),
                 titles: Titles {
                     quorum: Title {
@@ -235,7 +256,7 @@ impl Layout {
                     shape,
                     brokers,
                     producers: row(producers, PORTRAIT_PRODUCERS_Y, 28.0, (left, right)),
-                    quorum: row(quorum, 60.0, 24.0, (left, right)),
+                    quorum: row(quorum, 60.0, 24.0 * k, (left, right)),
                     groups: group_boxes(view, left, right, groups_top),
                     titles: Titles {
                         quorum: Title {
@@ -539,6 +560,34 @@ pub fn along(from: (f64, f64), to: (f64, f64), sent: f64, arrives: f64, time: f6
     (from.0 + (to.0 - from.0) * t, from.1 + (to.1 - from.1) * t)
 }
 
+/// Zoom factors the diagram steps through: whole picture to a third of it.
+pub const ZOOMS: [f64; 6] = [1.0, 1.25, 1.5, 2.0, 2.5, 3.0];
+
+/// The next zoom up or down the ladder from `zoom`.
+pub fn next_zoom(zoom: f64, closer: bool) -> f64 {
+    let i = ZOOMS
+        .iter()
+        .position(|z| *z >= zoom - 1e-9)
+        .unwrap_or(ZOOMS.len() - 1);
+    let j = if closer {
+        (i + 1).min(ZOOMS.len() - 1)
+    } else {
+        i.saturating_sub(1)
+    };
+    ZOOMS[j]
+}
+
+/// The part of a `size` canvas shown at `zoom`, as a viewBox `(x, y, w, h)`:
+/// centred on `focus` where it can be, never past the canvas's edges.
+pub fn zoomed(size: (f64, f64), zoom: f64, focus: Option<(f64, f64)>) -> (f64, f64, f64, f64) {
+    let zoom = zoom.max(1.0);
+    let (w, h) = (size.0 / zoom, size.1 / zoom);
+    let (fx, fy) = focus.unwrap_or((size.0 / 2.0, size.1 / 2.0));
+    let x = (fx - w / 2.0).clamp(0.0, size.0 - w);
+    let y = (fy - h / 2.0).clamp(0.0, size.1 - h);
+    (x, y, w, h)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -827,5 +876,25 @@ mod tests {
             (10.0, 20.0)
         );
         assert_eq!(along((0.0, 0.0), (10.0, 20.0), 5.0, 10.0, 0.0), (0.0, 0.0));
+    }
+
+    #[test]
+    fn a_zoom_shows_part_of_the_canvas_around_its_focus_and_never_past_an_edge() {
+        assert_eq!(
+            zoomed((1200.0, 600.0), 1.0, None),
+            (0.0, 0.0, 1200.0, 600.0)
+        );
+        assert_eq!(
+            zoomed((1200.0, 600.0), 2.0, None),
+            (300.0, 150.0, 600.0, 300.0)
+        );
+        assert_eq!(
+            zoomed((1200.0, 600.0), 2.0, Some((1150.0, 20.0))),
+            (600.0, 0.0, 600.0, 300.0)
+        );
+        assert_eq!(next_zoom(1.0, true), 1.25);
+        assert_eq!(next_zoom(3.0, true), 3.0);
+        assert_eq!(next_zoom(1.0, false), 1.0);
+        assert_eq!(next_zoom(1.6, false), 1.5);
     }
 }

@@ -53,6 +53,9 @@ pub struct Player {
     pub free_play: RwSignal<bool>,
     /// The Messaging models page, for lessons that play there.
     models: Models,
+    /// The inspector folded (`Ui::inspector_folded`): a lesson opens with
+    /// it folded, so the narration and the question have the room.
+    inspector_folded: RwSignal<bool>,
 }
 
 /// What is remembered across a reload.
@@ -66,9 +69,10 @@ struct Saved {
 }
 
 impl Player {
-    pub fn new(models: Models) -> Player {
+    pub fn new(models: Models, inspector_folded: RwSignal<bool>) -> Player {
         Player {
             models,
+            inspector_folded,
             lesson: RwSignal::new(None),
             number: RwSignal::new(None),
             file: StoredValue::new(None),
@@ -122,6 +126,9 @@ impl Player {
         self.answers.set(vec![None; steps]);
         self.lesson.set(Some(Arc::new(lesson)));
         self.free_play.set(false);
+        // The narration and the question get the inspector's room; the
+        // event log is one click (or i) away.
+        self.inspector_folded.set(true);
         self.go(sim, step.min(steps - 1));
     }
 
@@ -164,6 +171,27 @@ impl Player {
             }
         }
         self.save();
+        self.show_in_address_bar(k);
+    }
+
+    /// Keeps the address bar on the step shown (`#lesson=ID&step=N`), so a
+    /// copied address or a reload opens it; replacing the entry, so Back in
+    /// the browser leaves the page rather than walking the steps.
+    fn show_in_address_bar(&self, k: usize) {
+        let id = self
+            .lesson
+            .with_untracked(|l| l.as_ref().map(|l| l.id.clone()));
+        let (Some(id), Some(_)) = (id, self.number.get_untracked()) else {
+            return;
+        };
+        if let Some(w) = web_sys::window() {
+            let hash = format!("{LINK_PREFIX}{id}&step={}", k + 1);
+            if w.location().hash().ok().as_deref() != Some(hash.as_str()) {
+                if let Ok(h) = w.history() {
+                    let _ = h.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&hash));
+                }
+            }
+        }
     }
 
     fn phase_untracked(&self, sim: Sim) -> Phase {
@@ -256,6 +284,7 @@ impl Player {
 
     /// Leaves the lesson; the cluster stays as it is, to play with.
     pub fn leave(&self, sim: Sim) {
+        crate::store::clear_link();
         self.lesson.set(None);
         self.free_play.set(false);
         sim.pause_at.set(None);
@@ -371,6 +400,36 @@ fn link_to(id: &str, step: usize) -> String {
         })
         .unwrap_or_default();
     format!("{base}{LINK_PREFIX}{id}&step={step}")
+}
+
+/// Opens what a changed address asks for while the page is open: another
+/// lesson step (typed or pasted after the `#`), or a shared session (the
+/// page reloads to open it as it opens any link).
+pub fn follow_address(player: Player, sim: Sim, ui: Ui) {
+    let handle = window_event_listener(leptos::ev::hashchange, move |_| {
+        let Some(hash) = web_sys::window().and_then(|w| w.location().hash().ok()) else {
+            return;
+        };
+        if let Some(link) = parse_link(&hash) {
+            let here = player
+                .lesson
+                .with_untracked(|l| l.as_ref().map(|l| l.id.clone()));
+            if here.as_deref() == Some(link.0.as_str()) && player.number.get_untracked().is_some() {
+                player.go(
+                    sim,
+                    link.1
+                        .saturating_sub(1)
+                        .min(player.times().len().saturating_sub(1)),
+                );
+                ui.page.set(player.page());
+            } else {
+                player.restore(sim, ui, Some(link));
+            }
+        } else if crate::store::is_session_link(&hash) {
+            let _ = web_sys::window().map(|w| w.location().reload());
+        }
+    });
+    std::mem::forget(handle);
 }
 
 /// Hands the lesson to free play when the user acts on the cluster.
@@ -599,6 +658,7 @@ pub fn LessonPanel() -> impl IntoView {
             let choices = p.choices.clone();
             let answer = p.answer;
             let explanation = p.explanation.clone();
+            let after_answer = step.after_answer.clone();
             let asked = move || player.answers.with(|a| a.get(k).copied().flatten());
             let buttons = choices
                 .iter()
@@ -638,7 +698,10 @@ pub fn LessonPanel() -> impl IntoView {
                             p.scroll_into_view_with_bool(false);
                         }
                     });
-                    view! { <p class="explanation" role="status" node_ref=shown><strong>{lead}</strong>{explanation.clone()}</p> }
+                    view! {
+                        <p class="explanation" role="status" node_ref=shown><strong>{lead}</strong>{explanation.clone()}</p>
+                        {after_answer.clone().map(|t| view! { <p class="narration after-answer">{t}</p> })}
+                    }
                 })
             };
             let waiting = move || {

@@ -29,13 +29,14 @@ pub fn App() -> impl IntoView {
     let sim = Sim::restore_or(kafkasim_engine::presets::quickstart());
     let ui = Ui::new();
     let models = models::Models::new();
-    let player = Player::new(models);
+    let player = Player::new(models, ui.inspector_folded);
     provide_context(sim);
     provide_context(ui);
     provide_context(models);
     provide_context(player);
     player.restore(sim, ui, lesson_link);
     lessons::follow_user(player, sim);
+    lessons::follow_address(player, sim, ui);
     sim::start_clock(sim);
     models::start_clock(
         models,
@@ -98,19 +99,26 @@ pub fn App() -> impl IntoView {
             }.into_any(),
             Page::Lessons => view! { <LessonsPage /> }.into_any(),
             Page::Cluster => view! {
-                <main class="stage">
+                <main class="stage" class:side-folded=move || ui.side_folded.get()>
                     {move || match sim.twin.get() {
                         None => view! { <Diagram /> }.into_any(),
                         Some(twin) => view! { <Comparison twin=twin /> }.into_any(),
                     }}
-                    <aside class="side">
+                    <button class="btn btn-small fold side-fold" aria-controls="side-panel"
+                        aria-expanded=move || (!ui.side_folded.get()).to_string()
+                        aria-label=move || if ui.side_folded.get() { "Show side panel" } else { "Hide side panel" }
+                        aria-keyshortcuts="s"
+                        on:click=move |_| ui.side_folded.update(|f| *f = !*f)>
+                        {move || if ui.side_folded.get() { "◂" } else { "▸" }}
+                    </button>
+                    <aside class="side" id="side-panel" hidden=move || ui.side_folded.get()>
                         <Show
                             when=move || player.presenting() && player.page() == Page::Cluster
                             fallback=|| view! {
                                 <FreePlayBanner />
+                                <ActionPanel />
                                 <ProduceForm />
                                 <ConsumerForm />
-                                <ActionPanel />
                             }
                         >
                             <LessonPanel />

@@ -1,6 +1,7 @@
 //! The one owner of the simulation. Components get this context: a read-only
 //! view signal and `dispatch(Command)`; nothing else touches the engine.
 
+use kafkasim_engine::event::Weight;
 use kafkasim_engine::scenario::Scenario;
 use kafkasim_engine::view::ClusterView;
 use kafkasim_engine::{Command, Event, KafkaError, NodeId, Session, SimTime};
@@ -11,6 +12,12 @@ use leptos::prelude::*;
 const BUSY_RATE: f64 = 0.012;
 /// Virtual ms per real ms while nothing travels (waiting for timers) at 1×.
 const IDLE_RATE: f64 = 4.0;
+/// How far Step looks for something the diagram shows (virtual ms).
+const STEP_WITHIN_MS: u64 = 60_000;
+/// How far Skip looks for something that matters: past any of Kafka's
+/// default timeouts in play here (`delivery.timeout.ms`, 120 s, is the
+/// longest).
+const SKIP_WITHIN_MS: u64 = 300_000;
 /// Virtual ms between saves while playing (commands save at once).
 const SAVE_EVERY_MS: u64 = 2_000;
 /// Lines kept in the event log.
@@ -340,7 +347,11 @@ impl Sim {
         };
         crate::store::clear_link();
         let sim = match opened {
-            Some(session) => Sim::with_session(session),
+            Some(session) => {
+                let sim = Sim::with_session(session);
+                sim.rebuild_log();
+                sim
+            }
             None => Sim::new(scene),
         };
         sim.error.set(error);
@@ -405,7 +416,11 @@ impl Sim {
     /// error is shown. After a rewind this branches the timeline: the old
     /// future is dropped.
     pub fn dispatch(&self, command: Command) -> bool {
-        let result = self.session.try_update_value(|s| s.apply(command));
+        // Under classroom timings a new client gets them too.
+        let result = self.session.try_update_value(|s| {
+            let command = kafkasim_engine::timings::command_for(s.scenario(), command);
+            s.apply(command)
+        });
         match result {
             Some(Ok(events)) => {
                 self.error.set(None);
@@ -423,18 +438,64 @@ impl Sim {
         }
     }
 
-    /// Processes the next scheduled event, whatever its time.
+    /// Step (`.`): on to the next event the diagram shows (a record sent or
+    /// appended, a high watermark, an assignment…), passing over heartbeats
+    /// and empty fetches.
     pub fn step(&self) {
         let before = self.now();
         self.steps_back.update_value(|v| v.push(before));
-        let events = self
-            .session
-            .try_update_value(|s| s.step())
-            .unwrap_or_default();
-        self.fraction.set(0.0);
+        let events = self.run_until_weight(Weight::Picture, STEP_WITHIN_MS);
+        if events.iter().all(|e| e.kind.weight() == Weight::Routine) {
+            let waited = crate::controls::format_time(self.now().saturating_sub(before));
+            self.notice.set(Some(format!(
+                "Stepped {waited}: nothing on the diagram changed, only heartbeats and empty fetches."
+            )));
+        }
         self.record(events);
         self.refresh();
         self.save();
+    }
+
+    /// Skip (`n`): on to the next thing a class stops to look at (a crash,
+    /// an election, an ISR change, a rebalance, a loss…; `Weight::Milestone`),
+    /// however long the cluster waits for it. Stops at a lesson step's end.
+    pub fn skip(&self) {
+        let before = self.now();
+        self.steps_back.update_value(|v| v.push(before));
+        let events = self.run_until_weight(Weight::Milestone, SKIP_WITHIN_MS);
+        let mut landed = events
+            .iter()
+            .filter(|e| e.kind.weight() == Weight::Milestone)
+            .filter_map(|e| e.kind.describe());
+        let first = landed.next();
+        let more = landed.count();
+        let waited = crate::controls::format_time(self.now().saturating_sub(before));
+        self.notice.set(Some(match (first, more) {
+            (Some(what), 0) => format!("Skipped {waited}: {what}"),
+            (Some(what), n) => {
+                format!("Skipped {waited}: {what} (and {n} more at that moment, in the event log)")
+            }
+            (None, _) => format!("Skipped {waited}: nothing of note happened."),
+        }));
+        // What was in flight before the jump is long gone.
+        self.pulses.set(Vec::new());
+        self.redirects.set(Vec::new());
+        self.record(events);
+        self.refresh();
+        self.save();
+    }
+
+    fn run_until_weight(&self, weight: Weight, within_ms: u64) -> Vec<Event> {
+        let now = self.now();
+        let within = self
+            .pause_at
+            .get_untracked()
+            .filter(|stop| *stop > now)
+            .map_or(within_ms, |stop| within_ms.min(stop - now));
+        self.fraction.set(0.0);
+        self.session
+            .try_update_value(|s| s.step_until(weight, within))
+            .unwrap_or_default()
     }
 
     /// Returns to where the last Step started (PageUp on a clicker).
@@ -525,6 +586,51 @@ impl Sim {
             variant,
             generation: self.generation.get_value(),
         }));
+    }
+
+    /// Whether the scene runs on classroom timings (shorter failure
+    /// detection; `kafkasim_engine::timings`).
+    pub fn classroom_timings(&self) -> bool {
+        self.acted.track();
+        self.scene.track();
+        self.session
+            .with_value(|s| kafkasim_engine::timings::in_use(s.scenario()))
+    }
+
+    /// Switches classroom timings on or off: the session is replayed to
+    /// this moment with its scene and every command rewritten, so what the
+    /// class saw happens again with the other timeouts (sooner or later).
+    pub fn set_classroom_timings(&self, on: bool) {
+        use kafkasim_engine::timings;
+        let rewrite = if on { timings::apply } else { timings::revert };
+        let file = self.session.with_value(|s| s.to_file());
+        let all = Scenario {
+            commands: file.commands.clone(),
+            ..file.scenario.clone()
+        };
+        let rewritten = kafkasim_engine::session::SessionFile {
+            scenario: rewrite(&file.scenario),
+            commands: rewrite(&all).commands,
+            ..file
+        };
+        let opened = serde_json::to_string(&rewritten)
+            .map_err(|e| {
+                KafkaError::new(kafkasim_engine::ErrorCode::InvalidScenario, e.to_string())
+            })
+            .and_then(|t| Session::open(&t));
+        match opened {
+            Ok(session) => {
+                let twin = self.twin.get_untracked().map(|t| t.variant);
+                let scene = self.scene.get_untracked();
+                self.replace(session);
+                self.scene.set(scene);
+                self.rebuild_log();
+                if let Some(v) = twin {
+                    self.compare(v);
+                }
+            }
+            Err(e) => self.error.set(Some(e)),
+        }
     }
 
     pub fn stop_comparing(&self) {
@@ -620,6 +726,7 @@ impl Sim {
         match Session::open(text) {
             Ok(session) => {
                 self.replace(session);
+                self.rebuild_log();
                 true
             }
             Err(e) => {
@@ -627,6 +734,38 @@ impl Sim {
                 false
             }
         }
+    }
+
+    /// Writes the event log again for a session that was opened rather
+    /// than played here (a share link, an import, a reload): the session is
+    /// a replay, so a second copy replays it to this moment, a second of
+    /// virtual time at a go, and keeps the newest lines.
+    pub fn rebuild_log(&self) {
+        let Some(file) = self.session.try_with_value(|s| s.to_file()) else {
+            return;
+        };
+        let at = file.at;
+        let Ok(mut replay) = Session::new(kafkasim_engine::Scenario {
+            commands: file.commands,
+            ..file.scenario
+        }) else {
+            return;
+        };
+        let mut lines: std::collections::VecDeque<LogLine> = std::collections::VecDeque::new();
+        let mut t = 0;
+        while t < at {
+            t = (t + 1_000).min(at);
+            for e in replay.run_until(SimTime(t)) {
+                if let Some(text) = e.kind.logged().then(|| e.kind.describe()).flatten() {
+                    let (area, alarm) = Area::of(&e.kind);
+                    lines.push_back(LogLine::new(e.time, text, alarm, area));
+                    if lines.len() > LOG_LINES {
+                        lines.pop_front();
+                    }
+                }
+            }
+        }
+        self.log.set(lines.into());
     }
 
     /// The session as a file's text.
@@ -643,14 +782,18 @@ impl Sim {
             .unwrap_or_default()
     }
 
+    /// Whether records are on their way (the clock runs slowly to show them).
+    pub fn busy(&self) -> bool {
+        self.view
+            .with(|v| v.in_flight.iter().any(|m| !m.is_background()))
+    }
+
     /// Advances by `real_ms` of wall time at the current speed: slowly while
     /// messages travel, quickly (but never past the next event) while idle.
     /// Returns whether the engine handled anything (an event, a command).
     pub fn tick(&self, real_ms: f64) -> bool {
         let speed = self.speed.get_untracked();
-        let busy = self
-            .view
-            .with_untracked(|v| v.in_flight.iter().any(|m| !is_background(m)));
+        let busy = untrack(|| self.busy());
         let every = self.auto_every.get_untracked();
         let state = |s: &Session| (s.cluster().changes(), s.cluster().now());
         let before = self.session.try_with_value(state);
@@ -1036,29 +1179,10 @@ fn scene_topic(v: &ClusterView) -> Option<String> {
         .map(|t| t.name.clone())
 }
 
-/// Traffic that keeps the cluster alive without telling the lesson anything
-/// (heartbeats, empty fetches, metadata lookups): time does not slow down
-/// for it, so a quiet cluster does not crawl.
-fn is_background(m: &kafkasim_engine::network::Message) -> bool {
-    use kafkasim_engine::network::Body::*;
-    match &m.body {
-        FetchResponse { partitions } => partitions.iter().all(|p| p.records.is_empty()),
-        Fetch { .. }
-        | ConsumerFetch { .. }
-        | Heartbeat { .. }
-        | HeartbeatResponse { error: None }
-        | BrokerHeartbeat { .. }
-        | QuorumHeartbeat { .. }
-        | Metadata { .. }
-        | MetadataResponse { .. }
-        | FindCoordinator { .. }
-        | FindCoordinatorResponse { .. }
-        | OffsetFetch { .. }
-        | OffsetFetchResponse { .. }
-        | ListOffsets { .. }
-        | ListOffsetsResponse { .. } => true,
-        _ => false,
-    }
+/// Virtual time shown per real second at `speed`, in ms and in s.
+pub fn virtual_per_real_second(speed: f64, busy: bool) -> (f64, f64) {
+    let ms = 1000.0 * speed * if busy { BUSY_RATE } else { IDLE_RATE };
+    (ms, ms / 1000.0)
 }
 
 /// A session of `scene` with the scene's own commands applied, so the

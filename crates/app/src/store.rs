@@ -34,6 +34,11 @@ pub fn from_storage() -> Option<Result<Session, KafkaError>> {
     Some(Session::open(&text))
 }
 
+/// Whether an address's `#…` is a shared session.
+pub fn is_session_link(hash: &str) -> bool {
+    hash.starts_with(LINK_PREFIX) || hash.starts_with(PACKED_PREFIX)
+}
+
 /// Removes the share link from the address bar once it has been opened, so
 /// a reload shows the user's own progress rather than the link again.
 pub fn clear_link() {

@@ -90,6 +90,14 @@ pub struct Ui {
     pub help: RwSignal<bool>,
     /// Which page is shown.
     pub page: RwSignal<Page>,
+    /// The diagram's zoom (1: the whole picture) and the point, in diagram
+    /// units, it is centred on (`None`: the middle).
+    pub zoom: RwSignal<f64>,
+    pub zoom_focus: RwSignal<Option<(f64, f64)>>,
+    /// The side panel folded to the right edge.
+    pub side_folded: RwSignal<bool>,
+    /// The inspector (event log and tables) folded to the bottom edge.
+    pub inspector_folded: RwSignal<bool>,
 }
 
 /// The pages of the top bar's switch.
@@ -106,8 +114,15 @@ pub enum Page {
 impl Ui {
     pub fn new() -> Ui {
         let presenter = RwSignal::new(stored_flag("kafkasim.presenter"));
-        Effect::new(move |_| {
+        let inspector_folded = RwSignal::new(false);
+        Effect::new(move |before: Option<bool>| {
             let on = presenter.get();
+            // On a projector the diagram gets the inspector's room; it is
+            // one key (i) or click away. Turning presenter mode off gives
+            // it back; opening the page without it leaves it as it is.
+            if before.is_some() || on {
+                inspector_folded.set(on);
+            }
             if let Some(body) = web_sys::window()
                 .and_then(|w| w.document())
                 .and_then(|d| d.body())
@@ -117,13 +132,39 @@ impl Ui {
             if let Some(s) = crate::store::storage() {
                 let _ = s.set_item("kafkasim.presenter", if on { "1" } else { "0" });
             }
+            on
         });
         Ui {
             presenter,
             show_internal: RwSignal::new(false),
             help: RwSignal::new(false),
             page: RwSignal::new(Page::Cluster),
+            zoom: RwSignal::new(1.0),
+            zoom_focus: RwSignal::new(None),
+            side_folded: RwSignal::new(false),
+            inspector_folded,
         }
+    }
+
+    /// One step closer or further, centred on `at` (diagram units) when
+    /// given; all the way out forgets the centre.
+    pub fn zoom_at(&self, closer: bool, at: Option<(f64, f64)>) {
+        let z = crate::layout::next_zoom(self.zoom.get_untracked(), closer);
+        if at.is_some() && closer {
+            self.zoom_focus.set(at);
+        }
+        if z <= 1.0 {
+            self.zoom_focus.set(None);
+        }
+        self.zoom.set(z);
+    }
+
+    /// Diagram only: both the side panel and the inspector folded away,
+    /// or both back.
+    pub fn toggle_diagram_only(&self) {
+        let only = self.side_folded.get_untracked() && self.inspector_folded.get_untracked();
+        self.side_folded.set(!only);
+        self.inspector_folded.set(!only);
     }
 }
 
@@ -140,16 +181,27 @@ fn stored_flag(key: &str) -> bool {
 }
 
 /// The shortcuts, as the help overlay lists them.
-pub const SHORTCUTS: [(&str, &str); 9] = [
+pub const SHORTCUTS: [(&str, &str); 14] = [
     ("Space", "Play / pause"),
-    (". → PageDown", "Step one event"),
-    ("← PageUp", "Back to before the last step"),
+    (
+        ". → PageDown",
+        "Step to the next event the diagram shows (not a heartbeat)",
+    ),
+    (
+        "n",
+        "Skip to the next thing that matters: a crash, election, ISR change, rebalance, loss…",
+    ),
+    ("← PageUp", "Back to before the last step or skip"),
     (
         "Space → PageDown",
         "In a lesson: next step (or skip the question)",
     ),
     ("← PageUp", "In a lesson: the step before, as it was"),
     ("+ −", "Faster / slower"),
+    ("] [", "Zoom the diagram in / out (a pinch too)"),
+    ("0", "The whole diagram again"),
+    ("d", "Diagram only: fold the side panel and the inspector"),
+    ("s  i", "Fold or show the side panel / the inspector"),
     ("p", "Presenter mode: large type, thick lines"),
     ("?", "This help"),
     ("Esc", "Close this help"),
@@ -199,6 +251,36 @@ pub fn install_shortcuts(sim: Sim, ui: Ui, player: crate::lessons::Player) {
             }
             "p" | "P" => {
                 ui.presenter.update(|p| *p = !*p);
+                true
+            }
+            "n" | "N" => {
+                sim.playing.set(false);
+                sim.skip();
+                true
+            }
+            "]" => {
+                ui.zoom_at(true, None);
+                true
+            }
+            "[" => {
+                ui.zoom_at(false, None);
+                true
+            }
+            "0" => {
+                ui.zoom.set(1.0);
+                ui.zoom_focus.set(None);
+                true
+            }
+            "d" | "D" => {
+                ui.toggle_diagram_only();
+                true
+            }
+            "s" | "S" => {
+                ui.side_folded.update(|f| *f = !*f);
+                true
+            }
+            "i" | "I" => {
+                ui.inspector_folded.update(|f| *f = !*f);
                 true
             }
             "?" => {
@@ -289,7 +371,9 @@ pub(crate) fn close_menus(keep: Option<&web_sys::Element>) {
     }
 }
 
-/// A key aimed at a text field, a select or a focused button belongs to it.
+/// A key aimed at a text field or a select belongs to it, and so does
+/// Enter on a focused button. Space does not: after a click on a node or a
+/// button, Space still means Play / Pause (Enter presses the button).
 fn typing(ev: &web_sys::KeyboardEvent) -> bool {
     let Some(el) = ev
         .target()
@@ -298,9 +382,22 @@ fn typing(ev: &web_sys::KeyboardEvent) -> bool {
         return false;
     };
     let tag = el.tag_name().to_ascii_lowercase();
-    let own_key = matches!(ev.key().as_str(), " " | "Enter");
-    matches!(tag.as_str(), "input" | "textarea" | "select")
-        || (own_key && (tag == "button" || el.get_attribute("role").as_deref() == Some("button")))
+    let kind = el.get_attribute("type");
+    let key = ev.key();
+    match tag.as_str() {
+        "textarea" | "select" => true,
+        // The timeline slider keeps its arrows.
+        "input" if kind.as_deref() == Some("range") => key != " ",
+        "input"
+            if !matches!(
+                kind.as_deref(),
+                Some("checkbox" | "radio" | "button" | "submit" | "file")
+            ) =>
+        {
+            true
+        }
+        _ => key == "Enter",
+    }
 }
 
 /// The keyboard help, over the page until closed.
