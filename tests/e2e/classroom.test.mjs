@@ -223,3 +223,35 @@ test('the Partition field refuses -1 and abc with a clear message and sends noth
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('Compare heads each side with its setting and counts what each lost', async () => {
+  const { page, errors, context } = await openApp(app.browser, app.url);
+  await page.getByText('Cluster', { exact: true }).click();
+  const form = page.getByRole('form', { name: 'Compare side by side' });
+  assert.equal(
+    await form.getByRole('combobox', { name: 'Setting to compare' }).inputValue(),
+    await form.getByRole('option', { name: 'acks=1 against acks=all, with slow followers' }).getAttribute('value'),
+  );
+  await form.getByRole('button', { name: 'Compare', exact: true }).click();
+  const top = page.getByRole('region', { name: 'acks=1', exact: true });
+  const bottom = page.getByRole('region', { name: 'acks=all', exact: true });
+  await top.getByRole('heading', { name: /acks=1 no acknowledged record lost/ }).waitFor();
+  await bottom.getByRole('heading', { name: /acks=all no acknowledged record lost/ }).waitFor();
+  // Two records to MyTopic-0 (led by broker 1), acknowledged at once by
+  // acks=1; its followers are 1.5 s away. The leader crashes.
+  await page.getByRole('textbox', { name: 'Partition', exact: true }).fill('0');
+  for (let i = 0; i < 2; i++) await page.getByRole('button', { name: 'Produce', exact: true }).click();
+  const acked = page.getByRole('list', { name: 'Events, newest first' }).getByText(/Producer 1 got an acknowledgement from MyTopic-0/);
+  for (let i = 0; i < 10 && (await acked.count()) === 0; i++) await page.keyboard.press('.');
+  await top.getByRole('button', { name: 'Broker 1', exact: true }).click();
+  await page.getByRole('button', { name: 'Crash broker' }).click();
+  const lost = top.getByRole('heading', { name: /acks=1 2 acknowledged records lost/ });
+  for (let i = 0; i < 10 && (await lost.count()) === 0; i++) await page.keyboard.press('n');
+  await lost.waitFor();
+  await bottom.getByRole('heading', { name: /acks=all no acknowledged record lost/ }).waitFor();
+  await page.getByRole('tab', { name: 'Lost records (acks=1: 2, acks=all: 0)' }).click();
+  await page.getByRole('table', { name: 'Lost records with acks=1' }).waitFor();
+  await screenshot(page, 'classroom-compare-free-play');
+  assert.deepEqual(errors, []);
+  await context.close();
+});

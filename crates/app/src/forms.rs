@@ -99,15 +99,29 @@ fn CompareForm() -> impl IntoView {
             Variant::UncleanElection(false),
         ),
     ];
-    let choice = RwSignal::new(0usize);
+    // The first choice sets the scene up so a crash shows the difference on
+    // its own: with replication as fast as a quiet network makes it, a
+    // follower is never behind long enough for acks=1 to lose anything.
+    const SLOW_FOLLOWERS: usize = CHOICES.len();
+    let choice = RwSignal::new(SLOW_FOLLOWERS);
     let start = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         // The menu would hide the twin it just opened.
         crate::toolbar::close_menus(None);
-        sim.compare(CHOICES[choice.get_untracked()].1);
+        let picked = choice.get_untracked();
+        if picked == SLOW_FOLLOWERS {
+            if slow_followers_with_acks_1(sim) {
+                sim.compare(Variant::Acks(kafkasim_engine::Acks::All));
+                sim.notice.set(Some(
+                    "Comparing acks=1 (top) with acks=all (below). Every link between brokers now takes 1.5 s: produce a few records, then crash their leader at once. The acks=1 side loses what it was told was safe.".into(),
+                ));
+            }
+            return;
+        }
+        sim.compare(CHOICES[picked].1);
         sim.notice.set(Some(format!(
             "Comparing side by side with {}: every command and moment is shared.",
-            CHOICES[choice.get_untracked()].1.label()
+            CHOICES[picked].1.label()
         )));
     };
     view! {
@@ -117,6 +131,7 @@ fn CompareForm() -> impl IntoView {
                 <select aria-label="Setting to compare" on:change=move |ev| {
                     choice.set(event_target_value(&ev).parse().unwrap_or(0));
                 }>
+                    <option value=SLOW_FOLLOWERS.to_string()>"acks=1 against acks=all, with slow followers"</option>
                     {CHOICES.iter().enumerate().map(|(i, (name, _))| view! { <option value=i.to_string()>{*name}</option> }).collect_view()}
                 </select>
             </label>
@@ -128,6 +143,44 @@ fn CompareForm() -> impl IntoView {
             </div>
         </form>
     }
+}
+
+/// Sets every producer to acks=1 and every link between two brokers to
+/// 1.5 s, as ordinary commands (so the twin replays them): the scene in
+/// which acks=all keeps what acks=1 loses.
+fn slow_followers_with_acks_1(sim: Sim) -> bool {
+    let (producers, brokers) = sim.structure.with_untracked(|v| {
+        (
+            v.producers.iter().map(|p| p.id.0).collect::<Vec<_>>(),
+            v.brokers.iter().map(|b| b.id).collect::<Vec<_>>(),
+        )
+    });
+    for p in producers {
+        let Some(mut config) = sim.producer_config(p) else {
+            continue;
+        };
+        config.acks = Acks::Leader;
+        config.enable_idempotence = None;
+        if !sim.dispatch(Command::ConfigureProducer {
+            producer: p,
+            config,
+        }) {
+            return false;
+        }
+    }
+    for (i, a) in brokers.iter().enumerate() {
+        for b in &brokers[i + 1..] {
+            let link = Command::SetLinkLatency {
+                a: NodeId::Broker(*a),
+                b: NodeId::Broker(*b),
+                latency_ms: 1_500,
+            };
+            if !sim.dispatch(link) {
+                return false;
+            }
+        }
+    }
+    true
 }
 
 #[component]

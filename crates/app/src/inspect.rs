@@ -46,10 +46,28 @@ pub fn Inspector() -> impl IntoView {
     let sim = expect_context::<Sim>();
     let tab = RwSignal::new(Tab::Events);
     let folded = expect_context::<crate::toolbar::Ui>().inspector_folded;
-    let lost = move || sim.view.with(|v| v.lost.len());
+    let lost = move || {
+        sim.view.with(|v| v.lost.len())
+            + sim
+                .twin
+                .with(|t| t.as_ref().map_or(0, |t| t.sim.view.with(|v| v.lost.len())))
+    };
+    // Comparing, the tab counts each side.
+    let lost_label = move || match sim.twin.get() {
+        Some(twin) => {
+            let (mine, theirs) = twin.labels(sim);
+            format!(
+                "{} ({mine}: {}, {theirs}: {})",
+                Tab::Lost.label(),
+                sim.view.with(|v| v.lost.len()),
+                twin.sim.view.with(|v| v.lost.len())
+            )
+        }
+        None => format!("{} ({})", Tab::Lost.label(), lost()),
+    };
     let tabs = Tab::ALL.map(|t| {
         let label = move || match t {
-            Tab::Lost => format!("{} ({})", t.label(), lost()),
+            Tab::Lost => lost_label(),
             _ => t.label().to_string(),
         };
         view! {
@@ -77,7 +95,16 @@ pub fn Inspector() -> impl IntoView {
                     Tab::Events => view! { <EventLog /> }.into_any(),
                     Tab::Partitions => view! { <PartitionTable /> }.into_any(),
                     Tab::Groups => view! { <GroupTable /> }.into_any(),
-                    Tab::Lost => view! { <LostTable /> }.into_any(),
+                    Tab::Lost => match sim.twin.get() {
+                        None => view! { <LostTable side=sim title=None /> }.into_any(),
+                        Some(twin) => {
+                            let (mine, theirs) = twin.labels(sim);
+                            view! {
+                                <LostTable side=sim title=Some(mine) />
+                                <LostTable side=twin.sim title=Some(theirs) />
+                            }.into_any()
+                        }
+                    },
                 }}
             </div>
         </section>
@@ -491,12 +518,18 @@ fn GroupTable() -> impl IntoView {
 }
 
 #[component]
-fn LostTable() -> impl IntoView {
-    let sim = expect_context::<Sim>();
+fn LostTable(side: Sim, title: Option<String>) -> impl IntoView {
+    let sim = side;
+    let table_name = title.as_ref().map_or("Lost records".to_string(), |t| {
+        format!("Lost records with {t}")
+    });
     move || {
+        let title = title.clone();
+        let table_name = table_name.clone();
         sim.view.with(|v| {
             let summary = format!(
-                "{} of {} acknowledged records lost.",
+                "{}{} of {} acknowledged records lost.",
+                title.as_ref().map_or(String::new(), |t| format!("{t}: ")),
                 v.lost.len(),
                 v.acknowledged_total
             );
@@ -523,7 +556,7 @@ fn LostTable() -> impl IntoView {
                 .collect_view();
             view! {
                 <p class="panel-hint alarm">{summary}</p>
-                <table class="grid" aria-label="Lost records">
+                <table class="grid" aria-label=table_name>
                     <thead><tr><th scope="col">"Record"</th><th scope="col">"Key"</th><th scope="col">"Value"</th>
                         <th scope="col">"Sent by"</th><th scope="col">"Acknowledged"</th><th scope="col">"Lost"</th>
                         <th scope="col">"Why"</th></tr></thead>

@@ -131,30 +131,30 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// Two clusters side by side: this session as set, and its twin with one
-/// setting changed, driven by the same clicks and the same clock.
+/// Two clusters, one above the other: this session and its twin with one
+/// setting changed, driven by the same clicks and the same clock. Each is
+/// headed with its setting and, large, what it lost.
 #[component]
 fn Comparison(twin: sim::Twin) -> impl IntoView {
     let sim = expect_context::<Sim>();
     let lost = |s: Sim| {
-        move || {
-            let n = s.view.with(|v| v.lost.len());
-            match n {
-                0 => "no acknowledged record lost".to_string(),
-                1 => "1 acknowledged record lost".to_string(),
-                n => format!("{n} acknowledged records lost"),
-            }
-        }
+        let n = Memo::new(move |_| s.view.with(|v| v.lost.len()));
+        let text = move || match n.get() {
+            0 => "no acknowledged record lost".to_string(),
+            1 => "1 acknowledged record lost".to_string(),
+            n => format!("{n} acknowledged records lost"),
+        };
+        view! { <span class="compare-lost" class:is-lost=move || { n.get() > 0 }>{text}</span> }
     };
-    let label = twin.variant.label();
+    let labels = Memo::new(move |_| twin.labels(sim));
     view! {
         <div class="compare">
-            <section class="compare-side" aria-label="As set">
-                <h2 class="compare-title">"As set " <span class="compare-lost">{lost(sim)}</span></h2>
+            <section class="compare-side" aria-label=move || labels.get().0>
+                <h2 class="compare-title">{move || labels.get().0} " " {lost(sim)}</h2>
                 <Diagram />
             </section>
-            <section class="compare-side" aria-label=format!("With {label}")>
-                <h2 class="compare-title">{format!("With {label} ")} <span class="compare-lost">{lost(twin.sim)}</span></h2>
+            <section class="compare-side" aria-label=move || labels.get().1>
+                <h2 class="compare-title">{move || labels.get().1} " " {lost(twin.sim)}</h2>
                 <leptos::context::Provider value=twin.sim>
                     <Diagram />
                 </leptos::context::Provider>

@@ -328,6 +328,15 @@ pub struct Twin {
     generation: u64,
 }
 
+impl Twin {
+    /// The two sides' titles, in Kafka's words: this session's setting as it
+    /// stands (`acks=1`) and the twin's (`acks=all`).
+    pub fn labels(&self, original: Sim) -> (String, String) {
+        let mine = original.structure.with(|v| self.variant.original_label(v));
+        (mine, self.variant.label())
+    }
+}
+
 impl Sim {
     /// Opens a share link if there is one, else the last visit's session,
     /// else `scene`. A link or saved session that cannot be opened is

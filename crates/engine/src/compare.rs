@@ -27,6 +27,36 @@ impl Variant {
         }
     }
 
+    /// How the original side is titled: the same setting as it stands
+    /// there (`acks=1`, `unclean.leader.election.enable=false`), or "as set"
+    /// where its producers or topics differ among themselves.
+    pub fn original_label(&self, view: &crate::view::ClusterView) -> String {
+        let one = |mut values: Vec<String>| {
+            values.sort();
+            values.dedup();
+            (values.len() == 1).then(|| values.remove(0))
+        };
+        let found = match self {
+            Variant::Acks(_) => one(view
+                .producers
+                .iter()
+                .map(|p| format!("acks={}", acks_name(p.acks)))
+                .collect()),
+            Variant::UncleanElection(_) => one(view
+                .topics
+                .iter()
+                .filter(|t| !t.internal)
+                .map(|t| {
+                    format!(
+                        "unclean.leader.election.enable={}",
+                        t.unclean_leader_election_enable
+                    )
+                })
+                .collect()),
+        };
+        found.unwrap_or_else(|| "As set".to_string())
+    }
+
     /// `command` as the twin gives it.
     pub fn apply(&self, command: &Command) -> Command {
         let mut c = command.clone();
@@ -161,6 +191,7 @@ mod tests {
             "acks=all retried onto the new leader"
         );
         assert_eq!(variant.label(), "acks=all");
+        assert_eq!(variant.original_label(&one.cluster().view()), "acks=1");
     }
 
     #[test]
