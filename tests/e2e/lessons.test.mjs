@@ -135,8 +135,10 @@ test('side by side: one click drives both clusters, the second with one setting 
   await page.getByText('Cluster', { exact: true }).click();
   await page.getByLabel('Setting to compare').selectOption({ label: 'every producer with acks=1' });
   await page.getByRole('button', { name: 'Compare', exact: true }).click();
-  const left = page.getByRole('region', { name: 'As set' });
-  const right = page.getByRole('region', { name: 'With acks=1' });
+  // Each side is headed with its setting: the quick start's producer uses
+  // Kafka's default, acks=all.
+  const left = page.getByRole('region', { name: 'acks=all', exact: true });
+  const right = page.getByRole('region', { name: 'acks=1', exact: true });
   await right.getByRole('button', { name: 'Broker 1', exact: true }).waitFor();
   await page.keyboard.press('Escape');
   await left.getByRole('button', { name: 'Broker 1', exact: true }).click();
@@ -145,11 +147,12 @@ test('side by side: one click drives both clusters, the second with one setting 
   const down = (side) => side.locator('g[data-status="down"]').first();
   await down(left).waitFor();
   await down(right).waitFor();
-  assert.match(await right.getByRole('heading').textContent(), /With acks=1 no acknowledged record lost/);
+  assert.match(await right.getByRole('heading').textContent(), /^acks=1 no acknowledged record lost/);
+  assert.match(await left.getByRole('heading').textContent(), /^acks=all no acknowledged record lost/);
   await screenshot(page, 'compare-side-by-side');
   await page.getByText('Cluster', { exact: true }).click();
   await page.getByRole('button', { name: 'Stop comparing' }).click();
-  assert.equal(await page.getByRole('region', { name: 'With acks=1' }).count(), 0);
+  assert.equal(await page.getByRole('region', { name: 'acks=1', exact: true }).count(), 0);
   assert.deepEqual(errors, []);
   await context.close();
 });

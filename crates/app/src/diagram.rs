@@ -192,8 +192,8 @@ fn pin_to_frame(frame: NodeRef<leptos::html::Div>, svg: NodeRef<leptos::svg::Svg
 /// instead of each searching the view every frame.
 #[derive(Debug, Clone, PartialEq, Default)]
 struct Live {
-    /// Lag per group.
-    lag: std::collections::BTreeMap<String, u64>,
+    /// Per group: its lag and how many records it has not read yet.
+    lag: std::collections::BTreeMap<String, GroupLag>,
     /// Records processed, and how many of them again, per consumer.
     processed: std::collections::BTreeMap<kafkasim_engine::ConsumerId, (usize, usize)>,
 }
@@ -204,18 +204,64 @@ impl Live {
             lag: v
                 .groups
                 .iter()
-                .map(|g| {
-                    (
-                        g.group.clone(),
-                        g.partitions.iter().filter_map(|p| p.lag).sum(),
-                    )
-                })
+                .map(|g| (g.group.clone(), GroupLag::of(v, g)))
                 .collect(),
             processed: v
                 .consumers
                 .iter()
                 .map(|c| (c.id, (c.processed_total, c.duplicates)))
                 .collect(),
+        }
+    }
+}
+
+/// A group's lag as `kafka-consumer-groups` reports it (high watermark less
+/// the committed offset, summed; `None`, printed `-`, where nothing is
+/// committed), and the records it has not read yet: past its members'
+/// positions, or past the committed offset (the start of the log if none)
+/// where no running member reads the partition. A crashed member that
+/// committed nothing has lag `-` and every record unread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct GroupLag {
+    pub lag: Option<u64>,
+    /// Partitions with no committed offset (their lag is `-`).
+    pub uncommitted: usize,
+    pub unread: u64,
+    /// Records readable in the group's partitions (the high watermarks).
+    pub readable: u64,
+}
+
+impl GroupLag {
+    pub fn of(v: &ClusterView, g: &kafkasim_engine::view::GroupView) -> GroupLag {
+        let mut out = GroupLag::default();
+        for p in &g.partitions {
+            if let Some(l) = p.lag {
+                out.lag = Some(out.lag.unwrap_or(0) + l);
+            } else {
+                out.uncommitted += 1;
+            }
+            let position = v
+                .consumers
+                .iter()
+                .filter(|c| c.status == kafkasim_engine::consumer::ConsumerStatus::Running)
+                .flat_map(|c| &c.assigned)
+                .find(|a| a.tp == p.tp)
+                .and_then(|a| a.position);
+            let read_to = position.or(p.committed).unwrap_or(0).min(p.high_watermark);
+            out.unread += p.high_watermark - read_to;
+            out.readable += p.high_watermark;
+        }
+        out
+    }
+
+    /// "lag 73", "lag -", or "lag 40 + -" (some partitions have no committed
+    /// offset).
+    pub fn lag_text(&self) -> String {
+        match (self.lag, self.uncommitted) {
+            (None, _) => "lag -".into(),
+            (Some(l), 0) => format!("lag {l}"),
+            // Some partitions print `-`: their part of the lag is unknown.
+            (Some(l), _) => format!("lag {l} + -"),
         }
     }
 }
@@ -319,11 +365,27 @@ fn producer_node(sim: Sim, c: &NodeCircle) -> impl IntoView {
     };
     let (click, key) = select_handlers(sim, c.node);
     let aria = label.clone();
+    // Sends that failed for good (a timeout, a refusal): counted at the
+    // producer, in red, so the class sees where a failure surfaced.
+    let id = c.node;
+    let failed = sim.settled(Memo::new(move |_| {
+        sim.view.with(|v| {
+            v.producers
+                .iter()
+                .find(|p| NodeId::Producer(p.id) == id)
+                .map_or(0, |p| p.failed)
+        })
+    }));
+    // Beside the circle, towards the brokers: under it is the next producer.
+    let (fx, fy) = (c.cx + c.r * 0.7 + 4.0, c.cy - c.r * 0.7);
     view! {
         <g class="node producer" class:is-lit=crate::lessons::lit(aria.clone()) role="button" tabindex="0" aria-label=aria on:click=click on:keydown=key>
-            <circle cx=c.cx cy=c.cy r=c.r class="node-shape" />
+            <circle cx=c.cx cy=c.cy r=c.r class="node-shape" class:has-failed=move || { failed.get() > 0 } />
             <text x=c.cx y=c.cy text-anchor="middle" dominant-baseline="central" class="node-label">{short}</text>
             <text x=c.cx y=c.cy + c.r + 16.0 text-anchor="middle" class="node-caption">{label}</text>
+            {move || (failed.get() > 0).then(|| view! {
+                <text x=fx y=fy class="producer-failed">{format!("× {} failed", failed.get())}</text>
+            })}
         </g>
     }
 }
@@ -474,15 +536,47 @@ fn group_box(
     };
     // The lag changes with every record: read live. The state has a line
     // of its own: "PreparingRebalance" beside the rest ran out of the box.
-    let caption = gv.map(|gv| {
-        let generation = gv.generation.max(0);
-        let group = gv.group.clone();
+    let lag = {
+        let group = gv.map(|gv| gv.group.clone());
+        Memo::new(move |_| {
+            group
+                .as_ref()
+                .and_then(|g| live.with(|l| l.lag.get(g).copied()))
+                .unwrap_or_default()
+        })
+    };
+    let caption = gv.map(|_| {
         move || {
-            let lag = live.with(|l| l.lag.get(&group).copied().unwrap_or(0));
-            format!("gen {generation} · lag {lag}")
+            let lag = lag.get();
+            format!("{} · unread {}", lag.lag_text(), lag.unread)
         }
     });
+    let generation = gv.map_or(0, |gv| gv.generation.max(0));
     let state = gv.map(|gv| gv.state.to_string());
+    let state_gen = state.clone().map(|s| format!("{s} · gen {generation}"));
+    // The unread records as a gauge along the header's foot: empty when
+    // the group has read everything, full when it has read nothing.
+    let gauge = gv.map(|_| {
+        let (x, y, w) = (g.rect.x + 12.0, g.rect.y + GAUGE_Y, g.rect.w - 24.0);
+        let filled = move || {
+            let lag = lag.get();
+            if lag.readable == 0 {
+                0.0
+            } else {
+                w * lag.unread as f64 / lag.readable as f64
+            }
+        };
+        view! {
+            <g class="lag-gauge" class:is-behind=move || { lag.get().unread > 0 }>
+                <title>{move || {
+                    let lag = lag.get();
+                    format!("{} of {} records not read yet by the group; Kafka's {}", lag.unread, lag.readable, lag.lag_text())
+                }}</title>
+                <rect x=x y=y width=w height=GAUGE_H rx="2" class="lag-gauge-track" />
+                <rect x=x y=y width=filled height=GAUGE_H rx="2" class="lag-gauge-fill" />
+            </g>
+        }
+    });
     let coordinator = gv.map(|gv| {
         gv.coordinator
             .map_or("no coordinator yet".to_string(), |b| {
@@ -514,17 +608,18 @@ fn group_box(
                 view! {
                     <title>{format!("{name}: {}", coordinator.clone().unwrap_or_default())}</title>
                     <text x=head.x + 12.0 y=head.y + 24.0 class="group-title">{title.clone()}</text>
-                    <text x=head.x + 12.0 y=head.y + 45.0 class="group-caption">{caption.clone()}</text>
-                    <text x=head.x + 12.0 y=head.y + 64.0 class="group-caption">{state.clone()}</text>
+                    <text x=head.x + 12.0 y=head.y + 44.0 class="group-caption">{caption}</text>
+                    <text x=head.x + 12.0 y=head.y + 61.0 class="group-caption">{state.clone()}</text>
                 }.into_any()
             } else {
                 view! {
                     <text x=head.x + 12.0 y=head.y + 20.0 class="group-title">{title.clone()}</text>
-                    <text x=head.x + 12.0 y=head.y + 36.0 class="group-caption">{caption.clone()}</text>
-                    <text x=head.x + 12.0 y=head.y + 51.0 class="group-caption">{state.clone()}</text>
-                    <text x=head.x + 12.0 y=head.y + 66.0 class="group-caption">{coordinator.clone()}</text>
+                    <text x=head.x + 12.0 y=head.y + 36.0 class="group-caption">{caption}</text>
+                    <text x=head.x + 12.0 y=head.y + 51.0 class="group-caption">{state_gen.clone()}</text>
+                    <text x=head.x + 12.0 y=head.y + 64.0 class="group-caption">{coordinator.clone()}</text>
                 }.into_any()
             }}
+            {gauge}
             {add}
             {consumers}
         </g>
@@ -676,6 +771,8 @@ fn replica_pill(
 ) -> impl IntoView {
     let role = if rv.leader {
         "leader".to_string()
+    } else if rv.offline {
+        "no leader: offline".to_string()
     } else if rv.in_sync {
         "follower, in sync".to_string()
     } else {
@@ -693,9 +790,15 @@ fn replica_pill(
     if !broker_up {
         class.push_str(" is-offline");
     }
+    if rv.offline {
+        class.push_str(" is-leaderless");
+    }
     let short = format!("{} P{}", rv.tp.topic, rv.tp.partition);
     let badge = if rv.leader {
         "L"
+    } else if rv.offline {
+        // No leader anywhere: a red cross on every replica of it.
+        "×"
     } else if rv.in_sync {
         "F"
     } else {
@@ -754,6 +857,10 @@ fn presenter_mode() -> impl Fn() -> bool + Copy + Send + Sync + 'static {
     let presenter = use_context::<crate::toolbar::Ui>().map(|ui| ui.presenter);
     move || presenter.is_some_and(|p| p.get())
 }
+
+/// Where a group's lag gauge sits in its header, and how thick it is.
+const GAUGE_Y: f64 = 66.0;
+const GAUGE_H: f64 = 5.0;
 
 /// Rectangles shorter than this are tiles, drawn without text.
 const PILL_MIN_H: f64 = 20.0;

@@ -764,15 +764,10 @@ impl Sim {
         let mut t = 0;
         while t < at {
             t = (t + 1_000).min(at);
-            for e in replay.run_until(SimTime(t)) {
-                if let Some(text) = e.kind.logged().then(|| e.kind.describe()).flatten() {
-                    let (area, alarm) = Area::of(&e.kind);
-                    lines.push_back(LogLine::new(e.time, text, alarm, area));
-                    if lines.len() > LOG_LINES {
-                        lines.pop_front();
-                    }
-                }
-            }
+            let events = replay.run_until(SimTime(t));
+            lines.extend(log_lines(events.iter().filter(|e| e.kind.logged())));
+            let excess = lines.len().saturating_sub(LOG_LINES);
+            lines.drain(..excess);
         }
         self.log.set(lines.into());
     }
@@ -1096,15 +1091,7 @@ impl Sim {
             .take(LOG_LINES)
             .collect();
         newest.reverse();
-        let lines: Vec<LogLine> = newest
-            .into_iter()
-            .filter_map(|e| {
-                e.kind.describe().map(|text| {
-                    let (area, alarm) = Area::of(&e.kind);
-                    LogLine::new(e.time, text, alarm, area)
-                })
-            })
-            .collect();
+        let lines = log_lines(newest);
         if lines.is_empty() {
             return;
         }
@@ -1188,6 +1175,45 @@ fn scene_topic(v: &ClusterView) -> Option<String> {
         .map(|t| t.name.clone())
 }
 
+/// The event log's lines for `events` (the logged ones), with the events
+/// alike about an internal topic's partitions at one moment folded into
+/// one line ("Broker 1 left the ISR of 17 partitions of __consumer_offsets").
+pub fn log_lines<'a>(events: impl IntoIterator<Item = &'a Event>) -> Vec<LogLine> {
+    let mut lines: Vec<LogLine> = Vec::new();
+    // Per fold: the line it writes, how many events it holds, one of them.
+    let mut folds: std::collections::BTreeMap<(SimTime, String), (usize, usize, &Event)> =
+        std::collections::BTreeMap::new();
+    for e in events {
+        let (area, alarm) = Area::of(&e.kind);
+        match e.kind.describe_many(1) {
+            Some(key) => {
+                let fold = folds.entry((e.time, key)).or_insert_with(|| {
+                    lines.push(LogLine::new(e.time, String::new(), alarm, area));
+                    (lines.len() - 1, 0, e)
+                });
+                fold.1 += 1;
+            }
+            None => {
+                if let Some(text) = e.kind.describe() {
+                    lines.push(LogLine::new(e.time, text, alarm, area));
+                }
+            }
+        }
+    }
+    for (line, n, e) in folds.into_values() {
+        let text = if n == 1 {
+            e.kind.describe()
+        } else {
+            e.kind.describe_many(n)
+        };
+        if let Some(text) = text {
+            lines[line].text = text;
+        }
+    }
+    lines.retain(|l| !l.text.is_empty());
+    lines
+}
+
 /// Virtual time shown per real second at `speed`, in ms and in s.
 pub fn virtual_per_real_second(speed: f64, busy: bool) -> (f64, f64) {
     let ms = 1000.0 * speed * if busy { BUSY_RATE } else { IDLE_RATE };
@@ -1245,6 +1271,36 @@ mod tests {
     use super::*;
     use kafkasim_engine::partition::ElectionReason;
     use kafkasim_engine::{BrokerId, EventKind, TopicPartition};
+
+    #[test]
+    fn a_failovers_fifty_internal_isr_changes_fold_into_one_line() {
+        // "Only problems" used to list one ISR line per __consumer_offsets
+        // partition after a crash.
+        let shrunk = |topic: &str, p: u32| Event {
+            time: SimTime(18_000),
+            kind: EventKind::IsrShrunk {
+                tp: TopicPartition::new(topic, p),
+                removed: vec![BrokerId(1)],
+                isr: vec![BrokerId(2)],
+                reason: "the controller marked the broker offline".into(),
+            },
+        };
+        let mut events: Vec<Event> = (0..50).map(|p| shrunk("__consumer_offsets", p)).collect();
+        events.insert(10, shrunk("MyTopic", 0));
+        let lines = log_lines(&events);
+        let texts: Vec<&str> = lines.iter().map(|l| l.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            vec![
+                "Broker 1 left the ISR of 50 partitions of __consumer_offsets (the controller marked the broker offline).",
+                "Broker 1 left the ISR of MyTopic-0 (the controller marked the broker offline); ISR is now [2].",
+            ]
+        );
+        assert!(lines[0].alarm);
+        // One alone reads as it always did.
+        let one = log_lines(&events[..1]);
+        assert!(one[0].text.ends_with("ISR of __consumer_offsets-0 (the controller marked the broker offline); ISR is now [2]."));
+    }
 
     #[test]
     fn the_beat_waits_for_a_frame_whose_step_changed_nothing_but_not_long() {

@@ -383,7 +383,78 @@ pub enum Weight {
     Milestone,
 }
 
+fn election_reason(reason: &crate::partition::ElectionReason) -> &'static str {
+    use crate::partition::ElectionReason::*;
+    match reason {
+        NewPartition => "new partition",
+        LeaderFailed => "the old leader failed",
+        OfflinePartition => "it was offline",
+        Preferred => "preferred leader election",
+        ControlledShutdown => "controlled shutdown",
+        Reassignment => "reassignment",
+    }
+}
+
 impl EventKind {
+    /// For an event about one partition of an internal topic
+    /// (`__consumer_offsets`), one line for `n` such events alike (the same
+    /// broker, the same cause): a failover moves fifty of them at once, and
+    /// fifty lines would bury the few that matter. Events that are alike
+    /// give the same line for the same `n`.
+    pub fn describe_many(&self, n: usize) -> Option<String> {
+        use EventKind::*;
+        let internal = |tp: &TopicPartition| tp.topic.starts_with("__");
+        let of = |tp: &TopicPartition| {
+            if n == 1 {
+                format!("1 partition of {}", tp.topic)
+            } else {
+                format!("{n} partitions of {}", tp.topic)
+            }
+        };
+        Some(match self {
+            LeaderElected {
+                tp,
+                leader,
+                unclean,
+                reason,
+                ..
+            } if internal(tp) => match leader {
+                Some(l) => format!(
+                    "{l} is now leader of {}{} ({}).",
+                    of(tp),
+                    if *unclean { " by UNCLEAN election" } else { "" },
+                    election_reason(reason)
+                ),
+                None => format!("{} are offline: no in-sync replica is alive.", of(tp)),
+            },
+            IsrShrunk {
+                tp,
+                removed,
+                reason,
+                ..
+            } if internal(tp) => {
+                format!("{} left the ISR of {} ({reason}).", who(removed), of(tp))
+            }
+            IsrExpanded { tp, added, .. } if internal(tp) => {
+                format!("{} caught up and joined the ISR of {}.", who(added), of(tp))
+            }
+            ReplicaRoleChanged {
+                tp, broker, leader, ..
+            } if internal(tp) => format!(
+                "{broker} now acts as {} of {}.",
+                if *leader { "leader" } else { "follower" },
+                of(tp)
+            ),
+            LogTruncated { tp, broker, .. } if internal(tp) => {
+                format!(
+                    "{broker} truncated its logs of {} to match the leader.",
+                    of(tp)
+                )
+            }
+            _ => return None,
+        })
+    }
+
     /// Where this event stands among [`Weight`]'s three.
     pub fn weight(&self) -> Weight {
         use EventKind::*;
@@ -498,14 +569,7 @@ impl EventKind {
                 Some(l) => format!(
                     "{l} is now leader of {tp}{} ({}).",
                     if *unclean { " by UNCLEAN election" } else { "" },
-                    match reason {
-                        crate::partition::ElectionReason::NewPartition => "new partition",
-                        crate::partition::ElectionReason::LeaderFailed => "the old leader failed",
-                        crate::partition::ElectionReason::OfflinePartition => "it was offline",
-                        crate::partition::ElectionReason::Preferred => "preferred leader election",
-                        crate::partition::ElectionReason::ControlledShutdown => "controlled shutdown",
-                        crate::partition::ElectionReason::Reassignment => "reassignment",
-                    }
+                    election_reason(reason)
                 ),
                 None => format!("{tp} is offline: no in-sync replica is alive."),
             },

@@ -133,6 +133,10 @@ pub struct ReplicaView {
     /// it was last caught up). `None` when caught up, not in the ISR, or
     /// behind for less than `ISR_TIMER_AFTER_MS` (a fetch in progress).
     pub isr_expires_in: Option<u64>,
+    /// The partition has no leader (offline): it can be neither written
+    /// nor read until one is elected.
+    #[serde(default)]
+    pub offline: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -349,6 +353,7 @@ impl Cluster {
                     log_end_offset: local.map_or(0, |r| r.log.log_end_offset()),
                     high_watermark: local.map_or(0, |r| r.high_watermark),
                     isr_expires_in: self.isr_expires_in(id, s),
+                    offline: s.leader.is_none(),
                 }
             })
             .collect();
