@@ -255,3 +255,38 @@ test('Compare heads each side with its setting and counts what each lost', async
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('free play: a new topic and a new producer are picked, and a node is isolated in one click', async () => {
+  const { page, errors, context } = await openApp(app.browser, app.url);
+  await page.getByText('Cluster', { exact: true }).click();
+  const create = page.getByRole('form', { name: 'Create a topic' });
+  await create.getByRole('textbox', { name: /Name/ }).fill('orders');
+  await create.getByRole('button', { name: 'Create topic' }).click();
+  await page.keyboard.press('Escape');
+  const produce = page.getByRole('form', { name: 'Produce a record' });
+  assert.equal(await produce.getByRole('combobox', { name: 'Topic' }).inputValue(), 'orders');
+  assert.equal(await page.getByRole('form', { name: 'Add a consumer' }).getByRole('combobox', { name: 'Topic' }).inputValue(), 'orders');
+  await produce.getByRole('button', { name: 'Add producer' }).click();
+  await page.getByRole('button', { name: 'Producer 2', exact: true }).waitFor();
+  assert.equal(await produce.getByRole('combobox', { name: 'Producer' }).inputValue(), '2');
+  await produce.getByRole('button', { name: 'Produce', exact: true }).click();
+  for (let i = 0; i < 6; i++) await page.keyboard.press('.');
+  await page.getByRole('list', { name: 'Events, newest first' }).getByText(/Producer 2 sent key "user-42" to orders-/).waitFor();
+
+  // Isolate broker 2: one click cuts it from every node, drawn once.
+  await page.getByRole('button', { name: 'Broker 2', exact: true }).click();
+  await page.getByRole('button', { name: 'Isolate from the network' }).click();
+  await page.getByRole('img', { name: 'Broker 2 is isolated from the network' }).waitFor();
+  assert.equal(await page.locator('g.net-link').count(), 0, 'no star of cut lines');
+  await screenshot(page, 'classroom-isolated-broker');
+  await page.getByRole('button', { name: 'Reconnect to the network' }).click();
+  await page.getByRole('img', { name: 'Broker 2 is isolated from the network' }).waitFor({ state: 'detached' });
+  // One cut between two brokers is drawn between them.
+  await page.getByText('Cluster', { exact: true }).click();
+  await page.getByLabel('First node').selectOption({ label: 'Broker 1' });
+  await page.getByLabel('Second node').selectOption({ label: 'Broker 3' });
+  await page.getByRole('button', { name: 'Cut network' }).click();
+  await page.getByRole('img', { name: 'Network cut between Broker 1 and Broker 3' }).waitFor();
+  assert.deepEqual(errors, []);
+  await context.close();
+});

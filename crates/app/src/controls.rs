@@ -175,7 +175,7 @@ pub fn ProduceForm() -> impl IntoView {
     let value = RwSignal::new(String::from("hello"));
     let partition = RwSignal::new(String::new());
     let topic = move || sim.scene_topic();
-    let producer = move || sim.structure.with(|v| v.producers.first().map(|p| p.id.0));
+    let producer = move || sim.producer();
     let send = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let (Some(topic), Some(producer)) = (topic(), producer()) else {
@@ -204,9 +204,8 @@ pub fn ProduceForm() -> impl IntoView {
     view! {
         <form class="panel produce-form" on:submit=send aria-label="Produce a record">
             <h2 class="panel-title">"Produce"</h2>
-            <p class="panel-hint">
-                {move || format!("Producer {} → {}", producer().unwrap_or(0), topic().unwrap_or_default())}
-            </p>
+            <ProducerPick />
+            <TopicPick />
             <label>"Key " <input prop:value=key on:input=move |ev| key.set(event_target_value(&ev)) /></label>
             <label>"Value " <input prop:value=value on:input=move |ev| value.set(event_target_value(&ev)) /></label>
             <label>"Partition " <input prop:value=partition placeholder="partitioner picks" inputmode="numeric"
@@ -234,6 +233,68 @@ pub fn ProduceForm() -> impl IntoView {
 
 /// Adds a consumer that subscribes to the scene's topic in a chosen group,
 /// with Kafka's consumer settings beside friendly labels.
+/// Which producer the Produce panel sends from, and a new one.
+#[component]
+fn ProducerPick() -> impl IntoView {
+    let sim = expect_context::<Sim>();
+    let ids = Memo::new(move |_| {
+        sim.structure
+            .with(|v| v.producers.iter().map(|p| p.id.0).collect::<Vec<_>>())
+    });
+    let add = move |_| {
+        let before = ids.get_untracked();
+        if sim.dispatch(Command::CreateProducer {
+            id: None,
+            config: kafkasim_engine::ProducerConfig::default(),
+        }) {
+            let new = ids
+                .get_untracked()
+                .into_iter()
+                .find(|id| !before.contains(id));
+            sim.picked_producer.set(new);
+            if let Some(id) = new {
+                sim.notice.set(Some(format!(
+                    "Producer {id} joined with Kafka's defaults (acks=all, idempotent); the Produce panel sends from it."
+                )));
+            }
+        }
+    };
+    view! {
+        <div class="pick-row">
+            <label>"From "
+                <select aria-label="Producer" prop:value=move || sim.producer().map(|p| p.to_string()).unwrap_or_default()
+                    on:change=move |ev| sim.picked_producer.set(event_target_value(&ev).parse().ok())>
+                    {move || ids.get().into_iter().map(|id| view! { <option value=id.to_string()>{format!("Producer {id}")}</option> }).collect_view()}
+                </select>
+            </label>
+            <button type="button" class="btn btn-small" on:click=add>"Add producer"</button>
+        </div>
+    }
+}
+
+/// Which topic the Produce and Consumers panels act on.
+#[component]
+fn TopicPick() -> impl IntoView {
+    let sim = expect_context::<Sim>();
+    let names = Memo::new(move |_| {
+        sim.structure.with(|v| {
+            v.topics
+                .iter()
+                .filter(|t| !t.internal)
+                .map(|t| t.name.clone())
+                .collect::<Vec<_>>()
+        })
+    });
+    view! {
+        <label class="pick-row">"Topic "
+            <select aria-label="Topic" prop:value=move || sim.scene_topic().unwrap_or_default()
+                on:change=move |ev| sim.picked_topic.set(Some(event_target_value(&ev)))>
+                {move || names.get().into_iter().map(|n| view! { <option value=n.clone()>{n.clone()}</option> }).collect_view()}
+            </select>
+        </label>
+    }
+}
+
 #[component]
 pub fn ConsumerForm() -> impl IntoView {
     let sim = expect_context::<Sim>();
@@ -267,7 +328,7 @@ pub fn ConsumerForm() -> impl IntoView {
     view! {
         <form class="panel consumer-form" on:submit=add aria-label="Add a consumer">
             <h2 class="panel-title">"Consumers"</h2>
-            <p class="panel-hint">{move || format!("Subscribes to {}", topic().unwrap_or_default())}</p>
+            <TopicPick />
             <label><span>"Group " <small>"group.id"</small></span> <input prop:value=group on:input=move |ev| group.set(event_target_value(&ev)) /></label>
             <label><span>"Start at " <small>"auto.offset.reset"</small></span>
                 <select prop:value=reset on:change=move |ev| reset.set(event_target_value(&ev))>
@@ -297,6 +358,9 @@ struct Facts {
     running: bool,
     owned: Vec<(String, u32)>,
     in_group: bool,
+    /// The nodes it is cut off from, and every other node.
+    cut_from: Vec<NodeId>,
+    others: Vec<NodeId>,
 }
 
 impl Facts {
@@ -305,6 +369,22 @@ impl Facts {
             running: false,
             owned: Vec::new(),
             in_group: false,
+            cut_from: v
+                .network_cuts
+                .iter()
+                .filter_map(|(a, b)| match (*a == node, *b == node) {
+                    (true, _) => Some(*b),
+                    (_, true) => Some(*a),
+                    _ => None,
+                })
+                .collect(),
+            others: std::iter::empty()
+                .chain(v.brokers.iter().map(|b| NodeId::Broker(b.id)))
+                .chain(v.quorum.iter().map(|q| q.node))
+                .chain(v.producers.iter().map(|p| NodeId::Producer(p.id)))
+                .chain(v.consumers.iter().map(|c| NodeId::Consumer(c.id)))
+                .filter(|n| *n != node)
+                .collect(),
         };
         match node {
             NodeId::Broker(b) => {
@@ -333,6 +413,68 @@ impl Facts {
     }
 }
 
+/// Isolate a node (cut it off from every other node, as a failed switch
+/// port would) or reconnect it, in one click each.
+fn network_buttons(
+    sim: Sim,
+    node: NodeId,
+    cut_from: Vec<NodeId>,
+    others: Vec<NodeId>,
+) -> impl IntoView {
+    let isolated = !others.is_empty() && others.iter().all(|o| cut_from.contains(o));
+    let any_cut = !cut_from.is_empty();
+    let isolate = move |_| {
+        let mut cut = 0;
+        for other in others.iter().filter(|o| !cut_from.contains(o)) {
+            if !sim.dispatch(Command::PartitionNetwork { a: node, b: *other }) {
+                return;
+            }
+            cut += 1;
+        }
+        sim.notice.set(Some(format!(
+            "{node} is cut off from the network: {cut} link(s) cut. Its process still runs; nothing reaches it or leaves it."
+        )));
+    };
+    let heal_these = cut_from_heal(sim, node);
+    view! {
+        <button class="btn" disabled=isolated on:click=isolate
+            title="Cut every link between this node and the others">"Isolate from the network"</button>
+        <button class="btn" disabled=!any_cut on:click=heal_these
+            title="Heal every cut link of this node">"Reconnect to the network"</button>
+    }
+}
+
+fn cut_from_heal(sim: Sim, node: NodeId) -> impl Fn(leptos::ev::MouseEvent) {
+    move |_| {
+        let cut: Vec<NodeId> = sim.structure.with_untracked(|v| {
+            v.network_cuts
+                .iter()
+                .filter_map(|(a, b)| {
+                    if *a == node {
+                        Some(*b)
+                    } else if *b == node {
+                        Some(*a)
+                    } else {
+                        None
+                    }
+                })
+                .collect()
+        });
+        for other in &cut {
+            if !sim.dispatch(Command::HealNetwork {
+                a: Some(node),
+                b: Some(*other),
+            }) {
+                return;
+            }
+        }
+        sim.notice.set(Some(format!(
+            "{node} is reconnected: {} link(s) healed.",
+            cut.len()
+        )));
+    }
+}
+
 /// Actions for whatever node is selected in the diagram.
 #[component]
 pub fn ActionPanel() -> impl IntoView {
@@ -351,7 +493,10 @@ pub fn ActionPanel() -> impl IntoView {
             running,
             owned,
             in_group,
+            cut_from,
+            others,
         } = facts;
+        let network = network_buttons(sim, node, cut_from, others);
         let body = match node {
             NodeId::Broker(b) => view! {
                 <button class="btn btn-danger" disabled=!running on:click=move |_| { sim.dispatch(Command::CrashBroker { broker: b.0 }); }>"Crash broker"</button>
@@ -438,7 +583,7 @@ pub fn ActionPanel() -> impl IntoView {
         view! {
             <div class="panel action-panel" role="region" aria-label=aria node_ref=region>
                 <h2 class="panel-title">{title}</h2>
-                <div class="panel-actions">{body}</div>
+                <div class="panel-actions">{body}{network}</div>
             </div>
         }
         .into_any()

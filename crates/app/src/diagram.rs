@@ -111,11 +111,142 @@ pub fn Diagram() -> impl IntoView {
                 },
                 move |(g, gv, members)| group_box(sim, live, &g, gv.as_ref(), &members),
             )}</g>
+            <NetworkLinks layout=layout />
             <Pulses layout=layout />
             <Redirects arrows=redirects labels=true />
         </svg>
         <Chips layout=layout shown=shown svg=svg />
         </div>
+    }
+}
+
+/// Cut and slow links, drawn between the nodes they join: a cut as a red
+/// dashed line marked "cut", a slow link as a dotted one with its latency.
+/// Between two brokers the line arcs above the columns, clear of the
+/// partitions. (A network cut used to be invisible on the diagram.)
+#[component]
+fn NetworkLinks(layout: Memo<Layout>) -> impl IntoView {
+    let sim = expect_context::<Sim>();
+    // A node cut off from all the others is marked once, not by a star of
+    // lines to every node.
+    let isolated = Memo::new(move |_| sim.structure.with(isolated_nodes));
+    let marks = move || {
+        let l = layout.get();
+        isolated
+            .get()
+            .into_iter()
+            .filter_map(|n| {
+                let (x, y) = match n {
+                    NodeId::Broker(id) => l
+                        .brokers
+                        .iter()
+                        .find(|b| b.id == id)
+                        .map(|b| (b.rect.x + b.rect.w / 2.0, b.rect.y - 8.0))?,
+                    _ => {
+                        let c = l.producers.iter().chain(&l.quorum).find(|c| c.node == n);
+                        match c {
+                            Some(c) => (c.cx, c.cy - c.r - 6.0),
+                            None => l.anchor(n, None).map(|(x, y)| (x + 30.0, y - 26.0))?,
+                        }
+                    }
+                };
+                Some(view! {
+                    <text x=x y=y text-anchor="middle" class="net-link is-cut net-link-label" role="img"
+                        aria-label=format!("{n} is isolated from the network")>"✕ isolated"</text>
+                })
+            })
+            .collect_view()
+    };
+    let links = Memo::new(move |_| {
+        let l = layout.get();
+        let alone = isolated.get();
+        sim.structure.with(|v| {
+            let cuts = v
+                .network_cuts
+                .iter()
+                .filter(|(a, b)| !alone.contains(a) && !alone.contains(b))
+                .map(|(a, b)| (*a, *b, None));
+            let slow = v
+                .slow_links
+                .iter()
+                .filter(|(a, b, _)| {
+                    !v.network_cuts.contains(&(*a, *b)) && !v.network_cuts.contains(&(*b, *a))
+                })
+                .map(|(a, b, ms)| (*a, *b, Some(*ms)));
+            cuts.chain(slow)
+                .filter_map(|(a, b, ms)| Some(((a, b, ms), link_path(&l, a, b)?)))
+                .collect::<Vec<_>>()
+        })
+    });
+    let lines = move || {
+        links
+            .get()
+            .into_iter()
+            .map(|((a, b, ms), (d, (lx, ly)))| {
+                let (class, label) = match ms {
+                    None => ("net-link is-cut", "✕ cut".to_string()),
+                    Some(ms) if ms >= 1000 => {
+                        ("net-link is-slow", format!("{:.1} s", ms as f64 / 1000.0))
+                    }
+                    Some(ms) => ("net-link is-slow", format!("{ms} ms")),
+                };
+                let name = match ms {
+                    None => format!("Network cut between {a} and {b}"),
+                    Some(_) => format!("Slow link between {a} and {b}: {label} each way"),
+                };
+                let tip = name.clone();
+                view! {
+                    <g class=class role="img" aria-label=name>
+                        <title>{tip}</title>
+                        <path d=d class="net-link-line" />
+                        <text x=lx y=ly text-anchor="middle" class="net-link-label">{label}</text>
+                    </g>
+                }
+            })
+            .collect_view()
+    };
+    view! { <g class="net-links">{lines}{marks}</g> }
+}
+
+/// Nodes cut off from every other node.
+fn isolated_nodes(v: &ClusterView) -> Vec<NodeId> {
+    let all: Vec<NodeId> = std::iter::empty()
+        .chain(v.brokers.iter().map(|b| NodeId::Broker(b.id)))
+        .chain(v.quorum.iter().map(|q| q.node))
+        .chain(v.producers.iter().map(|p| NodeId::Producer(p.id)))
+        .chain(v.consumers.iter().map(|c| NodeId::Consumer(c.id)))
+        .collect();
+    let cut =
+        |a: NodeId, b: NodeId| v.network_cuts.contains(&(a, b)) || v.network_cuts.contains(&(b, a));
+    all.iter()
+        .copied()
+        .filter(|n| all.len() > 1 && all.iter().all(|o| o == n || cut(*n, *o)))
+        .collect()
+}
+
+/// The path of a link between two nodes and where its label goes.
+fn link_path(l: &Layout, a: NodeId, b: NodeId) -> Option<(String, (f64, f64))> {
+    let end = |n: NodeId| match n {
+        NodeId::Broker(id) => l
+            .brokers
+            .iter()
+            .find(|x| x.id == id)
+            .map(|x| (x.rect.x + x.rect.w / 2.0, x.rect.y)),
+        _ => l.anchor(n, None),
+    };
+    let ((x1, y1), (x2, y2)) = (end(a)?, end(b)?);
+    if matches!((a, b), (NodeId::Broker(_), NodeId::Broker(_))) {
+        let top = y1.min(y2) - 60.0;
+        let mid = (x1 + x2) / 2.0;
+        Some((
+            format!("M{x1},{y1} Q{mid},{top} {x2},{y2}"),
+            (mid, (y1.min(y2) + top) / 2.0 - 4.0),
+        ))
+    } else {
+        Some((
+            format!("M{x1},{y1} L{x2},{y2}"),
+            ((x1 + x2) / 2.0, (y1 + y2) / 2.0 - 6.0),
+        ))
     }
 }
 

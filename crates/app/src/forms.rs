@@ -208,7 +208,10 @@ fn CreateTopicForm() -> impl IntoView {
                 ..TopicConfig::default()
             },
         }) {
-            sim.notice.set(Some(format!("Created topic {topic}.")));
+            sim.notice.set(Some(format!(
+                "Created topic {topic}. The Produce and Consumers panels now act on it."
+            )));
+            sim.picked_topic.set(Some(topic.clone()));
         }
     };
     let field = |label: &'static str, key: &'static str, value: RwSignal<String>| {

@@ -288,6 +288,10 @@ pub struct Sim {
     pub horizon: RwSignal<u64>,
     /// Auto-produce: a record every this many virtual ms, or off.
     pub auto_every: RwSignal<Option<u64>>,
+    /// The topic and producer the forms act on, as picked in them (a new
+    /// topic is picked when created); see `topic` and `producer`.
+    pub picked_topic: RwSignal<Option<String>>,
+    pub picked_producer: RwSignal<Option<u32>>,
     auto_next: StoredValue<u64>,
     auto_count: StoredValue<u64>,
     /// Times before each Step, so Back (PageUp) can return to them.
@@ -405,6 +409,8 @@ impl Sim {
             selected: RwSignal::new(None),
             horizon: RwSignal::new(horizon),
             auto_every: RwSignal::new(None),
+            picked_topic: RwSignal::new(None),
+            picked_producer: RwSignal::new(None),
             auto_next: StoredValue::new(0),
             auto_count: StoredValue::new(0),
             steps_back: StoredValue::new(Vec::new()),
@@ -865,9 +871,7 @@ impl Sim {
     /// The next auto-produced record: from the first producer to the scene's
     /// topic, keys cycling through ten customers.
     fn auto_produce_command(&self) -> Option<Command> {
-        let (producer, topic) = self
-            .view
-            .with_untracked(|v| (v.producers.first().map(|p| p.id.0), scene_topic(v)));
+        let (producer, topic) = untrack(|| (self.producer(), self.scene_topic()));
         let n = self.auto_count.get_value();
         Some(Command::Produce {
             producer: producer?,
@@ -878,9 +882,26 @@ impl Sim {
         })
     }
 
-    /// The topic the forms act on: the scene's first non-internal topic.
+    /// The topic the forms act on: the one picked, while it exists, else
+    /// the scene's first non-internal topic.
     pub fn scene_topic(&self) -> Option<String> {
-        self.structure.with(scene_topic)
+        let picked = self.picked_topic.get();
+        self.structure.with(|v| {
+            picked
+                .filter(|t| v.topics.iter().any(|x| !x.internal && &x.name == t))
+                .or_else(|| scene_topic(v))
+        })
+    }
+
+    /// The producer the forms act on: the one picked, while it exists, else
+    /// the first.
+    pub fn producer(&self) -> Option<u32> {
+        let picked = self.picked_producer.get();
+        self.structure.with(|v| {
+            picked
+                .filter(|p| v.producers.iter().any(|x| x.id.0 == *p))
+                .or_else(|| v.producers.first().map(|p| p.id.0))
+        })
     }
 
     /// Virtual time including the played fraction of a millisecond.
@@ -1129,6 +1150,7 @@ pub fn structure(v: &ClusterView) -> ClusterView {
         producers: v.producers.clone(),
         in_flight: Vec::new(),
         network_cuts: v.network_cuts.clone(),
+        slow_links: v.slow_links.clone(),
         lost: Vec::new(),
         acknowledged_total: 0,
         consumers: v.consumers.clone(),

@@ -382,6 +382,16 @@ impl Network {
             .push(crate::config::LinkLatency { a, b, latency_ms });
     }
 
+    /// Links set slower than the usual latency: `(a, b, one-way ms)`.
+    pub fn slow_links(&self) -> impl Iterator<Item = (NodeId, NodeId, u64)> + '_ {
+        let usual = self.config.latency_ms;
+        self.config
+            .links
+            .iter()
+            .filter(move |l| l.latency_ms > usual)
+            .map(|l| (l.a, l.b, l.latency_ms))
+    }
+
     pub fn cut(&mut self, a: NodeId, b: NodeId) -> bool {
         self.cuts.insert(Self::pair(a, b))
     }

@@ -27,6 +27,10 @@ pub struct ClusterView {
     /// Shared with the scheduler: a view copies no message.
     pub in_flight: Vec<std::sync::Arc<Message>>,
     pub network_cuts: Vec<(NodeId, NodeId)>,
+    /// Links slower than the network's usual latency, with their one-way
+    /// latency in ms.
+    #[serde(default)]
+    pub slow_links: Vec<(NodeId, NodeId, u64)>,
     pub lost: Vec<LostRecord>,
     pub acknowledged_total: u64,
     pub consumers: Vec<ConsumerView>,
@@ -196,6 +200,7 @@ impl Cluster {
             producers: self.producer_views(),
             in_flight: self.scheduler.in_flight().into_iter().cloned().collect(),
             network_cuts: self.network.cuts().copied().collect(),
+            slow_links: self.network.slow_links().collect(),
             lost: self.ledger.lost.clone(),
             acknowledged_total: self.ledger.acknowledged_total,
             consumers: self.consumers.values().map(consumer_view).collect(),
