@@ -181,8 +181,8 @@ test('Skip lands on the next thing that matters, and classroom timings make it s
   // Classroom timings replay the session with 6 s sessions.
   await page.getByRole('button', { name: 'Reset' }).click();
   await page.getByText('Cluster', { exact: true }).click();
-  await page.getByRole('checkbox', { name: 'Classroom timings (failovers in seconds)' }).check();
-  await page.getByRole('cell', { name: 'zookeeper.session.timeout.ms' }).waitFor();
+  await page.getByRole('checkbox', { name: 'Classroom timings' }).check();
+  await page.getByRole('list', { name: "Classroom timings and Kafka's defaults" }).getByText('zookeeper.session.timeout.ms').waitFor();
   await page.keyboard.press('Escape');
   await crashBroker(page, 1);
   const again = await clock();
@@ -287,6 +287,70 @@ test('free play: a new topic and a new producer are picked, and a node is isolat
   await page.getByLabel('Second node').selectOption({ label: 'Broker 3' });
   await page.getByRole('button', { name: 'Cut network' }).click();
   await page.getByRole('img', { name: 'Network cut between Broker 1 and Broker 3' }).waitFor();
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a slow or paused consumer falls behind, and the group shows what it has not read', async () => {
+  const { page, errors, context } = await openApp(app.browser, app.url);
+  const form = page.getByRole('form', { name: 'Add a consumer' });
+  await form.getByRole('combobox', { name: /Start at/ }).selectOption('earliest');
+  await form.getByRole('button', { name: 'Add consumer' }).click();
+  const consumer = page.getByRole('button', { name: 'Consumer 1', exact: true });
+  await consumer.waitFor();
+  await consumer.click();
+  const pause = page.getByRole('button', { name: 'Stop fetching' });
+  // Until the group has given it partitions there is nothing to pause.
+  for (let i = 0; i < 10 && (await pause.isDisabled()); i++) await page.keyboard.press('n');
+  await pause.click();
+  await page.getByRole('button', { name: 'Fetch again' }).waitFor();
+  for (let i = 0; i < 3; i++) await page.getByRole('button', { name: 'Produce', exact: true }).click();
+  for (let i = 0; i < 12; i++) await page.keyboard.press('.');
+  await page.locator('.group-caption', { hasText: /unread 3/ }).waitFor();
+  await page.locator('.lag-gauge.is-behind').waitFor();
+  await screenshot(page, 'classroom-paused-consumer');
+  // A slow application: one record a second once resumed.
+  await consumer.click();
+  await page.getByRole('combobox', { name: 'Processing time per record' }).selectOption('1000');
+  await page.getByRole('button', { name: 'Fetch again' }).click();
+  await page.getByRole('list', { name: 'Events, newest first' }).getByText(/takes 1000 ms per record/).waitFor();
+  for (let i = 0; i < 40 && (await page.locator('.group-caption', { hasText: /unread 0/ }).count()) === 0; i++) {
+    await page.keyboard.press('.');
+  }
+  await page.locator('.group-caption', { hasText: /unread 0/ }).waitFor();
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('the panel follows the clock back, and the last step offers the next lesson', async () => {
+  const { page, errors, context } = await openApp(app.browser, app.url + '#lesson=replication&step=3');
+  await page.getByText('Step 3 of 8').waitFor();
+  // Rewind with the timeline to the start of the lesson: the panel goes with it.
+  await page.getByRole('slider', { name: 'Timeline' }).evaluate((el) => {
+    el.value = '100';
+    el.dispatchEvent(new Event('input', { bubbles: true }));
+  });
+  await page.getByText('Step 1 of 8').waitFor();
+  await page.waitForFunction(() => location.hash === '#lesson=replication&step=1');
+  await page.goto(app.url + '#lesson=topics&step=6');
+  const next = page.getByRole('button', { name: 'Next lesson: Partitions and ordering' });
+  await next.click();
+  await page.getByText('Lesson 5 · Partitions and ordering').waitFor();
+  await page.getByText('Step 1 of 4').waitFor();
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('on a phone a lesson fits the width, and Next stays in reach beside the diagram', async () => {
+  const { page, errors, context } = await openApp(app.browser, app.url + '#lesson=consumer-groups&step=2', { width: 390, height: 844 });
+  await page.getByRole('heading', { name: 'A second member joins' }).waitFor();
+  assert.equal(await page.evaluate(() => document.documentElement.scrollWidth), 390);
+  await page.locator('svg.diagram').scrollIntoViewIfNeeded();
+  const next = await page.getByRole('button', { name: 'Next', exact: true }).boundingBox();
+  const diagram = await page.locator('svg.diagram').boundingBox();
+  assert.ok(next.y >= 0 && next.y + next.height <= 844, `Next at ${next.y}`);
+  assert.ok(diagram.y < 844 && diagram.y + diagram.height > 0, 'the diagram is on screen too');
+  await screenshot(page, 'classroom-phone-lesson-7');
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -251,7 +251,7 @@ test('bad input gets Kafka\'s error and changes nothing', async () => {
   await page.getByRole('button', { name: 'Dismiss error' }).click();
   await page.getByText('Cluster', { exact: true }).click();
   await page.getByRole('tab', { name: 'Partitions' }).click();
-  const topics = await page.getByLabel('Topic', { exact: true }).locator('option').allTextContents();
+  const topics = await page.getByRole('tabpanel').getByLabel('Topic', { exact: true }).locator('option').allTextContents();
   assert.deepEqual(topics, ['MyTopic'], 'no topic was created');
 
   // A file that is not a session is refused and the session stays.

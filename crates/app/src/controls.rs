@@ -39,7 +39,7 @@ pub fn TimeBar() -> impl IntoView {
             </button>
             <button class="btn" on:click=move |_| sim.step() aria-keyshortcuts=". ArrowRight PageDown"
                 title="On to the next event the diagram shows, passing over heartbeats and empty fetches">"Step"</button>
-            <button class="btn" on:click=move |_| { sim.playing.set(false); sim.skip(); } aria-keyshortcuts="n"
+            <button class="btn" on:click=move |_| sim.skip() aria-keyshortcuts="n"
                 aria-label="Skip ahead to what matters"
                 title="Skip to the next crash, restart, election, ISR change, controller change, rebalance, loss, failed send, truncation or network change">"Skip »"</button>
             <button class="btn" on:click=move |_| sim.reset()>"Reset"</button>
@@ -301,13 +301,38 @@ pub fn ConsumerForm() -> impl IntoView {
     let group = RwSignal::new(String::from("billing"));
     let reset = RwSignal::new(String::from("latest"));
     let assignor = RwSignal::new(String::from("range"));
+    let max_poll = RwSignal::new(String::from("500"));
+    let processing = RwSignal::new(String::from("0"));
     let topic = move || sim.scene_topic();
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let Some(topic) = topic() else {
             return;
         };
+        let whole = |s: RwSignal<String>, what: &str| {
+            s.get_untracked().trim().parse::<u64>().map_err(|_| {
+                KafkaError::new(
+                    ErrorCode::InvalidConfig,
+                    format!(
+                        "{what} must be a whole number; '{}' is not. No consumer was added.",
+                        s.get_untracked().trim()
+                    ),
+                )
+            })
+        };
+        let (max_poll_records, processing_ms) = match (
+            whole(max_poll, "max.poll.records"),
+            whole(processing, "processing.ms"),
+        ) {
+            (Ok(m), Ok(p)) => (u32::try_from(m).unwrap_or(u32::MAX), p),
+            (Err(e), _) | (_, Err(e)) => {
+                sim.error.set(Some(e));
+                return;
+            }
+        };
         let config = ConsumerConfig {
+            max_poll_records,
+            processing_ms,
             group_id: Some(group.get_untracked().trim().to_string()),
             auto_offset_reset: if reset.get_untracked() == "earliest" {
                 AutoOffsetReset::Earliest
@@ -344,6 +369,10 @@ pub fn ConsumerForm() -> impl IntoView {
                     <option value="cooperative-sticky">"cooperative-sticky"</option>
                 </select>
             </label>
+            <label><span>"Records per poll " <small>"max.poll.records"</small></span>
+                <input prop:value=max_poll inputmode="numeric" on:input=move |ev| max_poll.set(event_target_value(&ev)) /></label>
+            <label><span>"Processing per record, ms " <small>"processing.ms (the simulator's)"</small></span>
+                <input prop:value=processing inputmode="numeric" on:input=move |ev| processing.set(event_target_value(&ev)) /></label>
             <button type="submit" class="btn btn-primary">"Add consumer"</button>
         </form>
     }
@@ -358,6 +387,8 @@ struct Facts {
     running: bool,
     owned: Vec<(String, u32)>,
     in_group: bool,
+    /// A consumer: every partition it owns is paused.
+    paused: bool,
     /// The nodes it is cut off from, and every other node.
     cut_from: Vec<NodeId>,
     others: Vec<NodeId>,
@@ -369,6 +400,7 @@ impl Facts {
             running: false,
             owned: Vec::new(),
             in_group: false,
+            paused: false,
             cut_from: v
                 .network_cuts
                 .iter()
@@ -406,10 +438,37 @@ impl Facts {
                         .iter()
                         .map(|a| (a.tp.topic.to_string(), a.tp.partition))
                         .collect();
+                    facts.paused = !x.assigned.is_empty() && x.assigned.iter().all(|a| a.paused);
                 }
             }
         }
         facts
+    }
+}
+
+/// Times the simulated application may take per record, in ms.
+const PROCESSING_TIMES: [u64; 6] = [0, 100, 500, 1_000, 2_000, 5_000];
+
+/// How long the consumer's application takes per record: a slow consumer
+/// falls behind (its lag grows), a very slow one risks `max.poll.interval.ms`.
+#[component]
+fn ProcessingPick(consumer: u32) -> impl IntoView {
+    let sim = expect_context::<Sim>();
+    let current = Memo::new(move |_| sim.session_consumer_processing(consumer).unwrap_or(0));
+    view! {
+        <label class="pick-row">
+            <span>"Processing " <small>"processing.ms"</small></span>
+            <select aria-label="Processing time per record" prop:value=move || current.get().to_string()
+                on:change=move |ev| {
+                    if let Ok(ms) = event_target_value(&ev).parse::<u64>() {
+                        sim.dispatch(Command::SetConsumerProcessing { consumer, processing_ms: ms });
+                    }
+                }>
+                {PROCESSING_TIMES.iter().map(|ms| view! {
+                    <option value=ms.to_string()>{if *ms == 0 { "none".to_string() } else { format!("{ms} ms per record") }}</option>
+                }).collect_view()}
+            </select>
+        </label>
     }
 }
 
@@ -493,6 +552,7 @@ pub fn ActionPanel() -> impl IntoView {
             running,
             owned,
             in_group,
+            paused,
             cut_from,
             others,
         } = facts;
@@ -559,6 +619,11 @@ pub fn ActionPanel() -> impl IntoView {
                 view! {
                     <button class="btn" disabled=!(can_rewind && in_group) on:click=move |_| { sim.dispatch(Command::CommitConsumer { consumer: c.0 }); } title="commitAsync: commit the position of every partition it owns now">"Commit offsets"</button>
                     <button class="btn" disabled=!can_rewind on:click=rewind title="seekToBeginning on every partition it owns">"Read again from the beginning"</button>
+                    <button class="btn" disabled=!can_rewind on:click=move |_| { sim.dispatch(Command::PauseConsumer { consumer: c.0, pause: !paused }); }
+                        aria-label=if paused { "Fetch again" } else { "Stop fetching" }
+                        title="KafkaConsumer.pause() / resume() on every partition it owns: it keeps polling, so it stays in the group">
+                        {if paused { "Fetch again (resume())" } else { "Stop fetching (pause())" }}</button>
+                    <ProcessingPick consumer=c.0 />
                     <button class="btn btn-danger" disabled=!running on:click=move |_| { sim.dispatch(Command::CrashConsumer { consumer: c.0 }); }>"Crash consumer"</button>
                     <button class="btn" disabled=!running on:click=move |_| { sim.dispatch(Command::CloseConsumer { consumer: c.0 }); }>"Close consumer"</button>
                     <button class="btn" disabled=running on:click=move |_| { sim.dispatch(Command::RestartConsumer { consumer: c.0 }); }>"Restart consumer"</button>

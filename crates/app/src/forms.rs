@@ -57,7 +57,8 @@ fn ClassroomTimings() -> impl IntoView {
         .iter()
         .map(|t| {
             view! {
-                <tr><td><code>{t.key}</code></td><td>{format!("{} s", t.classroom / 1000)}</td><td>{format!("{} s", t.kafka_default / 1000)}</td></tr>
+                <li><code>{t.key}</code> " " <strong>{format!("{} s", t.classroom / 1000)}</strong>
+                    <span class="kafka-default">{format!(" (Kafka: {} s)", t.kafka_default / 1000)}</span></li>
             }
         })
         .collect_view();
@@ -65,11 +66,9 @@ fn ClassroomTimings() -> impl IntoView {
         <div class="menu-form" role="group" aria-label="Timings">
             <h3>"Timings"</h3>
             <label class="check"><input type="checkbox" prop:checked=move || on.get() on:change=toggle />
-                <span>"Classroom timings (failovers in seconds)"</span></label>
-            <table class="grid timings" aria-label="Classroom timings and Kafka's defaults">
-                <thead><tr><th>"setting"</th><th>"classroom"</th><th>"Kafka"</th></tr></thead>
-                <tbody>{rows}</tbody>
-            </table>
+                <span>"Classroom timings"</span></label>
+            <p class="panel-hint timings-hint">"Failovers in seconds, not half a minute:"</p>
+            <ul class="timings" aria-label="Classroom timings and Kafka's defaults">{rows}</ul>
         </div>
     }
 }

@@ -177,7 +177,7 @@ impl Player {
     /// Keeps the address bar on the step shown (`#lesson=ID&step=N`), so a
     /// copied address or a reload opens it; replacing the entry, so Back in
     /// the browser leaves the page rather than walking the steps.
-    fn show_in_address_bar(&self, k: usize) {
+    pub(crate) fn show_in_address_bar(&self, k: usize) {
         let id = self
             .lesson
             .with_untracked(|l| l.as_ref().map(|l| l.id.clone()));
@@ -443,6 +443,34 @@ pub fn follow_user(player: Player, sim: Sim) {
     });
 }
 
+/// The step follows the clock: rewound (the timeline slider, ←) to before
+/// the step began, the panel shows the step that moment belongs to, as it
+/// was then, rather than waiting on "Watch the cluster…" with the clock
+/// behind it.
+pub fn follow_clock(player: Player, sim: Sim) {
+    let now = Memo::new(move |_| sim.view.with(|v| v.time.0));
+    Effect::new(move |_| {
+        let now = now.get();
+        let presenting = untrack(|| player.presenting() && player.view() == LessonView::Cluster);
+        if !presenting {
+            return;
+        }
+        let k = player.step.get_untracked();
+        let times = player.times();
+        let Some(here) = times.get(k) else {
+            return;
+        };
+        if now >= here.start {
+            return;
+        }
+        // Before the first step: the first.
+        let j = times.iter().rposition(|t| t.start <= now).unwrap_or(0);
+        player.step.set(j);
+        sim.pause_at.set(Some(times[j].end));
+        player.show_in_address_bar(j);
+    });
+}
+
 /// The lessons page: every lesson with its summary and a picture of its
 /// scene, and a way to open a lesson file.
 #[component]
@@ -676,8 +704,13 @@ pub fn LessonPanel() -> impl IntoView {
                         }
                         class
                     };
+                    // Once answered, only the right choice and the one
+                    // chosen stay: the explanation needs the room.
+                    let shown = move || {
+                        phase() != Phase::Done || i == answer || asked() == Some(Answer::Chose(i))
+                    };
                     view! {
-                        <li>
+                        <li hidden=move || !shown()>
                             <button class=class aria-label=name disabled=move || asked().is_some()
                                 on:click=move |_| player.answer(sim, Answer::Chose(i))>{c}</button>
                         </li>
@@ -691,11 +724,12 @@ pub fn LessonPanel() -> impl IntoView {
                         Some(Answer::Chose(_)) => "Not quite. ",
                         _ => "",
                     };
-                    // On a projector the panel may scroll: bring the answer into view.
+                    // On a projector the panel may scroll: back to its top,
+                    // where the step's title and the explanation now fit.
                     let shown = NodeRef::<leptos::html::P>::new();
                     Effect::new(move |_| {
-                        if let Some(p) = shown.get() {
-                            p.scroll_into_view_with_bool(false);
+                        if let Some(side) = shown.get().and_then(|p| p.closest(".side").ok().flatten()) {
+                            side.set_scroll_top(0);
                         }
                     });
                     view! {
@@ -764,9 +798,15 @@ pub fn LessonPanel() -> impl IntoView {
                         aria-keyshortcuts="ArrowRight PageDown Space">"Next"</button>
                 </div>
                 <h2 class="lesson-step-title">{step.title.clone()}</h2>
-                <p class="narration">{step.narration.clone()}</p>
+                // The set-up gives way to what happened once a question is answered.
+                {
+                    let asks = step.prompt.is_some();
+                    let narration = step.narration.clone();
+                    move || (!(asks && phase() == Phase::Done)).then(|| view! { <p class="narration">{narration.clone()}</p> })
+                }
                 {prompt}
                 {refusals}
+                {next_lesson(sim, ui, player, builtin && k + 1 == total, lesson.id.clone())}
                 <div class="lesson-more">
                     <button class="btn btn-small" on:click=move |_| player.try_it(sim)>"Try it yourself"</button>
                     {builtin.then(|| view! { <button class="btn btn-small" on:click=copy_link>"Copy link to this step"</button> })}
@@ -779,6 +819,26 @@ pub fn LessonPanel() -> impl IntoView {
         })
     };
     view! { {body} }
+}
+
+/// On a built-in lesson's last step: the way on to the next lesson.
+fn next_lesson(sim: Sim, ui: Ui, player: Player, last: bool, id: String) -> Option<impl IntoView> {
+    if !last {
+        return None;
+    }
+    let all = lesson::builtin();
+    let next = all
+        .iter()
+        .position(|l| l.id == id)
+        .and_then(|i| all.get(i + 1))?
+        .clone();
+    let name = format!("Next lesson: {}", next.title);
+    Some(view! {
+        <button class="btn btn-primary next-lesson" on:click=move |_| {
+            player.open(sim, next.clone(), 0, None);
+            ui.page.set(player.page());
+        }>{name}</button>
+    })
 }
 
 /// In free play during a lesson: the way back to the step.

@@ -37,6 +37,7 @@ pub fn App() -> impl IntoView {
     player.restore(sim, ui, lesson_link);
     lessons::follow_user(player, sim);
     lessons::follow_address(player, sim, ui);
+    lessons::follow_clock(player, sim);
     sim::start_clock(sim);
     models::start_clock(
         models,

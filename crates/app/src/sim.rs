@@ -225,6 +225,8 @@ impl Area {
             | ConsumerError { .. } => (Area::Consumers, true),
             RecordProcessed { again, .. } => (Area::Consumers, again.is_some()),
             ConsumerCreated { .. }
+            | ConsumerPaused { .. }
+            | ConsumerProcessingSet { .. }
             | ConsumerRestarted { .. }
             | ConsumerClosed { .. }
             | CoordinatorFound { .. }
@@ -478,20 +480,8 @@ impl Sim {
         let before = self.now();
         self.steps_back.update_value(|v| v.push(before));
         let events = self.run_until_weight(Weight::Milestone, SKIP_WITHIN_MS);
-        let mut landed = events
-            .iter()
-            .filter(|e| e.kind.weight() == Weight::Milestone)
-            .filter_map(|e| e.kind.describe());
-        let first = landed.next();
-        let more = landed.count();
         let waited = crate::controls::format_time(self.now().saturating_sub(before));
-        self.notice.set(Some(match (first, more) {
-            (Some(what), 0) => format!("Skipped {waited}: {what}"),
-            (Some(what), n) => {
-                format!("Skipped {waited}: {what} (and {n} more at that moment, in the event log)")
-            }
-            (None, _) => format!("Skipped {waited}: nothing of note happened."),
-        }));
+        self.notice.set(Some(skip_notice(&waited, &events)));
         // What was in flight before the jump is long gone.
         self.pulses.set(Vec::new());
         self.redirects.set(Vec::new());
@@ -527,6 +517,7 @@ impl Sim {
     }
 
     fn seek_to(&self, t: u64) {
+        self.auto_next.set_value(0);
         self.session.update_value(|s| s.seek(SimTime(t)));
         self.fraction.set(0.0);
         self.pulses.set(Vec::new());
@@ -701,6 +692,9 @@ impl Sim {
 
     /// Shows `session` from its current moment, paused, with a fresh log.
     fn replace(&self, session: Session) {
+        // Auto-produce goes on from the new session's moment (its next
+        // record was due at the old one's, maybe far ahead).
+        self.auto_next.set_value(0);
         self.generation.update_value(|g| *g += 1);
         self.scene.set(session.scenario().name.clone());
         self.session.set_value(session);
@@ -793,9 +787,20 @@ impl Sim {
     }
 
     /// Whether records are on their way (the clock runs slowly to show them).
+    /// Offset commits are drawn but do not slow the clock: a group's members
+    /// auto-commit every 5 s, and waiting on each made a lesson's step after
+    /// a question take half a minute.
     pub fn busy(&self) -> bool {
-        self.view
-            .with(|v| v.in_flight.iter().any(|m| !m.is_background()))
+        use kafkasim_engine::network::Body;
+        self.view.with(|v| {
+            v.in_flight.iter().any(|m| {
+                !m.is_background()
+                    && !matches!(
+                        m.body,
+                        Body::OffsetCommit { .. } | Body::OffsetCommitResponse { .. }
+                    )
+            })
+        })
     }
 
     /// Advances by `real_ms` of wall time at the current speed: slowly while
@@ -966,6 +971,18 @@ impl Sim {
     }
 
     /// A producer's whole configuration, to change one setting of it.
+    /// A consumer's `processing.ms` (the simulated application's).
+    pub fn session_consumer_processing(&self, consumer: u32) -> Option<u64> {
+        self.acted.track();
+        self.session
+            .try_with_value(|s| {
+                s.cluster()
+                    .consumer_config(kafkasim_engine::ConsumerId(consumer))
+                    .map(|c| c.processing_ms)
+            })
+            .flatten()
+    }
+
     pub fn producer_config(&self, producer: u32) -> Option<kafkasim_engine::ProducerConfig> {
         self.session
             .try_with_value(|s| {
@@ -1234,6 +1251,42 @@ pub fn log_lines<'a>(events: impl IntoIterator<Item = &'a Event>) -> Vec<LogLine
     }
     lines.retain(|l| !l.text.is_empty());
     lines
+}
+
+/// What a Skip landed on: the first thing that matters and, when the same
+/// moment also elected a leader, that election (what a class waits for),
+/// with a count of the rest.
+fn skip_notice(waited: &str, events: &[Event]) -> String {
+    let milestones: Vec<&Event> = events
+        .iter()
+        .filter(|e| e.kind.weight() == Weight::Milestone && e.kind.describe().is_some())
+        .collect();
+    let Some(first) = milestones.first() else {
+        return format!("Skipped {waited}: nothing of note happened.");
+    };
+    let election = milestones.iter().skip(1).find(|e| {
+        matches!(
+            &e.kind,
+            kafkasim_engine::EventKind::LeaderElected { tp, leader: Some(_), .. } if !tp.topic.starts_with("__")
+        )
+    });
+    let mut text = format!(
+        "Skipped {waited}: {}",
+        first.kind.describe().unwrap_or_default()
+    );
+    let mut told = 1;
+    if let Some(e) = election {
+        text.push(' ');
+        text.push_str(&e.kind.describe().unwrap_or_default());
+        told += 1;
+    }
+    if milestones.len() > told {
+        text.push_str(&format!(
+            " (+{} more in the event log)",
+            milestones.len() - told
+        ));
+    }
+    text
 }
 
 /// Virtual time shown per real second at `speed`, in ms and in s.

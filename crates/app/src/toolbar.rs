@@ -254,7 +254,6 @@ pub fn install_shortcuts(sim: Sim, ui: Ui, player: crate::lessons::Player) {
                 true
             }
             "n" | "N" => {
-                sim.playing.set(false);
                 sim.skip();
                 true
             }

@@ -473,6 +473,11 @@ impl Cluster {
             CrashConsumer { consumer } => self.crash_consumer(consumer),
             RestartConsumer { consumer } => self.restart_consumer(consumer),
             CloseConsumer { consumer } => self.close_consumer(consumer),
+            PauseConsumer { consumer, pause } => self.pause_consumer(consumer, pause),
+            SetConsumerProcessing {
+                consumer,
+                processing_ms,
+            } => self.set_consumer_processing(consumer, processing_ms),
             CommitConsumer { consumer } => self.commit_consumer(consumer),
             SeekConsumer {
                 consumer,

@@ -107,6 +107,17 @@ pub enum Command {
         consumer: u32,
     },
     /// `consumer.close()`: commit (with auto-commit) and leave the group.
+    /// `pause()` (or, with `pause: false`, `resume()`) every partition the
+    /// consumer owns.
+    PauseConsumer {
+        consumer: u32,
+        pause: bool,
+    },
+    /// The simulated application's time per record (`processing.ms`).
+    SetConsumerProcessing {
+        consumer: u32,
+        processing_ms: u64,
+    },
     CloseConsumer {
         consumer: u32,
     },

@@ -63,6 +63,11 @@ pub struct Assigned {
     /// When that request was sent; `None` while waiting for the user (reset
     /// policy `none`). An answer lost with its broker is asked again.
     pub resolving_since: Option<SimTime>,
+    /// `pause()`d: not fetched, and `poll()` returns none of its records
+    /// (those already fetched wait for `resume()`). A fresh assignment of
+    /// the partition starts unpaused, as in Kafka.
+    #[serde(default)]
+    pub paused: bool,
 }
 
 /// Processed records a consumer remembers; older ones are only counted.
@@ -460,6 +465,59 @@ impl Cluster {
         let commit = c.next_commit;
         c.next_commit += 1;
         self.send_commit(cid, commit, offsets);
+        Ok(())
+    }
+
+    /// `consumer.pause(consumer.assignment())` (`pause: true`) or
+    /// `resume()`: a paused partition is not fetched and `poll()` returns
+    /// none of its records, while the consumer goes on polling, so it keeps
+    /// its place in the group.
+    pub(crate) fn pause_consumer(&mut self, id: u32, pause: bool) -> Result<()> {
+        let cid = self.running_consumer(id)?;
+        let c = self.consumers.get_mut(&cid).expect("exists");
+        let partitions: Vec<TopicPartition> = c
+            .assigned
+            .iter_mut()
+            .filter(|(_, a)| a.paused != pause)
+            .map(|(tp, a)| {
+                a.paused = pause;
+                tp.clone()
+            })
+            .collect();
+        self.emit(EventKind::ConsumerPaused {
+            consumer: cid,
+            paused: pause,
+            partitions,
+        });
+        if !pause {
+            self.consumer_fetch(cid);
+            if self.consumers[&cid].app == AppState::Idle {
+                self.consumer_poll(cid);
+            }
+        }
+        Ok(())
+    }
+
+    /// How long the simulated application takes per record
+    /// (`processing.ms`, the simulator's; not a Kafka setting), from the
+    /// next record on.
+    pub(crate) fn set_consumer_processing(&mut self, id: u32, processing_ms: u64) -> Result<()> {
+        let cid = self.existing_consumer(id)?;
+        if processing_ms > MAX_PROCESSING_MS {
+            return Err(KafkaError::new(
+                ErrorCode::InvalidConfig,
+                format!("The simulator's processing.ms is at most {MAX_PROCESSING_MS} ms (10 minutes); {processing_ms} was given."),
+            ));
+        }
+        self.consumers
+            .get_mut(&cid)
+            .expect("exists")
+            .config
+            .processing_ms = processing_ms;
+        self.emit(EventKind::ConsumerProcessingSet {
+            consumer: cid,
+            processing_ms,
+        });
         Ok(())
     }
 
@@ -1127,6 +1185,9 @@ impl Cluster {
                 records.clear();
                 continue;
             };
+            if a.paused {
+                continue;
+            }
             let run = c.runs.get(tp).copied().unwrap_or(0);
             while batch.len() < max {
                 let Some(polled) = records.pop_front(|r| {
@@ -1734,7 +1795,7 @@ impl Cluster {
         let mut by_leader: Vec<(BrokerId, Vec<ConsumerFetchPartition>)> = Vec::new();
         let mut need_metadata = false;
         for (tp, a) in &c.assigned {
-            let Some(fetch_offset) = a.fetch_position else {
+            let Some(fetch_offset) = a.fetch_position.filter(|_| !a.paused) else {
                 continue;
             };
             let buffered = c.buffer.get(tp).map_or(0, Fetched::len);
@@ -2011,6 +2072,7 @@ fn fresh_assigned() -> Assigned {
         seeking: false,
         out_of_range: false,
         resolving_since: None,
+        paused: false,
     }
 }
 
@@ -2052,6 +2114,9 @@ impl Consumer {
         self.processing = false;
     }
 }
+
+/// The longest the simulated application may take per record.
+const MAX_PROCESSING_MS: u64 = 600_000;
 
 fn validate_consumer(
     config: &ConsumerConfig,
@@ -2099,7 +2164,7 @@ fn validate_consumer(
             "auto.commit.interval.ms and request.timeout.ms must be at least 1.".into(),
         );
     }
-    if config.processing_ms > 600_000 {
+    if config.processing_ms > MAX_PROCESSING_MS {
         return invalid("processing.ms is limited to 600000 (10 minutes) per record.".into());
     }
     match subscription {

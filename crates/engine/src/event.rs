@@ -232,6 +232,16 @@ pub enum EventKind {
     ConsumerCrashed {
         consumer: ConsumerId,
     },
+    /// `pause()` (`paused`) or `resume()` of these partitions.
+    ConsumerPaused {
+        consumer: ConsumerId,
+        paused: bool,
+        partitions: Vec<TopicPartition>,
+    },
+    ConsumerProcessingSet {
+        consumer: ConsumerId,
+        processing_ms: u64,
+    },
     ConsumerRestarted {
         consumer: ConsumerId,
     },
@@ -624,6 +634,22 @@ impl EventKind {
             ConsumerCreated { consumer, group: Some(g) } => format!("{consumer} started in group {g}."),
             ConsumerCreated { consumer, group: None } => format!("{consumer} started without a group."),
             ConsumerCrashed { consumer } => format!("{consumer} crashed."),
+            ConsumerPaused { consumer, paused: true, partitions } if partitions.is_empty() => {
+                format!("{consumer} paused: it owns no partition yet, so nothing changes.")
+            }
+            ConsumerPaused { consumer, paused: true, partitions } => format!(
+                "{consumer} paused {}: it fetches none of their records and poll() returns none, but it goes on polling and stays in its group.",
+                list(partitions)
+            ),
+            ConsumerPaused { consumer, paused: false, partitions } if partitions.is_empty() => {
+                format!("{consumer} resumed: nothing was paused.")
+            }
+            ConsumerPaused { consumer, paused: false, partitions } => {
+                format!("{consumer} resumed {}: it fetches and processes again.", list(partitions))
+            }
+            ConsumerProcessingSet { consumer, processing_ms } => format!(
+                "{consumer}'s application now takes {processing_ms} ms per record (the simulator's processing.ms)."
+            ),
             ConsumerRestarted { consumer } => format!("{consumer} restarted."),
             ConsumerClosed { consumer } => format!("{consumer} closed."),
             CoordinatorFound { consumer, group, broker } => {

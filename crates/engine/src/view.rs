@@ -70,6 +70,8 @@ pub struct AssignedView {
     pub tp: TopicPartition,
     pub position: Option<u64>,
     pub high_watermark: u64,
+    #[serde(default)]
+    pub paused: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -484,6 +486,10 @@ impl Cluster {
         self.producers.get(&id).map(|p| &p.config)
     }
 
+    pub fn consumer_config(&self, id: ConsumerId) -> Option<&crate::config::ConsumerConfig> {
+        self.consumers.get(&id).map(|c| &c.config)
+    }
+
     /// The records a consumer processed most recently, oldest first (the
     /// view counts them; this lists them, without copying, for whoever
     /// reads them: a lesson's check, a test).
@@ -522,6 +528,7 @@ fn consumer_view(c: &Consumer) -> ConsumerView {
                 tp: tp.clone(),
                 position: a.position,
                 high_watermark: a.high_watermark,
+                paused: a.paused,
             })
             .collect(),
         buffered: c.buffer.values().map(crate::consumer::Fetched::len).sum(),

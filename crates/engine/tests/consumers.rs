@@ -716,3 +716,68 @@ fn commit_now_commits_the_positions_before_auto_commit_would() {
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::InvalidRequest);
 }
+
+#[test]
+fn a_paused_member_reads_nothing_but_keeps_its_partitions_until_resumed() {
+    let mut c = small_cluster();
+    topic(&mut c, "orders", 2, 3, TopicConfig::default());
+    producer(&mut c, 1, Acks::All);
+    subscribe(&mut c, 1, group_config("billing"), "orders");
+    c.advance(10_000);
+    c.apply(Command::PauseConsumer {
+        consumer: 1,
+        pause: true,
+    })
+    .unwrap();
+    for i in 0..6 {
+        produce(&mut c, 1, "orders", &format!("k{i}"), "v");
+    }
+    // Well past session.timeout.ms (45 s) and a few auto-commits: it still
+    // polls and heartbeats, so the group keeps it and nothing rebalances.
+    c.advance(60_000);
+    assert!(processed(&c, 1).is_empty(), "{:?}", processed(&c, 1));
+    assert_eq!(owners(&c)[&1], vec!["orders-0", "orders-1"]);
+    let me = c
+        .view()
+        .consumers
+        .into_iter()
+        .find(|x| x.id.0 == 1)
+        .unwrap();
+    assert!(me.assigned.iter().all(|a| a.paused));
+    c.apply(Command::PauseConsumer {
+        consumer: 1,
+        pause: false,
+    })
+    .unwrap();
+    c.advance(5_000);
+    assert_eq!(processed(&c, 1).len(), 6);
+}
+
+#[test]
+fn a_slower_application_processes_one_record_per_processing_ms() {
+    let mut c = small_cluster();
+    topic(&mut c, "orders", 1, 3, TopicConfig::default());
+    producer(&mut c, 1, Acks::All);
+    subscribe(&mut c, 1, group_config("billing"), "orders");
+    c.advance(10_000);
+    c.apply(Command::SetConsumerProcessing {
+        consumer: 1,
+        processing_ms: 1_000,
+    })
+    .unwrap();
+    for i in 0..5 {
+        produce(&mut c, 1, "orders", &format!("k{i}"), "v");
+    }
+    c.advance(2_600);
+    let early = processed(&c, 1).len();
+    assert!((1..=3).contains(&early), "{early} processed in 2.6 s");
+    c.advance(5_000);
+    assert_eq!(processed(&c, 1).len(), 5);
+    let e = c
+        .apply(Command::SetConsumerProcessing {
+            consumer: 1,
+            processing_ms: 700_000,
+        })
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidConfig);
+}
