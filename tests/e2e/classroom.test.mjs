@@ -354,3 +354,20 @@ test('on a phone a lesson fits the width, and Next stays in reach beside the dia
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('the key calculator works out the partition and lights it', async () => {
+  const { page, errors, context } = await openApp(app.browser, app.url);
+  const key = page.getByRole('textbox', { name: 'Key', exact: true });
+  await key.fill('21');
+  const math = page.getByLabel('Which partition this key goes to');
+  // Kafka's UtilsTest value for "21"; toPositive, then mod 3.
+  await math.getByText('murmur2("21") = -973932308 → toPositive = 1173551340 → mod 3 = 0 → MyTopic-0').waitFor();
+  await key.focus();
+  await page.locator('g.replica.is-lit').first().waitFor();
+  const lit = await page.locator('g.replica.is-lit').evaluateAll((gs) => gs.map((g) => g.getAttribute('aria-label')));
+  assert.ok(lit.length >= 2 && lit.every((l) => l.startsWith('MyTopic-0 on broker')), lit.join(', '));
+  await key.blur();
+  await page.locator('g.replica.is-lit').first().waitFor({ state: 'detached' });
+  assert.deepEqual(errors, []);
+  await context.close();
+});

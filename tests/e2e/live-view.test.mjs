@@ -261,6 +261,8 @@ test('bad input gets Kafka\'s error and changes nothing', async () => {
     name: 'notes.json', mimeType: 'application/json', buffer: Buffer.from('{"hello": 1}'),
   });
   await alert.getByText('INVALID_SCENARIO').waitFor();
+  // What is wrong, in plain words, before the parser's detail.
+  await alert.getByText(/This file is JSON but not a kafkasim session: a field is missing, unknown or of the wrong kind\. Not a kafkasim session: /).waitFor();
   assert.equal(await brokerGroup(page, 3).getAttribute('data-status'), 'down');
   await page.keyboard.press('Escape'); // closes the Session menu
 

@@ -103,6 +103,22 @@ fn format_seconds(s: f64) -> String {
     }
 }
 
+/// The partition Kafka's default partitioner gives a keyed record:
+/// `toPositive(murmur2(key)) % partitions` (`BuiltInPartitioner`).
+pub fn partition_for_key(key: &str, partitions: u32) -> u32 {
+    kafkasim_engine::partitioner::partition_for_key(key.as_bytes(), partitions)
+}
+
+/// The calculation, step by step: murmur2, toPositive, the modulo.
+pub fn key_math_text(key: &str, partitions: u32, partition: u32, topic: &str) -> String {
+    use kafkasim_engine::partitioner::{murmur2, to_positive};
+    let hash = murmur2(key.as_bytes());
+    format!(
+        "murmur2(\"{key}\") = {hash} → toPositive = {} → mod {partitions} = {partition} → {topic}-{partition}",
+        to_positive(hash)
+    )
+}
+
 /// The Partition field: blank for the partitioner, else a partition number.
 pub fn parse_partition(text: &str) -> Result<Option<u32>, String> {
     let text = text.trim();
@@ -176,6 +192,42 @@ pub fn ProduceForm() -> impl IntoView {
     let partition = RwSignal::new(String::new());
     let topic = move || sim.scene_topic();
     let producer = move || sim.producer();
+    // Kafka's default partitioner for a keyed record, worked out on screen.
+    let partitions = move || {
+        let t = topic()?;
+        sim.structure.with(|v| {
+            v.topics
+                .iter()
+                .find(|x| x.name == t)
+                .map(|x| x.partitions.len() as u32)
+        })
+    };
+    let target = move || {
+        let k = key.get();
+        (!k.is_empty()).then(|| {
+            let n = partitions()?;
+            (n > 0).then(|| (k.clone(), n, partition_for_key(&k, n)))
+        })?
+    };
+    let key_math = move || match target() {
+        Some((k, n, p)) => key_math_text(&k, n, p, &topic().unwrap_or_default()),
+        None => {
+            "No key: the sticky partitioner picks a partition and keeps to it for a batch.".into()
+        }
+    };
+    // While the key is being looked at (focused, or its line hovered), the
+    // diagram lights its partition, following the key as it is typed.
+    let looking = RwSignal::new(false);
+    let light = move |on: bool| looking.set(on);
+    Effect::new(move |_| {
+        let lit = looking
+            .get()
+            .then(|| target().map(|(_, _, p)| format!("{}-{p}", topic().unwrap_or_default())))
+            .flatten();
+        if sim.key_partition.get_untracked() != lit {
+            sim.key_partition.set(lit);
+        }
+    });
     let send = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let (Some(topic), Some(producer)) = (topic(), producer()) else {
@@ -206,7 +258,10 @@ pub fn ProduceForm() -> impl IntoView {
             <h2 class="panel-title">"Produce"</h2>
             <ProducerPick />
             <TopicPick />
-            <label>"Key " <input prop:value=key on:input=move |ev| key.set(event_target_value(&ev)) /></label>
+            <label>"Key " <input prop:value=key on:input=move |ev| key.set(event_target_value(&ev))
+                on:focus=move |_| light(true) on:blur=move |_| light(false) /></label>
+            <p class="key-math" aria-label="Which partition this key goes to" aria-live="polite"
+                on:mouseenter=move |_| light(true) on:mouseleave=move |_| light(false)>{key_math}</p>
             <label>"Value " <input prop:value=value on:input=move |ev| value.set(event_target_value(&ev)) /></label>
             <label>"Partition " <input prop:value=partition placeholder="partitioner picks" inputmode="numeric"
                 on:input=move |ev| partition.set(event_target_value(&ev)) /></label>
@@ -669,6 +724,18 @@ mod tests {
         let word = parse_partition("abc").unwrap_err();
         assert!(word.contains("'abc' is not a number"), "{word}");
         assert!(parse_partition("99999999999").is_err());
+    }
+
+    #[test]
+    fn the_key_calculator_shows_kafkas_steps() {
+        // Kafka's UtilsTest: murmur2("21") = -973932308.
+        let p = partition_for_key("21", 3);
+        let text = key_math_text("21", 3, p, "MyTopic");
+        assert_eq!(
+            text,
+            format!("murmur2(\"21\") = -973932308 → toPositive = 1173551340 → mod 3 = {p} → MyTopic-{p}")
+        );
+        assert_eq!(p, 1_173_551_340 % 3);
     }
 
     #[test]

@@ -540,7 +540,12 @@ pub fn lit(name: String) -> impl Fn() -> bool + Send + Sync + 'static {
 /// partition (`MyTopic-0`) or by itself (`MyTopic-0 on broker 2`).
 pub fn lit_any(names: Vec<String>) -> impl Fn() -> bool + Send + Sync + 'static {
     let player = use_context::<Player>();
-    move || player.is_some_and(|p| matches(&p.highlights(), &names))
+    // The key calculator lights the partition a key goes to.
+    let keyed = use_context::<Sim>().map(|s| s.key_partition);
+    move || {
+        player.is_some_and(|p| matches(&p.highlights(), &names))
+            || keyed.is_some_and(|k| k.with(|k| k.as_ref().is_some_and(|k| names.contains(k))))
+    }
 }
 
 /// The Messaging models page in miniature: a queue and a topic with their

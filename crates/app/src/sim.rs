@@ -294,6 +294,9 @@ pub struct Sim {
     /// topic is picked when created); see `topic` and `producer`.
     pub picked_topic: RwSignal<Option<String>>,
     pub picked_producer: RwSignal<Option<u32>>,
+    /// The partition the Produce panel's key goes to (`MyTopic-1`), lit on
+    /// the diagram while the key is being looked at.
+    pub key_partition: RwSignal<Option<String>>,
     auto_next: StoredValue<u64>,
     auto_count: StoredValue<u64>,
     /// Times before each Step, so Back (PageUp) can return to them.
@@ -413,6 +416,7 @@ impl Sim {
             auto_every: RwSignal::new(None),
             picked_topic: RwSignal::new(None),
             picked_producer: RwSignal::new(None),
+            key_partition: RwSignal::new(None),
             auto_next: StoredValue::new(0),
             auto_count: StoredValue::new(0),
             steps_back: StoredValue::new(Vec::new()),

@@ -269,8 +269,8 @@ impl Lesson {
     /// Parses a lesson document and checks its shape (not yet its play).
     pub fn from_json(text: &str) -> Result<Lesson> {
         check_size(text, "lesson")?;
-        let lesson: Lesson = serde_json::from_str(text)
-            .map_err(|e| invalid(format!("Not a kafkasim lesson: {e}.")))?;
+        let lesson: Lesson =
+            serde_json::from_str(text).map_err(|e| crate::scenario::unreadable("lesson", &e))?;
         lesson.check_shape()?;
         Ok(lesson)
     }

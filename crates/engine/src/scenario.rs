@@ -39,8 +39,8 @@ impl Scenario {
     /// Parses and checks a scenario document.
     pub fn from_json(text: &str) -> Result<Scenario> {
         check_size(text, "scenario")?;
-        let scenario: Scenario = serde_json::from_str(text)
-            .map_err(|e| invalid(format!("Not a valid scenario: {e}.")))?;
+        let scenario: Scenario =
+            serde_json::from_str(text).map_err(|e| unreadable("scenario", &e))?;
         scenario.check_shape()?;
         Ok(scenario)
     }
@@ -108,6 +108,19 @@ pub(crate) fn check_commands(commands: &[TimedCommand], what: &str) -> Result<()
 
 pub(crate) fn invalid(message: String) -> KafkaError {
     KafkaError::new(ErrorCode::InvalidScenario, message)
+}
+
+/// A document that did not parse as a `what` ("session", "lesson",
+/// "scenario"): what is wrong in plain words first, the parser's detail
+/// after it.
+pub(crate) fn unreadable(what: &str, e: &serde_json::Error) -> KafkaError {
+    use serde_json::error::Category;
+    let plain = match e.classify() {
+        Category::Eof => format!("This file is cut short: it ends before the {what} does (was it copied whole?)"),
+        Category::Syntax | Category::Io => format!("This file is not a kafkasim {what}: it is not JSON text"),
+        Category::Data => format!("This file is JSON but not a kafkasim {what}: a field is missing, unknown or of the wrong kind"),
+    };
+    invalid(format!("{plain}. Not a kafkasim {what}: {e}."))
 }
 
 #[cfg(test)]

@@ -99,8 +99,8 @@ impl Session {
     /// skipped, as they were when first given.
     pub fn open(text: &str) -> Result<Session> {
         check_size(text, "session")?;
-        let file: SessionFile = serde_json::from_str(text)
-            .map_err(|e| invalid(format!("Not a kafkasim session: {e}.")))?;
+        let file: SessionFile =
+            serde_json::from_str(text).map_err(|e| crate::scenario::unreadable("session", &e))?;
         if file.kafkasim_session != 1 {
             return Err(invalid(format!(
                 "Session format version {} is not supported; this kafkasim reads version 1.",
@@ -498,7 +498,15 @@ mod tests {
         for (e, says) in [
             (
                 Session::open("not json").unwrap_err(),
-                "Not a kafkasim session",
+                "This file is not a kafkasim session: it is not JSON text. Not a kafkasim session: expected",
+            ),
+            (
+                Session::open("{\"kafkasim_session\": 1, \"scen").unwrap_err(),
+                "This file is cut short",
+            ),
+            (
+                Session::open("{\"hello\": 1}").unwrap_err(),
+                "This file is JSON but not a kafkasim session: a field is missing",
             ),
             (with(&|v| v["kafkasim_session"] = 7.into()), "version 7"),
             (with(&|v| v["at"] = (MAX_SESSION_MS + 1).into()), "limit"),
