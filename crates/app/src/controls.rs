@@ -72,16 +72,7 @@ pub fn TimeBar() -> impl IntoView {
 
 /// The next speed up or down the ladder from `speed`.
 pub fn next_speed(speed: f64, up: bool) -> f64 {
-    let i = SPEEDS
-        .iter()
-        .position(|s| *s >= speed)
-        .unwrap_or(SPEEDS.len() - 1);
-    let j = if up {
-        (i + 1).min(SPEEDS.len() - 1)
-    } else {
-        i.saturating_sub(1)
-    };
-    SPEEDS[j]
+    crate::layout::next_on_ladder(&SPEEDS, speed, up)
 }
 
 /// What one second on the wall shows of the cluster at `speed`: the speed

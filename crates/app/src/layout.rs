@@ -565,16 +565,22 @@ pub const ZOOMS: [f64; 6] = [1.0, 1.25, 1.5, 2.0, 2.5, 3.0];
 
 /// The next zoom up or down the ladder from `zoom`.
 pub fn next_zoom(zoom: f64, closer: bool) -> f64 {
-    let i = ZOOMS
+    next_on_ladder(&ZOOMS, zoom, closer)
+}
+
+/// The rung above (`up`) or below `value` on an ascending `ladder` (the
+/// speeds, the zooms), staying on it at either end.
+pub fn next_on_ladder(ladder: &[f64], value: f64, up: bool) -> f64 {
+    let i = ladder
         .iter()
-        .position(|z| *z >= zoom - 1e-9)
-        .unwrap_or(ZOOMS.len() - 1);
-    let j = if closer {
-        (i + 1).min(ZOOMS.len() - 1)
+        .position(|r| *r >= value - 1e-9)
+        .unwrap_or(ladder.len() - 1);
+    let j = if up {
+        (i + 1).min(ladder.len() - 1)
     } else {
         i.saturating_sub(1)
     };
-    ZOOMS[j]
+    ladder[j]
 }
 
 /// The part of a `size` canvas shown at `zoom`, as a viewBox `(x, y, w, h)`:

@@ -31,10 +31,16 @@ impl Variant {
     /// there (`acks=1`, `unclean.leader.election.enable=false`), or "as set"
     /// where its producers or topics differ among themselves.
     pub fn original_label(&self, view: &crate::view::ClusterView) -> String {
+        // One value: that value. Several (lesson 11's producers differ):
+        // each of them, "as set".
         let one = |mut values: Vec<String>| {
             values.sort();
             values.dedup();
-            (values.len() == 1).then(|| values.remove(0))
+            match values.len() {
+                0 => None,
+                1 => Some(values.remove(0)),
+                _ => Some(format!("As set ({})", values.join(", "))),
+            }
         };
         let found = match self {
             Variant::Acks(_) => one(view
