@@ -94,12 +94,6 @@ fn format_seconds(s: f64) -> String {
     }
 }
 
-/// The partition Kafka's default partitioner gives a keyed record:
-/// `toPositive(murmur2(key)) % partitions` (`BuiltInPartitioner`).
-pub fn partition_for_key(key: &str, partitions: u32) -> u32 {
-    kafkasim_engine::partitioner::partition_for_key(key.as_bytes(), partitions)
-}
-
 /// The calculation, step by step: murmur2, toPositive, the modulo.
 pub fn key_math_text(key: &str, partitions: u32, partition: u32, topic: &str) -> String {
     use kafkasim_engine::partitioner::{murmur2, to_positive};
@@ -197,7 +191,13 @@ pub fn ProduceForm() -> impl IntoView {
         let k = key.get();
         (!k.is_empty()).then(|| {
             let n = partitions()?;
-            (n > 0).then(|| (k.clone(), n, partition_for_key(&k, n)))
+            (n > 0).then(|| {
+                (
+                    k.clone(),
+                    n,
+                    kafkasim_engine::partitioner::partition_for_key(k.as_bytes(), n),
+                )
+            })
         })?
     };
     let key_math = move || match target() {
@@ -447,22 +447,8 @@ impl Facts {
             owned: Vec::new(),
             in_group: false,
             paused: false,
-            cut_from: v
-                .network_cuts
-                .iter()
-                .filter_map(|(a, b)| match (*a == node, *b == node) {
-                    (true, _) => Some(*b),
-                    (_, true) => Some(*a),
-                    _ => None,
-                })
-                .collect(),
-            others: std::iter::empty()
-                .chain(v.brokers.iter().map(|b| NodeId::Broker(b.id)))
-                .chain(v.quorum.iter().map(|q| q.node))
-                .chain(v.producers.iter().map(|p| NodeId::Producer(p.id)))
-                .chain(v.consumers.iter().map(|c| NodeId::Consumer(c.id)))
-                .filter(|n| *n != node)
-                .collect(),
+            cut_from: v.cut_off_from(node),
+            others: v.nodes().into_iter().filter(|n| *n != node).collect(),
         };
         match node {
             NodeId::Broker(b) => {
@@ -500,7 +486,7 @@ const PROCESSING_TIMES: [u64; 6] = [0, 100, 500, 1_000, 2_000, 5_000];
 #[component]
 fn ProcessingPick(consumer: u32) -> impl IntoView {
     let sim = expect_context::<Sim>();
-    let current = Memo::new(move |_| sim.session_consumer_processing(consumer).unwrap_or(0));
+    let current = Memo::new(move |_| sim.consumer_processing_ms(consumer).unwrap_or(0));
     view! {
         <label class="pick-row">
             <span>"Processing " <small>"processing.ms"</small></span>
@@ -551,20 +537,7 @@ fn network_buttons(
 
 fn cut_from_heal(sim: Sim, node: NodeId) -> impl Fn(leptos::ev::MouseEvent) {
     move |_| {
-        let cut: Vec<NodeId> = sim.structure.with_untracked(|v| {
-            v.network_cuts
-                .iter()
-                .filter_map(|(a, b)| {
-                    if *a == node {
-                        Some(*b)
-                    } else if *b == node {
-                        Some(*a)
-                    } else {
-                        None
-                    }
-                })
-                .collect()
-        });
+        let cut = sim.structure.with_untracked(|v| v.cut_off_from(node));
         for other in &cut {
             if !sim.dispatch(Command::HealNetwork {
                 a: Some(node),
@@ -720,7 +693,7 @@ mod tests {
     #[test]
     fn the_key_calculator_shows_kafkas_steps() {
         // Kafka's UtilsTest: murmur2("21") = -973932308.
-        let p = partition_for_key("21", 3);
+        let p = kafkasim_engine::partitioner::partition_for_key(b"21", 3);
         let text = key_math_text("21", 3, p, "MyTopic");
         assert_eq!(
             text,

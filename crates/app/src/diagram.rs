@@ -210,17 +210,10 @@ fn NetworkLinks(layout: Memo<Layout>) -> impl IntoView {
 
 /// Nodes cut off from every other node.
 fn isolated_nodes(v: &ClusterView) -> Vec<NodeId> {
-    let all: Vec<NodeId> = std::iter::empty()
-        .chain(v.brokers.iter().map(|b| NodeId::Broker(b.id)))
-        .chain(v.quorum.iter().map(|q| q.node))
-        .chain(v.producers.iter().map(|p| NodeId::Producer(p.id)))
-        .chain(v.consumers.iter().map(|c| NodeId::Consumer(c.id)))
-        .collect();
-    let cut =
-        |a: NodeId, b: NodeId| v.network_cuts.contains(&(a, b)) || v.network_cuts.contains(&(b, a));
+    let all = v.nodes();
     all.iter()
         .copied()
-        .filter(|n| all.len() > 1 && all.iter().all(|o| o == n || cut(*n, *o)))
+        .filter(|n| all.len() > 1 && v.cut_off_from(*n).len() == all.len() - 1)
         .collect()
 }
 
@@ -371,12 +364,13 @@ impl GroupLag {
             } else {
                 out.uncommitted += 1;
             }
-            let position = v
-                .consumers
-                .iter()
+            // The group's own owner of the partition: another group's
+            // member reading it says nothing of this group.
+            let position = p
+                .owner
+                .and_then(|owner| v.consumers.iter().find(|c| c.id == owner))
                 .filter(|c| c.status == kafkasim_engine::consumer::ConsumerStatus::Running)
-                .flat_map(|c| &c.assigned)
-                .find(|a| a.tp == p.tp)
+                .and_then(|c| c.assigned.iter().find(|a| a.tp == p.tp))
                 .and_then(|a| a.position);
             let read_to = position.or(p.committed).unwrap_or(0).min(p.high_watermark);
             out.unread += p.high_watermark - read_to;
@@ -990,8 +984,8 @@ fn presenter_mode() -> impl Fn() -> bool + Copy + Send + Sync + 'static {
 }
 
 /// Where a group's lag gauge sits in its header, and how thick it is.
-const GAUGE_Y: f64 = 66.0;
-const GAUGE_H: f64 = 5.0;
+const GAUGE_Y: f64 = 68.0;
+const GAUGE_H: f64 = 3.5;
 
 /// Rectangles shorter than this are tiles, drawn without text.
 const PILL_MIN_H: f64 = 20.0;

@@ -237,13 +237,8 @@ fn CreateTopicForm() -> impl IntoView {
 
 /// Every node a network cut can separate, as the view lists them.
 fn nodes(sim: Sim) -> Vec<NodeId> {
-    sim.structure.with(|v| {
-        let mut out: Vec<NodeId> = v.brokers.iter().map(|b| NodeId::Broker(b.id)).collect();
-        out.extend(v.quorum.iter().map(|q| q.node));
-        out.extend(v.producers.iter().map(|p| NodeId::Producer(p.id)));
-        out.extend(v.consumers.iter().map(|c| NodeId::Consumer(c.id)));
-        out
-    })
+    sim.structure
+        .with(kafkasim_engine::view::ClusterView::nodes)
 }
 
 #[component]

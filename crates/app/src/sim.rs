@@ -568,11 +568,7 @@ impl Sim {
             commands: variant.commands(&file.commands),
             ..file
         };
-        let opened = serde_json::to_string(&twin_file)
-            .map_err(|e| {
-                KafkaError::new(kafkasim_engine::ErrorCode::InvalidScenario, e.to_string())
-            })
-            .and_then(|t| Session::open(&t));
+        let opened = Session::from_file(twin_file);
         let session = match opened {
             Ok(session) => session,
             Err(e) => {
@@ -623,11 +619,7 @@ impl Sim {
             commands: rewrite(&all).commands,
             ..file
         };
-        let opened = serde_json::to_string(&rewritten)
-            .map_err(|e| {
-                KafkaError::new(kafkasim_engine::ErrorCode::InvalidScenario, e.to_string())
-            })
-            .and_then(|t| Session::open(&t));
+        let opened = Session::from_file(rewritten);
         match opened {
             Ok(session) => {
                 let twin = self.twin.get_untracked().map(|t| t.variant);
@@ -974,9 +966,8 @@ impl Sim {
             .unwrap_or_default()
     }
 
-    /// A producer's whole configuration, to change one setting of it.
     /// A consumer's `processing.ms` (the simulated application's).
-    pub fn session_consumer_processing(&self, consumer: u32) -> Option<u64> {
+    pub fn consumer_processing_ms(&self, consumer: u32) -> Option<u64> {
         self.acted.track();
         self.session
             .try_with_value(|s| {
@@ -987,6 +978,7 @@ impl Sim {
             .flatten()
     }
 
+    /// A producer's whole configuration, to change one setting of it.
     pub fn producer_config(&self, producer: u32) -> Option<kafkasim_engine::ProducerConfig> {
         self.session
             .try_with_value(|s| {

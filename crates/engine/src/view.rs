@@ -188,6 +188,31 @@ pub struct ProducerView {
     pub in_flight: u64,
 }
 
+impl ClusterView {
+    /// Every node, as the diagram and the network forms list them: brokers,
+    /// the metadata quorum, producers, consumers.
+    pub fn nodes(&self) -> Vec<NodeId> {
+        std::iter::empty()
+            .chain(self.brokers.iter().map(|b| NodeId::Broker(b.id)))
+            .chain(self.quorum.iter().map(|q| q.node))
+            .chain(self.producers.iter().map(|p| NodeId::Producer(p.id)))
+            .chain(self.consumers.iter().map(|c| NodeId::Consumer(c.id)))
+            .collect()
+    }
+
+    /// The nodes a network cut separates from `node`.
+    pub fn cut_off_from(&self, node: NodeId) -> Vec<NodeId> {
+        self.network_cuts
+            .iter()
+            .filter_map(|(a, b)| match (*a == node, *b == node) {
+                (true, _) => Some(*b),
+                (_, true) => Some(*a),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
 impl Cluster {
     pub fn view(&self) -> ClusterView {
         ClusterView {
