@@ -113,7 +113,7 @@ fn busy(mode: MetadataMode) -> Scenario {
     } else {
         0
     };
-    let mut at = |t: u64, command| TimedCommand {
+    let at = |t: u64, command| TimedCommand {
         at: t + shift,
         command,
     };
