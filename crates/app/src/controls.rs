@@ -4,7 +4,7 @@
 
 use crate::sim::Sim;
 use kafkasim_engine::broker::BrokerStatus;
-use kafkasim_engine::consumer::ConsumerStatus;
+use kafkasim_engine::clients::consumer::ConsumerStatus;
 use kafkasim_engine::view::ClusterView;
 use kafkasim_engine::{
     AssignorKind, AutoOffsetReset, Command, ConsumerConfig, ErrorCode, KafkaError, NodeId,
@@ -96,7 +96,7 @@ fn format_seconds(s: f64) -> String {
 
 /// The calculation, step by step: murmur2, toPositive, the modulo.
 pub fn key_math_text(key: &str, partitions: u32, partition: u32, topic: &str) -> String {
-    use kafkasim_engine::partitioner::{murmur2, to_positive};
+    use kafkasim_engine::clients::producer::partitioner::{murmur2, to_positive};
     let hash = murmur2(key.as_bytes());
     format!(
         "murmur2(\"{key}\") = {hash} → toPositive = {} → mod {partitions} = {partition} → {topic}-{partition}",
@@ -195,7 +195,10 @@ pub fn ProduceForm() -> impl IntoView {
                 (
                     k.clone(),
                     n,
-                    kafkasim_engine::partitioner::partition_for_key(k.as_bytes(), n),
+                    kafkasim_engine::clients::producer::partitioner::partition_for_key(
+                        k.as_bytes(),
+                        n,
+                    ),
                 )
             })
         })?
@@ -629,7 +632,7 @@ pub fn ActionPanel() -> impl IntoView {
                             consumer: c.0,
                             topic,
                             partition,
-                            to: kafkasim_engine::consumer::SeekTo::Beginning,
+                            to: kafkasim_engine::clients::consumer::SeekTo::Beginning,
                         }) {
                             break;
                         }
@@ -693,7 +696,7 @@ mod tests {
     #[test]
     fn the_key_calculator_shows_kafkas_steps() {
         // Kafka's UtilsTest: murmur2("21") = -973932308.
-        let p = kafkasim_engine::partitioner::partition_for_key(b"21", 3);
+        let p = kafkasim_engine::clients::producer::partitioner::partition_for_key(b"21", 3);
         let text = key_math_text("21", 3, p, "MyTopic");
         assert_eq!(
             text,

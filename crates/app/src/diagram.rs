@@ -8,7 +8,7 @@ use crate::layout::{
 };
 use crate::sim::Sim;
 use kafkasim_engine::broker::BrokerStatus;
-use kafkasim_engine::consumer::{ConsumerStatus, MemberState};
+use kafkasim_engine::clients::consumer::{ConsumerStatus, MemberState};
 use kafkasim_engine::network::{Body, Message};
 use kafkasim_engine::view::{BrokerView, ClusterView, ConsumerView, ReplicaView};
 use kafkasim_engine::{Command, NodeId};
@@ -369,7 +369,7 @@ impl GroupLag {
             let position = p
                 .owner
                 .and_then(|owner| v.consumers.iter().find(|c| c.id == owner))
-                .filter(|c| c.status == kafkasim_engine::consumer::ConsumerStatus::Running)
+                .filter(|c| c.status == kafkasim_engine::clients::consumer::ConsumerStatus::Running)
                 .and_then(|c| c.assigned.iter().find(|a| a.tp == p.tp))
                 .and_then(|a| a.position);
             let read_to = position.or(p.committed).unwrap_or(0).min(p.high_watermark);

@@ -4,7 +4,7 @@
 //! (with Kafka's code) is shown, leaving the state as it was.
 
 use crate::sim::Sim;
-use kafkasim_engine::partitioner::PartitionerKind;
+use kafkasim_engine::clients::producer::partitioner::PartitionerKind;
 use kafkasim_engine::{Acks, Command, NodeId, TopicConfig};
 use leptos::prelude::*;
 
@@ -53,7 +53,7 @@ fn ClassroomTimings() -> impl IntoView {
             "Kafka's default timings again: the session was replayed with them.".to_string()
         }));
     };
-    let rows = kafkasim_engine::timings::CLASSROOM
+    let rows = kafkasim_engine::run::timings::CLASSROOM
         .iter()
         .map(|t| {
             view! {
@@ -77,7 +77,7 @@ fn ClassroomTimings() -> impl IntoView {
 /// acks=1 lose?" asked of the same clicks.
 #[component]
 fn CompareForm() -> impl IntoView {
-    use kafkasim_engine::compare::Variant;
+    use kafkasim_engine::run::compare::Variant;
     let sim = expect_context::<Sim>();
     const CHOICES: [(&str, Variant); 5] = [
         (

@@ -597,7 +597,8 @@ pub fn zoomed(size: (f64, f64), zoom: f64, focus: Option<(f64, f64)>) -> (f64, f
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kafkasim_engine::{presets, Cluster, ClusterConfig, Command};
+    use kafkasim_engine::run::presets;
+    use kafkasim_engine::{Cluster, ClusterConfig, Command};
 
     fn view_with_brokers(n: u32, partitions: u32) -> ClusterView {
         let config = ClusterConfig {

@@ -26,7 +26,7 @@ use toolbar::{HelpOverlay, Page, SessionMenu, Ui};
 pub fn App() -> impl IntoView {
     // A lesson link is read before the session restore clears the address.
     let lesson_link = Player::link();
-    let sim = Sim::restore_or(kafkasim_engine::presets::quickstart());
+    let sim = Sim::restore_or(kafkasim_engine::run::presets::quickstart());
     let ui = Ui::new();
     let models = models::Models::new();
     let player = Player::new(models, ui.inspector_folded);
@@ -170,10 +170,10 @@ fn Comparison(twin: sim::Twin) -> impl IntoView {
 /// clock stops, as in the native measurement and criterion's.
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn bench_standard_workload(records: u32) -> f64 {
-    let cluster = kafkasim_engine::workload::standard_cluster();
+    let cluster = kafkasim_engine::run::workload::standard_cluster();
     let clock = web_sys::window().and_then(|w| w.performance());
     let start = clock.as_ref().map_or(0.0, |p| p.now());
-    let done = kafkasim_engine::workload::run_workload(cluster, records, 200);
+    let done = kafkasim_engine::run::workload::run_workload(cluster, records, 200);
     let ms = clock.as_ref().map_or(0.0, |p| p.now()) - start;
     if done.view().acknowledged_total == u64::from(records) {
         ms

@@ -3,12 +3,14 @@
 //! publish-subscribe topic on one classic broker (the engine's `classic`
 //! module), each drawn with its clients and every message on the wire.
 
-use kafkasim_engine::classic::{
+use kafkasim_engine::messaging_models::{
     Classic, ClassicCommand, ClassicView, ClientView, DestinationKind, Hop, Node, Packet, Role,
 };
 use leptos::prelude::*;
 
-pub use kafkasim_engine::classic::scene::{LATENCY_MS, QUEUE, RECEIVERS, SUBSCRIBERS, TOPIC};
+pub use kafkasim_engine::messaging_models::scene::{
+    LATENCY_MS, QUEUE, RECEIVERS, SUBSCRIBERS, TOPIC,
+};
 
 /// The classic broker's state for the page, and what it last showed.
 #[derive(Clone, Copy)]
@@ -30,7 +32,7 @@ pub struct Models {
 }
 
 fn scene() -> Classic {
-    kafkasim_engine::classic::scene::build()
+    kafkasim_engine::messaging_models::scene::build()
 }
 
 impl Models {
@@ -381,7 +383,7 @@ fn online_toggle(models: Models, name: &'static str) -> impl IntoView {
     }
 }
 
-fn destination_box(d: &kafkasim_engine::classic::DestinationView) -> impl IntoView {
+fn destination_box(d: &kafkasim_engine::messaging_models::DestinationView) -> impl IntoView {
     let left = box_left(&d.name);
     let queue = d.kind == DestinationKind::Queue;
     let title = format!("{} {}", if queue { "Queue" } else { "Topic" }, d.name);

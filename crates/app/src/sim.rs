@@ -2,7 +2,7 @@
 //! view signal and `dispatch(Command)`; nothing else touches the engine.
 
 use kafkasim_engine::event::Weight;
-use kafkasim_engine::scenario::Scenario;
+use kafkasim_engine::run::scenario::Scenario;
 use kafkasim_engine::view::ClusterView;
 use kafkasim_engine::{Command, Event, KafkaError, NodeId, Session, SimTime};
 use leptos::prelude::*;
@@ -332,7 +332,7 @@ pub struct Sim {
 #[derive(Clone, Copy)]
 pub struct Twin {
     pub sim: Sim,
-    pub variant: kafkasim_engine::compare::Variant,
+    pub variant: kafkasim_engine::run::compare::Variant,
     /// The original's `generation` it was built from.
     generation: u64,
 }
@@ -439,7 +439,7 @@ impl Sim {
     pub fn dispatch(&self, command: Command) -> bool {
         // Under classroom timings a new client gets them too.
         let result = self.session.try_update_value(|s| {
-            let command = kafkasim_engine::timings::command_for(s.scenario(), command);
+            let command = kafkasim_engine::run::timings::command_for(s.scenario(), command);
             s.apply(command)
         });
         match result {
@@ -561,9 +561,9 @@ impl Sim {
     }
 
     /// Starts comparing this session with its `variant`, side by side.
-    pub fn compare(&self, variant: kafkasim_engine::compare::Variant) {
+    pub fn compare(&self, variant: kafkasim_engine::run::compare::Variant) {
         let file = self.session.with_value(|s| s.to_file());
-        let twin_file = kafkasim_engine::session::SessionFile {
+        let twin_file = kafkasim_engine::run::session::SessionFile {
             scenario: variant.scenario(&file.scenario),
             commands: variant.commands(&file.commands),
             ..file
@@ -595,26 +595,26 @@ impl Sim {
     }
 
     /// Whether the scene runs on classroom timings (shorter failure
-    /// detection; `kafkasim_engine::timings`).
+    /// detection; `kafkasim_engine::run::timings`).
     pub fn classroom_timings(&self) -> bool {
         self.acted.track();
         self.scene.track();
         self.session
-            .with_value(|s| kafkasim_engine::timings::in_use(s.scenario()))
+            .with_value(|s| kafkasim_engine::run::timings::in_use(s.scenario()))
     }
 
     /// Switches classroom timings on or off: the session is replayed to
     /// this moment with its scene and every command rewritten, so what the
     /// class saw happens again with the other timeouts (sooner or later).
     pub fn set_classroom_timings(&self, on: bool) {
-        use kafkasim_engine::timings;
+        use kafkasim_engine::run::timings;
         let rewrite = if on { timings::apply } else { timings::revert };
         let file = self.session.with_value(|s| s.to_file());
         let all = Scenario {
             commands: file.commands.clone(),
             ..file.scenario.clone()
         };
-        let rewritten = kafkasim_engine::session::SessionFile {
+        let rewritten = kafkasim_engine::run::session::SessionFile {
             scenario: rewrite(&file.scenario),
             commands: rewrite(&all).commands,
             ..file
@@ -1188,7 +1188,7 @@ pub fn structure(v: &ClusterView) -> ClusterView {
             a.high_watermark = 0;
         }
         (c.buffered, c.in_hand, c.processed_total, c.duplicates) = (0, 0, 0, 0);
-        c.app = kafkasim_engine::consumer::AppState::Idle;
+        c.app = kafkasim_engine::clients::consumer::AppState::Idle;
     }
     for g in &mut v.groups {
         for p in &mut g.partitions {
@@ -1340,7 +1340,7 @@ pub fn start_clock(sim: Sim) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kafkasim_engine::partition::ElectionReason;
+    use kafkasim_engine::broker::partition::ElectionReason;
     use kafkasim_engine::{BrokerId, EventKind, TopicPartition};
 
     #[test]

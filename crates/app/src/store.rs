@@ -82,7 +82,7 @@ pub async fn unpack_link(encoded: &str) -> Result<String, KafkaError> {
         )
     };
     let packed = base64url_decode(encoded).ok_or_else(|| refused("it is not base64url"))?;
-    let limit = kafkasim_engine::scenario::MAX_SCENARIO_BYTES;
+    let limit = kafkasim_engine::run::scenario::MAX_SCENARIO_BYTES;
     let bytes = inflate(&packed, limit)
         .await
         .map_err(|_| refused("it does not unpack to a session of at most 2 MiB"))?;

@@ -48,7 +48,7 @@ pub fn SessionMenu() -> impl IntoView {
             <label class="scene-pick">"New session from a scene"
                 <select aria-label="Scene" on:change=move |ev| {
                     let name = event_target_value(&ev);
-                    if let Some(scene) = kafkasim_engine::presets::scenes().into_iter().find(|s| s.name == name) {
+                    if let Some(scene) = kafkasim_engine::run::presets::scenes().into_iter().find(|s| s.name == name) {
                         sim.load_scene(scene);
                     }
                     if let Some(select) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlSelectElement>().ok()) {
@@ -56,7 +56,7 @@ pub fn SessionMenu() -> impl IntoView {
                     }
                 }>
                     <option value="">"Choose…"</option>
-                    {kafkasim_engine::presets::scenes()
+                    {kafkasim_engine::run::presets::scenes()
                         .into_iter()
                         .map(|s| view! { <option value=s.name.clone() title=s.description.clone()>{s.name.clone()}</option> })
                         .collect_view()}
@@ -331,7 +331,7 @@ pub fn read_picked_file(
     };
     // The same file may be picked again after a fix.
     input.set_value("");
-    let limit = kafkasim_engine::scenario::MAX_SCENARIO_BYTES;
+    let limit = kafkasim_engine::run::scenario::MAX_SCENARIO_BYTES;
     if file.size() > limit as f64 {
         refuse(format!(
             "{} is {:.0} KB; a {what} file may be at most {} KB.",

@@ -2,7 +2,7 @@
 //! described in JSON on stdin, the way a group leader would run them.
 
 use crate::{usage_error, CliError};
-use kafkasim_engine::assignor::{assign, AssignorKind, MemberSubscription};
+use kafkasim_engine::clients::assignor::{assign, AssignorKind, MemberSubscription};
 use kafkasim_engine::TopicPartition;
 use lexopt::prelude::*;
 use serde::Deserialize;

@@ -12,8 +12,8 @@
 mod assign_cmd;
 mod scenario_cmd;
 
-use kafkasim_engine::partitioner::{murmur2, partition_for_key};
-use kafkasim_engine::placement::{assign_replicas, fixed_start, random_start};
+use kafkasim_engine::clients::producer::partitioner::{murmur2, partition_for_key};
+use kafkasim_engine::controller::placement::{assign_replicas, fixed_start, random_start};
 use kafkasim_engine::{ErrorCode, KafkaError};
 use lexopt::prelude::*;
 use rand_chacha::rand_core::SeedableRng;
@@ -101,12 +101,28 @@ pub(crate) fn usage_error(message: impl Into<String>) -> CliError {
 
 fn main() -> ExitCode {
     match run(std::env::args_os().skip(1)) {
-        Ok(output) => {
-            print!("{output}");
-            ExitCode::SUCCESS
-        }
+        Ok(output) => write_out(&output),
         Err(err) => {
             eprintln!("{}", err.line());
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Prints the output as a Unix tool does: a reader that stops early
+/// (`kafkasim run … --json | head`) ends the program quietly; any other
+/// failure to write is an error on stderr.
+fn write_out(output: &str) -> ExitCode {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(output.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: cannot write the output: {e}");
             ExitCode::from(2)
         }
     }

@@ -3,7 +3,7 @@
 
 use crate::{usage_error, CliError};
 use kafkasim_engine::lesson::{Lesson, LessonView};
-use kafkasim_engine::scenario::{Scenario, MAX_SCENARIO_BYTES};
+use kafkasim_engine::run::scenario::{Scenario, MAX_SCENARIO_BYTES};
 use kafkasim_engine::view::ClusterView;
 use kafkasim_engine::{ErrorCode, Event, KafkaError};
 use lexopt::prelude::*;

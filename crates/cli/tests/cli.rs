@@ -312,3 +312,28 @@ fn assign_reads_the_group_from_stdin() {
     assert!(bad.stdout.is_empty());
     assert_eq!(String::from_utf8(bad.stderr).unwrap().lines().count(), 1);
 }
+
+/// Regression: `kafkasim run … --json | head` panicked on the closed pipe.
+#[test]
+fn a_reader_that_stops_early_ends_the_run_quietly() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let lesson = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../lessons/06-replication.json"
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kafkasim"))
+        .args(["run", lesson, "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the kafkasim binary runs");
+    let mut first = [0u8; 64];
+    let mut stdout = child.stdout.take().expect("piped");
+    stdout.read_exact(&mut first).expect("some output");
+    drop(stdout); // as `head` does once it has its lines
+    let out = child.wait_with_output().expect("it ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "status {:?}: {stderr}", out.status);
+    assert!(stderr.is_empty(), "nothing on stderr: {stderr}");
+}

@@ -4,10 +4,11 @@
 //! of play. Run with `make bench`.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use kafkasim_engine::scenario::{Scenario, TimedCommand};
+use kafkasim_engine::run::presets;
+use kafkasim_engine::run::scenario::{Scenario, TimedCommand};
 use kafkasim_engine::*;
 
-use kafkasim_engine::workload::{consumed_per_group, run_workload, standard_cluster};
+use kafkasim_engine::run::workload::{consumed_per_group, run_workload, standard_cluster};
 
 const RECORDS: u32 = 60_000;
 const PER_TICK: u32 = 200;

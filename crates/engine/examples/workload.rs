@@ -6,7 +6,7 @@
 //! `valgrind --tool=callgrind`, which compare changes where this VM's
 //! wall-clock figures swing by a third between identical runs.
 
-use kafkasim_engine::workload::{run_workload, standard_cluster};
+use kafkasim_engine::run::workload::{run_workload, standard_cluster};
 use std::time::Instant;
 
 fn main() {

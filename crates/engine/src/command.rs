@@ -75,11 +75,11 @@ pub enum Command {
         producer: u32,
         /// Shared text (`Arc<str>`): a record's key and value are copied
         /// into every replica, message and event without reallocating.
-        topic: crate::log::Text,
+        topic: crate::broker::log::Text,
         #[serde(default)]
-        key: Option<crate::log::Text>,
+        key: Option<crate::broker::log::Text>,
         #[serde(default)]
-        value: crate::log::Text,
+        value: crate::broker::log::Text,
         #[serde(default)]
         partition: Option<u32>,
     },
@@ -126,7 +126,7 @@ pub enum Command {
         consumer: u32,
         topic: String,
         partition: u32,
-        to: crate::consumer::SeekTo,
+        to: crate::clients::consumer::SeekTo,
     },
     PartitionNetwork {
         a: NodeId,

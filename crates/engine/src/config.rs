@@ -151,7 +151,7 @@ pub struct ProducerConfig {
     pub linger_ms: u64,
     #[serde(rename = "batch.size")]
     pub batch_size: u32,
-    pub partitioner: crate::partitioner::PartitionerKind,
+    pub partitioner: crate::clients::producer::partitioner::PartitionerKind,
 }
 
 impl ProducerConfig {
@@ -227,7 +227,7 @@ pub struct ConsumerConfig {
     #[serde(rename = "group.instance.id", skip_serializing_if = "Option::is_none")]
     pub group_instance_id: Option<String>,
     #[serde(rename = "partition.assignment.strategy")]
-    pub partition_assignment_strategy: crate::assignor::AssignorKind,
+    pub partition_assignment_strategy: crate::clients::assignor::AssignorKind,
     #[serde(rename = "enable.auto.commit")]
     pub enable_auto_commit: bool,
     #[serde(rename = "auto.commit.interval.ms")]

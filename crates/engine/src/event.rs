@@ -2,12 +2,12 @@
 //! past tense; each carries enough for the UI to animate it and for the event
 //! log to say it in plain words.
 
+use crate::broker::partition::ElectionReason;
 use crate::error::ErrorCode;
 use crate::ids::{
     BrokerId, ConsumerId, NodeId, ProducerId, RecordId, SimTime, TopicPartition, ZkNodeId,
 };
 use crate::network::{Message, MessageId};
-use crate::partition::ElectionReason;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -170,8 +170,8 @@ pub enum EventKind {
         producer: ProducerId,
         record: RecordId,
         tp: TopicPartition,
-        key: Option<crate::log::Text>,
-        value: crate::log::Text,
+        key: Option<crate::broker::log::Text>,
+        value: crate::broker::log::Text,
     },
     ProduceAcknowledged {
         producer: ProducerId,
@@ -207,8 +207,8 @@ pub enum EventKind {
         tp: TopicPartition,
         /// `None` for an `acks=0` record that never reached a log.
         offset: Option<u64>,
-        key: Option<crate::log::Text>,
-        value: crate::log::Text,
+        key: Option<crate::broker::log::Text>,
+        value: crate::broker::log::Text,
         producer: ProducerId,
         reason: String,
     },
@@ -265,7 +265,7 @@ pub enum EventKind {
         group: String,
         broker: BrokerId,
         generation: i32,
-        protocol: crate::assignor::AssignorKind,
+        protocol: crate::clients::assignor::AssignorKind,
         leader: String,
         assignment: std::collections::BTreeMap<String, Vec<TopicPartition>>,
     },
@@ -342,7 +342,7 @@ pub enum EventKind {
         tp: TopicPartition,
         offset: u64,
         record: RecordId,
-        key: Option<crate::log::Text>,
+        key: Option<crate::broker::log::Text>,
         /// Set when this group had already processed this offset, with why.
         again: Option<String>,
     },
@@ -393,8 +393,8 @@ pub enum Weight {
     Milestone,
 }
 
-fn election_reason(reason: &crate::partition::ElectionReason) -> &'static str {
-    use crate::partition::ElectionReason::*;
+fn election_reason(reason: &crate::broker::partition::ElectionReason) -> &'static str {
+    use crate::broker::partition::ElectionReason::*;
     match reason {
         NewPartition => "new partition",
         LeaderFailed => "the old leader failed",
@@ -721,7 +721,7 @@ mod tests {
     #[test]
     fn logged_says_whether_describe_gives_a_line() {
         let mut kinds_seen = 0;
-        for scene in crate::presets::scenes() {
+        for scene in crate::run::presets::scenes() {
             let mut s = Session::new(scene).unwrap();
             let mut events = s.run_until(SimTime(3_000));
             if let Ok(more) = s.apply(Command::CrashBroker { broker: 1 }) {

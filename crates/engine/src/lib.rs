@@ -13,52 +13,39 @@
 //! assert_eq!(cluster.view().topics[0].partitions.len(), 3);
 //! ```
 
-pub mod assignor;
-pub mod broker;
-pub mod classic;
-pub mod cluster;
+// The vocabulary every part speaks.
 pub mod command;
-pub mod compare;
 pub mod config;
-pub mod consumer;
-pub mod controller;
 pub mod error;
 pub mod event;
-pub mod group;
 pub mod ids;
-pub mod invariants;
-pub mod ledger;
-pub mod lesson;
-pub mod log;
-pub mod network;
-pub mod partition;
-pub mod partitioner;
-pub mod placement;
-pub mod prediction;
-pub mod presets;
-pub mod producer;
-pub mod replication;
-pub mod scenario;
-pub mod scheduler;
-pub mod session;
-pub mod timer;
-pub mod timings;
-pub mod topic;
-pub mod topic_name;
-pub mod view;
-pub mod workload;
 
-pub use assignor::AssignorKind;
-pub use cluster::Cluster;
+// Who does the work, by Kafka's names.
+pub mod audit;
+pub mod broker;
+pub mod clients;
+pub mod controller;
+pub mod coordinator;
+pub mod network;
+pub mod sim;
+
+// What is drawn, played and taught.
+pub mod lesson;
+pub mod messaging_models;
+pub mod run;
+pub mod view;
+
+pub use clients::assignor::AssignorKind;
+pub use clients::consumer::SeekTo;
 pub use command::Command;
 pub use config::{
     Acks, AutoOffsetReset, ClusterConfig, ConsumerConfig, ManualCommit, MetadataMode,
     ProducerConfig, TopicConfig,
 };
-pub use consumer::SeekTo;
 pub use error::{ErrorCode, KafkaError, Result};
 pub use event::{Event, EventKind};
 pub use ids::{BrokerId, ConsumerId, NodeId, ProducerId, RecordId, SimTime, TopicPartition};
-pub use scenario::{Scenario, TimedCommand};
-pub use session::Session;
+pub use run::scenario::{Scenario, TimedCommand};
+pub use run::session::Session;
+pub use sim::Cluster;
 pub use view::ClusterView;

@@ -616,7 +616,8 @@ fn the_coordinator_is_the_leader_of_the_groups_offsets_partition() {
     c.advance(10_000);
     let g = &c.view().groups[0];
     // abs("billing".hashCode()) % 3
-    let expected = kafkasim_engine::partitioner::coordinator_partition("billing", 3);
+    let expected =
+        kafkasim_engine::clients::producer::partitioner::coordinator_partition("billing", 3);
     assert_eq!(g.offsets_partition, expected);
     let leader = c
         .view()

@@ -1,6 +1,7 @@
 //! Same seed and same timed commands give the same event trace, byte for byte.
 
-use kafkasim_engine::scenario::{Scenario, TimedCommand};
+use kafkasim_engine::run::presets;
+use kafkasim_engine::run::scenario::{Scenario, TimedCommand};
 use kafkasim_engine::*;
 
 fn busy_scenario(seed: u64, mode: MetadataMode) -> Scenario {

@@ -17,10 +17,11 @@
 
 use std::path::{Path, PathBuf};
 
-use kafkasim_engine::classic::Classic;
 use kafkasim_engine::lesson::{builtin, Lesson, LessonView};
-use kafkasim_engine::scenario::{Scenario, TimedCommand};
-use kafkasim_engine::workload::{run_workload, standard_cluster};
+use kafkasim_engine::messaging_models::Classic;
+use kafkasim_engine::run::presets;
+use kafkasim_engine::run::scenario::{Scenario, TimedCommand};
+use kafkasim_engine::run::workload::{run_workload, standard_cluster};
 use kafkasim_engine::*;
 
 /// Lines of each trace kept readable in the repository.
@@ -65,7 +66,10 @@ fn scenario_trace(s: &Scenario, until: Option<u64>) -> String {
         + "\n"
 }
 
-fn advance_to(classic: &mut Classic, t: u64) -> Vec<kafkasim_engine::classic::ClassicEvent> {
+fn advance_to(
+    classic: &mut Classic,
+    t: u64,
+) -> Vec<kafkasim_engine::messaging_models::ClassicEvent> {
     let now = classic.now();
     if t > now {
         classic.advance(t - now)
@@ -76,7 +80,7 @@ fn advance_to(classic: &mut Classic, t: u64) -> Vec<kafkasim_engine::classic::Cl
 
 /// A Messaging models lesson played step by step as the page plays it.
 fn models_trace(l: &Lesson) -> String {
-    let mut classic = kafkasim_engine::classic::scene::build();
+    let mut classic = kafkasim_engine::messaging_models::scene::build();
     let mut events = Vec::new();
     for (step, t) in l.steps.iter().zip(l.times()) {
         events.extend(advance_to(&mut classic, t.start));

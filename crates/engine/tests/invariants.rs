@@ -2,7 +2,7 @@
 //! invariant checked after every event. A failure prints the seed and the
 //! shrunk command sequence that reproduce it.
 
-use kafkasim_engine::invariants::Checker;
+use kafkasim_engine::audit::invariants::Checker;
 use kafkasim_engine::*;
 use proptest::prelude::*;
 

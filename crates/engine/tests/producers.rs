@@ -3,7 +3,7 @@
 
 mod common;
 use common::*;
-use kafkasim_engine::partitioner::{KeyRule, PartitionerKind};
+use kafkasim_engine::clients::producer::partitioner::{KeyRule, PartitionerKind};
 use kafkasim_engine::*;
 
 fn produced_partitions(events: &[Event]) -> Vec<u32> {

@@ -2,7 +2,8 @@
 //! empty fetches, and Skip lands on the next thing a class stops to look at.
 
 use kafkasim_engine::event::Weight;
-use kafkasim_engine::{presets, timings, Command, EventKind, Session, SimTime};
+use kafkasim_engine::run::{presets, timings};
+use kafkasim_engine::{Command, EventKind, Session, SimTime};
 
 fn quickstart(scene: kafkasim_engine::Scenario) -> Session {
     let mut s = Session::new(scene).expect("the quick start is valid");

@@ -1,0 +1,111 @@
+//! Serving consumers: Fetch up to the high watermark (parked until data or
+//! `fetch.max.wait.ms`) and ListOffsets.
+
+use super::replication::*;
+use crate::broker::ParkedConsumerFetch;
+use crate::error::ErrorCode;
+use crate::ids::{BrokerId, ConsumerId, NodeId, TopicPartition};
+use crate::network::{Body, ConsumerFetchPartition, FetchedData, OffsetSpec};
+use crate::sim::timer::Timer;
+use crate::sim::Cluster;
+
+impl Cluster {
+    /// The leader's side of a consumer fetch: records below the high
+    /// watermark only; parked for `fetch.max.wait.ms` when there are none.
+    pub(crate) fn handle_consumer_fetch(
+        &mut self,
+        id: BrokerId,
+        consumer: ConsumerId,
+        partitions: Vec<ConsumerFetchPartition>,
+        max_wait_ms: u64,
+    ) {
+        let data: Vec<FetchedData> = partitions
+            .iter()
+            .map(|p| self.read_for_consumer(id, p))
+            .collect();
+        if data
+            .iter()
+            .any(|d| !d.records.is_empty() || d.error.is_some())
+            || max_wait_ms == 0
+        {
+            return self.send(
+                NodeId::Broker(id),
+                NodeId::Consumer(consumer),
+                Body::FetchResponse { partitions: data },
+            );
+        }
+        let broker = self.brokers.get_mut(&id).expect("live");
+        broker.next_fetch_id += 1;
+        let fetch = broker.next_fetch_id;
+        let inc = broker.incarnation;
+        broker.parked_consumers.insert(
+            fetch,
+            ParkedConsumerFetch {
+                consumer,
+                partitions,
+            },
+        );
+        self.schedule_timer(
+            max_wait_ms,
+            Timer::FetchWait {
+                broker: id,
+                incarnation: inc,
+                fetch,
+            },
+        );
+    }
+
+    pub(super) fn read_for_consumer(
+        &self,
+        id: BrokerId,
+        p: &ConsumerFetchPartition,
+    ) -> FetchedData {
+        let mut out = FetchedData::empty(&p.tp);
+        let replica = match fetch_target(
+            self.brokers[&id].replicas.get(&p.tp),
+            p.current_leader_epoch,
+        ) {
+            Ok(r) => r,
+            Err(e) => {
+                out.error = Some(e);
+                return out;
+            }
+        };
+        let hw = replica.high_watermark;
+        out.high_watermark = hw;
+        if p.fetch_offset > replica.log.log_end_offset() {
+            out.error = Some(ErrorCode::OffsetOutOfRange);
+            return out;
+        }
+        let max = hw
+            .saturating_sub(p.fetch_offset)
+            .min(MAX_FETCH_RECORDS as u64) as usize;
+        out.records = replica.log.read_from(p.fetch_offset, max);
+        out
+    }
+
+    /// `ListOffsets`: the log start offset (0: nothing is deleted) or the
+    /// high watermark (the latest offset a consumer may read).
+    pub(crate) fn handle_list_offsets(
+        &mut self,
+        id: BrokerId,
+        from: NodeId,
+        tp: TopicPartition,
+        spec: OffsetSpec,
+    ) {
+        let replica = self.brokers[&id]
+            .replicas
+            .get(&tp)
+            .filter(|r| r.is_leader());
+        let (error, offset) = match (replica, spec) {
+            (None, _) => (Some(ErrorCode::NotLeaderOrFollower), 0),
+            (Some(_), OffsetSpec::Earliest) => (None, 0),
+            (Some(r), OffsetSpec::Latest) => (None, r.high_watermark),
+        };
+        self.send(
+            NodeId::Broker(id),
+            from,
+            Body::ListOffsetsResponse { tp, error, offset },
+        );
+    }
+}
