@@ -1,24 +1,21 @@
 //! kafkasim's browser front end: a view of the engine, nothing more. `Sim`
 //! owns the engine; components read its view and dispatch commands.
 
-pub mod controls;
 pub mod diagram;
-pub mod forms;
-pub mod inspect;
-pub mod layout;
+pub mod inspector;
 pub mod lessons;
 pub mod models;
-pub mod sim;
-pub mod store;
+pub mod panels;
+pub mod state;
 pub mod toolbar;
 
-use controls::{ActionPanel, ConsumerForm, ErrorBanner, ProduceForm, TimeBar};
 use diagram::Diagram;
-use forms::ClusterMenu;
-use inspect::Inspector;
+use inspector::Inspector;
 use leptos::prelude::*;
 use lessons::{FreePlayBanner, LessonPanel, LessonsPage, Player};
-use sim::Sim;
+use panels::controls::{ActionPanel, ConsumerForm, ErrorBanner, ProduceForm, TimeBar};
+use panels::forms::ClusterMenu;
+use state::Sim;
 use toolbar::{HelpOverlay, Page, SessionMenu, Ui};
 
 /// The whole page: time bar, diagram, panels.
@@ -38,7 +35,7 @@ pub fn App() -> impl IntoView {
     lessons::follow_user(player, sim);
     lessons::follow_address(player, sim, ui);
     lessons::follow_clock(player, sim);
-    sim::start_clock(sim);
+    state::start_clock(sim);
     models::start_clock(
         models,
         Signal::derive(move || ui.page.get() == Page::Models),
@@ -136,7 +133,7 @@ pub fn App() -> impl IntoView {
 /// setting changed, driven by the same clicks and the same clock. Each is
 /// headed with its setting and, large, what it lost.
 #[component]
-fn Comparison(twin: sim::Twin) -> impl IntoView {
+fn Comparison(twin: state::Twin) -> impl IntoView {
     let sim = expect_context::<Sim>();
     let lost = |s: Sim| {
         let n = Memo::new(move |_| s.view.with(|v| v.lost.len()));

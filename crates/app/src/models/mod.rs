@@ -197,13 +197,13 @@ impl Default for Models {
 pub fn start_clock(models: Models, shown: Signal<bool>, speed: Signal<f64>) {
     use leptos::leptos_dom::helpers::request_animation_frame;
     fn frame(m: Models, shown: Signal<bool>, speed: Signal<f64>, last: f64) {
-        let now = crate::sim::now_ms().unwrap_or(last + 16.0);
+        let now = crate::state::now_ms().unwrap_or(last + 16.0);
         if shown.get_untracked() {
             m.tick((now - last).clamp(0.0, 100.0) * speed.get_untracked());
         }
         request_animation_frame(move || frame(m, shown, speed, now));
     }
-    let start = crate::sim::now_ms().unwrap_or(0.0);
+    let start = crate::state::now_ms().unwrap_or(0.0);
     request_animation_frame(move || frame(models, shown, speed, start));
 }
 

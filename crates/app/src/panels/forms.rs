@@ -3,7 +3,7 @@
 //! beside the friendly labels; the engine checks everything and its error
 //! (with Kafka's code) is shown, leaving the state as it was.
 
-use crate::sim::Sim;
+use crate::state::Sim;
 use kafkasim_engine::clients::producer::partitioner::PartitionerKind;
 use kafkasim_engine::{Acks, Command, NodeId, TopicConfig};
 use leptos::prelude::*;

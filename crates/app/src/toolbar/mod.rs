@@ -2,8 +2,8 @@
 //! session, presenter mode, and the keyboard (including a presentation
 //! clicker, which sends PageDown / PageUp).
 
-use crate::controls::next_speed;
-use crate::sim::Sim;
+use crate::panels::controls::next_speed;
+use crate::state::Sim;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -16,7 +16,7 @@ pub fn SessionMenu() -> impl IntoView {
     let share = move |_| {
         let text = sim.share_text();
         wasm_bindgen_futures::spawn_local(async move {
-            let url = crate::store::share_link(text).await;
+            let url = crate::state::store::share_link(text).await;
             if let Some(w) = web_sys::window() {
                 let _ = w.navigator().clipboard().write_text(&url);
             }
@@ -129,7 +129,7 @@ impl Ui {
             {
                 let _ = body.class_list().toggle_with_force("presenter", on);
             }
-            if let Some(s) = crate::store::storage() {
+            if let Some(s) = crate::state::store::storage() {
                 let _ = s.set_item("kafkasim.presenter", if on { "1" } else { "0" });
             }
             on
@@ -149,7 +149,7 @@ impl Ui {
     /// One step closer or further, centred on `at` (diagram units) when
     /// given; all the way out forgets the centre.
     pub fn zoom_at(&self, closer: bool, at: Option<(f64, f64)>) {
-        let z = crate::layout::next_zoom(self.zoom.get_untracked(), closer);
+        let z = crate::diagram::layout::next_zoom(self.zoom.get_untracked(), closer);
         if at.is_some() && closer {
             self.zoom_focus.set(at);
         }
@@ -175,7 +175,7 @@ impl Default for Ui {
 }
 
 fn stored_flag(key: &str) -> bool {
-    crate::store::storage()
+    crate::state::store::storage()
         .and_then(|s| s.get_item(key).ok().flatten())
         .is_some_and(|v| v == "1")
 }

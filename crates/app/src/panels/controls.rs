@@ -2,7 +2,7 @@
 //! action panel for the selected node, the produce form, the error banner and
 //! the event log.
 
-use crate::sim::Sim;
+use crate::state::Sim;
 use kafkasim_engine::broker::BrokerStatus;
 use kafkasim_engine::clients::consumer::ConsumerStatus;
 use kafkasim_engine::view::ClusterView;
@@ -72,13 +72,13 @@ pub fn TimeBar() -> impl IntoView {
 
 /// The next speed up or down the ladder from `speed`.
 pub fn next_speed(speed: f64, up: bool) -> f64 {
-    crate::layout::next_on_ladder(&SPEEDS, speed, up)
+    crate::diagram::layout::next_on_ladder(&SPEEDS, speed, up)
 }
 
 /// What one second on the wall shows of the cluster at `speed`: the speed
 /// label's meaning, which changes when records are in flight.
 pub fn rate_caption(speed: f64, busy: bool) -> String {
-    let (ms, s) = crate::sim::virtual_per_real_second(speed, busy);
+    let (ms, s) = crate::state::virtual_per_real_second(speed, busy);
     if s >= 1.0 {
         format!("1 s shows {}", format_seconds(s))
     } else {
@@ -275,7 +275,7 @@ pub fn ProduceForm() -> impl IntoView {
                     <option value="1000">"every 1 s"</option>
                 </select>
             </label>
-            <crate::forms::ProducerSettings />
+            <crate::panels::forms::ProducerSettings />
         </form>
     }
 }

@@ -6,11 +6,15 @@
 //! fixed virtual time, so showing step k is a seek there, and Back is
 //! deterministic replay. While a step plays the clock stops at its end.
 
+mod page;
+mod panel;
+pub use page::*;
+pub use panel::*;
+
 use crate::models::Models;
-use crate::sim::Sim;
+use crate::state::Sim;
 use crate::toolbar::{Page, Ui};
 use kafkasim_engine::lesson::{self, Lesson, LessonView, StepTimes};
-use kafkasim_engine::view::ClusterView;
 use kafkasim_engine::{ErrorCode, KafkaError, Session, SimTime};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -159,11 +163,11 @@ impl Player {
                 .lesson
                 .with_untracked(|l| l.as_ref().map(|l| l.steps[k].title.clone()));
             if let Some(title) = title {
-                sim.log.set(vec![crate::sim::LogLine::new(
+                sim.log.set(vec![crate::state::LogLine::new(
                     SimTime(t.start),
                     format!("Lesson step {}: {title}.", k + 1),
                     false,
-                    crate::sim::Area::Cluster,
+                    crate::state::Area::Cluster,
                 )]);
             }
             if self.phase_untracked(sim) != Phase::Asking {
@@ -284,12 +288,12 @@ impl Player {
 
     /// Leaves the lesson; the cluster stays as it is, to play with.
     pub fn leave(&self, sim: Sim) {
-        crate::store::clear_link();
+        crate::state::store::clear_link();
         self.lesson.set(None);
         self.free_play.set(false);
         sim.pause_at.set(None);
         self.models.release();
-        if let Some(s) = crate::store::storage() {
+        if let Some(s) = crate::state::store::storage() {
             let _ = s.remove_item(STORAGE_KEY);
         }
     }
@@ -318,7 +322,10 @@ impl Player {
             free_play: self.free_play.get_untracked(),
             file: self.file.get_value(),
         };
-        if let (Some(s), Ok(text)) = (crate::store::storage(), serde_json::to_string(&saved)) {
+        if let (Some(s), Ok(text)) = (
+            crate::state::store::storage(),
+            serde_json::to_string(&saved),
+        ) {
             let _ = s.set_item(STORAGE_KEY, &text);
         }
     }
@@ -334,7 +341,7 @@ impl Player {
     /// naming no lesson is reported and changes nothing.
     pub fn restore(&self, sim: Sim, ui: Ui, link: Option<(String, usize)>) {
         if let Some((id, step)) = link {
-            crate::store::clear_link();
+            crate::state::store::clear_link();
             match lesson::builtin().into_iter().find(|l| l.id == id) {
                 Some(l) => {
                     self.open(sim, l, step.saturating_sub(1), None);
@@ -347,7 +354,7 @@ impl Player {
             }
             return;
         }
-        let Some(saved) = crate::store::storage()
+        let Some(saved) = crate::state::store::storage()
             .and_then(|s| s.get_item(STORAGE_KEY).ok().flatten())
             .and_then(|t| serde_json::from_str::<Saved>(&t).ok())
         else {
@@ -425,7 +432,7 @@ pub fn follow_address(player: Player, sim: Sim, ui: Ui) {
             } else {
                 player.restore(sim, ui, Some(link));
             }
-        } else if crate::store::is_session_link(&hash) {
+        } else if crate::state::store::is_session_link(&hash) {
             let _ = web_sys::window().map(|w| w.location().reload());
         }
     });
@@ -471,60 +478,6 @@ pub fn follow_clock(player: Player, sim: Sim) {
     });
 }
 
-/// The lessons page: every lesson with its summary and a picture of its
-/// scene, and a way to open a lesson file.
-#[component]
-pub fn LessonsPage() -> impl IntoView {
-    let sim = expect_context::<Sim>();
-    let ui = expect_context::<Ui>();
-    let player = expect_context::<Player>();
-    let lessons = lesson::builtin();
-    let cards = lessons
-        .into_iter()
-        .enumerate()
-        .map(|(i, l)| {
-            let scene = scene_at_start(&l);
-            let title = l.title.clone();
-            let open_label = format!("Open lesson {}: {}", i + FIRST_NUMBER, l.title);
-            let steps = l.steps.len();
-            let summary = l.summary.clone();
-            let models = l.view == LessonView::Models;
-            let open = move |_| {
-                player.open(sim, l.clone(), 0, None);
-                ui.page.set(player.page());
-            };
-            view! {
-                <li class="lesson-card">
-                    <button class="lesson-open" on:click=open aria-label=open_label>
-                        {if models { models_thumbnail().into_any() } else { scene.map(|v| thumbnail(&v)).into_any() }}
-                        <span class="lesson-number">{format!("Lesson {}", i + FIRST_NUMBER)}</span>
-                        <span class="lesson-title">{title}</span>
-                    </button>
-                    <p class="lesson-summary">{summary}</p>
-                    <p class="lesson-meta">{format!("{steps} steps")}</p>
-                </li>
-            }
-        })
-        .collect_view();
-    view! {
-        <main class="stage-lessons">
-            <section class="lessons" aria-labelledby="lessons-heading">
-                <div class="lessons-head">
-                    <h2 id="lessons-heading">"Lessons"</h2>
-                    <p class="panel-hint">
-                        "Each lesson follows one section of the source document on the live cluster. Advance with Next, → or a presentation clicker; "
-                        "Try it yourself hands you the cluster at any step."
-                    </p>
-                    <OpenLessonFile />
-                </div>
-                <ol class="lesson-list">
-                    {cards}
-                </ol>
-            </section>
-        </main>
-    }
-}
-
 /// Whether a node answering to any of `names` is among `highlights`.
 pub fn matches(highlights: &[String], names: &[String]) -> bool {
     highlights.iter().any(|h| names.contains(h))
@@ -545,326 +498,6 @@ pub fn lit_any(names: Vec<String>) -> impl Fn() -> bool + Send + Sync + 'static 
     move || {
         player.is_some_and(|p| matches(&p.highlights(), &names))
             || keyed.is_some_and(|k| k.with(|k| k.as_ref().is_some_and(|k| names.contains(k))))
-    }
-}
-
-/// The Messaging models page in miniature: a queue and a topic with their
-/// clients.
-fn models_thumbnail() -> impl IntoView {
-    view! {
-        <svg class="thumb" viewBox="0 0 160 90" aria-hidden="true">
-            <rect x="58" y="12" width="44" height="26" rx="5" class="thumb-broker" />
-            <rect x="58" y="52" width="44" height="26" rx="5" class="thumb-broker" />
-            <circle cx="22" cy="25" r="7" class="thumb-client" />
-            <circle cx="22" cy="65" r="7" class="thumb-client" />
-            <circle cx="136" cy="18" r="6" class="thumb-client" />
-            <circle cx="136" cy="32" r="6" class="thumb-client" />
-            <circle cx="136" cy="54" r="6" class="thumb-client" />
-            <circle cx="136" cy="66" r="6" class="thumb-client" />
-            <circle cx="136" cy="78" r="6" class="thumb-client" />
-        </svg>
-    }
-}
-
-/// The lesson's cluster as step 1 shows it (cluster lessons only).
-fn scene_at_start(l: &Lesson) -> Option<ClusterView> {
-    if l.view != LessonView::Cluster {
-        return None;
-    }
-    let mut s = Session::new(l.timeline()).ok()?;
-    s.seek(SimTime(l.times().first()?.start));
-    Some(s.cluster().view())
-}
-
-/// A small picture of a scene: quorum above, brokers with their replicas,
-/// producers left, consumers right.
-fn thumbnail(v: &ClusterView) -> impl IntoView {
-    let n = v.brokers.len().max(1) as f64;
-    let w = (90.0 / n).min(30.0);
-    let x0 = 80.0 - (n * (w + 4.0) - 4.0) / 2.0;
-    let brokers = v
-        .brokers
-        .iter()
-        .enumerate()
-        .map(|(i, b)| {
-            let x = x0 + i as f64 * (w + 4.0);
-            let pills = b
-                .replicas
-                .iter()
-                .filter(|r| !r.tp.topic.starts_with("__"))
-                .take(6)
-                .enumerate()
-                .map(|(j, r)| {
-                    let class = if r.leader { "thumb-pill is-leader" } else { "thumb-pill" };
-                    view! {
-                        <rect x=x + 3.0 y=34.0 + j as f64 * 8.0 width=w - 6.0 height="6" rx="3" class=class
-                            style=format!("--partition: {}", crate::layout::partition_colour(r.tp.partition)) />
-                    }
-                })
-                .collect_view();
-            view! {
-                <rect x=x y="26" width=w height="58" rx="4" class="thumb-broker" />
-                {pills}
-            }
-        })
-        .collect_view();
-    let q = v.quorum.len();
-    let quorum = (0..q)
-        .map(|i| {
-            let cx = 80.0 - (q as f64 - 1.0) * 7.0 + i as f64 * 14.0;
-            view! { <circle cx=cx cy="12" r="5" class="thumb-quorum" /> }
-        })
-        .collect_view();
-    let column = |count: usize, cx: f64, class: &'static str| {
-        (0..count.min(6))
-            .map(|i| {
-                let cy = 55.0 - (count.min(6) as f64 - 1.0) * 6.0 + i as f64 * 12.0;
-                view! { <circle cx=cx cy=cy r="5" class=class /> }
-            })
-            .collect_view()
-    };
-    view! {
-        <svg class="thumb" viewBox="0 0 160 90" aria-hidden="true">
-            {quorum}
-            {brokers}
-            {column(v.producers.len(), 12.0, "thumb-client")}
-            {column(v.consumers.len(), 148.0, "thumb-client")}
-        </svg>
-    }
-}
-
-/// Opens a lesson someone wrote (docs/lessons.md). It is played through
-/// once (`Lesson::check`) before it replaces anything.
-#[component]
-fn OpenLessonFile() -> impl IntoView {
-    let sim = expect_context::<Sim>();
-    let ui = expect_context::<Ui>();
-    let player = expect_context::<Player>();
-    let refuse = move |m: String| {
-        sim.error.set(Some(KafkaError::new(
-            ErrorCode::InvalidScenario,
-            format!("{m} Nothing was opened."),
-        )))
-    };
-    let on_file = move |ev: leptos::ev::Event| {
-        crate::toolbar::read_picked_file(&ev, "lesson", refuse, move |name, text| {
-            match Lesson::from_json(&text).and_then(|l| l.check().map(|_| l)) {
-                Ok(l) => {
-                    player.open(sim, l, 0, Some(text));
-                    ui.page.set(player.page());
-                    sim.notice.set(Some(format!("Opened {name}.")));
-                }
-                Err(e) => refuse(format!("{name}: {}", e.message)),
-            }
-        });
-    };
-    view! {
-        <label class="btn file-btn">
-            "Open a lesson file…"
-            <input type="file" accept=".json,application/json" aria-label="Open a lesson file" on:change=on_file />
-        </label>
-    }
-}
-
-/// The lesson beside the diagram: where we are, what to read, the
-/// question, and the buttons to move on.
-#[component]
-pub fn LessonPanel() -> impl IntoView {
-    let sim = expect_context::<Sim>();
-    let ui = expect_context::<Ui>();
-    let player = expect_context::<Player>();
-    let body = move || {
-        let lesson = player.lesson.get()?;
-        let k = player.step.get();
-        let step = lesson.steps.get(k)?.clone();
-        let total = lesson.steps.len();
-        let times = lesson.times()[k];
-        let heading = match player.number.get() {
-            Some(n) => format!("Lesson {n} · {}", lesson.title),
-            None => lesson.title.clone(),
-        };
-        let id = lesson.id.clone();
-        let builtin = player.number.get().is_some();
-        let phase = move || player.phase(sim);
-        let prompt = step.prompt.clone().map(|p| {
-            let question = p.question.clone();
-            let choices = p.choices.clone();
-            let answer = p.answer;
-            let explanation = p.explanation.clone();
-            let after_answer = step.after_answer.clone();
-            let asked = move || player.answers.with(|a| a.get(k).copied().flatten());
-            let buttons = choices
-                .iter()
-                .enumerate()
-                .map(|(i, c)| {
-                    let c = c.clone();
-                    let name = format!("Answer: {c}");
-                    let class = move || {
-                        let mut class = String::from("btn choice");
-                        if asked() == Some(Answer::Chose(i)) {
-                            class.push_str(" is-chosen");
-                        }
-                        if phase() == Phase::Done && i == answer {
-                            class.push_str(" is-right");
-                        }
-                        class
-                    };
-                    // Once answered, only the right choice and the one
-                    // chosen stay: the explanation needs the room.
-                    let shown = move || {
-                        phase() != Phase::Done || i == answer || asked() == Some(Answer::Chose(i))
-                    };
-                    view! {
-                        <li hidden=move || !shown()>
-                            <button class=class aria-label=name disabled=move || asked().is_some()
-                                on:click=move |_| player.answer(sim, Answer::Chose(i))>{c}</button>
-                        </li>
-                    }
-                })
-                .collect_view();
-            let verdict = move || {
-                (phase() == Phase::Done).then(|| {
-                    let lead = match asked() {
-                        Some(Answer::Chose(i)) if i == answer => "Right. ",
-                        Some(Answer::Chose(_)) => "Not quite. ",
-                        _ => "",
-                    };
-                    // On a projector the panel may scroll: back to its top,
-                    // where the step's title and the explanation now fit.
-                    let shown = NodeRef::<leptos::html::P>::new();
-                    Effect::new(move |_| {
-                        if let Some(side) = shown.get().and_then(|p| p.closest(".side").ok().flatten()) {
-                            side.set_scroll_top(0);
-                        }
-                    });
-                    view! {
-                        <p class="explanation" role="status" node_ref=shown><strong>{lead}</strong>{explanation.clone()}</p>
-                        {after_answer.clone().map(|t| view! { <p class="narration after-answer">{t}</p> })}
-                    }
-                })
-            };
-            let waiting = move || {
-                (phase() == Phase::Playing).then(|| view! { <p class="panel-hint">"Watch the cluster for the answer…"</p> })
-            };
-            view! {
-                <div class="prompt" role="group" aria-label="Question">
-                    <p class="question">{question}</p>
-                    <ol class="choices">{buttons}</ol>
-                    {move || (phase() == Phase::Asking).then(|| view! {
-                        <button class="btn btn-small link" on:click=move |_| player.answer(sim, Answer::Skipped)>"Skip question"</button>
-                    })}
-                    {waiting}
-                    {verdict}
-                </div>
-            }
-        });
-        // A refusal the step is about (a duplicate topic, say), once it happened.
-        let cluster = lesson.view == LessonView::Cluster;
-        let refusals = move || {
-            if !cluster {
-                return None;
-            }
-            let now = sim.view.with(|v| v.time.0);
-            sim.refusals_between(times.start, now.min(times.end))
-                .into_iter()
-                .map(|e| {
-                    view! {
-                        <p class="refusal" role="status">
-                            "Kafka answered "<strong class="error-code">{e.code.name()}</strong>": "{e.message}
-                        </p>
-                    }
-                })
-                .collect_view()
-                .into()
-        };
-        let copy_link = move |_| {
-            let url = link_to(&id, k + 1);
-            if let Some(w) = web_sys::window() {
-                let _ = w.navigator().clipboard().write_text(&url);
-            }
-            sim.notice
-                .set(Some(format!("Link to step {} copied: {url}", k + 1)));
-        };
-        let percent = 100.0 * (k + 1) as f64 / total as f64;
-        Some(view! {
-            <section class="panel lesson-panel" aria-label="Lesson">
-                <p class="lesson-heading">{heading}</p>
-                <div class="lesson-progress" role="progressbar" aria-label="Lesson progress"
-                    aria-valuemin="1" aria-valuemax=total.to_string() aria-valuenow=(k + 1).to_string()
-                    aria-valuetext=format!("Step {} of {total}", k + 1)>
-                    <span class="lesson-progress-bar" style=format!("width: {percent:.0}%")></span>
-                </div>
-                <div class="lesson-nav">
-                    <button class="btn" on:click=move |_| player.back(sim) disabled=k == 0
-                        aria-keyshortcuts="ArrowLeft PageUp">"Back"</button>
-                    <span class="lesson-step-count">{format!("Step {} of {total}", k + 1)}</span>
-                    <button class="btn btn-primary" on:click=move |_| player.next(sim)
-                        disabled=move || k + 1 == total && phase() != Phase::Asking
-                        aria-keyshortcuts="ArrowRight PageDown Space">"Next"</button>
-                </div>
-                <h2 class="lesson-step-title">{step.title.clone()}</h2>
-                // The set-up gives way to what happened once a question is answered.
-                {
-                    let asks = step.prompt.is_some();
-                    let narration = step.narration.clone();
-                    move || (!(asks && phase() == Phase::Done)).then(|| view! { <p class="narration">{narration.clone()}</p> })
-                }
-                {prompt}
-                {refusals}
-                {next_lesson(sim, ui, player, builtin && k + 1 == total, lesson.id.clone())}
-                <div class="lesson-more">
-                    <button class="btn btn-small" on:click=move |_| player.try_it(sim)>"Try it yourself"</button>
-                    {builtin.then(|| view! { <button class="btn btn-small" on:click=copy_link>"Copy link to this step"</button> })}
-                    <button class="btn btn-small" on:click=move |_| {
-                        player.leave(sim);
-                        ui.page.set(Page::Lessons);
-                    }>"All lessons"</button>
-                </div>
-            </section>
-        })
-    };
-    view! { {body} }
-}
-
-/// On a built-in lesson's last step: the way on to the next lesson.
-fn next_lesson(sim: Sim, ui: Ui, player: Player, last: bool, id: String) -> Option<impl IntoView> {
-    if !last {
-        return None;
-    }
-    let all = lesson::builtin();
-    let next = all
-        .iter()
-        .position(|l| l.id == id)
-        .and_then(|i| all.get(i + 1))?
-        .clone();
-    let name = format!("Next lesson: {}", next.title);
-    Some(view! {
-        <button class="btn btn-primary next-lesson" on:click=move |_| {
-            player.open(sim, next.clone(), 0, None);
-            ui.page.set(player.page());
-        }>{name}</button>
-    })
-}
-
-/// In free play during a lesson: the way back to the step.
-#[component]
-pub fn FreePlayBanner() -> impl IntoView {
-    let sim = expect_context::<Sim>();
-    let player = expect_context::<Player>();
-    move || {
-        let lesson = player.lesson.get()?;
-        player.free_play.get().then(|| {
-            let k = player.step.get();
-            view! {
-                <section class="panel free-play" aria-label="Free play">
-                    <p>{format!("Free play from step {} of {}. The cluster is yours.", k + 1, lesson.title)}</p>
-                    <div class="lesson-more">
-                        <button class="btn btn-primary btn-small" on:click=move |_| player.back_to_lesson(sim)>"Back to lesson"</button>
-                        <button class="btn btn-small" on:click=move |_| player.leave(sim)>"End lesson"</button>
-                    </div>
-                </section>
-            }
-        })
     }
 }
 

@@ -3,8 +3,8 @@
 //! --describe`), and the lost-records ledger. Tabs, so the diagram keeps
 //! the screen.
 
-use crate::controls::format_time;
-use crate::sim::{Area, LogLine, Sim};
+use crate::panels::controls::format_time;
+use crate::state::{Area, LogLine, Sim};
 use kafkasim_engine::view::{ClusterView, PartitionView};
 use kafkasim_engine::BrokerId;
 use leptos::prelude::*;

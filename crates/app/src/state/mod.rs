@@ -1,6 +1,14 @@
 //! The one owner of the simulation. Components get this context: a read-only
 //! view signal and `dispatch(Command)`; nothing else touches the engine.
 
+mod clock;
+mod log;
+pub mod store;
+mod twin;
+pub use clock::*;
+pub use log::*;
+pub use twin::*;
+
 use kafkasim_engine::event::Weight;
 use kafkasim_engine::run::scenario::Scenario;
 use kafkasim_engine::view::ClusterView;
@@ -34,234 +42,6 @@ pub const SETTLE_EVERY_MS: f64 = 250.0;
 /// A beat that falls due in a frame whose engine step handled something
 /// waits for a frame whose step did not, but not longer than this (wall ms).
 const BEAT_GRACE_MS: f64 = 50.0;
-
-/// An election to mark on the diagram: a new active controller, or a new
-/// leader for a partition (at its replica).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Pulse {
-    pub id: u64,
-    pub node: NodeId,
-    pub tp: Option<kafkasim_engine::TopicPartition>,
-}
-
-/// Pulses kept: more than can be seen at once.
-const PULSES_KEPT: usize = 12;
-
-impl Pulse {
-    /// The elections among `events`, numbered on from `next`.
-    pub fn from_events(events: &[Event], next: u64) -> Vec<Pulse> {
-        use kafkasim_engine::EventKind::{ControllerElected, LeaderElected};
-        events
-            .iter()
-            .filter_map(|e| match &e.kind {
-                ControllerElected { controller, .. } => Some((*controller, None)),
-                LeaderElected {
-                    tp,
-                    leader: Some(b),
-                    ..
-                } => Some((NodeId::Broker(*b), Some(tp.clone()))),
-                _ => None,
-            })
-            .zip(next..)
-            .map(|((node, tp), id)| Pulse { id, node, tp })
-            .collect()
-    }
-}
-
-/// A client that found a partition's leader moved: an arrow from it to the
-/// replica it now talks to, drawn for a few virtual seconds.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Redirect {
-    pub client: NodeId,
-    pub to: kafkasim_engine::BrokerId,
-    pub tps: Vec<kafkasim_engine::TopicPartition>,
-    /// Virtual time of the latest refresh that moved one of `tps`.
-    pub at: u64,
-}
-
-/// How long a redirect arrow stays, in virtual ms: paused, it stays.
-pub const REDIRECT_SHOWN_MS: u64 = 4_000;
-
-impl Redirect {
-    /// Folds the metadata updates among `events` into `kept`: one arrow per
-    /// client and new leader. A partition that moves again leaves its old
-    /// arrow; arrows older than `REDIRECT_SHOWN_MS` go.
-    pub fn fold(kept: &mut Vec<Redirect>, events: &[Event]) {
-        use kafkasim_engine::EventKind::MetadataUpdated;
-        for e in events {
-            let MetadataUpdated {
-                client, tp, leader, ..
-            } = &e.kind
-            else {
-                continue;
-            };
-            for r in kept.iter_mut().filter(|r| r.client == *client) {
-                r.tps.retain(|t| t != tp);
-            }
-            match kept
-                .iter_mut()
-                .find(|r| r.client == *client && r.to == *leader)
-            {
-                Some(r) => {
-                    r.tps.push(tp.clone());
-                    r.at = e.time.0;
-                }
-                None => kept.push(Redirect {
-                    client: *client,
-                    to: *leader,
-                    tps: vec![tp.clone()],
-                    at: e.time.0,
-                }),
-            }
-        }
-        if let Some(now) = events.last().map(|e| e.time.0) {
-            kept.retain(|r| !r.tps.is_empty() && now < r.at + REDIRECT_SHOWN_MS);
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct LogLine {
-    /// Unique on the page, and larger for later lines: the event log tells
-    /// by it which rows are new, so a new line adds one row instead of
-    /// redrawing them all.
-    pub seq: u64,
-    pub time: SimTime,
-    pub text: String,
-    /// Something went wrong or was lost: shown in red, kept by "Only problems".
-    pub alarm: bool,
-    pub area: Area,
-}
-
-impl LogLine {
-    pub fn new(time: SimTime, text: String, alarm: bool, area: Area) -> LogLine {
-        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        LogLine {
-            seq: NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
-            time,
-            text,
-            alarm,
-            area,
-        }
-    }
-}
-
-/// What part of Kafka an event is about, for the event log's picker.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Area {
-    Cluster,
-    Topics,
-    Replication,
-    Producers,
-    Consumers,
-    Network,
-}
-
-impl Area {
-    pub const ALL: [Area; 6] = [
-        Area::Cluster,
-        Area::Topics,
-        Area::Replication,
-        Area::Producers,
-        Area::Consumers,
-        Area::Network,
-    ];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Area::Cluster => "Brokers and controller",
-            Area::Topics => "Topics",
-            Area::Replication => "Replication",
-            Area::Producers => "Producers",
-            Area::Consumers => "Consumers and groups",
-            Area::Network => "Network",
-        }
-    }
-
-    /// Where `kind` belongs, and whether it is a problem. Every kind is named,
-    /// so a new one must be placed here before the app compiles.
-    pub fn of(kind: &kafkasim_engine::EventKind) -> (Area, bool) {
-        use kafkasim_engine::EventKind::*;
-        match kind {
-            BrokerCrashed { .. }
-            | BrokerFenced { clean: false, .. }
-            | ZooKeeperNodeCrashed { .. }
-            | QuorumLost { .. }
-            | ControllerNodeCrashed { .. } => (Area::Cluster, true),
-            BrokerAdded { .. }
-            | BrokerRestarted { .. }
-            | BrokerShutDown { .. }
-            | BrokerFenced { clean: true, .. }
-            | BrokerRegistered { .. }
-            | ZooKeeperNodeRestarted { .. }
-            | QuorumRestored { .. }
-            | ControllerNodeRestarted { .. }
-            | ElectionStarted { .. }
-            | ControllerElected { .. }
-            | ControllerResigned { .. }
-            | LeaderElected { .. }
-            | ReplicaRoleChanged { .. } => (Area::Cluster, false),
-            TopicCreated { .. }
-            | PartitionsAdded { .. }
-            | ReassignmentStarted { .. }
-            | ReassignmentCompleted { .. } => (Area::Topics, false),
-            IsrShrunk { .. } | LogTruncated { .. } => (Area::Replication, true),
-            IsrExpanded { .. } | RecordsAppended { .. } | HighWatermarkAdvanced { .. } => {
-                (Area::Replication, false)
-            }
-            ProduceFailed { .. } | RecordLost { .. } => (Area::Producers, true),
-            MetadataUpdated {
-                client: NodeId::Consumer(_),
-                ..
-            } => (Area::Consumers, false),
-            MetadataUpdated { .. } => (Area::Producers, false),
-            ProducerCreated { .. }
-            | RecordProduced { .. }
-            | ProduceAcknowledged { .. }
-            | ProduceRetried { .. } => (Area::Producers, false),
-            ConsumerCrashed { .. }
-            | PartitionsLost { .. }
-            | CommitFailed { .. }
-            | ConsumerError { .. } => (Area::Consumers, true),
-            RecordProcessed { again, .. } => (Area::Consumers, again.is_some()),
-            ConsumerCreated { .. }
-            | ConsumerPaused { .. }
-            | ConsumerProcessingSet { .. }
-            | ConsumerRestarted { .. }
-            | ConsumerClosed { .. }
-            | CoordinatorFound { .. }
-            | GroupRebalancing { .. }
-            | GroupStable { .. }
-            | GroupEmpty { .. }
-            | MemberRemoved { .. }
-            | StaticMemberRejoined { .. }
-            | GroupLoaded { .. }
-            | PartitionsAssigned { .. }
-            | PartitionsRevoked { .. }
-            | OffsetsCommitted { .. }
-            | OffsetReset { .. }
-            | PositionSeeked { .. } => (Area::Consumers, false),
-            MessageDropped { .. } | NetworkPartitioned { .. } => (Area::Network, true),
-            MessageSent(_)
-            | MessageDelivered { .. }
-            | LinkLatencyChanged { .. }
-            | NetworkHealed { .. } => (Area::Network, false),
-        }
-    }
-}
-
-/// One record of a partition's log, for the inspector.
-#[derive(Debug, Clone, PartialEq)]
-pub struct LogRow {
-    pub offset: u64,
-    pub key: Option<String>,
-    pub value: String,
-    pub leader_epoch: u32,
-    pub producer: u32,
-    /// Below the high watermark: replicated to the whole ISR, readable.
-    pub committed: bool,
-    pub held_by: Vec<kafkasim_engine::BrokerId>,
-}
 
 #[derive(Clone, Copy)]
 pub struct Sim {
@@ -328,24 +108,6 @@ pub struct Sim {
     next_beat: StoredValue<f64>,
 }
 
-/// The second cluster of a comparison.
-#[derive(Clone, Copy)]
-pub struct Twin {
-    pub sim: Sim,
-    pub variant: kafkasim_engine::run::compare::Variant,
-    /// The original's `generation` it was built from.
-    generation: u64,
-}
-
-impl Twin {
-    /// The two sides' titles, in Kafka's words: this session's setting as it
-    /// stands (`acks=1`) and the twin's (`acks=all`).
-    pub fn labels(&self, original: Sim) -> (String, String) {
-        let mine = original.structure.with(|v| self.variant.original_label(v));
-        (mine, self.variant.label())
-    }
-}
-
 impl Sim {
     /// Opens a share link if there is one, else the last visit's session,
     /// else `scene`. A link or saved session that cannot be opened is
@@ -353,17 +115,17 @@ impl Sim {
     pub fn restore_or(scene: Scenario) -> Sim {
         // A compressed link opens once the browser has unpacked it; until
         // then the page shows what it would have shown without one.
-        let packed = crate::store::packed_link();
+        let packed = crate::state::store::packed_link();
         let found = match packed {
-            Some(_) => crate::store::from_storage(),
-            None => crate::store::from_link().or_else(crate::store::from_storage),
+            Some(_) => crate::state::store::from_storage(),
+            None => crate::state::store::from_link().or_else(crate::state::store::from_storage),
         };
         let (opened, error) = match found {
             Some(Ok(session)) => (Some(session), None),
             Some(Err(e)) => (None, Some(e)),
             None => (None, None),
         };
-        crate::store::clear_link();
+        crate::state::store::clear_link();
         let sim = match opened {
             Some(session) => {
                 let sim = Sim::with_session(session);
@@ -376,7 +138,7 @@ impl Sim {
         sim.save();
         if let Some(encoded) = packed {
             wasm_bindgen_futures::spawn_local(async move {
-                match crate::store::unpack_link(&encoded).await {
+                match crate::state::store::unpack_link(&encoded).await {
                     Ok(text) => {
                         sim.open(&text);
                     }
@@ -467,7 +229,7 @@ impl Sim {
         self.steps_back.update_value(|v| v.push(before));
         let events = self.run_until_weight(Weight::Picture, STEP_WITHIN_MS);
         if events.iter().all(|e| e.kind.weight() == Weight::Routine) {
-            let waited = crate::controls::format_time(self.now().saturating_sub(before));
+            let waited = crate::panels::controls::format_time(self.now().saturating_sub(before));
             self.notice.set(Some(format!(
                 "Stepped {waited}: nothing on the diagram changed, only heartbeats and empty fetches."
             )));
@@ -484,7 +246,7 @@ impl Sim {
         let before = self.now();
         self.steps_back.update_value(|v| v.push(before));
         let events = self.run_until_weight(Weight::Milestone, SKIP_WITHIN_MS);
-        let waited = crate::controls::format_time(self.now().saturating_sub(before));
+        let waited = crate::panels::controls::format_time(self.now().saturating_sub(before));
         self.notice.set(Some(skip_notice(&waited, &events)));
         // What was in flight before the jump is long gone.
         self.pulses.set(Vec::new());
@@ -528,7 +290,10 @@ impl Sim {
         self.redirects.set(Vec::new());
         self.log.set(vec![LogLine::new(
             SimTime(t),
-            format!("Timeline moved to {}.", crate::controls::format_time(t)),
+            format!(
+                "Timeline moved to {}.",
+                crate::panels::controls::format_time(t)
+            ),
             false,
             Area::Cluster,
         )]);
@@ -558,132 +323,6 @@ impl Sim {
                     .collect()
             })
             .unwrap_or_default()
-    }
-
-    /// Starts comparing this session with its `variant`, side by side.
-    pub fn compare(&self, variant: kafkasim_engine::run::compare::Variant) {
-        let file = self.session.with_value(|s| s.to_file());
-        let twin_file = kafkasim_engine::run::session::SessionFile {
-            scenario: variant.scenario(&file.scenario),
-            commands: variant.commands(&file.commands),
-            ..file
-        };
-        let opened = Session::from_file(twin_file);
-        let session = match opened {
-            Ok(session) => session,
-            Err(e) => {
-                self.twin.set(None);
-                self.error.set(Some(KafkaError::new(
-                    e.code,
-                    format!("The comparison could not be built: {}", e.message),
-                )));
-                return;
-            }
-        };
-        let make = move || Sim::with_session(session);
-        let sim = match self.owner.get_value() {
-            Some(owner) => owner.with(make),
-            None => make(),
-        };
-        sim.persist.set_value(false);
-        sim.fraction.set(self.fraction.get_untracked());
-        self.twin.set(Some(Twin {
-            sim,
-            variant,
-            generation: self.generation.get_value(),
-        }));
-    }
-
-    /// Whether the scene runs on classroom timings (shorter failure
-    /// detection; `kafkasim_engine::run::timings`).
-    pub fn classroom_timings(&self) -> bool {
-        self.acted.track();
-        self.scene.track();
-        self.session
-            .with_value(|s| kafkasim_engine::run::timings::in_use(s.scenario()))
-    }
-
-    /// Switches classroom timings on or off: the session is replayed to
-    /// this moment with its scene and every command rewritten, so what the
-    /// class saw happens again with the other timeouts (sooner or later).
-    pub fn set_classroom_timings(&self, on: bool) {
-        use kafkasim_engine::run::timings;
-        let rewrite = if on { timings::apply } else { timings::revert };
-        let file = self.session.with_value(|s| s.to_file());
-        let all = Scenario {
-            commands: file.commands.clone(),
-            ..file.scenario.clone()
-        };
-        let rewritten = kafkasim_engine::run::session::SessionFile {
-            scenario: rewrite(&file.scenario),
-            commands: rewrite(&all).commands,
-            ..file
-        };
-        let opened = Session::from_file(rewritten);
-        match opened {
-            Ok(session) => {
-                let twin = self.twin.get_untracked().map(|t| t.variant);
-                let scene = self.scene.get_untracked();
-                self.replace(session);
-                self.scene.set(scene);
-                self.rebuild_log();
-                if let Some(v) = twin {
-                    self.compare(v);
-                }
-            }
-            Err(e) => self.error.set(Some(e)),
-        }
-    }
-
-    pub fn stop_comparing(&self) {
-        self.twin.set(None);
-    }
-
-    /// Brings the twin to this session's commands and moment: new commands
-    /// are given to it rewritten by the variant; a rewind rewinds it; a
-    /// branch or a new session rebuilds it.
-    fn sync_twin(&self) {
-        let Some(twin) = self.twin.get_untracked() else {
-            return;
-        };
-        let ours = self.session.with_value(|s| s.commands().len());
-        let theirs = twin.sim.session.with_value(|s| s.commands().len());
-        if twin.generation != self.generation.get_value() || theirs > ours {
-            self.compare(twin.variant);
-            return;
-        }
-        let new: Vec<kafkasim_engine::TimedCommand> =
-            self.session.with_value(|s| s.commands()[theirs..].to_vec());
-        let now = self.now();
-        let mut events = Vec::new();
-        let mut diverged = false;
-        twin.sim.session.update_value(|t| {
-            for c in &new {
-                if c.at < t.cluster().now().0 {
-                    diverged = true;
-                    return;
-                }
-                events.extend(t.run_until(SimTime(c.at)));
-                // A command the twin refuses (its setting forbids it) is
-                // skipped there, as a recorded one is on replay.
-                if let Ok(more) = t.apply(twin.variant.apply(&c.command)) {
-                    events.extend(more);
-                }
-            }
-            if t.cluster().now().0 <= now {
-                events.extend(t.run_until(SimTime(now)));
-            }
-        });
-        if diverged {
-            self.compare(twin.variant);
-            return;
-        }
-        if twin.sim.now() > now {
-            twin.sim.seek_to(now);
-        }
-        twin.sim.fraction.set(self.fraction.get_untracked());
-        twin.sim.record(events);
-        twin.sim.refresh();
     }
 
     /// Shows `session` from its current moment, paused, with a fresh log.
@@ -1074,7 +713,7 @@ impl Sim {
         if !self.persist.get_value() {
             return;
         }
-        self.session.with_value(crate::store::save);
+        self.session.with_value(crate::state::store::save);
         self.saved_at.set_value(self.now());
     }
 
@@ -1143,198 +782,6 @@ impl Sim {
 /// come on top of the step's work; after `BEAT_GRACE_MS`, in any frame.
 fn beat_due(now: f64, due: f64, stepped: bool) -> bool {
     now >= due && (!stepped || now >= due + BEAT_GRACE_MS)
-}
-
-/// `v` without what changes with every record, message or millisecond:
-/// the diagram's shapes, the forms and the action panel depend on the
-/// rest only (see `Sim::structure`).
-pub fn structure(v: &ClusterView) -> ClusterView {
-    // Field by field, so the messages in flight and the lost records are
-    // not copied only to be dropped.
-    let mut v = ClusterView {
-        time: kafkasim_engine::SimTime(0),
-        mode: v.mode,
-        active_controller: v.active_controller,
-        controller_epoch: v.controller_epoch,
-        quorum_ok: v.quorum_ok,
-        brokers: v.brokers.clone(),
-        quorum: v.quorum.clone(),
-        topics: v.topics.clone(),
-        producers: v.producers.clone(),
-        in_flight: Vec::new(),
-        network_cuts: v.network_cuts.clone(),
-        slow_links: v.slow_links.clone(),
-        lost: Vec::new(),
-        acknowledged_total: 0,
-        consumers: v.consumers.clone(),
-        groups: v.groups.clone(),
-    };
-    for r in v.brokers.iter_mut().flat_map(|b| &mut b.replicas) {
-        r.log_end_offset = 0;
-        r.high_watermark = 0;
-        // The countdown is drawn in whole seconds.
-        r.isr_expires_in = r.isr_expires_in.map(|ms| ms.div_ceil(1000) * 1000);
-    }
-    for p in v.topics.iter_mut().flat_map(|t| &mut t.partitions) {
-        p.high_watermark = 0;
-        p.log_end_offset = 0;
-    }
-    for p in &mut v.producers {
-        (p.sent, p.acknowledged, p.failed, p.in_flight) = (0, 0, 0, 0);
-    }
-    for c in &mut v.consumers {
-        for a in &mut c.assigned {
-            a.position = None;
-            a.high_watermark = 0;
-        }
-        (c.buffered, c.in_hand, c.processed_total, c.duplicates) = (0, 0, 0, 0);
-        c.app = kafkasim_engine::clients::consumer::AppState::Idle;
-    }
-    for g in &mut v.groups {
-        for p in &mut g.partitions {
-            p.committed = None;
-            p.high_watermark = 0;
-            p.lag = None;
-            p.duplicated_offsets = Vec::new();
-            p.skipped_offsets = Vec::new();
-        }
-    }
-    v
-}
-
-/// The scene's first non-internal topic.
-fn scene_topic(v: &ClusterView) -> Option<String> {
-    v.topics
-        .iter()
-        .find(|t| !t.internal)
-        .map(|t| t.name.clone())
-}
-
-/// The event log's lines for `events` (the logged ones), with the events
-/// alike about an internal topic's partitions at one moment folded into
-/// one line ("Broker 1 left the ISR of 17 partitions of __consumer_offsets").
-pub fn log_lines<'a>(events: impl IntoIterator<Item = &'a Event>) -> Vec<LogLine> {
-    let mut lines: Vec<LogLine> = Vec::new();
-    // Per fold: the line it writes, how many events it holds, one of them.
-    let mut folds: std::collections::BTreeMap<(SimTime, String), (usize, usize, &Event)> =
-        std::collections::BTreeMap::new();
-    for e in events {
-        let (area, alarm) = Area::of(&e.kind);
-        match e.kind.describe_many(1) {
-            Some(key) => {
-                let fold = folds.entry((e.time, key)).or_insert_with(|| {
-                    lines.push(LogLine::new(e.time, String::new(), alarm, area));
-                    (lines.len() - 1, 0, e)
-                });
-                fold.1 += 1;
-            }
-            None => {
-                if let Some(text) = e.kind.describe() {
-                    lines.push(LogLine::new(e.time, text, alarm, area));
-                }
-            }
-        }
-    }
-    for (line, n, e) in folds.into_values() {
-        let text = if n == 1 {
-            e.kind.describe()
-        } else {
-            e.kind.describe_many(n)
-        };
-        if let Some(text) = text {
-            lines[line].text = text;
-        }
-    }
-    lines.retain(|l| !l.text.is_empty());
-    lines
-}
-
-/// What a Skip landed on: the first thing that matters and, when the same
-/// moment also elected a leader, that election (what a class waits for),
-/// with a count of the rest.
-fn skip_notice(waited: &str, events: &[Event]) -> String {
-    let milestones: Vec<&Event> = events
-        .iter()
-        .filter(|e| e.kind.weight() == Weight::Milestone && e.kind.describe().is_some())
-        .collect();
-    let Some(first) = milestones.first() else {
-        return format!("Skipped {waited}: nothing of note happened.");
-    };
-    let election = milestones.iter().skip(1).find(|e| {
-        matches!(
-            &e.kind,
-            kafkasim_engine::EventKind::LeaderElected { tp, leader: Some(_), .. } if !tp.topic.starts_with("__")
-        )
-    });
-    let mut text = format!(
-        "Skipped {waited}: {}",
-        first.kind.describe().unwrap_or_default()
-    );
-    let mut told = 1;
-    if let Some(e) = election {
-        text.push(' ');
-        text.push_str(&e.kind.describe().unwrap_or_default());
-        told += 1;
-    }
-    if milestones.len() > told {
-        text.push_str(&format!(
-            " (+{} more in the event log)",
-            milestones.len() - told
-        ));
-    }
-    text
-}
-
-/// Virtual time shown per real second at `speed`, in ms and in s.
-pub fn virtual_per_real_second(speed: f64, busy: bool) -> (f64, f64) {
-    let ms = 1000.0 * speed * if busy { BUSY_RATE } else { IDLE_RATE };
-    (ms, ms / 1000.0)
-}
-
-/// A session of `scene` with the scene's own commands applied, so the
-/// picture starts built. A scene whose cluster config is invalid falls back
-/// to the default cluster rather than leaving the page blank.
-fn start(scene: Scenario) -> Session {
-    let end = scene.commands.last().map_or(0, |c| c.at);
-    let mut session = Session::new(scene).unwrap_or_else(|_| {
-        Session::new(Scenario {
-            name: "Default cluster".into(),
-            description: String::new(),
-            cluster: Default::default(),
-            commands: Vec::new(),
-        })
-        .expect("the default cluster is valid")
-    });
-    session.run_until(SimTime(end));
-    session
-}
-
-/// `performance.now()`. The `Performance` object is fetched once: asking
-/// the window for it every frame showed up in busy frames' profiles.
-pub fn now_ms() -> Option<f64> {
-    thread_local! {
-        static PERFORMANCE: Option<web_sys::Performance> =
-            web_sys::window().and_then(|w| w.performance());
-    }
-    PERFORMANCE.with(|p| p.as_ref().map(web_sys::Performance::now))
-}
-
-/// Drives the simulation from `requestAnimationFrame` while playing.
-pub fn start_clock(sim: Sim) {
-    fn frame(sim: Sim, last: f64) {
-        let now = now_ms().unwrap_or(last + 16.0);
-        if sim.playing.get_untracked() {
-            // Cap a frame's step so a backgrounded tab does not leap ahead.
-            let stepped = sim.tick((now - last).clamp(0.0, 100.0));
-            sim.keep_beat(now, stepped);
-        }
-        request_animation_frame(move || frame(sim, now));
-    }
-    let start = now_ms().unwrap_or(0.0);
-    request_animation_frame(move || frame(sim, start));
-    // Playing saves every few virtual seconds; leaving the page saves the rest.
-    let handle = window_event_listener(leptos::ev::pagehide, move |_| sim.save());
-    std::mem::forget(handle);
 }
 
 #[cfg(test)]
