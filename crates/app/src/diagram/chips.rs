@@ -362,7 +362,7 @@ type ChipStyle = (
 
 pub(super) fn chip_style(m: &Message) -> Option<ChipStyle> {
     Some(match &m.body {
-        Body::Produce { tp, records, .. } => {
+        Body::Produce(kafkasim_engine::network::ProduceRequest { tp, records, .. }) => {
             let label = records
                 .first()
                 .map(|r| r.key.as_deref().unwrap_or("∅").to_string());

@@ -14,7 +14,7 @@ use crate::config::{Acks, MetadataMode};
 use crate::error::{ErrorCode, KafkaError, Result};
 use crate::event::EventKind;
 use crate::ids::{BrokerId, NodeId, ProducerId, SimTime, TopicPartition};
-use crate::network::{Body, PartitionMetadata, ProduceResult};
+use crate::network::{Body, PartitionMetadata, ProduceRequest, ProduceResult};
 use crate::sim::timer::Timer;
 use crate::sim::Cluster;
 use serde::{Deserialize, Serialize};
@@ -333,12 +333,7 @@ impl Cluster {
 
     pub(crate) fn broker_receive(&mut self, id: BrokerId, from: NodeId, body: Body) {
         match body {
-            Body::Produce {
-                tp,
-                batch,
-                records,
-                acks,
-            } => self.handle_produce(id, from, tp, batch, records, acks),
+            Body::Produce(request) => self.handle_produce(id, from, request),
             Body::Metadata { topics } => self.handle_metadata(id, from, topics),
             Body::ConsumerFetch {
                 partitions,
@@ -465,16 +460,16 @@ impl Cluster {
     }
 
     /// The leader's side of Produce (Kafka's `Partition.appendRecordsToLeader`
-    /// and the delayed-produce purgatory).
-    fn handle_produce(
-        &mut self,
-        id: BrokerId,
-        from: NodeId,
-        tp: TopicPartition,
-        batch: u64,
-        records: crate::network::Records,
-        acks: Acks,
-    ) {
+    /// and the delayed-produce purgatory). Everything it knows of the
+    /// producer arrived in `request`, as on the wire.
+    fn handle_produce(&mut self, id: BrokerId, from: NodeId, request: ProduceRequest) {
+        let ProduceRequest {
+            tp,
+            batch,
+            records,
+            acks,
+            timeout_ms,
+        } = request;
         let reply = |error: Option<ErrorCode>, base_offset: Option<u64>| ProduceResult {
             tp: tp.clone(),
             batch,
@@ -571,9 +566,8 @@ impl Cluster {
                     required_offset,
                 });
                 let inc = self.brokers[&id].incarnation;
-                let timeout = self.producer_request_timeout(producer);
                 self.schedule_timer(
-                    timeout,
+                    timeout_ms,
                     Timer::ProduceTimeout {
                         broker: id,
                         incarnation: inc,

@@ -68,6 +68,27 @@ impl FetchedData {
     }
 }
 
+/// Kafka's `ProduceRequest` for one partition's batch: everything the broker
+/// needs travels in it, as on the wire; the broker knows nothing else of the
+/// producer that sent it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProduceRequest {
+    pub tp: TopicPartition,
+    pub batch: u64,
+    pub records: Records,
+    pub acks: crate::config::Acks,
+    /// The request's `timeout_ms`: how long the leader waits for the ISR
+    /// before answering `REQUEST_TIMED_OUT` (the producer's
+    /// `request.timeout.ms`). Not in the event JSON, which predates it.
+    #[serde(skip_serializing, default = "default_produce_timeout_ms")]
+    pub timeout_ms: u64,
+}
+
+/// Kafka's default `request.timeout.ms`.
+fn default_produce_timeout_ms() -> u64 {
+    30_000
+}
+
 /// A producer's outcome for one partition's batch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProduceResult {
@@ -89,12 +110,7 @@ pub struct PartitionMetadata {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type")]
 pub enum Body {
-    Produce {
-        tp: TopicPartition,
-        batch: u64,
-        records: Records,
-        acks: crate::config::Acks,
-    },
+    Produce(ProduceRequest),
     ProduceResponse(ProduceResult),
     Fetch {
         replica: BrokerId,
@@ -254,7 +270,7 @@ impl Body {
     /// The short request name the UI labels chips with.
     pub fn name(&self) -> &'static str {
         match self {
-            Body::Produce { .. } => "Produce",
+            Body::Produce(_) => "Produce",
             Body::ProduceResponse(_) => "ProduceResponse",
             Body::Fetch { .. } => "Fetch",
             Body::FetchResponse { .. } => "FetchResponse",

@@ -16,7 +16,7 @@ use crate::controller::Controller;
 use crate::error::{ErrorCode, KafkaError, Result};
 use crate::event::{DropReason, Event, EventKind};
 use crate::ids::{BrokerId, ConsumerId, NodeId, ProducerId, SimTime, TopicPartition};
-use crate::network::{Body, Message, Network};
+use crate::network::{Body, Message, Network, ProduceRequest};
 use crate::sim::scheduler::{Item, Scheduler};
 use crate::sim::timer::Timer;
 use rand::SeedableRng;
@@ -278,11 +278,11 @@ impl Cluster {
         let (NodeId::Producer(p), NodeId::Broker(b)) = (msg.from, msg.to) else {
             return;
         };
-        if let Body::Produce {
+        if let Body::Produce(ProduceRequest {
             batch,
             acks: Acks::None,
             ..
-        } = &msg.body
+        }) = &msg.body
         {
             let why = match reason {
                 DropReason::NetworkPartition => {

@@ -10,7 +10,7 @@ use crate::config::{Acks, ProducerConfig};
 use crate::error::{ErrorCode, KafkaError, Result};
 use crate::event::EventKind;
 use crate::ids::{BrokerId, NodeId, ProducerId, RecordId, SimTime, TopicPartition};
-use crate::network::{Body, PartitionMetadata, ProduceResult};
+use crate::network::{Body, PartitionMetadata, ProduceRequest, ProduceResult};
 use crate::sim::timer::Timer;
 use crate::sim::Cluster;
 use partitioner::{PartitionerKind, RoundRobinState, StickyPartitioner};
@@ -135,13 +135,6 @@ impl Cluster {
         prod.sticky.set_batch_size(config.batch_size as usize);
         prod.config = config;
         Ok(())
-    }
-
-    /// The produce request's timeout field: the producer's `request.timeout.ms`.
-    pub(crate) fn producer_request_timeout(&self, pid: ProducerId) -> u64 {
-        self.producers
-            .get(&pid)
-            .map_or(30_000, |p| p.config.request_timeout_ms)
     }
 
     fn existing_producer(&self, id: u32) -> Result<ProducerId> {
@@ -348,12 +341,13 @@ impl Cluster {
         batch.attempts += 1;
         batch.sent_to = Some(leader);
         let attempt = batch.attempts;
-        let body = Body::Produce {
+        let body = Body::Produce(ProduceRequest {
             tp: batch.tp.clone(),
             batch: batch_id,
             records: batch.records.clone(),
             acks,
-        };
+            timeout_ms: prod.config.request_timeout_ms,
+        });
         self.send(NodeId::Producer(pid), NodeId::Broker(leader), body);
         if acks == Acks::None {
             // Fire and forget: the send completes now, and the producer never
