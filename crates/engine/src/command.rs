@@ -106,7 +106,6 @@ pub enum Command {
     CommitConsumer {
         consumer: u32,
     },
-    /// `consumer.close()`: commit (with auto-commit) and leave the group.
     /// `pause()` (or, with `pause: false`, `resume()`) every partition the
     /// consumer owns.
     PauseConsumer {
@@ -118,6 +117,7 @@ pub enum Command {
         consumer: u32,
         processing_ms: u64,
     },
+    /// `consumer.close()`: commit (with auto-commit) and leave the group.
     CloseConsumer {
         consumer: u32,
     },

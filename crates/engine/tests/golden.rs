@@ -1,5 +1,6 @@
-//! Golden traces: every built-in lesson, every `docs/examples` file, the
-//! determinism scenario and the benchmark workload, run to their end, give
+//! Golden traces: every built-in lesson, every `docs/examples` file, a busy
+//! scene in each metadata mode (smaller than the determinism test's) and the
+//! benchmark workload, run to their end, give
 //! the event traces whose digests are committed in `tests/golden/`.
 //!
 //! A refactoring must leave them byte-identical. Where a change of

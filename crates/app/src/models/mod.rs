@@ -1,7 +1,7 @@
 //! The two classic messaging models side by side, as the seed document's
 //! first section contrasts them: a point-to-point queue and a
-//! publish-subscribe topic on one classic broker (the engine's `classic`
-//! module), each drawn with its clients and every message on the wire.
+//! publish-subscribe topic on one classic broker (the engine's
+//! `messaging_models`), each drawn with its clients and every message on the wire.
 
 use kafkasim_engine::messaging_models::{
     Classic, ClassicCommand, ClassicView, ClientView, DestinationKind, Hop, Node, Packet, Role,

@@ -1,6 +1,5 @@
 //! The instructor's controls: the time bar (play, step, speed, reset), the
-//! action panel for the selected node, the produce form, the error banner and
-//! the event log.
+//! action panel for the selected node, the produce form and the error banner.
 
 use crate::state::Sim;
 use kafkasim_engine::broker::BrokerStatus;

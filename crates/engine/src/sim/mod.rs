@@ -1,7 +1,8 @@
 //! The simulation: one struct owning every node, the network and the
 //! scheduler. `apply` takes a command, `advance` moves virtual time, `view`
 //! draws a picture of the state. Handlers for each Kafka concept live in the
-//! module named for it (`broker`, `replication`, `controller`, `producer`).
+//! module named for it (`broker::replication`, `controller::election`,
+//! `coordinator`, `clients::producer`…); see docs/architecture.md.
 
 pub mod scheduler;
 pub mod timer;
