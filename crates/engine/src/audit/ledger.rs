@@ -320,7 +320,7 @@ impl Cluster {
             });
             self.ledger.lost.push(LostRecord {
                 record: r,
-                lost_at: self.now,
+                lost_at: self.ctx.now,
                 reason,
             });
         }

@@ -19,7 +19,7 @@ impl Cluster {
             return;
         }
         let lag = self.config.broker.replica_lag_time_max_ms;
-        let now = self.now;
+        let now = self.ctx.now;
         let mut proposals = Vec::new();
         for (tp, replica) in &broker.replicas {
             let Role::Leader(state) = &replica.role else {
@@ -72,7 +72,7 @@ impl Cluster {
         let Some(controller) = self.controller.active else {
             return;
         };
-        let now = self.now;
+        let now = self.ctx.now;
         let Some(replica) = self.replica_mut(id, tp) else {
             return;
         };

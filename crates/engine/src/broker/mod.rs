@@ -254,7 +254,7 @@ impl Cluster {
 
     /// Clients connected to a dead broker see their connections drop.
     fn on_broker_process_gone(&mut self, id: BrokerId) {
-        let latency = self.network.config.latency_ms.max(1); // client notices the reset
+        let latency = self.ctx.network.config.latency_ms.max(1); // client notices the reset
         let producers: Vec<ProducerId> = self
             .producers
             .iter()
@@ -477,7 +477,7 @@ impl Cluster {
             error,
             base_offset,
         };
-        let now = self.now;
+        let now = self.ctx.now;
         let under_min = acks == Acks::All
             && self
                 .leader_isr_len(id, &tp)
@@ -500,7 +500,7 @@ impl Cluster {
                     // With acks=0 Kafka closes the connection instead of
                     // replying; the producer's client asks for fresh
                     // metadata when it notices.
-                    let latency = self.network.latency(from, NodeId::Broker(id));
+                    let latency = self.ctx.network.latency(from, NodeId::Broker(id));
                     self.refresh_metadata_after(p, latency);
                 }
                 (Acks::None, _) => {}

@@ -53,7 +53,7 @@ impl Cluster {
     /// Acts on one partition's new state: become leader, follower, or update the ISR.
     #[allow(clippy::too_many_lines)] // longer than the house limit; to split (issue 21)
     fn apply_partition_state(&mut self, id: BrokerId, state: PartitionState) {
-        let now = self.now;
+        let now = self.ctx.now;
         let broker = self.brokers.get_mut(&id).expect("live");
         let replica = broker
             .replicas
@@ -280,7 +280,7 @@ impl Cluster {
         let mut any_data = false;
         // Record the follower's positions first, then act on what moved,
         // in partition order: the reads below see the new high watermarks.
-        let now = self.now;
+        let now = self.ctx.now;
         let broker = self.brokers.get_mut(&id).expect("live");
         let mut moved = Vec::new();
         for p in &partitions {

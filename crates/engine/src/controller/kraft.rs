@@ -27,7 +27,7 @@ impl Cluster {
         };
         let backoff = b.controller_quorum_election_backoff_max_ms;
         let (inc, epoch) = (node.incarnation, node.epoch);
-        let jitter = self.rng.gen_range(0..=backoff);
+        let jitter = self.ctx.rng.gen_range(0..=backoff);
         self.schedule_timer(
             base + jitter,
             Timer::QuorumTimeout {
@@ -40,7 +40,7 @@ impl Cluster {
 
     pub(crate) fn on_quorum_timeout(&mut self, c: ControllerId, inc: u32, _epoch: u32) {
         let timeout = self.config.broker.controller_quorum_fetch_timeout_ms;
-        let now = self.now;
+        let now = self.ctx.now;
         let Some(node) = self.controller.quorum.get_mut(&c) else {
             return;
         };
@@ -70,7 +70,7 @@ impl Cluster {
     }
 
     pub(crate) fn quorum_receive(&mut self, c: ControllerId, from: NodeId, body: Body) {
-        let now = self.now;
+        let now = self.ctx.now;
         match body {
             Body::Vote { epoch } => {
                 let NodeId::Controller(candidate) = from else {
@@ -160,7 +160,7 @@ impl Cluster {
         });
         self.send_to_peers(c, Body::BeginQuorumEpoch { epoch });
         // A new leader gives every registered broker a fresh session.
-        let now = self.now;
+        let now = self.ctx.now;
         for b in self.controller.live_brokers.clone() {
             self.controller.last_heartbeat.insert(b, now);
         }
@@ -257,7 +257,7 @@ impl Cluster {
         {
             return;
         }
-        self.controller.last_heartbeat.insert(broker, self.now);
+        self.controller.last_heartbeat.insert(broker, self.ctx.now);
         if self.controller.live_brokers.insert(broker) {
             self.emit(EventKind::BrokerRegistered {
                 broker,
@@ -272,7 +272,7 @@ impl Cluster {
             return;
         }
         let timeout = self.config.broker.broker_session_timeout_ms;
-        let now = self.now;
+        let now = self.ctx.now;
         if self.controller.has_majority() {
             let stale: Vec<BrokerId> = self
                 .controller
@@ -329,7 +329,7 @@ impl Cluster {
     pub(crate) fn restart_quorum_node(&mut self, node: u32) -> crate::Result<()> {
         let c = self.existing_quorum_node(node)?;
         let had = self.controller.has_majority();
-        let now = self.now;
+        let now = self.ctx.now;
         let n = self.controller.quorum.get_mut(&c).expect("checked");
         if n.alive {
             return Err(already(format!("Controller {node} is already running.")));

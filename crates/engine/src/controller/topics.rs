@@ -140,7 +140,7 @@ impl Cluster {
             ));
         }
         let live: Vec<u32> = self.controller.live_brokers.iter().map(|b| b.0).collect();
-        let (start, shift) = placement::random_start(live.len().max(1), &mut self.rng);
+        let (start, shift) = placement::random_start(live.len().max(1), &mut self.ctx.rng);
         placement::assign_replicas(&live, n, rf, start, shift, start_partition)
     }
 

@@ -14,7 +14,7 @@ impl Cluster {
     /// The broker became leader of an `__consumer_offsets` partition: read
     /// every group it holds (Kafka's `GroupMetadataManager.loadGroupsForPartition`).
     pub(crate) fn load_groups(&mut self, id: BrokerId, tp: &TopicPartition) {
-        let now = self.now;
+        let now = self.ctx.now;
         let Some(replica) = self.brokers.get(&id).and_then(|b| b.replicas.get(tp)) else {
             return;
         };

@@ -27,7 +27,7 @@ impl Cluster {
         session_timeout_ms: u64,
         rebalance_timeout_ms: u64,
     ) {
-        let now = self.now;
+        let now = self.ctx.now;
         let group = match self.coordinated_group(id, &group_id) {
             Ok(g) => g,
             Err(e) => return self.join_error(id, consumer, e, member_id.unwrap_or_default()),
@@ -147,7 +147,7 @@ impl Cluster {
     /// Moves the group to PreparingRebalance; members learn it from their
     /// next heartbeat and rejoin.
     pub(crate) fn prepare_rebalance(&mut self, id: BrokerId, group_id: &str, reason: String) {
-        let now = self.now;
+        let now = self.ctx.now;
         let initial_delay = self.config.broker.group_initial_rebalance_delay_ms;
         let Some(group) = self.group_mut(id, group_id) else {
             return;
@@ -210,7 +210,7 @@ impl Cluster {
     /// Completes the join phase once every member has rejoined (and a new
     /// group's initial delay has passed).
     pub(super) fn maybe_complete_join(&mut self, id: BrokerId, group_id: &str) {
-        let now = self.now;
+        let now = self.ctx.now;
         let Some(group) = self.group_mut(id, group_id) else {
             return;
         };
@@ -252,7 +252,7 @@ impl Cluster {
     /// Kafka's `onCompleteJoin`: drop members that did not rejoin, bump the
     /// generation, choose the leader and send every JoinGroup response.
     pub(super) fn complete_join(&mut self, id: BrokerId, group_id: &str) {
-        let now = self.now;
+        let now = self.ctx.now;
         let Some(group) = self.group_mut(id, group_id) else {
             return;
         };
@@ -354,7 +354,7 @@ impl Cluster {
         member_id: String,
         assignments: BTreeMap<String, Vec<TopicPartition>>,
     ) {
-        let now = self.now;
+        let now = self.ctx.now;
         let reply =
             |error: Option<ErrorCode>, assignment: Vec<TopicPartition>| Body::SyncGroupResponse {
                 error,
@@ -459,7 +459,7 @@ impl Cluster {
         generation: i32,
         member_id: String,
     ) {
-        let now = self.now;
+        let now = self.ctx.now;
         let error = match self.coordinated_group(id, &group_id) {
             Err(e) => Some(e),
             Ok(group) => match group.members.get_mut(&member_id) {
@@ -517,7 +517,7 @@ impl Cluster {
         group_id: &str,
         member_id: &str,
     ) {
-        let now = self.now;
+        let now = self.ctx.now;
         if !self.broker_incarnation_is(id, inc) {
             return;
         }

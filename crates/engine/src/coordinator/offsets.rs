@@ -83,7 +83,7 @@ impl Cluster {
         if entries.is_empty() {
             return None;
         }
-        let now = self.now;
+        let now = self.ctx.now;
         let first_id = self.next_record_id + 1;
         self.next_record_id += entries.len() as u64;
         let replica = self.replica_mut(id, tp).filter(|r| r.is_leader())?;

@@ -4,6 +4,7 @@
 //! module named for it (`broker::replication`, `controller::election`,
 //! `coordinator`, `clients::producer`…); see docs/architecture.md.
 
+mod ctx;
 pub mod scheduler;
 pub mod timer;
 
@@ -18,8 +19,9 @@ use crate::error::{ErrorCode, KafkaError, Result};
 use crate::event::{DropReason, Event, EventKind};
 use crate::ids::{BrokerId, ConsumerId, NodeId, ProducerId, SimTime, TopicPartition};
 use crate::network::{Body, Message, Network, ProduceRequest};
-use crate::sim::scheduler::{Item, Scheduler};
+use crate::sim::scheduler::Item;
 use crate::sim::timer::Timer;
+pub use ctx::Ctx;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeMap;
@@ -28,10 +30,8 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone)]
 pub struct Cluster {
     pub(crate) config: ClusterConfig,
-    pub(crate) now: SimTime,
-    pub(crate) rng: ChaCha8Rng,
-    pub(crate) scheduler: Scheduler,
-    pub(crate) network: Network,
+    /// The clock, rng, network, timers and events every handler shares.
+    pub(crate) ctx: Ctx,
     pub(crate) brokers: BTreeMap<BrokerId, Broker>,
     pub(crate) controller: Controller,
     pub(crate) producers: BTreeMap<ProducerId, Producer>,
@@ -48,8 +48,6 @@ pub struct Cluster {
     pub(crate) ledger: Ledger,
     pub(crate) next_record_id: u64,
     pub(crate) next_batch_id: u64,
-    /// Events produced since the caller last took them.
-    pub(crate) out: Vec<Event>,
     /// A slowly decaying high-water mark of `out`'s length, so the buffer
     /// for the next call rarely has to grow (and copy) while it fills.
     out_hint: usize,
@@ -67,11 +65,11 @@ impl Cluster {
             brokers.insert(BrokerId(*id), Broker::new(BrokerId(*id)));
         }
         let mut cluster = Cluster {
-            rng: ChaCha8Rng::seed_from_u64(config.seed),
-            network: Network::new(config.network.clone()),
+            ctx: Ctx::new(
+                ChaCha8Rng::seed_from_u64(config.seed),
+                Network::new(config.network.clone()),
+            ),
             controller: Controller::new(config.metadata_mode, config.quorum_size),
-            now: SimTime(0),
-            scheduler: Scheduler::default(),
             brokers,
             producers: BTreeMap::new(),
             consumers: BTreeMap::new(),
@@ -81,7 +79,6 @@ impl Cluster {
             ledger: Ledger::default(),
             next_record_id: 0,
             next_batch_id: 0,
-            out: Vec::new(),
             out_hint: 0,
             changes: 0,
             config,
@@ -103,7 +100,7 @@ impl Cluster {
     }
 
     pub fn now(&self) -> SimTime {
-        self.now
+        self.ctx.now
     }
 
     pub fn config(&self) -> &ClusterConfig {
@@ -112,17 +109,17 @@ impl Cluster {
 
     /// Applies one command at the current time. On error nothing changed.
     pub fn apply(&mut self, command: Command) -> Result<Vec<Event>> {
-        let snapshot_len = self.out.len();
+        let snapshot_len = self.ctx.out.len();
         match self.apply_inner(command) {
             // A command makes a handful of events: copy them out and keep
             // the buffer, sized for `advance`, for the next call.
             Ok(()) => {
                 self.changes += 1;
-                Ok(self.out.drain(..).collect())
+                Ok(self.ctx.out.drain(..).collect())
             }
             Err(e) => {
                 // Validation happens before any mutation; drop stray events too.
-                self.out.truncate(snapshot_len);
+                self.ctx.out.truncate(snapshot_len);
                 Err(e)
             }
         }
@@ -130,27 +127,27 @@ impl Cluster {
 
     /// Processes everything due within the next `ms` virtual milliseconds.
     pub fn advance(&mut self, ms: u64) -> Vec<Event> {
-        let until = self.now.plus(ms);
+        let until = self.ctx.now.plus(ms);
         self.run_until(until);
         self.take_events()
     }
 
     /// Runs until `until` (inclusive) and leaves the clock there.
     pub fn run_until(&mut self, until: SimTime) {
-        while let Some((time, item)) = self.scheduler.pop_due(until) {
-            self.now = time;
+        while let Some((time, item)) = self.ctx.scheduler.pop_due(until) {
+            self.ctx.now = time;
             self.handle(item);
         }
-        if until > self.now {
-            self.now = until;
+        if until > self.ctx.now {
+            self.ctx.now = until;
         }
     }
 
     /// Processes the next scheduled item, whatever its time. Returns its events.
     pub fn step(&mut self) -> Vec<Event> {
-        if let Some(t) = self.scheduler.next_time() {
-            if let Some((time, item)) = self.scheduler.pop_due(t) {
-                self.now = time;
+        if let Some(t) = self.ctx.scheduler.next_time() {
+            if let Some((time, item)) = self.ctx.scheduler.pop_due(t) {
+                self.ctx.now = time;
                 self.handle(item);
             }
         }
@@ -166,21 +163,18 @@ impl Cluster {
     }
 
     pub fn next_event_time(&self) -> Option<SimTime> {
-        self.scheduler.next_time()
+        self.ctx.scheduler.next_time()
     }
 
     pub fn take_events(&mut self) -> Vec<Event> {
         // Hand the buffer over without copying; the next one starts with
         // room for as many as recent calls produced.
-        self.out_hint = self.out.len().max(self.out_hint - self.out_hint / 1024);
-        std::mem::replace(&mut self.out, Vec::with_capacity(self.out_hint))
+        self.out_hint = self.ctx.out.len().max(self.out_hint - self.out_hint / 1024);
+        std::mem::replace(&mut self.ctx.out, Vec::with_capacity(self.out_hint))
     }
 
     pub(crate) fn emit(&mut self, kind: EventKind) {
-        self.out.push(Event {
-            time: self.now,
-            kind,
-        });
+        self.ctx.emit(kind);
     }
 
     /// A client's metadata refresh found partitions led elsewhere now:
@@ -201,19 +195,12 @@ impl Cluster {
     }
 
     pub(crate) fn schedule_timer(&mut self, after_ms: u64, timer: Timer) {
-        self.scheduler
-            .schedule(self.now.plus(after_ms), Item::Timer(timer));
+        self.ctx.schedule_timer(after_ms, timer);
     }
 
     /// Sends a message now; it is delivered (or dropped) later.
     pub(crate) fn send(&mut self, from: NodeId, to: NodeId, body: Body) {
-        let msg = self
-            .network
-            .message(self.now, from, to, body, &mut self.rng);
-        let at = msg.arrives_at;
-        let msg = std::sync::Arc::new(msg);
-        self.emit(EventKind::MessageSent(msg.clone()));
-        self.scheduler.schedule(at, Item::Deliver(msg));
+        self.ctx.send(from, to, body);
     }
 
     pub(crate) fn node_is_up(&self, node: NodeId) -> bool {
@@ -251,7 +238,7 @@ impl Cluster {
             Some(DropReason::SenderDown)
         } else if !self.node_is_up(msg.to) {
             Some(DropReason::ReceiverDown)
-        } else if self.network.is_cut(msg.from, msg.to) {
+        } else if self.ctx.network.is_cut(msg.from, msg.to) {
             Some(DropReason::NetworkPartition)
         } else {
             None
@@ -298,7 +285,7 @@ impl Cluster {
     /// A request to a dead process fails fast (connection refused), so the
     /// sender can retry elsewhere instead of waiting for a timeout.
     fn on_connection_refused(&mut self, msg: &Message) {
-        let latency = self.network.latency(msg.from, msg.to);
+        let latency = self.ctx.network.latency(msg.from, msg.to);
         match (msg.from, msg.to) {
             (NodeId::Producer(p), NodeId::Broker(b)) => self.schedule_timer(
                 latency,
@@ -522,7 +509,7 @@ impl Cluster {
                 ));
             }
         }
-        if self.network.cut(a, b) {
+        if self.ctx.network.cut(a, b) {
             self.emit(EventKind::NetworkPartitioned { a, b });
         }
         Ok(())
@@ -535,7 +522,7 @@ impl Cluster {
                 "A link needs two different existing nodes and a latency of at most 600000 ms.",
             ));
         }
-        self.network.set_latency(a, b, latency_ms);
+        self.ctx.network.set_latency(a, b, latency_ms);
         self.emit(EventKind::LinkLatencyChanged { a, b, latency_ms });
         Ok(())
     }
@@ -543,10 +530,10 @@ impl Cluster {
     fn heal_network(&mut self, a: Option<NodeId>, b: Option<NodeId>) -> Result<()> {
         match (a, b) {
             (Some(a), Some(b)) => {
-                self.network.heal(a, b);
+                self.ctx.network.heal(a, b);
             }
             _ => {
-                self.network.heal_all();
+                self.ctx.network.heal_all();
             }
         }
         self.emit(EventKind::NetworkHealed { a, b });

@@ -218,7 +218,7 @@ impl ClusterView {
 impl Cluster {
     pub fn view(&self) -> ClusterView {
         ClusterView {
-            time: self.now,
+            time: self.ctx.now,
             mode: self.controller.mode,
             active_controller: self.controller.active,
             controller_epoch: self.controller.epoch,
@@ -227,9 +227,15 @@ impl Cluster {
             quorum: self.quorum_view(),
             topics: self.topic_views(),
             producers: self.producer_views(),
-            in_flight: self.scheduler.in_flight().into_iter().cloned().collect(),
-            network_cuts: self.network.cuts().copied().collect(),
-            slow_links: self.network.slow_links().collect(),
+            in_flight: self
+                .ctx
+                .scheduler
+                .in_flight()
+                .into_iter()
+                .cloned()
+                .collect(),
+            network_cuts: self.ctx.network.cuts().copied().collect(),
+            slow_links: self.ctx.network.slow_links().collect(),
             lost: self.ledger.lost.clone(),
             acknowledged_total: self.ledger.acknowledged_total,
             consumers: self.consumers.values().map(consumer_view).collect(),
@@ -418,7 +424,7 @@ impl Cluster {
         let replica = self.brokers.get(&leader)?.replicas.get(&s.tp)?;
         let progress = replica.leader_state()?.followers.get(&follower)?;
         let behind = progress.log_end_offset != replica.log.log_end_offset();
-        let since = self.now.since(progress.last_caught_up);
+        let since = self.ctx.now.since(progress.last_caught_up);
         let lag = self.config.broker.replica_lag_time_max_ms;
         // A follower is a fetch behind after every append: that is ordinary
         // replication, not a countdown worth showing.

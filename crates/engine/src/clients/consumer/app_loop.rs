@@ -13,7 +13,7 @@ impl Cluster {
     /// The application thread calls `poll()`: apply a new assignment, rejoin
     /// if asked, auto-commit when due, then take records to process.
     pub(crate) fn consumer_poll(&mut self, cid: ConsumerId) {
-        let now = self.now;
+        let now = self.ctx.now;
         let Some(c) = self.consumers.get_mut(&cid) else {
             return;
         };
@@ -176,7 +176,7 @@ impl Cluster {
         cid: ConsumerId,
         polled: impl IntoIterator<Item = Polled>,
     ) {
-        let now = self.now;
+        let now = self.ctx.now;
         let Some(c) = self.consumers.get_mut(&cid) else {
             return;
         };
@@ -260,7 +260,7 @@ impl Cluster {
             });
             c.processed_total += 1;
             c.duplicates += usize::from(again);
-            self.out.push(Event {
+            self.ctx.out.push(Event {
                 time: now,
                 kind: EventKind::RecordProcessed {
                     consumer: cid,

@@ -11,7 +11,7 @@ impl Cluster {
     /// Sends one fetch per leader for the assigned partitions whose buffer is
     /// short, unless one is already in flight to that leader.
     pub(crate) fn consumer_fetch(&mut self, cid: ConsumerId) {
-        let now = self.now;
+        let now = self.ctx.now;
         let Some(c) = self.consumers.get_mut(&cid) else {
             return;
         };

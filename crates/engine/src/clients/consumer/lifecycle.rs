@@ -98,8 +98,8 @@ impl Cluster {
                 commit_to_retry: None,
                 commit_in_flight: None,
                 commit_sent_at: None,
-                last_auto_commit: self.now,
-                last_poll: self.now,
+                last_auto_commit: self.ctx.now,
+                last_poll: self.ctx.now,
                 processed: Default::default(),
                 processed_total: 0,
                 duplicates: 0,
@@ -122,7 +122,7 @@ impl Cluster {
     }
 
     pub(super) fn start_consumer(&mut self, cid: ConsumerId) {
-        let now = self.now;
+        let now = self.ctx.now;
         let c = self.consumers.get_mut(&cid).expect("exists");
         c.status = ConsumerStatus::Running;
         c.incarnation += 1;
@@ -319,7 +319,7 @@ impl Cluster {
                 a.position = None;
                 a.fetch_position = None;
                 a.resolving = true;
-                a.resolving_since = Some(self.now);
+                a.resolving_since = Some(self.ctx.now);
                 a.seeking = true;
                 let spec = if to == SeekTo::Beginning {
                     OffsetSpec::Earliest

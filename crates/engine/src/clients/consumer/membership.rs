@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 impl Cluster {
     pub(super) fn consumer_request_metadata(&mut self, cid: ConsumerId) {
-        let now = self.now;
+        let now = self.ctx.now;
         let c = self.consumers.get_mut(&cid).expect("exists");
         if c.metadata_in_flight.is_some() || c.known_brokers.is_empty() {
             return;
@@ -30,7 +30,7 @@ impl Cluster {
     }
 
     pub(super) fn consumer_find_coordinator(&mut self, cid: ConsumerId) {
-        let now = self.now;
+        let now = self.ctx.now;
         let c = self.consumers.get_mut(&cid).expect("exists");
         let Some(group) = c.group().map(str::to_string) else {
             return;
@@ -146,7 +146,7 @@ impl Cluster {
     /// Kafka's `ensureActiveGroup`: send JoinGroup. Eager members have already
     /// revoked everything; cooperative ones list what they own.
     pub(super) fn send_join(&mut self, cid: ConsumerId) {
-        let now = self.now;
+        let now = self.ctx.now;
         let c = self.consumers.get_mut(&cid).expect("exists");
         let (Some(coord), Some(group), Subscription::Topics(topics)) = (
             c.coordinator,
@@ -242,7 +242,7 @@ impl Cluster {
         let (Some(coord), Some(group)) = (c.coordinator, c.group().map(str::to_string)) else {
             return;
         };
-        c.group_request_at = Some(self.now);
+        c.group_request_at = Some(self.ctx.now);
         self.send(
             NodeId::Consumer(cid),
             NodeId::Broker(coord),
@@ -348,7 +348,7 @@ impl Cluster {
     /// The heartbeat thread: heartbeat when stable, give up on requests that
     /// got no answer, leave the group if the application stopped polling.
     pub(crate) fn on_consumer_heartbeat_timer(&mut self, cid: ConsumerId, inc: u32) {
-        let now = self.now;
+        let now = self.ctx.now;
         let Some(c) = self.consumers.get_mut(&cid) else {
             return;
         };

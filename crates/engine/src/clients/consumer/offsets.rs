@@ -42,7 +42,7 @@ impl Cluster {
         commit: u64,
         offsets: Vec<(TopicPartition, u64)>,
     ) {
-        let now = self.now;
+        let now = self.ctx.now;
         let c = self.consumers.get_mut(&cid).expect("exists");
         let Some(group) = c.group().map(str::to_string) else {
             return;
@@ -144,7 +144,7 @@ impl Cluster {
     /// Partitions without a position ask the coordinator for the committed
     /// offset (or, without a group, go straight to `auto.offset.reset`).
     pub(super) fn resolve_positions(&mut self, cid: ConsumerId) {
-        let now = self.now;
+        let now = self.ctx.now;
         let c = self.consumers.get_mut(&cid).expect("exists");
         let todo: Vec<TopicPartition> = c
             .assigned
@@ -231,7 +231,7 @@ impl Cluster {
     /// stands for the end offset of the consumer's epoch, which it is after
     /// an unclean election (the new leader's ISR is itself).
     pub(super) fn reset_offset(&mut self, cid: ConsumerId, tp: TopicPartition) {
-        let now = self.now;
+        let now = self.ctx.now;
         let c = self.consumers.get_mut(&cid).expect("exists");
         let truncated = c.assigned.get(&tp).is_some_and(|a| a.out_of_range);
         let spec = match (c.config.auto_offset_reset, truncated) {

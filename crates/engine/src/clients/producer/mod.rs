@@ -268,14 +268,14 @@ impl Cluster {
                 let bytes = value.len() + 70; // record overhead, roughly as Kafka counts
                 let available = available(prod);
                 prod.sticky
-                    .partition(topic, bytes, &available, n, &mut self.rng)
+                    .partition(topic, bytes, &available, n, &mut self.ctx.rng)
             }
         })
     }
 
     /// Sends each partition's accumulated records as one batch to its leader.
     pub(crate) fn drain_producer(&mut self, pid: ProducerId) {
-        let now = self.now;
+        let now = self.ctx.now;
         let Some(prod) = self.producers.get_mut(&pid) else {
             return;
         };
@@ -355,7 +355,7 @@ impl Cluster {
             let prod = self.producers.get_mut(&pid).expect("exists");
             if let Some(batch) = prod.batches.remove(&batch_id) {
                 prod.stats.acknowledged += batch.records.len() as u64;
-                let now = self.now;
+                let now = self.ctx.now;
                 self.ledger
                     .send_unacknowledged(pid, batch_id, &batch.tp, &batch.records, now);
             }
@@ -372,7 +372,7 @@ impl Cluster {
     }
 
     fn request_metadata(&mut self, pid: ProducerId) {
-        let now = self.now;
+        let now = self.ctx.now;
         let Some(prod) = self.producers.get_mut(&pid) else {
             return;
         };
@@ -460,7 +460,7 @@ impl Cluster {
                     base_offset: base,
                 });
                 self.ledger
-                    .acknowledge(&batch.records, &batch.tp, base, acks, self.now);
+                    .acknowledge(&batch.records, &batch.tp, base, acks, self.ctx.now);
                 self.check_acknowledged_batch(&batch.tp, base, batch.records.len() as u64);
                 self.drain_producer(pid);
             }
@@ -469,7 +469,7 @@ impl Cluster {
     }
 
     fn retry_or_fail(&mut self, pid: ProducerId, batch_id: u64, error: ErrorCode) {
-        let now = self.now;
+        let now = self.ctx.now;
         let prod = self.producers.get_mut(&pid).expect("exists");
         let cfg = prod.config.clone();
         let Some(batch) = prod.batches.get_mut(&batch_id) else {
