@@ -1,70 +1,64 @@
 //! Serving consumers: Fetch up to the high watermark (parked until data or
-//! `fetch.max.wait.ms`) and ListOffsets.
+//! `fetch.max.wait.ms`) and ListOffsets. These are the broker's own
+//! methods: what they read is the broker's state and the request; what they
+//! do goes through `Ctx` (a response sent, a timer set).
 
 use super::replication::*;
-use crate::broker::ParkedConsumerFetch;
+use crate::broker::{Broker, ParkedConsumerFetch};
 use crate::error::ErrorCode;
-use crate::ids::{BrokerId, ConsumerId, NodeId, TopicPartition};
+use crate::ids::{ConsumerId, NodeId, TopicPartition};
 use crate::network::{Body, ConsumerFetchPartition, FetchedData, OffsetSpec};
 use crate::sim::timer::Timer;
-use crate::sim::Cluster;
+use crate::sim::Ctx;
 
-impl Cluster {
+impl Broker {
     /// The leader's side of a consumer fetch: records below the high
     /// watermark only; parked for `fetch.max.wait.ms` when there are none.
     pub(crate) fn handle_consumer_fetch(
         &mut self,
-        id: BrokerId,
+        ctx: &mut Ctx,
         consumer: ConsumerId,
         partitions: Vec<ConsumerFetchPartition>,
         max_wait_ms: u64,
     ) {
         let data: Vec<FetchedData> = partitions
             .iter()
-            .map(|p| self.read_for_consumer(id, p))
+            .map(|p| self.read_for_consumer(p))
             .collect();
         if data
             .iter()
             .any(|d| !d.records.is_empty() || d.error.is_some())
             || max_wait_ms == 0
         {
-            return self.send(
-                NodeId::Broker(id),
+            return ctx.send(
+                NodeId::Broker(self.id),
                 NodeId::Consumer(consumer),
                 Body::FetchResponse { partitions: data },
             );
         }
-        let broker = self.brokers.get_mut(&id).expect("live");
-        broker.next_fetch_id += 1;
-        let fetch = broker.next_fetch_id;
-        let inc = broker.incarnation;
-        broker.parked_consumers.insert(
+        self.next_fetch_id += 1;
+        let fetch = self.next_fetch_id;
+        self.parked_consumers.insert(
             fetch,
             ParkedConsumerFetch {
                 consumer,
                 partitions,
             },
         );
-        self.schedule_timer(
+        ctx.schedule_timer(
             max_wait_ms,
             Timer::FetchWait {
-                broker: id,
-                incarnation: inc,
+                broker: self.id,
+                incarnation: self.incarnation,
                 fetch,
             },
         );
     }
 
-    pub(super) fn read_for_consumer(
-        &self,
-        id: BrokerId,
-        p: &ConsumerFetchPartition,
-    ) -> FetchedData {
+    /// One partition of a consumer's fetch, read from this broker's log.
+    pub(super) fn read_for_consumer(&self, p: &ConsumerFetchPartition) -> FetchedData {
         let mut out = FetchedData::empty(&p.tp);
-        let replica = match fetch_target(
-            self.brokers[&id].replicas.get(&p.tp),
-            p.current_leader_epoch,
-        ) {
+        let replica = match fetch_target(self.replicas.get(&p.tp), p.current_leader_epoch) {
             Ok(r) => r,
             Err(e) => {
                 out.error = Some(e);
@@ -87,23 +81,20 @@ impl Cluster {
     /// `ListOffsets`: the log start offset (0: nothing is deleted) or the
     /// high watermark (the latest offset a consumer may read).
     pub(crate) fn handle_list_offsets(
-        &mut self,
-        id: BrokerId,
+        &self,
+        ctx: &mut Ctx,
         from: NodeId,
         tp: TopicPartition,
         spec: OffsetSpec,
     ) {
-        let replica = self.brokers[&id]
-            .replicas
-            .get(&tp)
-            .filter(|r| r.is_leader());
+        let replica = self.replicas.get(&tp).filter(|r| r.is_leader());
         let (error, offset) = match (replica, spec) {
             (None, _) => (Some(ErrorCode::NotLeaderOrFollower), 0),
             (Some(_), OffsetSpec::Earliest) => (None, 0),
             (Some(r), OffsetSpec::Latest) => (None, r.high_watermark),
         };
-        self.send(
-            NodeId::Broker(id),
+        ctx.send(
+            NodeId::Broker(self.id),
             from,
             Body::ListOffsetsResponse { tp, error, offset },
         );

@@ -340,10 +340,16 @@ impl Cluster {
                 max_wait_ms,
             } => {
                 if let NodeId::Consumer(c) = from {
-                    self.handle_consumer_fetch(id, c, partitions, max_wait_ms)
+                    let broker = self
+                        .brokers
+                        .get_mut(&id)
+                        .expect("delivered to a live broker");
+                    broker.handle_consumer_fetch(&mut self.ctx, c, partitions, max_wait_ms)
                 }
             }
-            Body::ListOffsets { tp, spec } => self.handle_list_offsets(id, from, tp, spec),
+            Body::ListOffsets { tp, spec } => {
+                self.brokers[&id].handle_list_offsets(&mut self.ctx, from, tp, spec)
+            }
             Body::FindCoordinator { group } => self.handle_find_coordinator(id, from, group),
             body => match from {
                 NodeId::Consumer(c) => self.coordinator_receive(id, c, body),

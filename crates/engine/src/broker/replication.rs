@@ -437,7 +437,7 @@ impl Cluster {
             let data: Vec<FetchedData> = parked
                 .partitions
                 .iter()
-                .map(|p| self.read_for_consumer(id, p))
+                .map(|p| self.brokers[&id].read_for_consumer(p))
                 .collect();
             return self.send(
                 NodeId::Broker(id),
