@@ -100,3 +100,53 @@ impl Broker {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::broker::{Replica, Role};
+    use crate::config::NetworkConfig;
+    use crate::event::EventKind;
+    use crate::ids::BrokerId;
+    use crate::network::Network;
+    use rand::SeedableRng;
+
+    /// A broker answers from its own state and the request alone: no
+    /// cluster, no knowledge of who sent it (as for a real client later).
+    #[test]
+    fn a_broker_answers_a_request_from_a_sender_it_knows_nothing_of() {
+        let mut broker = Broker::new(BrokerId(1));
+        let tp = TopicPartition::new("orders", 0);
+        broker.replicas.insert(
+            tp.clone(),
+            Replica {
+                log: Default::default(),
+                high_watermark: 0,
+                leader_epoch: 3,
+                role: Role::Follower { leader: None },
+            },
+        );
+        let mut ctx = Ctx::new(
+            rand_chacha::ChaCha8Rng::seed_from_u64(0),
+            Network::new(NetworkConfig::default()),
+        );
+        let stranger = NodeId::Consumer(crate::ids::ConsumerId(99));
+        broker.handle_list_offsets(&mut ctx, stranger, tp.clone(), OffsetSpec::Latest);
+        let [event] = ctx.out.as_slice() else {
+            panic!("one message sent: {:?}", ctx.out);
+        };
+        let EventKind::MessageSent(msg) = &event.kind else {
+            panic!("a message: {event:?}");
+        };
+        assert_eq!((msg.from, msg.to), (NodeId::Broker(BrokerId(1)), stranger));
+        assert_eq!(
+            msg.body,
+            Body::ListOffsetsResponse {
+                tp,
+                error: Some(ErrorCode::NotLeaderOrFollower),
+                offset: 0
+            },
+            "a follower refuses as Kafka's does"
+        );
+    }
+}
