@@ -49,7 +49,7 @@ fn thirty_minutes() -> Scenario {
         s.commands.push(TimedCommand {
             at,
             command: Command::Produce {
-                producer: 1,
+                producer: ProducerId(1),
                 topic: "MyTopic".into(),
                 key: Some(format!("k{}", i % 50).into()),
                 value: format!("v{i}").into(),
@@ -61,11 +61,15 @@ fn thirty_minutes() -> Scenario {
     }
     s.commands.push(TimedCommand {
         at: 600_000,
-        command: Command::CrashBroker { broker: 2 },
+        command: Command::CrashBroker {
+            broker: BrokerId(2),
+        },
     });
     s.commands.push(TimedCommand {
         at: 900_000,
-        command: Command::RestartBroker { broker: 2 },
+        command: Command::RestartBroker {
+            broker: BrokerId(2),
+        },
     });
     s.commands.sort_by_key(|c| c.at);
     s

@@ -2,7 +2,7 @@
 //! are ordinary commands. Commands are imperative; events are past tense.
 
 use crate::config::{ConsumerConfig, ProducerConfig, TopicConfig};
-use crate::ids::NodeId;
+use crate::ids::{BrokerId, ConsumerId, ControllerId, NodeId, ProducerId, ZkNodeId};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,41 +38,41 @@ pub enum Command {
     },
     AddBroker {
         #[serde(default)]
-        id: Option<u32>,
+        id: Option<BrokerId>,
     },
     CrashBroker {
-        broker: u32,
+        broker: BrokerId,
     },
     RestartBroker {
-        broker: u32,
+        broker: BrokerId,
     },
     ShutdownBroker {
-        broker: u32,
+        broker: BrokerId,
     },
     CrashZooKeeper {
-        node: u32,
+        node: ZkNodeId,
     },
     RestartZooKeeper {
-        node: u32,
+        node: ZkNodeId,
     },
     CrashController {
-        node: u32,
+        node: ControllerId,
     },
     RestartController {
-        node: u32,
+        node: ControllerId,
     },
     CreateProducer {
         #[serde(default)]
-        id: Option<u32>,
+        id: Option<ProducerId>,
         #[serde(default)]
         config: ProducerConfig,
     },
     ConfigureProducer {
-        producer: u32,
+        producer: ProducerId,
         config: ProducerConfig,
     },
     Produce {
-        producer: u32,
+        producer: ProducerId,
         /// Shared text (`Arc<str>`): a record's key and value are copied
         /// into every replica, message and event without reallocating.
         topic: crate::broker::log::Text,
@@ -87,7 +87,7 @@ pub enum Command {
     /// assigned `partitions` (no group membership); exactly one of the two.
     CreateConsumer {
         #[serde(default)]
-        id: Option<u32>,
+        id: Option<ConsumerId>,
         #[serde(default)]
         config: ConsumerConfig,
         #[serde(default)]
@@ -96,34 +96,34 @@ pub enum Command {
         partitions: Option<Vec<crate::ids::TopicPartition>>,
     },
     CrashConsumer {
-        consumer: u32,
+        consumer: ConsumerId,
     },
     RestartConsumer {
-        consumer: u32,
+        consumer: ConsumerId,
     },
     /// `consumer.commitAsync()`: commit the positions of everything it owns
     /// now, whatever its commit settings.
     CommitConsumer {
-        consumer: u32,
+        consumer: ConsumerId,
     },
     /// `pause()` (or, with `pause: false`, `resume()`) every partition the
     /// consumer owns.
     PauseConsumer {
-        consumer: u32,
+        consumer: ConsumerId,
         pause: bool,
     },
     /// The simulated application's time per record (`processing.ms`).
     SetConsumerProcessing {
-        consumer: u32,
+        consumer: ConsumerId,
         processing_ms: u64,
     },
     /// `consumer.close()`: commit (with auto-commit) and leave the group.
     CloseConsumer {
-        consumer: u32,
+        consumer: ConsumerId,
     },
     /// `seek` / `seekToBeginning` / `seekToEnd`: replay or skip.
     SeekConsumer {
-        consumer: u32,
+        consumer: ConsumerId,
         topic: String,
         partition: u32,
         to: crate::clients::consumer::SeekTo,
@@ -144,4 +144,46 @@ pub enum Command {
         #[serde(default)]
         b: Option<NodeId>,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Ids are newtypes in Rust and plain numbers in JSON: scenario and
+    /// session files written before the newtypes still open.
+    #[test]
+    fn ids_read_and_write_as_plain_numbers() {
+        for (json, command) in [
+            (
+                r#"{"command":"crash_broker","broker":2}"#,
+                Command::CrashBroker {
+                    broker: BrokerId(2),
+                },
+            ),
+            (
+                r#"{"command":"restart_consumer","consumer":7}"#,
+                Command::RestartConsumer {
+                    consumer: ConsumerId(7),
+                },
+            ),
+            (
+                r#"{"command":"crash_zoo_keeper","node":1}"#,
+                Command::CrashZooKeeper { node: ZkNodeId(1) },
+            ),
+        ] {
+            assert_eq!(serde_json::from_str::<Command>(json).unwrap(), command);
+            assert_eq!(serde_json::to_string(&command).unwrap(), json);
+        }
+        let produce: Command =
+            serde_json::from_str(r#"{"command":"produce","producer":1,"topic":"t","value":"v"}"#)
+                .unwrap();
+        assert!(matches!(
+            produce,
+            Command::Produce {
+                producer: ProducerId(1),
+                ..
+            }
+        ));
+    }
 }

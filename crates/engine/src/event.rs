@@ -717,7 +717,7 @@ impl EventKind {
 
 #[cfg(test)]
 mod tests {
-    use crate::{Command, Session, SimTime};
+    use crate::{BrokerId, Command, Session, SimTime};
 
     #[test]
     fn logged_says_whether_describe_gives_a_line() {
@@ -725,7 +725,9 @@ mod tests {
         for scene in crate::run::presets::scenes() {
             let mut s = Session::new(scene).unwrap();
             let mut events = s.run_until(SimTime(3_000));
-            if let Ok(more) = s.apply(Command::CrashBroker { broker: 1 }) {
+            if let Ok(more) = s.apply(Command::CrashBroker {
+                broker: BrokerId(1),
+            }) {
                 events.extend(more);
             }
             events.extend(s.run_until(SimTime(40_000)));

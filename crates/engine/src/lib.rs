@@ -44,7 +44,10 @@ pub use config::{
 };
 pub use error::{ErrorCode, KafkaError, Result};
 pub use event::{Event, EventKind};
-pub use ids::{BrokerId, ConsumerId, NodeId, ProducerId, RecordId, SimTime, TopicPartition};
+pub use ids::{
+    BrokerId, ConsumerId, ControllerId, NodeId, ProducerId, RecordId, SimTime, TopicPartition,
+    ZkNodeId,
+};
 pub use run::scenario::{Scenario, TimedCommand};
 pub use run::session::Session;
 pub use sim::Cluster;

@@ -17,7 +17,7 @@ fn group_config(group: &str) -> ConsumerConfig {
 
 fn subscribe(c: &mut Cluster, id: u32, config: ConsumerConfig, topic: &str) -> Vec<Event> {
     c.apply(Command::CreateConsumer {
-        id: Some(id),
+        id: Some(ConsumerId(id)),
         config,
         topics: Some(vec![topic.into()]),
         partitions: None,
@@ -103,7 +103,10 @@ fn a_crashed_member_is_replaced_after_the_session_timeout() {
     subscribe(&mut c, 1, group_config("billing"), "orders");
     subscribe(&mut c, 2, group_config("billing"), "orders");
     c.advance(10_000);
-    c.apply(Command::CrashConsumer { consumer: 2 }).unwrap();
+    c.apply(Command::CrashConsumer {
+        consumer: ConsumerId(2),
+    })
+    .unwrap();
     c.advance(40_000);
     assert_eq!(
         owners(&c)[&1],
@@ -121,7 +124,10 @@ fn a_clean_leave_rebalances_at_once() {
     subscribe(&mut c, 1, group_config("billing"), "orders");
     subscribe(&mut c, 2, group_config("billing"), "orders");
     c.advance(10_000);
-    c.apply(Command::CloseConsumer { consumer: 2 }).unwrap();
+    c.apply(Command::CloseConsumer {
+        consumer: ConsumerId(2),
+    })
+    .unwrap();
     c.advance(4_000);
     assert_eq!(owners(&c)[&1], vec!["orders-0", "orders-1", "orders-2"]);
 }
@@ -151,7 +157,7 @@ fn the_group_survives_its_coordinator_dying() {
     c.advance(10_000);
     let coordinator = c.view().groups[0].coordinator.expect("coordinator");
     c.apply(Command::CrashBroker {
-        broker: coordinator.0,
+        broker: BrokerId(coordinator.0),
     })
     .unwrap();
     c.advance(30_000);
@@ -259,7 +265,10 @@ fn a_restarted_group_resumes_from_its_committed_offsets() {
     c.advance(10_000);
     produce_n(&mut c, 0, 9, "a");
     c.advance(10_000);
-    c.apply(Command::CloseConsumer { consumer: 1 }).unwrap();
+    c.apply(Command::CloseConsumer {
+        consumer: ConsumerId(1),
+    })
+    .unwrap();
     c.advance(5_000);
     produce_n(&mut c, 9, 6, "b");
     c.advance(1_000);
@@ -274,7 +283,7 @@ fn assigned_partitions_need_no_group_membership() {
     topic(&mut c, "orders", 3, 3, TopicConfig::default());
     producer(&mut c, 1, Acks::All);
     c.apply(Command::CreateConsumer {
-        id: Some(1),
+        id: Some(ConsumerId(1)),
         config: group_config("manual"),
         topics: None,
         partitions: Some(vec![TopicPartition::new("orders", 1)]),
@@ -304,7 +313,7 @@ fn seek_to_beginning_replays_the_partition() {
     produce_n(&mut c, 0, 4, "k");
     c.advance(5_000);
     c.apply(Command::SeekConsumer {
-        consumer: 1,
+        consumer: ConsumerId(1),
         topic: "orders".into(),
         partition: 0,
         to: SeekTo::Beginning,
@@ -315,7 +324,7 @@ fn seek_to_beginning_replays_the_partition() {
     assert_eq!(got, vec![0, 1, 2, 3, 0, 1, 2, 3]);
     let err = c
         .apply(Command::SeekConsumer {
-            consumer: 1,
+            consumer: ConsumerId(1),
             topic: "orders".into(),
             partition: 7,
             to: SeekTo::Offset(0),
@@ -342,7 +351,10 @@ fn consumption_follows_a_leader_failover_without_gaps_or_repeats() {
         .partitions[0]
         .leader
         .unwrap();
-    c.apply(Command::CrashBroker { broker: leader.0 }).unwrap();
+    c.apply(Command::CrashBroker {
+        broker: BrokerId(leader.0),
+    })
+    .unwrap();
     let mut events = c.advance(30_000);
     produce_n(&mut c, 15, 15, "b");
     events.extend(c.advance(20_000));
@@ -382,9 +394,15 @@ fn a_static_member_restarting_in_time_causes_no_rebalance() {
     subscribe(&mut c, 2, with_instance("b"), "orders");
     c.advance(10_000);
     let before = owners(&c);
-    c.apply(Command::CrashConsumer { consumer: 2 }).unwrap();
+    c.apply(Command::CrashConsumer {
+        consumer: ConsumerId(2),
+    })
+    .unwrap();
     let mut events = c.advance(20_000);
-    c.apply(Command::RestartConsumer { consumer: 2 }).unwrap();
+    c.apply(Command::RestartConsumer {
+        consumer: ConsumerId(2),
+    })
+    .unwrap();
     events.extend(c.advance(60_000));
     assert!(
         !events
@@ -510,7 +528,10 @@ fn crash_mid_batch(commit: ManualCommit) -> Cluster {
     produce_n(&mut c, 0, 30, "k");
     c.advance(1_500); // mid-way through the second batch of 10
     let owner = c.view().groups[0].partitions[0].owner.expect("owned").0;
-    c.apply(Command::CrashConsumer { consumer: owner }).unwrap();
+    c.apply(Command::CrashConsumer {
+        consumer: ConsumerId(owner),
+    })
+    .unwrap();
     c.advance(40_000);
     c
 }
@@ -587,7 +608,9 @@ fn bad_consumer_commands_are_refused_and_change_nothing() {
             ErrorCode::InvalidConfig,
         ),
         (
-            Command::CrashConsumer { consumer: 9 },
+            Command::CrashConsumer {
+                consumer: ConsumerId(9),
+            },
             ErrorCode::InvalidRequest,
         ),
         (
@@ -663,7 +686,10 @@ fn a_member_that_crashes_right_after_joining_is_still_expired() {
             .iter()
             .any(|e| matches!(e.kind, EventKind::GroupStable { .. }))
         {
-            c.apply(Command::CrashConsumer { consumer: 2 }).unwrap();
+            c.apply(Command::CrashConsumer {
+                consumer: ConsumerId(2),
+            })
+            .unwrap();
             crashed = true;
             break;
         }
@@ -691,13 +717,16 @@ fn commit_now_commits_the_positions_before_auto_commit_would() {
     assert_eq!(processed(&c, 1).len(), 5);
     let committed = |c: &Cluster| c.view().groups[0].partitions[0].committed;
     assert_eq!(committed(&c), None, "auto-commit is ten minutes away");
-    c.apply(Command::CommitConsumer { consumer: 1 }).unwrap();
+    c.apply(Command::CommitConsumer {
+        consumer: ConsumerId(1),
+    })
+    .unwrap();
     c.advance(1_000);
     assert_eq!(committed(&c), Some(5));
 
     // Without a group.id there is nowhere to commit: Kafka's error, no change.
     c.apply(Command::CreateConsumer {
-        id: Some(2),
+        id: Some(ConsumerId(2)),
         config: ConsumerConfig {
             group_id: None,
             ..ConsumerConfig::default()
@@ -708,12 +737,16 @@ fn commit_now_commits_the_positions_before_auto_commit_would() {
     .unwrap();
     let before = c.view();
     let err = c
-        .apply(Command::CommitConsumer { consumer: 2 })
+        .apply(Command::CommitConsumer {
+            consumer: ConsumerId(2),
+        })
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::InvalidGroupId);
     assert_eq!(c.view(), before);
     let err = c
-        .apply(Command::CommitConsumer { consumer: 9 })
+        .apply(Command::CommitConsumer {
+            consumer: ConsumerId(9),
+        })
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::InvalidRequest);
 }
@@ -726,7 +759,7 @@ fn a_paused_member_reads_nothing_but_keeps_its_partitions_until_resumed() {
     subscribe(&mut c, 1, group_config("billing"), "orders");
     c.advance(10_000);
     c.apply(Command::PauseConsumer {
-        consumer: 1,
+        consumer: ConsumerId(1),
         pause: true,
     })
     .unwrap();
@@ -746,7 +779,7 @@ fn a_paused_member_reads_nothing_but_keeps_its_partitions_until_resumed() {
         .unwrap();
     assert!(me.assigned.iter().all(|a| a.paused));
     c.apply(Command::PauseConsumer {
-        consumer: 1,
+        consumer: ConsumerId(1),
         pause: false,
     })
     .unwrap();
@@ -762,7 +795,7 @@ fn a_slower_application_processes_one_record_per_processing_ms() {
     subscribe(&mut c, 1, group_config("billing"), "orders");
     c.advance(10_000);
     c.apply(Command::SetConsumerProcessing {
-        consumer: 1,
+        consumer: ConsumerId(1),
         processing_ms: 1_000,
     })
     .unwrap();
@@ -776,7 +809,7 @@ fn a_slower_application_processes_one_record_per_processing_ms() {
     assert_eq!(processed(&c, 1).len(), 5);
     let e = c
         .apply(Command::SetConsumerProcessing {
-            consumer: 1,
+            consumer: ConsumerId(1),
             processing_ms: 700_000,
         })
         .unwrap_err();

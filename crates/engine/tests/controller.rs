@@ -56,8 +56,11 @@ fn zookeeper_controller_failover_after_the_session_timeout() {
 fn zookeeper_without_a_majority_no_metadata_changes() {
     let mut c = cluster(&[1, 2, 3], MetadataMode::Zookeeper);
     my_topic_on_three(&mut c);
-    c.apply(Command::CrashZooKeeper { node: 1 }).unwrap();
-    let events = c.apply(Command::CrashZooKeeper { node: 2 }).unwrap();
+    c.apply(Command::CrashZooKeeper { node: ZkNodeId(1) })
+        .unwrap();
+    let events = c
+        .apply(Command::CrashZooKeeper { node: ZkNodeId(2) })
+        .unwrap();
     assert!(events
         .iter()
         .any(|e| matches!(e.kind, EventKind::QuorumLost { zookeeper: true })));
@@ -83,7 +86,8 @@ fn zookeeper_without_a_majority_no_metadata_changes() {
     let events = c.advance(60_000);
     assert!(events_of(&events, |k| matches!(k, EventKind::LeaderElected { .. })).is_empty());
     // Data still flows through the leaders that are alive; metadata is frozen.
-    c.apply(Command::RestartZooKeeper { node: 2 }).unwrap();
+    c.apply(Command::RestartZooKeeper { node: ZkNodeId(2) })
+        .unwrap();
     let events = c.advance(30_000);
     assert!(!events_of(&events, |k| matches!(k, EventKind::LeaderElected { .. })).is_empty());
     for p in c.view().topics[0].partitions.iter() {
@@ -104,7 +108,10 @@ fn kraft_a_quorum_elects_an_active_controller_and_fails_over() {
         "brokers heartbeat and are unfenced"
     );
     my_topic_on_three(&mut c);
-    c.apply(Command::CrashController { node: first.0 }).unwrap();
+    c.apply(Command::CrashController {
+        node: ControllerId(first.0),
+    })
+    .unwrap();
     let e = run_until(&mut c, 10_000, |e| {
         matches!(e.kind, EventKind::ControllerElected { .. })
     })
@@ -139,8 +146,14 @@ fn kraft_a_quorum_elects_an_active_controller_and_fails_over() {
 #[test]
 fn kraft_without_a_majority_there_is_no_active_controller() {
     let mut c = cluster(&[1, 2, 3], MetadataMode::Kraft);
-    c.apply(Command::CrashController { node: 1 }).unwrap();
-    c.apply(Command::CrashController { node: 2 }).unwrap();
+    c.apply(Command::CrashController {
+        node: ControllerId(1),
+    })
+    .unwrap();
+    c.apply(Command::CrashController {
+        node: ControllerId(2),
+    })
+    .unwrap();
     c.advance(20_000);
     let err = c
         .apply(Command::ElectPreferredLeaders { topic: None })
@@ -152,7 +165,10 @@ fn kraft_without_a_majority_there_is_no_active_controller() {
         ),
         "{err}"
     );
-    c.apply(Command::RestartController { node: 2 }).unwrap();
+    c.apply(Command::RestartController {
+        node: ControllerId(2),
+    })
+    .unwrap();
     let e = run_until(&mut c, 20_000, |e| {
         matches!(e.kind, EventKind::ControllerElected { .. })
     });
@@ -163,16 +179,18 @@ fn kraft_without_a_majority_there_is_no_active_controller() {
 fn zookeeper_commands_are_refused_in_kraft_mode_and_vice_versa() {
     let mut k = cluster(&[1], MetadataMode::Kraft);
     assert_eq!(
-        k.apply(Command::CrashZooKeeper { node: 1 })
+        k.apply(Command::CrashZooKeeper { node: ZkNodeId(1) })
             .unwrap_err()
             .code,
         ErrorCode::InvalidRequest
     );
     let mut z = cluster(&[1], MetadataMode::Zookeeper);
     assert_eq!(
-        z.apply(Command::CrashController { node: 1 })
-            .unwrap_err()
-            .code,
+        z.apply(Command::CrashController {
+            node: ControllerId(1)
+        })
+        .unwrap_err()
+        .code,
         ErrorCode::InvalidRequest
     );
 }
@@ -252,7 +270,11 @@ fn registration_and_a_clean_shutdown_are_told_in_the_modes_own_words() {
             .any(|t| t == "Broker 1 registered in ZooKeeper (/brokers/ids/1)."),
         "{start:#?}"
     );
-    let events = c.apply(Command::ShutdownBroker { broker: 2 }).unwrap();
+    let events = c
+        .apply(Command::ShutdownBroker {
+            broker: BrokerId(2),
+        })
+        .unwrap();
     let shutdown = texts(&events);
     assert!(
         shutdown
@@ -266,7 +288,11 @@ fn registration_and_a_clean_shutdown_are_told_in_the_modes_own_words() {
     );
 
     let mut k = cluster(&[1, 2, 3], MetadataMode::Kraft);
-    let events = k.apply(Command::CrashBroker { broker: 3 }).unwrap();
+    let events = k
+        .apply(Command::CrashBroker {
+            broker: BrokerId(3),
+        })
+        .unwrap();
     let mut all = texts(&events);
     all.extend(texts(&k.advance(20_000)));
     assert!(
@@ -274,7 +300,10 @@ fn registration_and_a_clean_shutdown_are_told_in_the_modes_own_words() {
             .any(|t| t.starts_with("Broker 3 was declared dead")),
         "{all:#?}"
     );
-    k.apply(Command::RestartBroker { broker: 3 }).unwrap();
+    k.apply(Command::RestartBroker {
+        broker: BrokerId(3),
+    })
+    .unwrap();
     let back = texts(&k.advance(10_000));
     assert!(
         back.iter()

@@ -18,7 +18,7 @@ fn busy_scenario(seed: u64, mode: MetadataMode) -> Scenario {
         s.commands.push(TimedCommand {
             at,
             command: Command::Produce {
-                producer: 1,
+                producer: ProducerId(1),
                 topic: "MyTopic".into(),
                 key,
                 value: format!("v{i}").into(),
@@ -39,7 +39,7 @@ fn busy_scenario(seed: u64, mode: MetadataMode) -> Scenario {
         s.commands.push(TimedCommand {
             at: 250 + id as u64 * 700,
             command: Command::CreateConsumer {
-                id: Some(id),
+                id: Some(ConsumerId(id)),
                 config: ConsumerConfig {
                     group_id: Some(group.into()),
                     partition_assignment_strategy: assignor,
@@ -54,15 +54,21 @@ fn busy_scenario(seed: u64, mode: MetadataMode) -> Scenario {
     }
     s.commands.push(TimedCommand {
         at: 9_000,
-        command: Command::CrashConsumer { consumer: 2 },
+        command: Command::CrashConsumer {
+            consumer: ConsumerId(2),
+        },
     });
     s.commands.push(TimedCommand {
         at: 2_000,
-        command: Command::CrashBroker { broker: 2 },
+        command: Command::CrashBroker {
+            broker: BrokerId(2),
+        },
     });
     s.commands.push(TimedCommand {
         at: 30_000,
-        command: Command::RestartBroker { broker: 2 },
+        command: Command::RestartBroker {
+            broker: BrokerId(2),
+        },
     });
     s.commands.push(TimedCommand {
         at: 60_000,

@@ -364,7 +364,10 @@ fn an_acks_0_producer_finds_the_new_leader_after_a_failover() {
         produce_to(&mut c, 1, "orders", 0, "before");
         c.advance(2_000);
         if graceful {
-            c.apply(Command::ShutdownBroker { broker: 1 }).unwrap();
+            c.apply(Command::ShutdownBroker {
+                broker: BrokerId(1),
+            })
+            .unwrap();
             c.advance(5_000);
             restart(&mut c, 1);
         } else {
@@ -406,7 +409,7 @@ fn a_consumer_past_a_truncated_log_moves_back_to_where_the_logs_part() {
         }
         c.advance(2_000);
         c.apply(Command::CreateConsumer {
-            id: Some(1),
+            id: Some(ConsumerId(1)),
             config: ConsumerConfig {
                 group_id: Some("g".into()),
                 auto_offset_reset: policy,
@@ -420,7 +423,7 @@ fn a_consumer_past_a_truncated_log_moves_back_to_where_the_logs_part() {
             // No committed offset and no policy: the application seeks.
             c.advance(5_000);
             c.apply(Command::SeekConsumer {
-                consumer: 1,
+                consumer: ConsumerId(1),
                 topic: "clicks".into(),
                 partition: 0,
                 to: SeekTo::Beginning,

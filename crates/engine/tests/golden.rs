@@ -128,7 +128,7 @@ fn busy(mode: MetadataMode) -> Scenario {
         commands.push(at(
             300 + i * 37,
             Command::Produce {
-                producer: 1,
+                producer: ProducerId(1),
                 topic: "MyTopic".into(),
                 key,
                 value: format!("v{i}").into(),
@@ -146,7 +146,7 @@ fn busy(mode: MetadataMode) -> Scenario {
         commands.push(at(
             250 + u64::from(id) * 700,
             Command::CreateConsumer {
-                id: Some(id),
+                id: Some(ConsumerId(id)),
                 config: ConsumerConfig {
                     group_id: Some(group.into()),
                     partition_assignment_strategy: assignor,
@@ -159,9 +159,24 @@ fn busy(mode: MetadataMode) -> Scenario {
             },
         ));
     }
-    commands.push(at(2_000, Command::CrashBroker { broker: 2 }));
-    commands.push(at(9_000, Command::CrashConsumer { consumer: 2 }));
-    commands.push(at(30_000, Command::RestartBroker { broker: 2 }));
+    commands.push(at(
+        2_000,
+        Command::CrashBroker {
+            broker: BrokerId(2),
+        },
+    ));
+    commands.push(at(
+        9_000,
+        Command::CrashConsumer {
+            consumer: ConsumerId(2),
+        },
+    ));
+    commands.push(at(
+        30_000,
+        Command::RestartBroker {
+            broker: BrokerId(2),
+        },
+    ));
     commands.push(at(60_000, Command::ElectPreferredLeaders { topic: None }));
     commands.sort_by_key(|c| c.at);
     s.commands.extend(commands);

@@ -58,15 +58,21 @@ fn command(op: &Op, mode: MetadataMode) -> Option<Command> {
     Some(match *op {
         Op::Wait(_) => return None,
         Op::Produce { key, partition } => Command::Produce {
-            producer: 1,
+            producer: ProducerId(1),
             topic: "t".into(),
             key: Some(format!("k{key}").into()),
             value: format!("v{key}").into(),
             partition,
         },
-        Op::Crash(b) => Command::CrashBroker { broker: b },
-        Op::Restart(b) => Command::RestartBroker { broker: b },
-        Op::Shutdown(b) => Command::ShutdownBroker { broker: b },
+        Op::Crash(b) => Command::CrashBroker {
+            broker: BrokerId(b),
+        },
+        Op::Restart(b) => Command::RestartBroker {
+            broker: BrokerId(b),
+        },
+        Op::Shutdown(b) => Command::ShutdownBroker {
+            broker: BrokerId(b),
+        },
         Op::Cut(a, b) => Command::PartitionNetwork {
             a: broker(a),
             b: broker(b),
@@ -78,20 +84,32 @@ fn command(op: &Op, mode: MetadataMode) -> Option<Command> {
             latency_ms: l,
         },
         Op::CrashQuorum(n) => match mode {
-            MetadataMode::Zookeeper => Command::CrashZooKeeper { node: n },
-            MetadataMode::Kraft => Command::CrashController { node: n },
+            MetadataMode::Zookeeper => Command::CrashZooKeeper { node: ZkNodeId(n) },
+            MetadataMode::Kraft => Command::CrashController {
+                node: ControllerId(n),
+            },
         },
         Op::RestartQuorum(n) => match mode {
-            MetadataMode::Zookeeper => Command::RestartZooKeeper { node: n },
-            MetadataMode::Kraft => Command::RestartController { node: n },
+            MetadataMode::Zookeeper => Command::RestartZooKeeper { node: ZkNodeId(n) },
+            MetadataMode::Kraft => Command::RestartController {
+                node: ControllerId(n),
+            },
         },
         Op::ElectPreferred => Command::ElectPreferredLeaders { topic: None },
-        Op::CrashConsumer(c) => Command::CrashConsumer { consumer: c },
-        Op::RestartConsumer(c) => Command::RestartConsumer { consumer: c },
-        Op::CloseConsumer(c) => Command::CloseConsumer { consumer: c },
-        Op::CommitConsumer(c) => Command::CommitConsumer { consumer: c },
+        Op::CrashConsumer(c) => Command::CrashConsumer {
+            consumer: ConsumerId(c),
+        },
+        Op::RestartConsumer(c) => Command::RestartConsumer {
+            consumer: ConsumerId(c),
+        },
+        Op::CloseConsumer(c) => Command::CloseConsumer {
+            consumer: ConsumerId(c),
+        },
+        Op::CommitConsumer(c) => Command::CommitConsumer {
+            consumer: ConsumerId(c),
+        },
         Op::SeekToBeginning(c, p) => Command::SeekConsumer {
-            consumer: c,
+            consumer: ConsumerId(c),
             topic: "t".into(),
             partition: p,
             to: SeekTo::Beginning,
@@ -221,7 +239,7 @@ fn build(s: &Setup) -> Cluster {
         ..ProducerConfig::default()
     };
     c.apply(Command::CreateProducer {
-        id: Some(1),
+        id: Some(ProducerId(1)),
         config: producer,
     })
     .unwrap();
@@ -242,7 +260,7 @@ fn build(s: &Setup) -> Cluster {
             ..ConsumerConfig::default()
         };
         c.apply(Command::CreateConsumer {
-            id: Some(id),
+            id: Some(ConsumerId(id)),
             config,
             topics: Some(vec!["t".into()]),
             partitions: None,

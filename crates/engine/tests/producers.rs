@@ -21,7 +21,7 @@ fn send_keyless(c: &mut Cluster, n: usize) -> Vec<u32> {
     for i in 0..n {
         let produced = c
             .apply(Command::Produce {
-                producer: 1,
+                producer: ProducerId(1),
                 topic: "clicks".into(),
                 key: None,
                 value: format!("click {i:04}").into(),
@@ -66,7 +66,7 @@ fn a_reconfigured_batch_size_applies_to_the_next_records() {
     let before = send_keyless(&mut c, 10);
     assert!(before.iter().all(|p| *p == before[0]), "{before:?}");
     c.apply(Command::ConfigureProducer {
-        producer: 1,
+        producer: ProducerId(1),
         config: ProducerConfig {
             batch_size: 100,
             ..ProducerConfig::default()
@@ -102,7 +102,7 @@ fn a_custom_rule_for_a_missing_partition_fails_the_send_and_changes_nothing() {
     let before = c.view().producers[0].sent;
     let err = c
         .apply(Command::Produce {
-            producer: 1,
+            producer: ProducerId(1),
             topic: "orders".into(),
             key: Some("ghost".into()),
             value: "b".into(),
@@ -133,7 +133,7 @@ fn idempotence_left_unset_follows_acks_and_set_explicitly_must_agree() {
     producer_with(&mut c, 1, unset(Acks::Leader));
     assert!(!c.view().producers[0].idempotent, "acks=1: quietly off");
     c.apply(Command::ConfigureProducer {
-        producer: 1,
+        producer: ProducerId(1),
         config: unset(Acks::All),
     })
     .expect("acks=all");
@@ -146,7 +146,7 @@ fn idempotence_left_unset_follows_acks_and_set_explicitly_must_agree() {
     };
     let err = c
         .apply(Command::ConfigureProducer {
-            producer: 1,
+            producer: ProducerId(1),
             config: explicit,
         })
         .expect_err("conflict");
@@ -164,7 +164,7 @@ fn idempotence_left_unset_follows_acks_and_set_explicitly_must_agree() {
     };
     let err = c
         .apply(Command::CreateProducer {
-            id: Some(2),
+            id: Some(ProducerId(2)),
             config: no_retries,
         })
         .expect_err("retries=0");

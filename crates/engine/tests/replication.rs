@@ -139,7 +139,10 @@ fn a_restarted_follower_catches_up_and_rejoins_the_isr() {
 fn graceful_shutdown_moves_leadership_at_once() {
     let mut c = cluster(&[1, 2], MetadataMode::Zookeeper);
     my_topic(&mut c);
-    c.apply(Command::ShutdownBroker { broker: 1 }).unwrap();
+    c.apply(Command::ShutdownBroker {
+        broker: BrokerId(1),
+    })
+    .unwrap();
     // No session timeout to wait for: the controller moved P0 and P2 already.
     assert_eq!(partition(&c, "MyTopic", 0).leader, Some(BrokerId(2)));
     assert_eq!(partition(&c, "MyTopic", 2).leader, Some(BrokerId(2)));
@@ -156,7 +159,10 @@ fn a_new_broker_takes_a_reassigned_partition_without_failing_a_produce() {
         produce_to(&mut c, 1, "MyTopic", 0, &format!("before-{i}"));
     }
     events.extend(c.advance(1_000));
-    c.apply(Command::AddBroker { id: Some(3) }).unwrap();
+    c.apply(Command::AddBroker {
+        id: Some(BrokerId(3)),
+    })
+    .unwrap();
     events.extend(c.advance(1_000));
     c.apply(Command::ReassignPartition {
         topic: "MyTopic".into(),

@@ -3,6 +3,7 @@
 
 use kafkasim_engine::event::Weight;
 use kafkasim_engine::run::{presets, timings};
+use kafkasim_engine::{BrokerId, ProducerId};
 use kafkasim_engine::{Command, EventKind, Session, SimTime};
 
 fn quickstart(scene: kafkasim_engine::Scenario) -> Session {
@@ -14,7 +15,10 @@ fn quickstart(scene: kafkasim_engine::Scenario) -> Session {
 #[test]
 fn skip_after_a_crash_lands_on_the_failover_not_on_a_heartbeat() {
     let mut s = quickstart(presets::quickstart());
-    s.apply(Command::CrashBroker { broker: 1 }).unwrap();
+    s.apply(Command::CrashBroker {
+        broker: BrokerId(1),
+    })
+    .unwrap();
     let crashed_at = s.cluster().now().0;
     let events = s.step_until(Weight::Milestone, 120_000);
     // One scheduled item can cause several events; the skip stops after
@@ -47,7 +51,10 @@ fn skip_after_a_crash_lands_on_the_failover_not_on_a_heartbeat() {
 #[test]
 fn classroom_timings_make_the_same_failover_three_times_sooner() {
     let mut s = quickstart(timings::apply(&presets::quickstart()));
-    s.apply(Command::CrashBroker { broker: 1 }).unwrap();
+    s.apply(Command::CrashBroker {
+        broker: BrokerId(1),
+    })
+    .unwrap();
     let crashed_at = s.cluster().now().0;
     let events = s.step_until(Weight::Milestone, 120_000);
     let landed = events
@@ -62,7 +69,7 @@ fn classroom_timings_make_the_same_failover_three_times_sooner() {
 fn step_passes_over_routine_chatter_and_stops_at_what_the_diagram_shows() {
     let mut s = quickstart(presets::quickstart());
     s.apply(Command::Produce {
-        producer: 1,
+        producer: ProducerId(1),
         topic: "MyTopic".into(),
         key: Some("alice".into()),
         value: "v".into(),

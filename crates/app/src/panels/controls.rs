@@ -5,9 +5,11 @@ use crate::state::Sim;
 use kafkasim_engine::broker::BrokerStatus;
 use kafkasim_engine::clients::consumer::ConsumerStatus;
 use kafkasim_engine::view::ClusterView;
+use kafkasim_engine::ProducerId;
 use kafkasim_engine::{
     AssignorKind, AutoOffsetReset, Command, ConsumerConfig, ErrorCode, KafkaError, NodeId,
 };
+use kafkasim_engine::{BrokerId, ConsumerId, ControllerId, ZkNodeId};
 use leptos::prelude::*;
 
 pub const SPEEDS: [f64; 7] = [0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0];
@@ -240,7 +242,7 @@ pub fn ProduceForm() -> impl IntoView {
             }
         };
         sim.dispatch(Command::Produce {
-            producer,
+            producer: ProducerId(producer),
             topic: topic.into(),
             key: (!k.is_empty()).then(|| k.into()),
             value: value.get_untracked().into(),
@@ -496,7 +498,7 @@ fn ProcessingPick(consumer: u32) -> impl IntoView {
             <select aria-label="Processing time per record" prop:value=move || current.get().to_string()
                 on:change=move |ev| {
                     if let Ok(ms) = event_target_value(&ev).parse::<u64>() {
-                        sim.dispatch(Command::SetConsumerProcessing { consumer, processing_ms: ms });
+                        sim.dispatch(Command::SetConsumerProcessing { consumer: ConsumerId(consumer), processing_ms: ms });
                     }
                 }>
                 {PROCESSING_TIMES.iter().map(|ms| view! {
@@ -582,19 +584,19 @@ pub fn ActionPanel() -> impl IntoView {
         let network = network_buttons(sim, node, cut_from, others);
         let body = match node {
             NodeId::Broker(b) => view! {
-                <button class="btn btn-danger" disabled=!running on:click=move |_| { sim.dispatch(Command::CrashBroker { broker: b.0 }); }>"Crash broker"</button>
-                <button class="btn" disabled=!running on:click=move |_| { sim.dispatch(Command::ShutdownBroker { broker: b.0 }); }>"Shut down broker"</button>
-                <button class="btn" disabled=running on:click=move |_| { sim.dispatch(Command::RestartBroker { broker: b.0 }); }>"Restart broker"</button>
+                <button class="btn btn-danger" disabled=!running on:click=move |_| { sim.dispatch(Command::CrashBroker { broker: BrokerId(b.0) }); }>"Crash broker"</button>
+                <button class="btn" disabled=!running on:click=move |_| { sim.dispatch(Command::ShutdownBroker { broker: BrokerId(b.0) }); }>"Shut down broker"</button>
+                <button class="btn" disabled=running on:click=move |_| { sim.dispatch(Command::RestartBroker { broker: BrokerId(b.0) }); }>"Restart broker"</button>
             }
             .into_any(),
             NodeId::ZooKeeper(z) => view! {
-                <button class="btn btn-danger" disabled=!running on:click=move |_| { sim.dispatch(Command::CrashZooKeeper { node: z.0 }); }>"Crash ZooKeeper node"</button>
-                <button class="btn" disabled=running on:click=move |_| { sim.dispatch(Command::RestartZooKeeper { node: z.0 }); }>"Restart ZooKeeper node"</button>
+                <button class="btn btn-danger" disabled=!running on:click=move |_| { sim.dispatch(Command::CrashZooKeeper { node: ZkNodeId(z.0) }); }>"Crash ZooKeeper node"</button>
+                <button class="btn" disabled=running on:click=move |_| { sim.dispatch(Command::RestartZooKeeper { node: ZkNodeId(z.0) }); }>"Restart ZooKeeper node"</button>
             }
             .into_any(),
             NodeId::Controller(k) => view! {
-                <button class="btn btn-danger" disabled=!running on:click=move |_| { sim.dispatch(Command::CrashController { node: k.0 }); }>"Crash controller"</button>
-                <button class="btn" disabled=running on:click=move |_| { sim.dispatch(Command::RestartController { node: k.0 }); }>"Restart controller"</button>
+                <button class="btn btn-danger" disabled=!running on:click=move |_| { sim.dispatch(Command::CrashController { node: ControllerId(k.0) }); }>"Crash controller"</button>
+                <button class="btn" disabled=running on:click=move |_| { sim.dispatch(Command::RestartController { node: ControllerId(k.0) }); }>"Restart controller"</button>
             }
             .into_any(),
             NodeId::Producer(p) => {
@@ -630,7 +632,7 @@ pub fn ActionPanel() -> impl IntoView {
                 let rewind = move |_| {
                     for (topic, partition) in owned.clone() {
                         if !sim.dispatch(Command::SeekConsumer {
-                            consumer: c.0,
+                            consumer: ConsumerId(c.0),
                             topic,
                             partition,
                             to: kafkasim_engine::clients::consumer::SeekTo::Beginning,
@@ -640,16 +642,16 @@ pub fn ActionPanel() -> impl IntoView {
                     }
                 };
                 view! {
-                    <button class="btn" disabled=!(can_rewind && in_group) on:click=move |_| { sim.dispatch(Command::CommitConsumer { consumer: c.0 }); } title="commitAsync: commit the position of every partition it owns now">"Commit offsets"</button>
+                    <button class="btn" disabled=!(can_rewind && in_group) on:click=move |_| { sim.dispatch(Command::CommitConsumer { consumer: ConsumerId(c.0) }); } title="commitAsync: commit the position of every partition it owns now">"Commit offsets"</button>
                     <button class="btn" disabled=!can_rewind on:click=rewind title="seekToBeginning on every partition it owns">"Read again from the beginning"</button>
-                    <button class="btn" disabled=!can_rewind on:click=move |_| { sim.dispatch(Command::PauseConsumer { consumer: c.0, pause: !paused }); }
+                    <button class="btn" disabled=!can_rewind on:click=move |_| { sim.dispatch(Command::PauseConsumer { consumer: ConsumerId(c.0), pause: !paused }); }
                         aria-label=if paused { "Fetch again" } else { "Stop fetching" }
                         title="KafkaConsumer.pause() / resume() on every partition it owns: it keeps polling, so it stays in the group">
                         {if paused { "Fetch again (resume())" } else { "Stop fetching (pause())" }}</button>
                     <ProcessingPick consumer=c.0 />
-                    <button class="btn btn-danger" disabled=!running on:click=move |_| { sim.dispatch(Command::CrashConsumer { consumer: c.0 }); }>"Crash consumer"</button>
-                    <button class="btn" disabled=!running on:click=move |_| { sim.dispatch(Command::CloseConsumer { consumer: c.0 }); }>"Close consumer"</button>
-                    <button class="btn" disabled=running on:click=move |_| { sim.dispatch(Command::RestartConsumer { consumer: c.0 }); }>"Restart consumer"</button>
+                    <button class="btn btn-danger" disabled=!running on:click=move |_| { sim.dispatch(Command::CrashConsumer { consumer: ConsumerId(c.0) }); }>"Crash consumer"</button>
+                    <button class="btn" disabled=!running on:click=move |_| { sim.dispatch(Command::CloseConsumer { consumer: ConsumerId(c.0) }); }>"Close consumer"</button>
+                    <button class="btn" disabled=running on:click=move |_| { sim.dispatch(Command::RestartConsumer { consumer: ConsumerId(c.0) }); }>"Restart consumer"</button>
                 }
                 .into_any()
             }

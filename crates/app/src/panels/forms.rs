@@ -5,6 +5,7 @@
 
 use crate::state::Sim;
 use kafkasim_engine::clients::producer::partitioner::PartitionerKind;
+use kafkasim_engine::ProducerId;
 use kafkasim_engine::{Acks, Command, NodeId, TopicConfig};
 use leptos::prelude::*;
 
@@ -161,7 +162,7 @@ fn slow_followers_with_acks_1(sim: Sim) -> bool {
         config.acks = Acks::Leader;
         config.enable_idempotence = None;
         if !sim.dispatch(Command::ConfigureProducer {
-            producer: p,
+            producer: ProducerId(p),
             config,
         }) {
             return false;
@@ -302,7 +303,7 @@ pub fn ProducerSettings() -> impl IntoView {
         let mut config = sim.producer_config(p.id.0).unwrap_or_default();
         change(&mut config);
         sim.dispatch(Command::ConfigureProducer {
-            producer: p.id.0,
+            producer: ProducerId(p.id.0),
             config,
         });
     };

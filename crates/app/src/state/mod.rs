@@ -12,6 +12,7 @@ pub use twin::*;
 use kafkasim_engine::event::Weight;
 use kafkasim_engine::run::scenario::Scenario;
 use kafkasim_engine::view::ClusterView;
+use kafkasim_engine::ProducerId;
 use kafkasim_engine::{Command, Event, KafkaError, NodeId, Session, SimTime};
 use leptos::prelude::*;
 
@@ -514,7 +515,7 @@ impl Sim {
         let (producer, topic) = untrack(|| (self.producer(), self.scene_topic()));
         let n = self.auto_count.get_value();
         Some(Command::Produce {
-            producer: producer?,
+            producer: ProducerId(producer?),
             topic: topic?.into(),
             key: Some(format!("customer-{}", n % 10).into()),
             value: format!("auto-{n}").into(),

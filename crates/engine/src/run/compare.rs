@@ -119,13 +119,14 @@ fn acks_name(a: Acks) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::ProducerId;
     use crate::run::presets;
     use crate::run::session::Session;
     use crate::{ProducerConfig, SimTime};
 
     fn produce(i: u32) -> Command {
         Command::Produce {
-            producer: 1,
+            producer: ProducerId(1),
             topic: "orders".into(),
             key: None,
             value: format!("v{i}").into(),
@@ -153,7 +154,7 @@ mod tests {
             TimedCommand {
                 at: 60,
                 command: Command::CreateProducer {
-                    id: Some(1),
+                    id: Some(ProducerId(1)),
                     config: ProducerConfig {
                         acks: Acks::Leader,
                         enable_idempotence: Some(false),
@@ -176,7 +177,12 @@ mod tests {
         let clicks = [
             (2_000, produce(1)),
             (2_001, produce(2)),
-            (2_300, Command::CrashBroker { broker: 1 }),
+            (
+                2_300,
+                Command::CrashBroker {
+                    broker: BrokerId(1),
+                },
+            ),
         ];
         for (at, c) in clicks {
             one.run_until(SimTime(at));

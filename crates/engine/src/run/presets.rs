@@ -5,6 +5,7 @@ use crate::command::Command;
 use crate::config::{
     AutoOffsetReset, BrokerConfig, ClusterConfig, ConsumerConfig, ProducerConfig, TopicConfig,
 };
+use crate::ids::{ConsumerId, ProducerId};
 use crate::run::scenario::{Scenario, TimedCommand};
 
 fn at(at: u64, command: Command) -> TimedCommand {
@@ -31,7 +32,7 @@ pub fn quickstart() -> Scenario {
                     config: TopicConfig::default(),
                 },
             ),
-            at(60, Command::CreateProducer { id: Some(1), config: ProducerConfig::default() }),
+            at(60, Command::CreateProducer { id: Some(ProducerId(1)), config: ProducerConfig::default() }),
             at(200, Command::ElectPreferredLeaders { topic: None }),
         ],
     }
@@ -67,7 +68,7 @@ pub fn my_topic_replication() -> Scenario {
             at(
                 60,
                 Command::CreateProducer {
-                    id: Some(1),
+                    id: Some(ProducerId(1)),
                     config: ProducerConfig::default(),
                 },
             ),
@@ -92,7 +93,7 @@ pub fn consumer_groups() -> Scenario {
         s.commands.push(at(
             300,
             Command::CreateConsumer {
-                id: Some(id),
+                id: Some(ConsumerId(id)),
                 config: member(group),
                 topics: Some(vec!["MyTopic".into()]),
                 partitions: None,

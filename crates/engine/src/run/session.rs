@@ -371,12 +371,13 @@ impl Session {
 mod tests {
     use super::*;
     use crate::error::ErrorCode;
+    use crate::ids::{BrokerId, ProducerId};
     use crate::run::presets;
     use crate::run::scenario::MAX_SCENARIO_BYTES;
 
     fn produce(i: u32) -> Command {
         Command::Produce {
-            producer: 1,
+            producer: ProducerId(1),
             topic: "MyTopic".into(),
             key: Some(format!("k{i}").into()),
             value: format!("v{i}").into(),
@@ -392,7 +393,10 @@ mod tests {
             s.apply(produce(i)).unwrap();
             s.run_until(SimTime(s.cluster().now().0 + 700));
         }
-        s.apply(Command::CrashBroker { broker: 2 }).unwrap();
+        s.apply(Command::CrashBroker {
+            broker: BrokerId(2),
+        })
+        .unwrap();
         s.run_until(SimTime(120_000));
         let end = s.cluster().view();
         s.seek(SimTime(20_000));
@@ -455,10 +459,16 @@ mod tests {
     fn a_command_after_seeking_back_branches_the_timeline() {
         let mut s = Session::new(presets::quickstart()).unwrap();
         s.run_until(SimTime(1_000));
-        s.apply(Command::CrashBroker { broker: 1 }).unwrap();
+        s.apply(Command::CrashBroker {
+            broker: BrokerId(1),
+        })
+        .unwrap();
         s.run_until(SimTime(5_000));
         s.seek(SimTime(500));
-        s.apply(Command::CrashBroker { broker: 3 }).unwrap();
+        s.apply(Command::CrashBroker {
+            broker: BrokerId(3),
+        })
+        .unwrap();
         s.run_until(SimTime(5_000));
         let v = s.cluster().view();
         let down: Vec<u32> = v
@@ -483,7 +493,10 @@ mod tests {
         s.run_until(SimTime(1_000));
         s.apply(produce(1)).unwrap();
         s.run_until(SimTime(2_000));
-        s.apply(Command::CrashBroker { broker: 2 }).unwrap();
+        s.apply(Command::CrashBroker {
+            broker: BrokerId(2),
+        })
+        .unwrap();
         s.run_until(SimTime(9_000));
         let text = serde_json::to_string(&s.to_file()).unwrap();
         let reopened = Session::open(&text).unwrap();
@@ -541,7 +554,10 @@ mod tests {
     fn next_time_includes_recorded_commands_after_a_seek_back() {
         let mut s = Session::new(presets::quickstart()).unwrap();
         s.run_until(SimTime(3_000));
-        s.apply(Command::CrashBroker { broker: 1 }).unwrap();
+        s.apply(Command::CrashBroker {
+            broker: BrokerId(1),
+        })
+        .unwrap();
         s.run_until(SimTime(4_000));
         s.seek(SimTime(1_000));
         assert_eq!(s.recorded_until(), Some(SimTime(3_000)));

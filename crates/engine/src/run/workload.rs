@@ -3,6 +3,7 @@
 //! figures compare the same work.
 
 use crate::broker::log::Text;
+use crate::ids::{ConsumerId, ProducerId};
 use crate::{
     AutoOffsetReset, Cluster, ClusterConfig, Command, ConsumerConfig, ProducerConfig, TopicConfig,
 };
@@ -25,7 +26,7 @@ pub fn standard_cluster() -> Cluster {
     })
     .expect("topic");
     c.apply(Command::CreateProducer {
-        id: Some(1),
+        id: Some(ProducerId(1)),
         config: ProducerConfig::default(),
     })
     .expect("producer");
@@ -34,7 +35,7 @@ pub fn standard_cluster() -> Cluster {
         for _ in 0..2 {
             id += 1;
             c.apply(Command::CreateConsumer {
-                id: Some(id),
+                id: Some(ConsumerId(id)),
                 config: ConsumerConfig {
                     group_id: Some(group.into()),
                     auto_offset_reset: AutoOffsetReset::Earliest,
@@ -83,7 +84,7 @@ pub fn run_workload(mut c: Cluster, records: u32, per_tick: u32) -> Cluster {
     while i < records {
         for _ in 0..per_tick.min(records - i) {
             let _ = c.apply(Command::Produce {
-                producer: 1,
+                producer: ProducerId(1),
                 topic: topic.clone(),
                 key: Some(keys[(i % 1_000) as usize].clone()),
                 value: value.clone(),

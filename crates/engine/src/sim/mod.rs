@@ -424,14 +424,14 @@ impl Cluster {
                 replicas,
             } => self.reassign_partition(&topic, partition, replicas),
             ElectPreferredLeaders { topic } => self.elect_preferred_leaders(topic.as_deref()),
-            AddBroker { id } => self.add_broker(id),
+            AddBroker { id } => self.add_broker(id.map(|b| b.0)),
             CrashBroker { broker } => self.crash_broker(self.existing_broker(broker)?),
             RestartBroker { broker } => self.restart_broker(self.existing_broker(broker)?),
             ShutdownBroker { broker } => self.shutdown_broker(self.existing_broker(broker)?),
-            CrashZooKeeper { node } => self.crash_zookeeper(node),
-            RestartZooKeeper { node } => self.restart_zookeeper(node),
-            CrashController { node } => self.crash_quorum_node(node),
-            RestartController { node } => self.restart_quorum_node(node),
+            CrashZooKeeper { node } => self.crash_zookeeper(node.0),
+            RestartZooKeeper { node } => self.restart_zookeeper(node.0),
+            CrashController { node } => self.crash_quorum_node(node.0),
+            RestartController { node } => self.restart_quorum_node(node.0),
             CreateProducer { id, config } => self.create_producer(id, config).map(|_| ()),
             ConfigureProducer { producer, config } => self.configure_producer(producer, config),
             Produce {
@@ -482,8 +482,7 @@ impl Cluster {
         }
     }
 
-    pub(crate) fn existing_broker(&self, id: u32) -> Result<BrokerId> {
-        let id = BrokerId(id);
+    pub(crate) fn existing_broker(&self, id: BrokerId) -> Result<BrokerId> {
         if self.brokers.contains_key(&id) {
             Ok(id)
         } else {
@@ -602,7 +601,7 @@ mod tests {
         assert!(c.changes() > settled, "the item due then was handled");
         let before = c.changes();
         c.apply(Command::CreateProducer {
-            id: Some(1),
+            id: Some(ProducerId(1)),
             config: crate::ProducerConfig::default(),
         })
         .expect("producer");
@@ -610,7 +609,7 @@ mod tests {
         let before = c.changes();
         assert!(c
             .apply(Command::CreateProducer {
-                id: Some(1),
+                id: Some(ProducerId(1)),
                 config: crate::ProducerConfig::default(),
             })
             .is_err());

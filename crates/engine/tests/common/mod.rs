@@ -53,7 +53,7 @@ pub fn producer(c: &mut Cluster, id: u32, acks: Acks) {
         ..ProducerConfig::default()
     };
     c.apply(Command::CreateProducer {
-        id: Some(id),
+        id: Some(ProducerId(id)),
         config,
     })
     .expect("producer");
@@ -62,7 +62,7 @@ pub fn producer(c: &mut Cluster, id: u32, acks: Acks) {
 
 pub fn produce(c: &mut Cluster, producer: u32, topic: &str, key: &str, value: &str) {
     c.apply(Command::Produce {
-        producer,
+        producer: ProducerId(producer),
         topic: topic.into(),
         key: Some(key.into()),
         value: value.into(),
@@ -73,7 +73,7 @@ pub fn produce(c: &mut Cluster, producer: u32, topic: &str, key: &str, value: &s
 
 pub fn produce_to(c: &mut Cluster, producer: u32, topic: &str, partition: u32, value: &str) {
     c.apply(Command::Produce {
-        producer,
+        producer: ProducerId(producer),
         topic: topic.into(),
         key: None,
         value: value.into(),
@@ -99,11 +99,17 @@ pub fn b(ids: &[u32]) -> Vec<BrokerId> {
 }
 
 pub fn crash(c: &mut Cluster, broker: u32) {
-    c.apply(Command::CrashBroker { broker }).expect("crash");
+    c.apply(Command::CrashBroker {
+        broker: BrokerId(broker),
+    })
+    .expect("crash");
 }
 
 pub fn restart(c: &mut Cluster, broker: u32) {
-    c.apply(Command::RestartBroker { broker }).expect("restart");
+    c.apply(Command::RestartBroker {
+        broker: BrokerId(broker),
+    })
+    .expect("restart");
 }
 
 pub fn events_of<'a>(
@@ -148,7 +154,7 @@ pub fn topic_with(c: &mut Cluster, name: &str, assignment: &[&[u32]], config: To
 
 pub fn producer_with(c: &mut Cluster, id: u32, config: ProducerConfig) {
     c.apply(Command::CreateProducer {
-        id: Some(id),
+        id: Some(ProducerId(id)),
         config,
     })
     .expect("producer");

@@ -12,20 +12,19 @@ use crate::sim::Cluster;
 use std::collections::{BTreeMap, VecDeque};
 
 impl Cluster {
-    pub(super) fn existing_consumer(&self, id: u32) -> Result<ConsumerId> {
-        let c = ConsumerId(id);
-        if self.consumers.contains_key(&c) {
-            Ok(c)
+    pub(super) fn existing_consumer(&self, id: ConsumerId) -> Result<ConsumerId> {
+        if self.consumers.contains_key(&id) {
+            Ok(id)
         } else {
             Err(KafkaError::new(
                 ErrorCode::InvalidRequest,
-                format!("There is no consumer {id}."),
+                format!("There is no consumer {}.", id.0),
             ))
         }
     }
 
     /// The consumer `id`, if it exists and runs.
-    pub(super) fn running_consumer(&self, id: u32) -> Result<ConsumerId> {
+    pub(super) fn running_consumer(&self, id: ConsumerId) -> Result<ConsumerId> {
         let cid = self.existing_consumer(id)?;
         if self.consumers[&cid].is_running() {
             Ok(cid)
@@ -39,15 +38,15 @@ impl Cluster {
 
     pub(crate) fn create_consumer(
         &mut self,
-        id: Option<u32>,
+        id: Option<ConsumerId>,
         config: ConsumerConfig,
         subscription: Subscription,
     ) -> Result<()> {
         let id = match id {
             Some(id) => id,
-            None => self.consumers.keys().map(|c| c.0 + 1).max().unwrap_or(1),
+            None => ConsumerId(self.consumers.keys().map(|c| c.0 + 1).max().unwrap_or(1)),
         };
-        if self.consumers.contains_key(&ConsumerId(id)) {
+        if self.consumers.contains_key(&id) {
             return Err(KafkaError::new(
                 ErrorCode::InvalidRequest,
                 format!("Consumer {id} already exists."),
@@ -62,7 +61,7 @@ impl Cluster {
         validate_consumer(&config, &subscription, |t| {
             self.controller.topics.contains_key(t)
         })?;
-        let cid = ConsumerId(id);
+        let cid = id;
         let group_key = config.group_id.clone().unwrap_or_else(|| cid.to_string());
         let known_brokers = self.brokers.keys().copied().collect();
         let group = config.group_id.clone();
@@ -156,7 +155,7 @@ impl Cluster {
         }
     }
 
-    pub(crate) fn crash_consumer(&mut self, id: u32) -> Result<()> {
+    pub(crate) fn crash_consumer(&mut self, id: ConsumerId) -> Result<()> {
         let cid = self.running_consumer(id)?;
         let c = self.consumers.get_mut(&cid).expect("exists");
         c.status = ConsumerStatus::Crashed;
@@ -169,7 +168,7 @@ impl Cluster {
 
     /// Starts a crashed or closed consumer again with the same configuration;
     /// a static member keeps its `group.instance.id`.
-    pub(crate) fn restart_consumer(&mut self, id: u32) -> Result<()> {
+    pub(crate) fn restart_consumer(&mut self, id: ConsumerId) -> Result<()> {
         let cid = self.existing_consumer(id)?;
         if self.consumers[&cid].is_running() {
             return Err(KafkaError::new(
@@ -185,7 +184,7 @@ impl Cluster {
     /// `commitAsync()` of the current positions. Kafka refuses it for a
     /// consumer without `group.id`; with nothing consumed yet it commits
     /// nothing.
-    pub(crate) fn commit_consumer(&mut self, id: u32) -> Result<()> {
+    pub(crate) fn commit_consumer(&mut self, id: ConsumerId) -> Result<()> {
         let cid = self.running_consumer(id)?;
         let c = &self.consumers[&cid];
         if c.group().is_none() {
@@ -206,7 +205,7 @@ impl Cluster {
     /// `resume()`: a paused partition is not fetched and `poll()` returns
     /// none of its records, while the consumer goes on polling, so it keeps
     /// its place in the group.
-    pub(crate) fn pause_consumer(&mut self, id: u32, pause: bool) -> Result<()> {
+    pub(crate) fn pause_consumer(&mut self, id: ConsumerId, pause: bool) -> Result<()> {
         let cid = self.running_consumer(id)?;
         let c = self.consumers.get_mut(&cid).expect("exists");
         let partitions: Vec<TopicPartition> = c
@@ -235,7 +234,11 @@ impl Cluster {
     /// How long the simulated application takes per record
     /// (`processing.ms`, the simulator's; not a Kafka setting), from the
     /// next record on.
-    pub(crate) fn set_consumer_processing(&mut self, id: u32, processing_ms: u64) -> Result<()> {
+    pub(crate) fn set_consumer_processing(
+        &mut self,
+        id: ConsumerId,
+        processing_ms: u64,
+    ) -> Result<()> {
         let cid = self.existing_consumer(id)?;
         if processing_ms > MAX_PROCESSING_MS {
             return Err(KafkaError::new(
@@ -256,7 +259,7 @@ impl Cluster {
     }
 
     /// `consumer.close()`: commit if auto-commit is on, leave the group.
-    pub(crate) fn close_consumer(&mut self, id: u32) -> Result<()> {
+    pub(crate) fn close_consumer(&mut self, id: ConsumerId) -> Result<()> {
         let cid = self.running_consumer(id)?;
         let c = &self.consumers[&cid];
         if let (Some(group), Some(coord)) = (c.group().map(str::to_string), c.coordinator) {
@@ -288,7 +291,12 @@ impl Cluster {
     }
 
     /// `seek`, `seekToBeginning`, `seekToEnd` on an assigned partition.
-    pub(crate) fn seek_consumer(&mut self, id: u32, tp: TopicPartition, to: SeekTo) -> Result<()> {
+    pub(crate) fn seek_consumer(
+        &mut self,
+        id: ConsumerId,
+        tp: TopicPartition,
+        to: SeekTo,
+    ) -> Result<()> {
         let cid = self.existing_consumer(id)?;
         let c = self.consumers.get_mut(&cid).expect("exists");
         if !c.assigned.contains_key(&tp) {

@@ -87,13 +87,13 @@ const MAX_IN_FLIGHT: usize = 5;
 impl Cluster {
     pub(crate) fn create_producer(
         &mut self,
-        id: Option<u32>,
+        id: Option<ProducerId>,
         config: ProducerConfig,
     ) -> Result<ProducerId> {
         validate_producer_config(&config)?;
-        let id = ProducerId(
-            id.unwrap_or_else(|| self.producers.keys().map(|p| p.0 + 1).max().unwrap_or(1)),
-        );
+        let id = id.unwrap_or_else(|| {
+            ProducerId(self.producers.keys().map(|p| p.0 + 1).max().unwrap_or(1))
+        });
         if self.producers.contains_key(&id) {
             return Err(KafkaError::new(
                 ErrorCode::InvalidRequest,
@@ -128,7 +128,11 @@ impl Cluster {
         Ok(id)
     }
 
-    pub(crate) fn configure_producer(&mut self, id: u32, config: ProducerConfig) -> Result<()> {
+    pub(crate) fn configure_producer(
+        &mut self,
+        id: ProducerId,
+        config: ProducerConfig,
+    ) -> Result<()> {
         validate_producer_config(&config)?;
         let p = self.existing_producer(id)?;
         let prod = self.producers.get_mut(&p).expect("exists");
@@ -137,14 +141,13 @@ impl Cluster {
         Ok(())
     }
 
-    fn existing_producer(&self, id: u32) -> Result<ProducerId> {
-        let p = ProducerId(id);
-        if self.producers.contains_key(&p) {
-            Ok(p)
+    fn existing_producer(&self, id: ProducerId) -> Result<ProducerId> {
+        if self.producers.contains_key(&id) {
+            Ok(id)
         } else {
             Err(KafkaError::new(
                 ErrorCode::InvalidRequest,
-                format!("There is no producer {id}."),
+                format!("There is no producer {}.", id.0),
             ))
         }
     }
@@ -152,7 +155,7 @@ impl Cluster {
     /// `producer.send(record)`: choose the partition, stamp the record, queue it.
     pub(crate) fn produce(
         &mut self,
-        producer: u32,
+        producer: ProducerId,
         topic: &str,
         key: Option<crate::broker::log::Text>,
         value: crate::broker::log::Text,
