@@ -1,5 +1,6 @@
 //! Checking the simulation: the loss ledger (what was acknowledged, what a
 //! failure took) and the invariants checked after every event in tests.
 
+pub mod delivery;
 pub mod invariants;
 pub mod ledger;

@@ -8,6 +8,7 @@ mod ctx;
 pub mod scheduler;
 pub mod timer;
 
+use crate::audit::delivery::Delivery;
 use crate::audit::ledger::Ledger;
 use crate::broker::{Broker, BrokerStatus};
 use crate::clients::consumer::Consumer;
@@ -36,15 +37,8 @@ pub struct Cluster {
     pub(crate) controller: Controller,
     pub(crate) producers: BTreeMap<ProducerId, Producer>,
     pub(crate) consumers: BTreeMap<ConsumerId, Consumer>,
-    /// Per group and partition: how often the group processed each offset,
-    /// for telling duplicates and gaps apart.
-    pub(crate) processed_by_group:
-        BTreeMap<String, BTreeMap<TopicPartition, crate::clients::consumer::GroupTally>>,
-    /// Per group: how many crashes, rebalances, seeks and failed commits so
-    /// far, and the last one's description.
-    pub(crate) group_disruptions: BTreeMap<String, (u32, String)>,
-    /// Where each group first started reading each partition (after a reset).
-    pub(crate) consumption_start: BTreeMap<String, BTreeMap<TopicPartition, u64>>,
+    /// Teaching bookkeeping no node reads: duplicates and gaps per group.
+    pub(crate) delivery: Delivery,
     pub(crate) ledger: Ledger,
     pub(crate) next_record_id: u64,
     pub(crate) next_batch_id: u64,
@@ -73,9 +67,7 @@ impl Cluster {
             brokers,
             producers: BTreeMap::new(),
             consumers: BTreeMap::new(),
-            processed_by_group: BTreeMap::new(),
-            consumption_start: BTreeMap::new(),
-            group_disruptions: BTreeMap::new(),
+            delivery: Delivery::default(),
             ledger: Ledger::default(),
             next_record_id: 0,
             next_batch_id: 0,

@@ -308,8 +308,8 @@ impl Cluster {
                 owners.entry(tp).or_insert(c.id);
             }
         }
-        let starts = self.consumption_start.get(name);
-        let tallies = self.processed_by_group.get(name);
+        let starts = self.delivery.consumption_start.get(name);
+        let tallies = self.delivery.processed_by_group.get(name);
         if let Some(g) = group {
             tps.extend(g.offsets.keys().cloned());
         }

@@ -58,6 +58,7 @@ impl Cluster {
             }
         }
         let disruptions = self
+            .delivery
             .group_disruptions
             .get(&self.consumers[&cid].group_key)
             .map_or(0, |d| d.0);
@@ -182,17 +183,19 @@ impl Cluster {
         };
         let generation = c.generation;
         let (disruptions, last) = self
+            .delivery
             .group_disruptions
             .get(&c.group_key)
             .map_or((0, ""), |d| (d.0, d.1.as_str()));
-        let by_tp = match self.processed_by_group.get_mut(&c.group_key) {
+        let by_tp = match self.delivery.processed_by_group.get_mut(&c.group_key) {
             Some(m) => m,
             None => self
+                .delivery
                 .processed_by_group
                 .entry(c.group_key.clone())
                 .or_default(),
         };
-        let starts = self.consumption_start.get(&c.group_key);
+        let starts = self.delivery.consumption_start.get(&c.group_key);
         // A poll drains one partition, then the next: look each run's
         // tally up once, and bring its watermark forward when it ends.
         let mut current: Option<(TopicPartition, &mut GroupTally)> = None;
@@ -281,6 +284,7 @@ impl Cluster {
     /// rebalance, a seek, a failed commit, a coordinator move.
     pub(crate) fn note_disruption(&mut self, group: &str, reason: String) {
         let entry = self
+            .delivery
             .group_disruptions
             .entry(group.to_string())
             .or_insert((0, String::new()));

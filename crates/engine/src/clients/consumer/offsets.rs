@@ -308,7 +308,8 @@ impl Cluster {
         let out_of_range = std::mem::take(&mut a.out_of_range);
         *c.runs.entry(tp.clone()).or_default() += 1;
         let key = group_key(c);
-        self.consumption_start
+        self.delivery
+            .consumption_start
             .entry(key)
             .or_default()
             .entry(tp.clone())
