@@ -130,7 +130,13 @@ impl Log {
         for (r, offset) in records.iter_mut().zip(base..) {
             r.offset = offset;
         }
+        let count = records.len() as u64;
         self.push_batch(records.into());
+        debug_assert_eq!(
+            self.log_end_offset(),
+            base + count,
+            "the LEO moves by the batch"
+        );
         base
     }
 

@@ -127,6 +127,13 @@ impl Cluster {
                         proposed_isr: Vec::new(),
                     }),
                 );
+                debug_assert!(
+                    state.leader_epoch >= replica.leader_epoch,
+                    "{}: a leader epoch never goes back ({} after {})",
+                    state.tp,
+                    state.leader_epoch,
+                    replica.leader_epoch
+                );
                 replica.leader_epoch = state.leader_epoch;
                 debug_assert!(!matches!(old, Role::Leader(_)) || !same_epoch);
                 self.emit(EventKind::ReplicaRoleChanged {
@@ -148,6 +155,11 @@ impl Cluster {
                     Role::Follower {
                         leader: state.leader,
                     },
+                );
+                debug_assert!(
+                    state.leader_epoch >= replica.leader_epoch,
+                    "{}: a leader epoch never goes back",
+                    state.tp
                 );
                 replica.leader_epoch = state.leader_epoch;
                 if let Role::Leader(ls) = old {
@@ -386,6 +398,7 @@ impl Cluster {
             .map(|b| state.followers.get(b).map_or(0, |f| f.log_end_offset))
             .fold(leo, u64::min);
         if new_hw > replica.high_watermark {
+            debug_assert!(new_hw <= leo, "{tp}: the leader's HW stays within its log");
             replica.high_watermark = new_hw;
             self.emit(EventKind::HighWatermarkAdvanced {
                 tp: tp.clone(),
@@ -519,6 +532,7 @@ impl Cluster {
             let to = end.min(leo);
             replica.log.truncate_to(to);
             replica.high_watermark = replica.high_watermark.min(to);
+            debug_assert_eq!(replica.log.log_end_offset(), to, "{}: truncated", data.tp);
             if to < leo {
                 self.emit(EventKind::LogTruncated {
                     tp: data.tp.clone(),
@@ -537,6 +551,11 @@ impl Cluster {
         if hw_moved {
             replica.high_watermark = new_hw;
         }
+        debug_assert!(
+            replica.high_watermark <= replica.log.log_end_offset(),
+            "{}: a follower's HW stays within its log",
+            data.tp
+        );
         if count > 0 {
             self.emit(EventKind::RecordsAppended {
                 tp: data.tp.clone(),
