@@ -468,7 +468,6 @@ impl Cluster {
     /// The leader's side of Produce (Kafka's `Partition.appendRecordsToLeader`
     /// and the delayed-produce purgatory). Everything it knows of the
     /// producer arrived in `request`, as on the wire.
-    #[allow(clippy::too_many_lines)] // longer than the house limit; to split (issue 21)
     fn handle_produce(&mut self, id: BrokerId, from: NodeId, request: ProduceRequest) {
         let ProduceRequest {
             tp,
@@ -493,28 +492,7 @@ impl Cluster {
             .get_mut(&id)
             .expect("delivered to a live broker");
         let Some(replica) = broker.replicas.get_mut(&tp).filter(|r| r.is_leader()) else {
-            match (acks, from) {
-                (Acks::None, NodeId::Producer(p)) => {
-                    self.lose_unacknowledged(
-                        p,
-                        batch,
-                        &format!(
-                            "broker {} does not lead {tp} (NOT_LEADER_OR_FOLLOWER) and sends no reply",
-                            id.0
-                        ),
-                    );
-                    // With acks=0 Kafka closes the connection instead of
-                    // replying; the producer's client asks for fresh
-                    // metadata when it notices.
-                    let latency = self.ctx.network.latency(from, NodeId::Broker(id));
-                    self.refresh_metadata_after(p, latency);
-                }
-                (Acks::None, _) => {}
-                _ => {
-                    self.produce_reply(id, from, reply(Some(ErrorCode::NotLeaderOrFollower), None))
-                }
-            }
-            return;
+            return self.refuse_produce_not_leader(id, from, acks, reply(None, None));
         };
         let epoch = replica.leader_epoch;
         if under_min {
@@ -559,33 +537,76 @@ impl Cluster {
             }
             Acks::Leader => self.produce_reply(id, from, reply(None, Some(base_offset))),
             Acks::All => {
-                let NodeId::Producer(producer) = from else {
-                    return;
-                };
-                let replica = self.replica_mut(id, &tp);
-                let Some(Role::Leader(state)) = replica.map(|r| &mut r.role) else {
-                    return;
-                };
-                state.pending.push(PendingProduce {
-                    producer,
-                    batch,
-                    base_offset,
-                    required_offset,
-                });
-                let inc = self.brokers[&id].incarnation;
-                self.schedule_timer(
-                    timeout_ms,
-                    Timer::ProduceTimeout {
-                        broker: id,
-                        incarnation: inc,
-                        tp: tp.clone(),
-                        batch,
+                if let NodeId::Producer(producer) = from {
+                    let pending = PendingProduce {
                         producer,
-                    },
-                );
-                self.complete_delayed_produces(id, &tp);
+                        batch,
+                        base_offset,
+                        required_offset,
+                    };
+                    self.park_produce(id, &tp, pending, timeout_ms);
+                }
             }
         }
+    }
+
+    /// Produce to a broker that does not lead the partition. With acks=0
+    /// Kafka closes the connection instead of replying; the producer's
+    /// client asks for fresh metadata when it notices.
+    fn refuse_produce_not_leader(
+        &mut self,
+        id: BrokerId,
+        from: NodeId,
+        acks: Acks,
+        mut reply: ProduceResult,
+    ) {
+        match (acks, from) {
+            (Acks::None, NodeId::Producer(p)) => {
+                self.lose_unacknowledged(
+                    p,
+                    reply.batch,
+                    &format!(
+                        "broker {} does not lead {} (NOT_LEADER_OR_FOLLOWER) and sends no reply",
+                        id.0, reply.tp
+                    ),
+                );
+                let latency = self.ctx.network.latency(from, NodeId::Broker(id));
+                self.refresh_metadata_after(p, latency);
+            }
+            (Acks::None, _) => {}
+            _ => {
+                reply.error = Some(ErrorCode::NotLeaderOrFollower);
+                self.produce_reply(id, from, reply)
+            }
+        }
+    }
+
+    /// acks=all: the produce waits in the leader's purgatory until the ISR
+    /// has it or the request's `timeout_ms` passes.
+    fn park_produce(
+        &mut self,
+        id: BrokerId,
+        tp: &TopicPartition,
+        pending: PendingProduce,
+        timeout_ms: u64,
+    ) {
+        let Some(Role::Leader(state)) = self.replica_mut(id, tp).map(|r| &mut r.role) else {
+            return;
+        };
+        let (producer, batch) = (pending.producer, pending.batch);
+        state.pending.push(pending);
+        let inc = self.brokers[&id].incarnation;
+        self.schedule_timer(
+            timeout_ms,
+            Timer::ProduceTimeout {
+                broker: id,
+                incarnation: inc,
+                tp: tp.clone(),
+                batch,
+                producer,
+            },
+        );
+        self.complete_delayed_produces(id, tp);
     }
 
     /// Kafka's `checkEnoughReplicasReachOffset` for every parked produce.
