@@ -361,28 +361,7 @@ impl Cluster {
     /// Group coordinator requests from a consumer.
     fn coordinator_receive(&mut self, id: BrokerId, c: crate::ids::ConsumerId, body: Body) {
         match body {
-            Body::JoinGroup {
-                group,
-                member_id,
-                instance_id,
-                protocol,
-                topics,
-                owned,
-                generation,
-                session_timeout_ms,
-                rebalance_timeout_ms,
-            } => self.handle_join_group(
-                id,
-                c,
-                group,
-                member_id,
-                instance_id,
-                protocol,
-                topics,
-                (owned, generation),
-                session_timeout_ms,
-                rebalance_timeout_ms,
-            ),
+            Body::JoinGroup(request) => self.handle_join_group(id, c, request),
             Body::SyncGroup {
                 group,
                 generation,

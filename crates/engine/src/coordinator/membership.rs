@@ -2,42 +2,86 @@
 //! Heartbeat and LeaveGroup, rebalance deadlines and session expiry.
 
 use super::*;
-use crate::clients::assignor::{AssignorKind, MemberSubscription};
+use crate::clients::assignor::MemberSubscription;
 use crate::error::ErrorCode;
 use crate::event::EventKind;
-use crate::ids::{BrokerId, ConsumerId, TopicPartition};
-use crate::network::Body;
+use crate::ids::{BrokerId, ConsumerId, SimTime, TopicPartition};
+use crate::network::{Body, JoinGroupRequest};
 use crate::sim::timer::Timer;
 use crate::sim::Cluster;
 use std::collections::BTreeMap;
 
 impl Cluster {
-    #[allow(clippy::too_many_lines)] // longer than the house limit; to split (issue 21)
-    #[allow(clippy::too_many_arguments)]
+    /// A static member back with the same subscription in a stable group:
+    /// Kafka gives it its old assignment back, with no rebalance.
+    fn static_member_back(
+        &mut self,
+        id: BrokerId,
+        gid: &str,
+        consumer: ConsumerId,
+        member_id: String,
+        instance_id: String,
+        session_timeout_ms: u64,
+    ) {
+        let Some(group) = self.group_mut(id, gid) else {
+            return;
+        };
+        let generation = group.generation;
+        let leader = group.leader.clone().unwrap_or_default();
+        let protocol = group.protocol;
+        self.emit(EventKind::StaticMemberRejoined {
+            group: gid.to_owned(),
+            member: member_id.clone(),
+            instance_id,
+            consumer,
+        });
+        self.schedule_session_expiry(id, gid, &member_id, session_timeout_ms);
+        self.persist_group(id, gid);
+        self.reply_to_consumer(
+            id,
+            consumer,
+            Body::JoinGroupResponse {
+                error: None,
+                generation,
+                member_id,
+                leader,
+                protocol,
+                members: Vec::new(),
+            },
+        );
+    }
+
+    /// Kafka's `GroupCoordinator.handleJoinGroup`: everything it knows of
+    /// the member arrived in `request`.
     pub(crate) fn handle_join_group(
         &mut self,
         id: BrokerId,
         consumer: ConsumerId,
-        group_id: String,
-        member_id: Option<String>,
-        instance_id: Option<String>,
-        protocol: AssignorKind,
-        topics: Vec<String>,
-        (owned, owned_generation): (Vec<TopicPartition>, i32),
-        session_timeout_ms: u64,
-        rebalance_timeout_ms: u64,
+        request: JoinGroupRequest,
     ) {
+        let JoinGroupRequest {
+            group: group_id,
+            member_id,
+            instance_id,
+            protocol,
+            topics,
+            session_timeout_ms,
+            ..
+        } = &request;
+        let (protocol, session_timeout_ms) = (*protocol, *session_timeout_ms);
         let now = self.ctx.now;
-        let group = match self.coordinated_group(id, &group_id) {
+        let group = match self.coordinated_group(id, group_id) {
             Ok(g) => g,
-            Err(e) => return self.join_error(id, consumer, e, member_id.unwrap_or_default()),
+            Err(e) => {
+                return self.join_error(id, consumer, e, member_id.clone().unwrap_or_default())
+            }
         };
         if !group.members.is_empty() && group.protocol != protocol {
             return self.join_error(
                 id,
                 consumer,
                 ErrorCode::InconsistentGroupProtocol,
-                member_id.unwrap_or_default(),
+                member_id.clone().unwrap_or_default(),
             );
         }
         // A static member coming back replaces its old member id.
@@ -48,7 +92,7 @@ impl Cluster {
                 .find(|m| m.instance_id.as_ref() == Some(iid))
                 .map(|m| m.member_id.clone())
         });
-        let member_id = match (&member_id, &old_static) {
+        let member_id = match (member_id, &old_static) {
             (Some(m), _) if group.members.contains_key(m) => m.clone(),
             (Some(m), None) if !m.is_empty() => {
                 return self.join_error(id, consumer, ErrorCode::UnknownMemberId, m.clone());
@@ -62,71 +106,29 @@ impl Cluster {
         };
         if let Some(old) = old_static.filter(|old| *old != member_id) {
             let mut m = group.members.remove(&old).expect("found above");
-            let unchanged = m.topics == topics;
+            let unchanged = m.topics == *topics;
             m.member_id = member_id.clone();
             m.consumer = consumer;
             m.last_heartbeat = now;
             if group.leader.as_deref() == Some(old.as_str()) {
                 group.leader = Some(member_id.clone());
             }
-            if group.state == GroupState::Stable && unchanged {
-                // Kafka: the static member gets its old assignment back, no rebalance.
-                let generation = group.generation;
-                let leader = group.leader.clone().unwrap_or_default();
-                let protocol = group.protocol;
-                group.members.insert(member_id.clone(), m);
+            let stable = group.state == GroupState::Stable && unchanged;
+            group.members.insert(member_id.clone(), m);
+            if stable {
                 let gid = group.id.clone();
-                self.emit(EventKind::StaticMemberRejoined {
-                    group: gid.clone(),
-                    member: member_id.clone(),
-                    instance_id: instance_id.clone().unwrap_or_default(),
-                    consumer,
-                });
-                self.schedule_session_expiry(id, &gid, &member_id, session_timeout_ms);
-                self.persist_group(id, &gid);
-                return self.reply_to_consumer(
+                let instance_id = instance_id.clone().unwrap_or_default();
+                return self.static_member_back(
                     id,
+                    &gid,
                     consumer,
-                    Body::JoinGroupResponse {
-                        error: None,
-                        generation,
-                        member_id,
-                        leader,
-                        protocol,
-                        members: Vec::new(),
-                    },
+                    member_id,
+                    instance_id,
+                    session_timeout_ms,
                 );
             }
-            group.members.insert(member_id.clone(), m);
         }
-        let member = group
-            .members
-            .entry(member_id.clone())
-            .or_insert_with(|| GroupMember {
-                member_id: member_id.clone(),
-                instance_id: instance_id.clone(),
-                consumer,
-                topics: Vec::new(),
-                owned: Vec::new(),
-                owned_generation: -1,
-                assignment: Vec::new(),
-                session_timeout_ms,
-                rebalance_timeout_ms,
-                last_heartbeat: now,
-                expiry_pending: false,
-                joined: false,
-                awaiting_sync: false,
-            });
-        let known = !member.topics.is_empty();
-        member.topics = topics;
-        member.owned = owned;
-        member.owned_generation = owned_generation;
-        member.consumer = consumer;
-        member.session_timeout_ms = session_timeout_ms;
-        member.rebalance_timeout_ms = rebalance_timeout_ms;
-        member.last_heartbeat = now;
-        member.joined = true;
-        member.awaiting_sync = false;
+        let known = join_member(group, &member_id, consumer, now, request);
         group.protocol = protocol;
         let state = group.state;
         let gid = group.id.clone();
@@ -599,4 +601,44 @@ impl Cluster {
             ),
         }
     }
+}
+
+/// Adds the member to the group, or refreshes it, from its JoinGroup;
+/// returns whether the group knew it already.
+fn join_member(
+    group: &mut Group,
+    member_id: &str,
+    consumer: ConsumerId,
+    now: SimTime,
+    request: JoinGroupRequest,
+) -> bool {
+    let member = group
+        .members
+        .entry(member_id.to_owned())
+        .or_insert_with(|| GroupMember {
+            member_id: member_id.to_owned(),
+            instance_id: request.instance_id.clone(),
+            consumer,
+            topics: Vec::new(),
+            owned: Vec::new(),
+            owned_generation: -1,
+            assignment: Vec::new(),
+            session_timeout_ms: request.session_timeout_ms,
+            rebalance_timeout_ms: request.rebalance_timeout_ms,
+            last_heartbeat: now,
+            expiry_pending: false,
+            joined: false,
+            awaiting_sync: false,
+        });
+    let known = !member.topics.is_empty();
+    member.topics = request.topics;
+    member.owned = request.owned;
+    member.owned_generation = request.generation;
+    member.consumer = consumer;
+    member.session_timeout_ms = request.session_timeout_ms;
+    member.rebalance_timeout_ms = request.rebalance_timeout_ms;
+    member.last_heartbeat = now;
+    member.joined = true;
+    member.awaiting_sync = false;
+    known
 }

@@ -89,6 +89,24 @@ fn default_produce_timeout_ms() -> u64 {
     30_000
 }
 
+/// Kafka's `JoinGroupRequest`, with the member's subscription (topics, the
+/// partitions it owns and their generation) as the assignor's protocol
+/// metadata carries it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinGroupRequest {
+    pub group: String,
+    pub member_id: Option<String>,
+    pub instance_id: Option<String>,
+    pub protocol: crate::clients::assignor::AssignorKind,
+    pub topics: Vec<String>,
+    pub owned: Vec<TopicPartition>,
+    /// The generation `owned` is from (-1 after a reset), as the
+    /// cooperative-sticky subscription carries it.
+    pub generation: i32,
+    pub session_timeout_ms: u64,
+    pub rebalance_timeout_ms: u64,
+}
+
 /// A producer's outcome for one partition's batch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProduceResult {
@@ -195,19 +213,7 @@ pub enum Body {
         error: Option<ErrorCode>,
         coordinator: Option<BrokerId>,
     },
-    JoinGroup {
-        group: String,
-        member_id: Option<String>,
-        instance_id: Option<String>,
-        protocol: crate::clients::assignor::AssignorKind,
-        topics: Vec<String>,
-        owned: Vec<TopicPartition>,
-        /// The generation `owned` is from (-1 after a reset), as the
-        /// cooperative-sticky subscription carries it.
-        generation: i32,
-        session_timeout_ms: u64,
-        rebalance_timeout_ms: u64,
-    },
+    JoinGroup(JoinGroupRequest),
     JoinGroupResponse {
         error: Option<ErrorCode>,
         generation: i32,
@@ -291,7 +297,7 @@ impl Body {
             Body::ListOffsetsResponse { .. } => "ListOffsetsResponse",
             Body::FindCoordinator { .. } => "FindCoordinator",
             Body::FindCoordinatorResponse { .. } => "FindCoordinatorResponse",
-            Body::JoinGroup { .. } => "JoinGroup",
+            Body::JoinGroup(_) => "JoinGroup",
             Body::JoinGroupResponse { .. } => "JoinGroupResponse",
             Body::SyncGroup { .. } => "SyncGroup",
             Body::SyncGroupResponse { .. } => "SyncGroupResponse",

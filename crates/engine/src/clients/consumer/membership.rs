@@ -159,7 +159,7 @@ impl Cluster {
         c.member_state = MemberState::Joining;
         c.group_request_at = Some(now);
         c.needs_rejoin = false;
-        let body = Body::JoinGroup {
+        let body = Body::JoinGroup(crate::network::JoinGroupRequest {
             group,
             member_id: c.member_id.clone(),
             instance_id: c.config.group_instance_id.clone(),
@@ -169,7 +169,7 @@ impl Cluster {
             generation: c.generation,
             session_timeout_ms: c.config.session_timeout_ms,
             rebalance_timeout_ms: c.config.max_poll_interval_ms,
-        };
+        });
         self.send(NodeId::Consumer(cid), NodeId::Broker(coord), body);
     }
 
