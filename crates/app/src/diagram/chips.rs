@@ -405,7 +405,7 @@ pub(super) fn chip_style(m: &Message) -> Option<ChipStyle> {
         Body::Metadata { .. } | Body::MetadataResponse { .. } | Body::ConsumerFetch { .. } => {
             (None, "chip-fetch", "#999", None)
         }
-        Body::OffsetCommit { .. } => (None, "chip-commit", "#6a4c93", Some("commit".into())),
+        Body::OffsetCommit(_) => (None, "chip-commit", "#6a4c93", Some("commit".into())),
         Body::JoinGroup(_) => (None, "chip-group", "#6a4c93", Some("join".into())),
         Body::SyncGroup { .. } => (None, "chip-group", "#6a4c93", Some("sync".into())),
         Body::LeaveGroup { .. } => (None, "chip-group", "#6a4c93", Some("leave".into())),

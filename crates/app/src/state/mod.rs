@@ -433,7 +433,7 @@ impl Sim {
                 !m.is_background()
                     && !matches!(
                         m.body,
-                        Body::OffsetCommit { .. } | Body::OffsetCommitResponse { .. }
+                        Body::OffsetCommit(_) | Body::OffsetCommitResponse { .. }
                     )
             })
         })

@@ -374,13 +374,7 @@ impl Cluster {
                 member_id,
             } => self.handle_heartbeat(id, c, group, generation, member_id),
             Body::LeaveGroup { group, member_id } => self.handle_leave_group(id, group, member_id),
-            Body::OffsetCommit {
-                group,
-                generation,
-                member_id,
-                offsets,
-                commit,
-            } => self.handle_offset_commit(id, c, group, generation, member_id, offsets, commit),
+            Body::OffsetCommit(request) => self.handle_offset_commit(id, c, request),
             Body::OffsetFetch { group, partitions } => {
                 self.handle_offset_fetch(id, c, group, partitions)
             }

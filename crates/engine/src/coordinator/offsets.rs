@@ -7,21 +7,25 @@ use crate::clients::producer::partitioner::coordinator_partition;
 use crate::error::ErrorCode;
 use crate::event::EventKind;
 use crate::ids::{BrokerId, ConsumerId, ProducerId, TopicPartition};
-use crate::network::Body;
+use crate::network::{Body, OffsetCommitRequest};
 use crate::sim::Cluster;
 
 impl Cluster {
-    #[allow(clippy::too_many_arguments)]
+    /// Kafka's `handleCommitOffsets`: validated against the member and its
+    /// generation, then written to the group's `__consumer_offsets` partition.
     pub(crate) fn handle_offset_commit(
         &mut self,
         id: BrokerId,
         consumer: ConsumerId,
-        group_id: String,
-        generation: i32,
-        member_id: String,
-        offsets: Vec<(TopicPartition, u64)>,
-        commit: u64,
+        request: OffsetCommitRequest,
     ) {
+        let OffsetCommitRequest {
+            group: group_id,
+            generation,
+            member_id,
+            offsets,
+            commit,
+        } = request;
         let error = match self.coordinated_group(id, &group_id) {
             Err(e) => Some(e),
             // A consumer using assign() commits with generation -1 to a group without members.

@@ -107,6 +107,18 @@ pub struct JoinGroupRequest {
     pub rebalance_timeout_ms: u64,
 }
 
+/// Kafka's `OffsetCommitRequest`: a member's positions, fenced by its
+/// generation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OffsetCommitRequest {
+    pub group: String,
+    pub generation: i32,
+    pub member_id: String,
+    pub offsets: Vec<(TopicPartition, u64)>,
+    /// The client's id for this commit, echoed in the response.
+    pub commit: u64,
+}
+
 /// A producer's outcome for one partition's batch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProduceResult {
@@ -247,14 +259,7 @@ pub enum Body {
         group: String,
         member_id: String,
     },
-    OffsetCommit {
-        group: String,
-        generation: i32,
-        member_id: String,
-        offsets: Vec<(TopicPartition, u64)>,
-        /// The client's id for this commit, echoed in the response.
-        commit: u64,
-    },
+    OffsetCommit(OffsetCommitRequest),
     OffsetCommitResponse {
         commit: u64,
         error: Option<ErrorCode>,
@@ -304,7 +309,7 @@ impl Body {
             Body::Heartbeat { .. } => "Heartbeat",
             Body::HeartbeatResponse { .. } => "HeartbeatResponse",
             Body::LeaveGroup { .. } => "LeaveGroup",
-            Body::OffsetCommit { .. } => "OffsetCommit",
+            Body::OffsetCommit(_) => "OffsetCommit",
             Body::OffsetCommitResponse { .. } => "OffsetCommitResponse",
             Body::OffsetFetch { .. } => "OffsetFetch",
             Body::OffsetFetchResponse { .. } => "OffsetFetchResponse",

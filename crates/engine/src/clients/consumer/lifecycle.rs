@@ -264,12 +264,14 @@ impl Cluster {
         let c = &self.consumers[&cid];
         if let (Some(group), Some(coord)) = (c.group().map(str::to_string), c.coordinator) {
             let commit = (c.config.enable_auto_commit && c.member_state == MemberState::Stable)
-                .then(|| Body::OffsetCommit {
-                    group: group.clone(),
-                    generation: c.generation,
-                    member_id: c.member_id.clone().unwrap_or_default(),
-                    offsets: c.positions(),
-                    commit: u64::MAX,
+                .then(|| {
+                    Body::OffsetCommit(crate::network::OffsetCommitRequest {
+                        group: group.clone(),
+                        generation: c.generation,
+                        member_id: c.member_id.clone().unwrap_or_default(),
+                        offsets: c.positions(),
+                        commit: u64::MAX,
+                    })
                 });
             // Static members stay in the group until their session times out.
             let leave = c

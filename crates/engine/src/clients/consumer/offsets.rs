@@ -6,7 +6,7 @@ use crate::config::AutoOffsetReset;
 use crate::error::ErrorCode;
 use crate::event::EventKind;
 use crate::ids::{ConsumerId, NodeId, TopicPartition};
-use crate::network::{Body, OffsetSpec};
+use crate::network::{Body, OffsetCommitRequest, OffsetSpec};
 use crate::sim::Cluster;
 
 impl Cluster {
@@ -62,13 +62,13 @@ impl Cluster {
         self.send(
             NodeId::Consumer(cid),
             NodeId::Broker(coord),
-            Body::OffsetCommit {
+            Body::OffsetCommit(OffsetCommitRequest {
                 group,
                 generation,
                 member_id,
                 offsets,
                 commit,
-            },
+            }),
         );
     }
 
