@@ -411,7 +411,7 @@ pub(super) fn chip_style(m: &Message) -> Option<ChipStyle> {
         Body::LeaveGroup { .. } => (None, "chip-group", "#6a4c93", Some("leave".into())),
         Body::FindCoordinator { .. }
         | Body::FindCoordinatorResponse { .. }
-        | Body::JoinGroupResponse { .. }
+        | Body::JoinGroupResponse(_)
         | Body::SyncGroupResponse { .. }
         | Body::Heartbeat { .. }
         | Body::HeartbeatResponse { .. }

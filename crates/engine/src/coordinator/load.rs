@@ -116,14 +116,14 @@ impl Cluster {
                 if m.joined {
                     replies.push((
                         m.consumer,
-                        Body::JoinGroupResponse {
+                        Body::JoinGroupResponse(crate::network::JoinGroupResponse {
                             error: Some(ErrorCode::NotCoordinator),
                             generation: -1,
                             member_id: m.member_id.clone(),
                             leader: String::new(),
                             protocol: group.protocol,
                             members: Vec::new(),
-                        },
+                        }),
                     ));
                 }
                 if m.awaiting_sync {

@@ -40,14 +40,14 @@ impl Cluster {
         self.reply_to_consumer(
             id,
             consumer,
-            Body::JoinGroupResponse {
+            Body::JoinGroupResponse(crate::network::JoinGroupResponse {
                 error: None,
                 generation,
                 member_id,
                 leader,
                 protocol,
                 members: Vec::new(),
-            },
+            }),
         );
     }
 
@@ -335,14 +335,14 @@ impl Cluster {
             self.reply_to_consumer(
                 id,
                 consumer,
-                Body::JoinGroupResponse {
+                Body::JoinGroupResponse(crate::network::JoinGroupResponse {
                     error: None,
                     generation,
                     member_id,
                     leader: leader.clone(),
                     protocol,
                     members,
-                },
+                }),
             );
         }
     }

@@ -210,14 +210,14 @@ impl Cluster {
         self.reply_to_consumer(
             id,
             consumer,
-            Body::JoinGroupResponse {
+            Body::JoinGroupResponse(crate::network::JoinGroupResponse {
                 error: Some(error),
                 generation: -1,
                 member_id: member,
                 leader: String::new(),
                 protocol: AssignorKind::Range,
                 members: Vec::new(),
-            },
+            }),
         );
     }
 }

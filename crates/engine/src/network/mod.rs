@@ -119,6 +119,19 @@ pub struct OffsetCommitRequest {
     pub commit: u64,
 }
 
+/// Kafka's `JoinGroupResponse`: the member's id and generation, and for the
+/// group's leader the members' subscriptions to assign.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinGroupResponse {
+    pub error: Option<ErrorCode>,
+    pub generation: i32,
+    pub member_id: String,
+    pub leader: String,
+    pub protocol: crate::clients::assignor::AssignorKind,
+    /// Filled for the leader only: what it needs to compute the assignment.
+    pub members: Vec<crate::clients::assignor::MemberSubscription>,
+}
+
 /// A producer's outcome for one partition's batch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProduceResult {
@@ -226,15 +239,7 @@ pub enum Body {
         coordinator: Option<BrokerId>,
     },
     JoinGroup(JoinGroupRequest),
-    JoinGroupResponse {
-        error: Option<ErrorCode>,
-        generation: i32,
-        member_id: String,
-        leader: String,
-        protocol: crate::clients::assignor::AssignorKind,
-        /// Filled for the leader only: what it needs to compute the assignment.
-        members: Vec<crate::clients::assignor::MemberSubscription>,
-    },
+    JoinGroupResponse(JoinGroupResponse),
     SyncGroup {
         group: String,
         generation: i32,
@@ -303,7 +308,7 @@ impl Body {
             Body::FindCoordinator { .. } => "FindCoordinator",
             Body::FindCoordinatorResponse { .. } => "FindCoordinatorResponse",
             Body::JoinGroup(_) => "JoinGroup",
-            Body::JoinGroupResponse { .. } => "JoinGroupResponse",
+            Body::JoinGroupResponse(_) => "JoinGroupResponse",
             Body::SyncGroup { .. } => "SyncGroup",
             Body::SyncGroupResponse { .. } => "SyncGroupResponse",
             Body::Heartbeat { .. } => "Heartbeat",

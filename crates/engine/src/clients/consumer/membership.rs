@@ -3,11 +3,12 @@
 //! (eager or cooperative).
 
 use super::*;
-use crate::clients::assignor::{self, MemberSubscription};
+use crate::clients::assignor;
 use crate::error::ErrorCode;
 use crate::event::EventKind;
 use crate::ids::{BrokerId, ConsumerId, NodeId, SimTime, TopicPartition};
 use crate::network::Body;
+use crate::network::JoinGroupResponse;
 use crate::sim::timer::Timer;
 use crate::sim::Cluster;
 use std::collections::{BTreeMap, BTreeSet};
@@ -173,17 +174,17 @@ impl Cluster {
         self.send(NodeId::Consumer(cid), NodeId::Broker(coord), body);
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn on_join_response(
-        &mut self,
-        cid: ConsumerId,
-        error: Option<ErrorCode>,
-        generation: i32,
-        member_id: String,
-        leader: String,
-        protocol: assignor::AssignorKind,
-        members: Vec<MemberSubscription>,
-    ) {
+    /// JoinGroup's answer: a member id and generation, and for the leader
+    /// the members' subscriptions, which it assigns before SyncGroup.
+    pub(super) fn on_join_response(&mut self, cid: ConsumerId, response: JoinGroupResponse) {
+        let JoinGroupResponse {
+            error,
+            generation,
+            member_id,
+            leader,
+            protocol,
+            members,
+        } = response;
         let c = self.consumers.get_mut(&cid).expect("exists");
         if c.member_state != MemberState::Joining {
             return;

@@ -336,16 +336,7 @@ impl Cluster {
                 error,
                 coordinator,
             } => self.on_find_coordinator(cid, group, error, coordinator),
-            Body::JoinGroupResponse {
-                error,
-                generation,
-                member_id,
-                leader,
-                protocol,
-                members,
-            } => {
-                self.on_join_response(cid, error, generation, member_id, leader, protocol, members)
-            }
+            Body::JoinGroupResponse(response) => self.on_join_response(cid, response),
             Body::SyncGroupResponse {
                 error,
                 generation,
