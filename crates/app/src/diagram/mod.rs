@@ -135,22 +135,19 @@ const RESIZE_MS: f64 = 450.0;
 /// the picture then zooms out smoothly instead of jumping. A change of
 /// shape (portrait and back) or reduced motion takes effect at once.
 fn eased_size(layout: Memo<Layout>) -> RwSignal<(f64, f64)> {
-    fn frame(
-        size: RwSignal<(f64, f64)>,
-        run: StoredValue<u64>,
-        this: u64,
-        from: (f64, f64),
-        to: (f64, f64),
-        start: f64,
-    ) {
-        if run.try_get_value() != Some(this) {
-            return; // disposed, or a newer change took over
-        }
-        let t = (crate::state::now_ms().unwrap_or(start + RESIZE_MS) - start) / RESIZE_MS;
-        size.set(ease_out(from, to, t));
-        if t < 1.0 {
-            request_animation_frame(move || frame(size, run, this, from, to, start));
-        }
+    /// Eases `size` from `from` to `to` in the page's frame loop, until
+    /// done or a newer change (or the diagram's end) takes over.
+    fn zoom(size: RwSignal<(f64, f64)>, run: StoredValue<u64>, from: (f64, f64), to: (f64, f64)) {
+        let this = run.get_value();
+        let start = crate::state::now_ms().unwrap_or(0.0);
+        crate::state::on_frame(move |now, _| {
+            if run.try_get_value() != Some(this) {
+                return false; // disposed, or a newer change took over
+            }
+            let t = (now - start) / RESIZE_MS;
+            size.set(ease_out(from, to, t));
+            t < 1.0
+        });
     }
     let target = move |l: &Layout| (l.width(), l.height());
     let size = RwSignal::new(layout.with_untracked(target));
@@ -178,8 +175,7 @@ fn eased_size(layout: Memo<Layout>) -> RwSignal<(f64, f64)> {
                 size.set(to);
             }
         } else {
-            let start = crate::state::now_ms().unwrap_or(0.0);
-            frame(size, run, run.get_value(), from, to, start);
+            zoom(size, run, from, to);
         }
         shape
     });

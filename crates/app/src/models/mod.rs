@@ -195,16 +195,12 @@ impl Default for Models {
 /// Runs the page's clock while it is shown, at the instructor's speed. The
 /// page has no timeline: nothing happens until someone clicks.
 pub fn start_clock(models: Models, shown: Signal<bool>, speed: Signal<f64>) {
-    use leptos::leptos_dom::helpers::request_animation_frame;
-    fn frame(m: Models, shown: Signal<bool>, speed: Signal<f64>, last: f64) {
-        let now = crate::state::now_ms().unwrap_or(last + 16.0);
+    crate::state::on_frame(move |_, elapsed| {
         if shown.get_untracked() {
-            m.tick((now - last).clamp(0.0, 100.0) * speed.get_untracked());
+            models.tick(elapsed.clamp(0.0, 100.0) * speed.get_untracked());
         }
-        request_animation_frame(move || frame(m, shown, speed, now));
-    }
-    let start = crate::state::now_ms().unwrap_or(0.0);
-    request_animation_frame(move || frame(models, shown, speed, start));
+        true
+    });
 }
 
 // ---------------------------------------------------------------------------
