@@ -51,7 +51,6 @@ impl Cluster {
     }
 
     /// Acts on one partition's new state: become leader, follower, or update the ISR.
-    #[allow(clippy::too_many_lines)] // longer than the house limit; to split (issue 21)
     fn apply_partition_state(&mut self, id: BrokerId, state: PartitionState) {
         let now = self.ctx.now;
         let broker = self.brokers.get_mut(&id).expect("live");
@@ -93,39 +92,9 @@ impl Cluster {
             }
             (_, true) => {
                 let leo = replica.log.log_end_offset();
-                let followers = state
-                    .replicas
-                    .iter()
-                    .filter(|r| **r != id)
-                    .map(|r| {
-                        (
-                            *r,
-                            FollowerProgress {
-                                log_end_offset: 0,
-                                // Kafka starts ISR members' clocks at "now" on a new leader.
-                                last_caught_up: if state.isr.contains(r) {
-                                    now
-                                } else {
-                                    crate::ids::SimTime(0)
-                                },
-                                last_fetch_time: now,
-                                last_fetch_leader_leo: 0,
-                                high_watermark_sent: None,
-                            },
-                        )
-                    })
-                    .collect();
                 let old = std::mem::replace(
                     &mut replica.role,
-                    Role::Leader(LeaderState {
-                        isr: state.isr.clone(),
-                        partition_epoch: state.partition_epoch,
-                        epoch_start_offset: leo,
-                        followers,
-                        pending: Vec::new(),
-                        alter_sent_at: None,
-                        proposed_isr: Vec::new(),
-                    }),
+                    Role::Leader(new_leader_state(id, &state, leo, now)),
                 );
                 debug_assert!(
                     state.leader_epoch >= replica.leader_epoch,
@@ -682,5 +651,44 @@ pub(super) fn diverging_offset(leader_log: &Log, p: &FetchPartition) -> Option<u
         Some((found, end)) => {
             (found != epoch || end < p.fetch_offset).then_some(end.min(p.fetch_offset))
         }
+    }
+}
+
+/// A new leader's state: the ISR and partition epoch it was given, its log
+/// end as where the epoch starts, and a clock for each follower. Kafka
+/// starts the ISR members' "caught up" clocks at now on a new leader.
+fn new_leader_state(
+    id: BrokerId,
+    state: &PartitionState,
+    leo: u64,
+    now: crate::ids::SimTime,
+) -> LeaderState {
+    let followers = state
+        .replicas
+        .iter()
+        .filter(|r| **r != id)
+        .map(|r| {
+            let progress = FollowerProgress {
+                log_end_offset: 0,
+                last_caught_up: if state.isr.contains(r) {
+                    now
+                } else {
+                    crate::ids::SimTime(0)
+                },
+                last_fetch_time: now,
+                last_fetch_leader_leo: 0,
+                high_watermark_sent: None,
+            };
+            (*r, progress)
+        })
+        .collect();
+    LeaderState {
+        isr: state.isr.clone(),
+        partition_epoch: state.partition_epoch,
+        epoch_start_offset: leo,
+        followers,
+        pending: Vec::new(),
+        alter_sent_at: None,
+        proposed_isr: Vec::new(),
     }
 }

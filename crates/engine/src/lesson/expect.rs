@@ -132,6 +132,14 @@ impl Facts<'_> {
             .ok_or_else(|| format!("there is no partition {name}."))
     }
 
+    fn consumer(&self, id: u32) -> std::result::Result<&crate::view::ConsumerView, String> {
+        self.view
+            .consumers
+            .iter()
+            .find(|c| c.id.0 == id)
+            .ok_or_else(|| format!("there is no consumer {id}."))
+    }
+
     fn leader(&self, name: &String, broker: &Option<u32>) -> Outcome {
         let p = self.partition(name)?;
         let is = p.leader.map(|b| b.0);
@@ -222,12 +230,7 @@ impl Facts<'_> {
     }
 
     fn owns(&self, consumer: &u32, partitions: &[String]) -> Outcome {
-        let c = self
-            .view
-            .consumers
-            .iter()
-            .find(|c| c.id.0 == *consumer)
-            .ok_or_else(|| format!("there is no consumer {consumer}."))?;
+        let c = self.consumer(*consumer)?;
         let mut is: Vec<String> = c.assigned.iter().map(|a| a.tp.to_string()).collect();
         let mut want = partitions.to_vec();
         is.sort();
@@ -288,12 +291,7 @@ impl Facts<'_> {
     }
 
     fn processed(&self, consumer: &u32, min: &usize) -> Outcome {
-        let c = self
-            .view
-            .consumers
-            .iter()
-            .find(|c| c.id.0 == *consumer)
-            .ok_or_else(|| format!("there is no consumer {consumer}."))?;
+        let c = self.consumer(*consumer)?;
         bounds(
             format!("records processed by consumer {consumer}"),
             c.processed_total as u64,
