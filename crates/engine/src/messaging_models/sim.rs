@@ -291,13 +291,15 @@ impl Classic {
             c.sent.push(message);
         }
         self.send_hop(
-            Packet::Send,
-            message,
-            Some(Name::from(body)),
-            &destination,
-            Node::Client(name),
-            Node::Broker,
-            false,
+            Outgoing {
+                packet: Packet::Send,
+                message,
+                body: Some(Name::from(body)),
+                destination: destination.clone(),
+                from: Node::Client(name),
+                to: Node::Broker,
+                redelivered: false,
+            },
             0,
             ev,
         );
@@ -396,26 +398,31 @@ impl Classic {
         self.agenda.insert((time, self.next_seq), item);
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Puts a hop on the wire: `MessageSent` now, its arrival after the
+    /// page's latency. `token` is what the arrival must still match (a
+    /// subscriber's session, the delivery an ack answers).
     pub(super) fn send_hop(
         &mut self,
-        packet: Packet,
-        message: u64,
-        body: Option<Name>,
-        destination: &Name,
-        from: Node,
-        to: Node,
-        redelivered: bool,
+        out: Outgoing,
         token: u64,
         ev: &mut Vec<ClassicEvent>,
     ) -> u64 {
+        let Outgoing {
+            packet,
+            message,
+            body,
+            destination,
+            from,
+            to,
+            redelivered,
+        } = out;
         self.next_hop += 1;
         let hop = Hop {
             hop: self.next_hop,
             packet,
             message,
             body,
-            destination: destination.clone(),
+            destination,
             from,
             to,
             sent_at: self.now,
@@ -475,13 +482,15 @@ impl Classic {
                 },
             );
             let hop = self.send_hop(
-                Packet::Deliver,
-                message,
-                Some(body),
-                queue,
-                Node::Broker,
-                Node::Client(receiver.clone()),
-                redelivered,
+                Outgoing {
+                    packet: Packet::Deliver,
+                    message,
+                    body: Some(body),
+                    destination: queue.clone(),
+                    from: Node::Broker,
+                    to: Node::Client(receiver.clone()),
+                    redelivered,
+                },
                 0,
                 ev,
             );
@@ -562,13 +571,15 @@ impl Classic {
         }
         for (subscriber, _, session) in online {
             self.send_hop(
-                Packet::Deliver,
-                hop.message,
-                hop.body.clone(),
-                &topic,
-                Node::Broker,
-                Node::Client(subscriber),
-                false,
+                Outgoing {
+                    packet: Packet::Deliver,
+                    message: hop.message,
+                    body: hop.body.clone(),
+                    destination: topic.clone(),
+                    from: Node::Broker,
+                    to: Node::Client(subscriber),
+                    redelivered: false,
+                },
                 session,
                 ev,
             );
@@ -717,13 +728,15 @@ impl Classic {
         );
         if kind == DestinationKind::Queue {
             self.send_hop(
-                Packet::Ack,
-                work.message,
-                None,
-                &destination,
-                Node::Client(client.clone()),
-                Node::Broker,
-                false,
+                Outgoing {
+                    packet: Packet::Ack,
+                    message: work.message,
+                    body: None,
+                    destination: destination.clone(),
+                    from: Node::Client(client.clone()),
+                    to: Node::Broker,
+                    redelivered: false,
+                },
                 work.hop,
                 ev,
             );
@@ -772,4 +785,16 @@ impl Classic {
         );
         self.dispatch(&queue, ev);
     }
+}
+
+/// A hop about to be sent: what it carries, about which message, between
+/// whom.
+pub(super) struct Outgoing {
+    pub(super) packet: Packet,
+    pub(super) message: u64,
+    pub(super) body: Option<Name>,
+    pub(super) destination: Name,
+    pub(super) from: Node,
+    pub(super) to: Node,
+    pub(super) redelivered: bool,
 }
