@@ -786,15 +786,3 @@ impl Classic {
         self.dispatch(&queue, ev);
     }
 }
-
-/// A hop about to be sent: what it carries, about which message, between
-/// whom.
-pub(super) struct Outgoing {
-    pub(super) packet: Packet,
-    pub(super) message: u64,
-    pub(super) body: Option<Name>,
-    pub(super) destination: Name,
-    pub(super) from: Node,
-    pub(super) to: Node,
-    pub(super) redelivered: bool,
-}
