@@ -201,9 +201,9 @@ impl Cluster {
         }
     }
 
-    pub(crate) fn add_broker(&mut self, id: Option<u32>) -> Result<()> {
+    pub(crate) fn add_broker(&mut self, id: Option<BrokerId>) -> Result<()> {
         let id = match id {
-            Some(id) => id,
+            Some(id) => id.0,
             None => self.brokers.keys().map(|b| b.0 + 1).max().unwrap_or(1),
         };
         if self.brokers.contains_key(&BrokerId(id)) {

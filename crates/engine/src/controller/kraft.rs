@@ -303,11 +303,11 @@ impl Cluster {
         );
     }
 
-    pub(crate) fn crash_quorum_node(&mut self, node: u32) -> crate::Result<()> {
+    pub(crate) fn crash_quorum_node(&mut self, node: ControllerId) -> crate::Result<()> {
         let c = self.existing_quorum_node(node)?;
         let n = self.controller.quorum.get_mut(&c).expect("checked");
         if !n.alive {
-            return Err(already(format!("Controller {node} is already down.")));
+            return Err(already(format!("{node} is already down.")));
         }
         n.alive = false;
         n.incarnation += 1;
@@ -326,13 +326,13 @@ impl Cluster {
         Ok(())
     }
 
-    pub(crate) fn restart_quorum_node(&mut self, node: u32) -> crate::Result<()> {
+    pub(crate) fn restart_quorum_node(&mut self, node: ControllerId) -> crate::Result<()> {
         let c = self.existing_quorum_node(node)?;
         let had = self.controller.has_majority();
         let now = self.ctx.now;
         let n = self.controller.quorum.get_mut(&c).expect("checked");
         if n.alive {
-            return Err(already(format!("Controller {node} is already running.")));
+            return Err(already(format!("{node} is already running.")));
         }
         n.alive = true;
         n.role = QuorumRole::Follower;
@@ -348,15 +348,15 @@ impl Cluster {
         Ok(())
     }
 
-    pub(super) fn existing_quorum_node(&self, node: u32) -> crate::Result<ControllerId> {
-        let c = ControllerId(node);
+    pub(super) fn existing_quorum_node(&self, c: ControllerId) -> crate::Result<ControllerId> {
         if self.controller.has_quorum_node(c) {
             Ok(c)
         } else {
             Err(crate::error::KafkaError::new(
                 crate::error::ErrorCode::InvalidRequest,
                 format!(
-                    "There is no KRaft controller {node} (this cluster runs in {} mode).",
+                    "There is no KRaft controller {} (this cluster runs in {} mode).",
+                    c.0,
                     mode_name(self.controller.mode)
                 ),
             ))

@@ -113,17 +113,17 @@ impl Cluster {
         }
     }
 
-    pub(crate) fn crash_zookeeper(&mut self, node: u32) -> crate::Result<()> {
+    pub(crate) fn crash_zookeeper(&mut self, node: ZkNodeId) -> crate::Result<()> {
         self.toggle_zk(node, false)
     }
 
-    pub(crate) fn restart_zookeeper(&mut self, node: u32) -> crate::Result<()> {
+    pub(crate) fn restart_zookeeper(&mut self, node: ZkNodeId) -> crate::Result<()> {
         self.toggle_zk(node, true)
     }
 
-    pub(super) fn toggle_zk(&mut self, node: u32, up: bool) -> crate::Result<()> {
+    pub(super) fn toggle_zk(&mut self, z: ZkNodeId, up: bool) -> crate::Result<()> {
         use crate::error::{ErrorCode, KafkaError};
-        let z = ZkNodeId(node);
+        let node = z.0;
         let Some(state) = self.controller.zk_nodes.get(&z).copied() else {
             return Err(KafkaError::new(
                 ErrorCode::InvalidRequest,
