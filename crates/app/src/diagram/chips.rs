@@ -4,8 +4,8 @@
 use super::*;
 use crate::diagram::layout::{along, partition_colour, Layout};
 use crate::state::Sim;
-use kafkasim_engine::network::{Body, Message};
-use kafkasim_engine::NodeId;
+use kafkasim_engine::network::Message;
+use kafkasim_engine::view::MessageKind;
 use leptos::prelude::*;
 
 /// Every message in flight, drawn on one canvas over the diagram: the
@@ -336,96 +336,50 @@ pub(super) struct ChipPath {
 
 impl ChipPath {
     pub(super) fn new(layout: &Layout, m: &Message) -> Option<ChipPath> {
-        let (tp, class, colour, label) = chip_style(m)?;
-        let class = match (class, m.to) {
-            ("chip-replicate", NodeId::Consumer(_)) => "chip-consume",
-            (c, _) => c,
-        };
+        let (class, colour) = chip_style(m.kind(), m.partition())?;
+        let tp = m.partition();
         Some(ChipPath {
-            from: layout.anchor(m.from, tp.as_ref())?,
-            to: layout.anchor(m.to, tp.as_ref())?,
+            from: layout.anchor(m.from, tp)?,
+            to: layout.anchor(m.to, tp)?,
             sent: m.sent_at.0 as f64,
             arrives: m.arrives_at.0 as f64,
             class,
             colour,
-            label,
+            label: m.label().map(|l| l.into_owned()),
         })
     }
 }
 
-type ChipStyle = (
-    Option<kafkasim_engine::TopicPartition>,
-    &'static str,
-    &'static str,
-    Option<String>,
-);
-
-pub(super) fn chip_style(m: &Message) -> Option<ChipStyle> {
-    Some(match &m.body {
-        Body::Produce(kafkasim_engine::network::ProduceRequest { tp, records, .. }) => {
-            let label = records
-                .first()
-                .map(|r| r.key.as_deref().unwrap_or("∅").to_string());
-            (
-                Some(tp.clone()),
-                "chip-produce",
-                partition_colour(tp.partition),
-                label,
-            )
+/// A chip's class and colour for each kind of message, or none for the
+/// kinds not drawn: heartbeats, quorum chatter and empty fetches would
+/// bury the picture. Records take their partition's colour.
+pub(super) fn chip_style(
+    kind: MessageKind,
+    tp: Option<&kafkasim_engine::TopicPartition>,
+) -> Option<(&'static str, &'static str)> {
+    const GREY: &str = "#999";
+    const PURPLE: &str = "#6a4c93";
+    let records = || tp.map_or(GREY, |tp| partition_colour(tp.partition));
+    Some(match kind {
+        MessageKind::Produce => ("chip-produce", records()),
+        MessageKind::ProduceAck => ("chip-ack", records()),
+        MessageKind::ProduceError(_) => ("chip-error", records()),
+        MessageKind::Replicate => ("chip-replicate", records()),
+        MessageKind::Deliver => ("chip-consume", records()),
+        MessageKind::ReplicaFetch | MessageKind::ConsumerFetch | MessageKind::Metadata => {
+            ("chip-fetch", GREY)
         }
-        Body::ProduceResponse(r) => {
-            let (class, label) = match r.error {
-                None => ("chip-ack", "ack".to_string()),
-                Some(e) => ("chip-error", e.name().to_string()),
-            };
-            (
-                Some(r.tp.clone()),
-                class,
-                partition_colour(r.tp.partition),
-                Some(label),
-            )
-        }
-        Body::FetchResponse { partitions } => {
-            let with_data = partitions.iter().find(|p| !p.records.is_empty())?;
-            (
-                Some(with_data.tp.clone()),
-                "chip-replicate",
-                partition_colour(with_data.tp.partition),
-                None,
-            )
-        }
-        Body::Fetch { .. } => (None, "chip-fetch", "#999", None),
-        Body::LeaderAndIsr { .. } | Body::AlterPartition { .. } => {
-            (None, "chip-metadata", "#6a4c93", None)
-        }
-        Body::RegisterBroker { .. }
-        | Body::CreateControllerNode { .. }
-        | Body::Vote { .. }
-        | Body::VoteResponse { .. } => (None, "chip-election", "#6a4c93", None),
-        Body::Metadata { .. } | Body::MetadataResponse { .. } | Body::ConsumerFetch { .. } => {
-            (None, "chip-fetch", "#999", None)
-        }
-        Body::OffsetCommit(_) => (None, "chip-commit", "#6a4c93", Some("commit".into())),
-        Body::JoinGroup(_) => (None, "chip-group", "#6a4c93", Some("join".into())),
-        Body::SyncGroup { .. } => (None, "chip-group", "#6a4c93", Some("sync".into())),
-        Body::LeaveGroup { .. } => (None, "chip-group", "#6a4c93", Some("leave".into())),
-        Body::FindCoordinator { .. }
-        | Body::FindCoordinatorResponse { .. }
-        | Body::JoinGroupResponse(_)
-        | Body::SyncGroupResponse { .. }
-        | Body::Heartbeat { .. }
-        | Body::HeartbeatResponse { .. }
-        | Body::OffsetCommitResponse { .. }
-        | Body::OffsetFetch { .. }
-        | Body::OffsetFetchResponse { .. } => (None, "chip-group", "#6a4c93", None),
-        // Drawn as no chip: heartbeats and quorum chatter would bury the
-        // picture; a new kind of message must be placed here or above.
-        Body::ControlledShutdown { .. }
-        | Body::BrokerHeartbeat { .. }
-        | Body::BeginQuorumEpoch { .. }
-        | Body::QuorumHeartbeat { .. }
-        | Body::ListOffsets { .. }
-        | Body::ListOffsetsResponse { .. }
-        | Body::Disconnected => return None,
+        MessageKind::PartitionState => ("chip-metadata", PURPLE),
+        MessageKind::Election => ("chip-election", PURPLE),
+        MessageKind::Commit => ("chip-commit", PURPLE),
+        MessageKind::Join
+        | MessageKind::Sync
+        | MessageKind::Leave
+        | MessageKind::CommitResponse
+        | MessageKind::Group => ("chip-group", PURPLE),
+        MessageKind::EmptyFetch
+        | MessageKind::ControllerChatter
+        | MessageKind::ListOffsets
+        | MessageKind::Disconnected => return None,
     })
 }

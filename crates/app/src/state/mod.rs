@@ -12,6 +12,7 @@ pub use twin::*;
 use kafkasim_engine::event::Weight;
 use kafkasim_engine::run::scenario::Scenario;
 use kafkasim_engine::view::ClusterView;
+use kafkasim_engine::view::LogRow;
 use kafkasim_engine::ProducerId;
 use kafkasim_engine::{Command, Event, KafkaError, NodeId, Session, SimTime};
 use leptos::prelude::*;
@@ -163,7 +164,7 @@ impl Sim {
         let view = RwSignal::new(session.cluster().view());
         Sim {
             view,
-            structure: Memo::new(move |_| view.with(structure)),
+            structure: Memo::new(move |_| view.with(ClusterView::structure)),
             scene,
             session: StoredValue::new(session),
             fraction: RwSignal::new(0.0),
@@ -427,14 +428,11 @@ impl Sim {
     /// auto-commit every 5 s, and waiting on each made a lesson's step after
     /// a question take half a minute.
     pub fn busy(&self) -> bool {
-        use kafkasim_engine::network::Body;
+        use kafkasim_engine::view::MessageKind;
         self.view.with(|v| {
             v.in_flight.iter().any(|m| {
                 !m.is_background()
-                    && !matches!(
-                        m.body,
-                        Body::OffsetCommit(_) | Body::OffsetCommitResponse { .. }
-                    )
+                    && !matches!(m.kind(), MessageKind::Commit | MessageKind::CommitResponse)
             })
         })
     }
@@ -557,52 +555,11 @@ impl Sim {
             .unwrap_or(0)
     }
 
-    /// The last `limit` records of a partition's log as its leader holds it
-    /// (or, while it has no leader, the longest replica's), and which
-    /// replicas hold each record.
+    /// The last `limit` records of a partition's log (`Cluster::log_rows`).
     pub fn log_rows(&self, topic: &str, partition: u32, limit: usize) -> Vec<LogRow> {
+        let tp = kafkasim_engine::TopicPartition::new(topic, partition);
         self.session
-            .try_with_value(|s| {
-                let c = s.cluster();
-                let v = self.view.with_untracked(|v| {
-                    v.topics
-                        .iter()
-                        .find(|t| t.name == topic)
-                        .and_then(|t| t.partitions.iter().find(|p| p.partition == partition))
-                        .map(|p| (p.replicas.clone(), p.leader, p.high_watermark))
-                });
-                let Some((replicas, leader, hw)) = v else {
-                    return Vec::new();
-                };
-                let tp = kafkasim_engine::TopicPartition::new(topic, partition);
-                let logs: Vec<_> = replicas
-                    .iter()
-                    .filter_map(|b| c.replica_log(*b, &tp).map(|l| (*b, l)))
-                    .collect();
-                let source = leader
-                    .and_then(|l| logs.iter().find(|(b, _)| *b == l))
-                    .or_else(|| logs.iter().max_by_key(|(_, l)| l.log_end_offset()));
-                let Some((_, log)) = source else {
-                    return Vec::new();
-                };
-                let end = log.log_end_offset();
-                (end.saturating_sub(limit as u64)..end)
-                    .filter_map(|o| log.get(o))
-                    .map(|r| LogRow {
-                        offset: r.offset,
-                        key: r.key.as_deref().map(str::to_string),
-                        value: r.value.to_string(),
-                        leader_epoch: r.leader_epoch,
-                        producer: r.producer.0,
-                        committed: r.offset < hw,
-                        held_by: logs
-                            .iter()
-                            .filter(|(_, l)| l.contains_at(r.offset, r.id))
-                            .map(|(b, _)| *b)
-                            .collect(),
-                    })
-                    .collect()
-            })
+            .try_with_value(|s| s.cluster().log_rows(&tp, limit))
             .unwrap_or_default()
     }
 

@@ -2,15 +2,16 @@
 //! moment, and the classroom timings applied to both.
 
 use super::*;
+use kafkasim_engine::run::compare::{self, Variant};
 use kafkasim_engine::run::scenario::Scenario;
-use kafkasim_engine::{KafkaError, Session, SimTime};
+use kafkasim_engine::{Session, SimTime};
 use leptos::prelude::*;
 
 /// The second cluster of a comparison.
 #[derive(Clone, Copy)]
 pub struct Twin {
     pub sim: Sim,
-    pub variant: kafkasim_engine::run::compare::Variant,
+    pub variant: Variant,
     /// The original's `generation` it was built from.
     generation: u64,
 }
@@ -26,22 +27,12 @@ impl Twin {
 
 impl Sim {
     /// Starts comparing this session with its `variant`, side by side.
-    pub fn compare(&self, variant: kafkasim_engine::run::compare::Variant) {
-        let file = self.session.with_value(|s| s.to_file());
-        let twin_file = kafkasim_engine::run::session::SessionFile {
-            scenario: variant.scenario(&file.scenario),
-            commands: variant.commands(&file.commands),
-            ..file
-        };
-        let opened = Session::from_file(twin_file);
-        let session = match opened {
+    pub fn compare(&self, variant: Variant) {
+        let session = match self.session.with_value(|s| compare::twin(s, variant)) {
             Ok(session) => session,
             Err(e) => {
                 self.twin.set(None);
-                self.error.set(Some(KafkaError::new(
-                    e.code,
-                    format!("The comparison could not be built: {}", e.message),
-                )));
+                self.error.set(Some(e));
                 return;
             }
         };
@@ -104,47 +95,29 @@ impl Sim {
         self.twin.set(None);
     }
 
-    /// Brings the twin to this session's commands and moment: new commands
-    /// are given to it rewritten by the variant; a rewind rewinds it; a
-    /// branch or a new session rebuilds it.
+    /// Brings the twin to this session's commands and moment
+    /// (`compare::follow`); a new session, or one the twin cannot follow,
+    /// rebuilds it.
     pub(super) fn sync_twin(&self) {
         let Some(twin) = self.twin.get_untracked() else {
             return;
         };
-        let ours = self.session.with_value(|s| s.commands().len());
-        let theirs = twin.sim.session.with_value(|s| s.commands().len());
-        if twin.generation != self.generation.get_value() || theirs > ours {
+        if twin.generation != self.generation.get_value() {
             self.compare(twin.variant);
             return;
         }
-        let new: Vec<kafkasim_engine::TimedCommand> =
-            self.session.with_value(|s| s.commands()[theirs..].to_vec());
-        let now = self.now();
-        let mut events = Vec::new();
-        let mut diverged = false;
-        twin.sim.session.update_value(|t| {
-            for c in &new {
-                if c.at < t.cluster().now().0 {
-                    diverged = true;
-                    return;
-                }
-                events.extend(t.run_until(SimTime(c.at)));
-                // A command the twin refuses (its setting forbids it) is
-                // skipped there, as a recorded one is on replay.
-                if let Ok(more) = t.apply(twin.variant.apply(&c.command)) {
-                    events.extend(more);
-                }
-            }
-            if t.cluster().now().0 <= now {
-                events.extend(t.run_until(SimTime(now)));
-            }
+        let now = SimTime(self.now());
+        let followed = self.session.with_value(|original| {
+            twin.sim
+                .session
+                .try_update_value(|t| compare::follow(t, original, twin.variant, now))
         });
-        if diverged {
+        let Some(Ok(events)) = followed else {
             self.compare(twin.variant);
             return;
-        }
-        if twin.sim.now() > now {
-            twin.sim.seek_to(now);
+        };
+        if twin.sim.now() > now.0 {
+            twin.sim.seek_to(now.0);
         }
         twin.sim.fraction.set(self.fraction.get_untracked());
         twin.sim.record(events);

@@ -4,7 +4,11 @@
 
 use crate::command::Command;
 use crate::config::Acks;
+use crate::error::{KafkaError, Result};
+use crate::event::Event;
+use crate::ids::SimTime;
 use crate::run::scenario::{Scenario, TimedCommand};
+use crate::run::session::{Session, SessionFile};
 use serde::{Deserialize, Serialize};
 
 /// The one setting a comparison changes.
@@ -108,6 +112,75 @@ impl Variant {
     }
 }
 
+/// The twin side of a comparison: `original` with its scene and every
+/// command rewritten by `variant`, played to the original's moment. A twin
+/// that cannot be built (the rewritten scene is refused) says why in the
+/// original's words.
+pub fn twin(original: &Session, variant: Variant) -> Result<Session> {
+    let file = original.to_file();
+    Session::from_file(SessionFile {
+        scenario: variant.scenario(&file.scenario),
+        commands: variant.commands(&file.commands),
+        ..file
+    })
+    .map_err(|e| {
+        KafkaError::new(
+            e.code,
+            format!("The comparison could not be built: {}", e.message),
+        )
+    })
+}
+
+/// Why a twin cannot follow its original and must be built again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Diverged {
+    /// The original was rewound and given a new command: its later
+    /// commands, which the twin has had, are gone.
+    Branched,
+    /// A new command of the original lies before the twin's clock.
+    Behind,
+}
+
+/// Brings `twin` to `original`'s commands and then to `now`: each command
+/// the twin has not had is given to it rewritten by `variant`, at its
+/// moment. One the twin refuses (its setting forbids it) is skipped there,
+/// as a refused command is on replay. Returns the twin's events on the way,
+/// or why it must be rebuilt with `twin` instead; a twin already past
+/// `now` is left where it is, for the caller to seek back.
+pub fn follow(
+    twin: &mut Session,
+    original: &Session,
+    variant: Variant,
+    now: SimTime,
+) -> std::result::Result<Vec<Event>, Diverged> {
+    let theirs = twin.commands().len();
+    let Some(new) = original.commands().get(theirs..) else {
+        return Err(Diverged::Branched);
+    };
+    // A rewind and a new command replace the original's later ones: the
+    // twin's commands are then no longer the original's, rewritten.
+    let same = |(o, t): (&TimedCommand, &TimedCommand)| {
+        o.at == t.at && variant.apply(&o.command) == t.command
+    };
+    if !original.commands().iter().zip(twin.commands()).all(same) {
+        return Err(Diverged::Branched);
+    }
+    let mut events = Vec::new();
+    for c in new {
+        if SimTime(c.at) < twin.cluster().now() {
+            return Err(Diverged::Behind);
+        }
+        events.extend(twin.run_until(SimTime(c.at)));
+        if let Ok(more) = twin.apply(variant.apply(&c.command)) {
+            events.extend(more);
+        }
+    }
+    if twin.cluster().now() <= now {
+        events.extend(twin.run_until(now));
+    }
+    Ok(events)
+}
+
 fn acks_name(a: Acks) -> &'static str {
     match a {
         Acks::None => "0",
@@ -121,8 +194,7 @@ mod tests {
     use super::*;
     use crate::ids::ProducerId;
     use crate::run::presets;
-    use crate::run::session::Session;
-    use crate::{ProducerConfig, SimTime};
+    use crate::ProducerConfig;
 
     fn produce(i: u32) -> Command {
         Command::Produce {
@@ -204,6 +276,103 @@ mod tests {
         );
         assert_eq!(variant.label(), "acks=all");
         assert_eq!(variant.original_label(&one.cluster().view()), "acks=1");
+    }
+
+    fn acks_1_scene() -> Session {
+        let mut s = Session::new(presets::quickstart()).unwrap();
+        s.run_until(SimTime(50));
+        s.apply(Command::CreateTopic {
+            name: "orders".into(),
+            partitions: None,
+            replication_factor: None,
+            assignment: Some(vec![vec![1, 2]]),
+            config: Default::default(),
+        })
+        .unwrap();
+        s.apply(Command::CreateProducer {
+            id: Some(ProducerId(1)),
+            config: ProducerConfig {
+                acks: Acks::Leader,
+                enable_idempotence: Some(false),
+                ..ProducerConfig::default()
+            },
+        })
+        .unwrap();
+        s
+    }
+
+    #[test]
+    fn a_twin_follows_each_click_of_its_original_rewritten() {
+        let variant = Variant::Acks(Acks::All);
+        let mut original = acks_1_scene();
+        original.run_until(SimTime(1_000));
+        let mut other = twin(&original, variant).unwrap();
+        assert_eq!(other.cluster().now(), SimTime(1_000));
+        assert_eq!(other.cluster().view().producers[0].acks, Acks::All);
+        original.run_until(SimTime(2_000));
+        original.apply(produce(1)).unwrap();
+        original.run_until(SimTime(3_000));
+        let events = follow(&mut other, &original, variant, SimTime(3_000)).unwrap();
+        assert!(events
+            .iter()
+            .any(|e| matches!(e.kind, crate::event::EventKind::ProduceAcknowledged { .. })));
+        assert_eq!(other.cluster().now(), SimTime(3_000));
+        assert_eq!(other.commands().len(), original.commands().len());
+        assert_eq!(
+            other.commands().last().unwrap().command,
+            variant.apply(&produce(1))
+        );
+        // Nothing new: the twin only keeps time.
+        original.run_until(SimTime(3_500));
+        follow(&mut other, &original, variant, SimTime(3_500)).unwrap();
+        assert_eq!(other.cluster().now(), SimTime(3_500));
+        // The same clicks made on a twin built afresh give the same cluster.
+        let fresh = twin(&original, variant).unwrap();
+        assert_eq!(fresh.cluster().view(), other.cluster().view());
+    }
+
+    #[test]
+    fn a_twin_whose_original_branched_must_be_rebuilt() {
+        let variant = Variant::Acks(Acks::All);
+        let mut original = acks_1_scene();
+        original.run_until(SimTime(2_000));
+        original.apply(produce(1)).unwrap();
+        let mut other = twin(&original, variant).unwrap();
+        // Rewound and given another click in place of the first: as many
+        // commands as the twin has, but not the same ones.
+        original.seek(SimTime(1_500));
+        original.apply(produce(2)).unwrap();
+        assert_eq!(original.commands().len(), other.commands().len());
+        assert_eq!(
+            follow(&mut other, &original, variant, SimTime(1_500)),
+            Err(Diverged::Branched)
+        );
+        // Rewound and branched with fewer commands than the twin.
+        let mut original = acks_1_scene();
+        original.run_until(SimTime(2_000));
+        original.apply(produce(1)).unwrap();
+        original.apply(produce(2)).unwrap();
+        let mut other = twin(&original, variant).unwrap();
+        original.seek(SimTime(1_000));
+        original.apply(produce(3)).unwrap();
+        assert_eq!(
+            follow(&mut other, &original, variant, SimTime(1_000)),
+            Err(Diverged::Branched)
+        );
+    }
+
+    #[test]
+    fn a_twin_already_past_a_new_command_must_be_rebuilt() {
+        let variant = Variant::Acks(Acks::All);
+        let mut original = acks_1_scene();
+        original.run_until(SimTime(2_000));
+        let mut other = twin(&original, variant).unwrap();
+        other.run_until(SimTime(5_000));
+        original.apply(produce(1)).unwrap();
+        assert_eq!(
+            follow(&mut other, &original, variant, SimTime(2_000)),
+            Err(Diverged::Behind)
+        );
     }
 
     #[test]

@@ -2,6 +2,12 @@
 //! each broker holds, who leads what, what is in sync, what is in flight.
 //! Built from the state on demand; the engine never stores it.
 
+pub mod log;
+pub mod message;
+
+pub use log::LogRow;
+pub use message::MessageKind;
+
 use crate::audit::ledger::LostRecord;
 use crate::broker::BrokerStatus;
 use crate::clients::consumer::{
@@ -356,7 +362,7 @@ impl Cluster {
     }
 
     /// The high watermark on the partition's current leader.
-    fn partition_high_watermark(&self, tp: &TopicPartition) -> u64 {
+    pub(crate) fn partition_high_watermark(&self, tp: &TopicPartition) -> u64 {
         self.controller
             .partitions
             .get(tp)
