@@ -1,7 +1,7 @@
 //! The teaching points a step checks at its end, one kind per Kafka fact.
 
 use super::*;
-use crate::ids::SimTime;
+use crate::ids::{NodeId, SimTime};
 use crate::messaging_models::ClassicView;
 use crate::sim::Cluster;
 use crate::view::ClusterView;
@@ -260,22 +260,14 @@ impl Facts<'_> {
             .ok_or_else(|| format!("'{name}' is not a partition name like 'MyTopic-0'."))?;
         let tp = crate::ids::TopicPartition::new(t, p);
         // Clients by their diagram names, as `controller` names nodes.
-        let named = |node: crate::ids::NodeId| node.to_string() == *client;
-        let routes = self
-            .cluster
-            .producers
-            .values()
-            .find(|p| named(crate::ids::NodeId::Producer(p.id)))
-            .map(|p| &p.routes)
-            .or_else(|| {
-                self.cluster
-                    .consumers
-                    .values()
-                    .find(|c| named(crate::ids::NodeId::Consumer(c.id)))
-                    .map(|c| &c.routes)
-            })
+        let node = self
+            .view
+            .nodes()
+            .into_iter()
+            .filter(|n| matches!(n, NodeId::Producer(_) | NodeId::Consumer(_)))
+            .find(|n| n.to_string() == *client)
             .ok_or_else(|| format!("there is no client '{client}'."))?;
-        let is = routes.get(&tp).map(|b| b.0);
+        let is = self.view.route(node, &tp).map(|b| b.0);
         let (goes, does) = if client.starts_with("Producer") {
             ("send", "sends them to")
         } else {

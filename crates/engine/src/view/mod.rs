@@ -71,6 +71,10 @@ pub struct ConsumerView {
     pub in_hand: usize,
     pub processed_total: usize,
     pub duplicates: usize,
+    /// The leader this consumer fetches each partition from, as its
+    /// metadata says.
+    #[serde(default)]
+    pub routes: Vec<(TopicPartition, BrokerId)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -194,6 +198,10 @@ pub struct ProducerView {
     pub acknowledged: u64,
     pub failed: u64,
     pub in_flight: u64,
+    /// The leader this producer sends each partition's records to, as its
+    /// metadata says (it may be stale until a refresh).
+    #[serde(default)]
+    pub routes: Vec<(TopicPartition, BrokerId)>,
 }
 
 impl ClusterView {
@@ -206,6 +214,18 @@ impl ClusterView {
             .chain(self.producers.iter().map(|p| NodeId::Producer(p.id)))
             .chain(self.consumers.iter().map(|c| NodeId::Consumer(c.id)))
             .collect()
+    }
+
+    /// Where a client sends (a producer) or fetches (a consumer) a
+    /// partition's records, as its metadata says; `None` for a client that
+    /// has not looked up the leader, or no such client.
+    pub fn route(&self, client: NodeId, tp: &TopicPartition) -> Option<BrokerId> {
+        let routes = match client {
+            NodeId::Producer(id) => &self.producers.iter().find(|p| p.id == id)?.routes,
+            NodeId::Consumer(id) => &self.consumers.iter().find(|c| c.id == id)?.routes,
+            _ => return None,
+        };
+        routes.iter().find(|(t, _)| t == tp).map(|(_, b)| *b)
     }
 
     /// The nodes a network cut separates from `node`.
@@ -521,6 +541,7 @@ impl Cluster {
                 acknowledged: p.stats.acknowledged,
                 failed: p.stats.failed,
                 in_flight: p.batches.values().map(|b| b.records.len() as u64).sum(),
+                routes: routes(&p.routes),
             })
             .collect()
     }
@@ -587,5 +608,10 @@ fn consumer_view(c: &Consumer) -> ConsumerView {
         in_hand: c.in_hand.len(),
         processed_total: c.processed_total,
         duplicates: c.duplicates,
+        routes: routes(&c.routes),
     }
+}
+
+fn routes(routes: &BTreeMap<TopicPartition, BrokerId>) -> Vec<(TopicPartition, BrokerId)> {
+    routes.iter().map(|(tp, b)| (tp.clone(), *b)).collect()
 }
