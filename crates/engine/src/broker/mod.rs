@@ -543,8 +543,12 @@ impl Cluster {
                         id.0, reply.tp
                     ),
                 );
+                // Closing the connection is the network's business: the
+                // producer notices after one trip.
                 let latency = self.ctx.network.latency(from, NodeId::Broker(id));
-                self.refresh_metadata_after(p, latency);
+                if let Some(producer) = self.producers.get_mut(&p) {
+                    producer.on_connection_closed(&mut self.ctx, latency);
+                }
             }
             (Acks::None, _) => {}
             _ => {

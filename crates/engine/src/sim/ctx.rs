@@ -22,6 +22,9 @@ pub struct Ctx {
     pub(crate) network: Network,
     /// Events produced since the caller last took them.
     pub(crate) out: Vec<Event>,
+    /// The last batch id handed out: a producer's batch is named by it on
+    /// the wire and in the ledger.
+    last_batch: u64,
 }
 
 impl Ctx {
@@ -32,7 +35,14 @@ impl Ctx {
             scheduler: Scheduler::default(),
             network,
             out: Vec::new(),
+            last_batch: 0,
         }
+    }
+
+    /// A new producer batch's id, unique in the cluster.
+    pub(crate) fn next_batch_id(&mut self) -> u64 {
+        self.last_batch += 1;
+        self.last_batch
     }
 
     /// Reports that something happened now.

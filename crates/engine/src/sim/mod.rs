@@ -13,6 +13,7 @@ use crate::audit::ledger::Ledger;
 use crate::broker::{Broker, BrokerStatus};
 use crate::clients::consumer::Consumer;
 use crate::clients::producer::Producer;
+use crate::clients::producer::ProducerTimer;
 use crate::command::Command;
 use crate::config::{Acks, ClusterConfig};
 use crate::controller::Controller;
@@ -41,7 +42,6 @@ pub struct Cluster {
     pub(crate) delivery: Delivery,
     pub(crate) ledger: Ledger,
     pub(crate) next_record_id: u64,
-    pub(crate) next_batch_id: u64,
     /// A slowly decaying high-water mark of `out`'s length, so the buffer
     /// for the next call rarely has to grow (and copy) while it fills.
     out_hint: usize,
@@ -70,7 +70,6 @@ impl Cluster {
             delivery: Delivery::default(),
             ledger: Ledger::default(),
             next_record_id: 0,
-            next_batch_id: 0,
             out_hint: 0,
             changes: 0,
             config,
@@ -340,16 +339,22 @@ impl Cluster {
                 batch,
                 producer,
             } => self.on_produce_timeout(broker, incarnation, tp, batch, producer),
-            Timer::ProducerDrain { producer } => self.drain_producer(producer),
+            Timer::ProducerDrain { producer } => {
+                self.on_producer_timer(producer, ProducerTimer::Drain)
+            }
             Timer::ProduceRequestTimeout {
                 producer,
                 batch,
                 attempt,
-            } => self.on_produce_request_timeout(producer, batch, attempt),
-            Timer::ProduceRetry { producer, batch } => self.on_produce_retry(producer, batch),
-            Timer::MetadataRetry { producer } => self.on_metadata_retry(producer),
+            } => self.on_producer_timer(producer, ProducerTimer::RequestTimeout { batch, attempt }),
+            Timer::ProduceRetry { producer, batch } => {
+                self.on_producer_timer(producer, ProducerTimer::Retry { batch })
+            }
+            Timer::MetadataRetry { producer } => {
+                self.on_producer_timer(producer, ProducerTimer::MetadataRetry)
+            }
             Timer::ConnectionLost { producer, broker } => {
-                self.on_producer_connection_lost(producer, broker)
+                self.on_producer_timer(producer, ProducerTimer::ConnectionLost { broker })
             }
             Timer::ZkSessionExpiry {
                 broker,

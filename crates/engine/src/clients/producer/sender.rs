@@ -1,0 +1,414 @@
+//! The producer's own side of the wire (Kafka's `RecordAccumulator` and
+//! `Sender`): each handler takes the producer and the shared `Ctx` only, so
+//! it acts on what this producer knows and what arrives for it. What the
+//! audit must hear of (a batch sent with `acks=0`, a batch acknowledged) is
+//! returned to the caller, which files it; see `mod.rs`.
+
+use super::{Batch, Producer, MAX_IN_FLIGHT};
+use crate::broker::log::Record;
+use crate::config::Acks;
+use crate::error::{ErrorCode, KafkaError, Result};
+use crate::event::EventKind;
+use crate::ids::{BrokerId, NodeId, RecordId, TopicPartition};
+use crate::network::{Body, PartitionMetadata, ProduceRequest, ProduceResult};
+use crate::sim::timer::Timer;
+use crate::sim::Ctx;
+use std::collections::BTreeSet;
+
+use super::partitioner::{self, PartitionerKind};
+
+/// Batches sent with `acks=0`: complete on sending, so only the ledger
+/// follows them from here.
+pub(crate) type Unacknowledged = Vec<Batch>;
+
+impl Producer {
+    fn me(&self) -> NodeId {
+        NodeId::Producer(self.id)
+    }
+
+    /// The partition a record goes to: the explicit one, the custom
+    /// partitioner's rule, murmur2 of the key, or (keyless) the round-robin
+    /// or sticky choice among partitions with a known leader.
+    pub(super) fn choose_partition(
+        &mut self,
+        ctx: &mut Ctx,
+        topic: &str,
+        n: u32,
+        key: Option<&str>,
+        value: &str,
+        explicit: Option<u32>,
+    ) -> Result<u32> {
+        if let Some(p) = explicit {
+            return Ok(p);
+        }
+        // Partitions with a known leader; only the keyless partitioners need them.
+        let available =
+            |metadata: &std::collections::BTreeMap<TopicPartition, PartitionMetadata>| {
+                metadata
+                    .values()
+                    .filter(|m| &*m.tp.topic == topic && m.leader.is_some())
+                    .map(|m| m.tp.partition)
+                    .collect::<Vec<u32>>()
+            };
+        let keyed = |k: &str| partitioner::partition_for_key(k.as_bytes(), n);
+        Ok(match (&self.config.partitioner, key) {
+            (PartitionerKind::RoundRobin, _) => {
+                let available = available(&self.metadata);
+                self.round_robin.partition(topic, &available, n)
+            }
+            (PartitionerKind::Custom { rules }, Some(k)) => {
+                match rules.iter().find(|r| r.key == k).map(|r| r.partition) {
+                    // The Java producer's wording when a partitioner returns
+                    // a partition the topic does not have; nothing is sent.
+                    Some(p) if p >= n => {
+                        return Err(KafkaError::new(
+                            ErrorCode::InvalidRequest,
+                            format!("Invalid partition given with record: {p} is not in the range [0...{n})."),
+                        ))
+                    }
+                    Some(p) => p,
+                    None => keyed(k),
+                }
+            }
+            (_, Some(k)) => keyed(k),
+            (_, None) => {
+                let bytes = value.len() + 70; // record overhead, roughly as Kafka counts
+                let available = available(&self.metadata);
+                self.sticky
+                    .partition(topic, bytes, &available, n, &mut ctx.rng)
+            }
+        })
+    }
+
+    /// Queues a stamped record for its partition; the first record since
+    /// the last drain starts the `linger.ms` timer.
+    pub(super) fn accumulate(&mut self, ctx: &mut Ctx, tp: TopicPartition, record: Record) {
+        self.stats.sent += 1;
+        self.accumulator
+            .entry(tp)
+            // Room for a typical batch at once, rather than regrowing it
+            // record by record.
+            .or_insert_with(|| Vec::with_capacity(32))
+            .push(record);
+        if !self.drain_scheduled {
+            self.drain_scheduled = true;
+            let producer = self.id;
+            ctx.schedule_timer(self.config.linger_ms, Timer::ProducerDrain { producer });
+        }
+    }
+
+    /// Sends each partition's accumulated records as one batch to its leader.
+    pub(crate) fn drain(&mut self, ctx: &mut Ctx) -> Unacknowledged {
+        let now = ctx.now;
+        self.drain_scheduled = false;
+        let tps: Vec<TopicPartition> = self.accumulator.keys().cloned().collect();
+        let mut to_send = Vec::new();
+        let mut need_metadata = false;
+        for tp in tps {
+            if self.leader_of(&tp).is_none() {
+                need_metadata = true;
+                continue;
+            }
+            if self.in_flight_for(&tp) >= MAX_IN_FLIGHT {
+                continue;
+            }
+            let mut records = self.accumulator.remove(&tp).unwrap_or_default();
+            if self.config.idempotent() {
+                let seq = self.next_sequence.entry(tp.clone()).or_insert(0);
+                for r in &mut records {
+                    r.sequence = Some(*seq);
+                    *seq += 1;
+                }
+            }
+            let batch = Batch {
+                id: ctx.next_batch_id(),
+                tp,
+                records: records.into(),
+                created: now,
+                attempts: 0,
+                sent_to: None,
+            };
+            to_send.push(batch.id);
+            self.batches.insert(batch.id, batch);
+        }
+        let unacknowledged = to_send
+            .into_iter()
+            .filter_map(|b| self.send_batch(ctx, b))
+            .collect();
+        if need_metadata {
+            self.request_metadata(ctx);
+        }
+        unacknowledged
+    }
+
+    /// One attempt of a batch to its partition's leader as this producer
+    /// knows it; without a leader, a metadata refresh and a retry later.
+    fn send_batch(&mut self, ctx: &mut Ctx, batch_id: u64) -> Option<Batch> {
+        let producer = self.id;
+        let acks = self.config.acks;
+        let timeout_ms = self.config.request_timeout_ms;
+        let batch = self.batches.get_mut(&batch_id)?;
+        let Some(leader) = self.metadata.get(&batch.tp).and_then(|m| m.leader) else {
+            self.request_metadata(ctx);
+            let batch = batch_id;
+            ctx.schedule_timer(
+                self.config.retry_backoff_ms,
+                Timer::ProduceRetry { producer, batch },
+            );
+            return None;
+        };
+        batch.attempts += 1;
+        batch.sent_to = Some(leader);
+        let attempt = batch.attempts;
+        let body = Body::Produce(ProduceRequest {
+            tp: batch.tp.clone(),
+            batch: batch_id,
+            records: batch.records.clone(),
+            acks,
+            timeout_ms,
+        });
+        ctx.send(self.me(), NodeId::Broker(leader), body);
+        if acks == Acks::None {
+            // Fire and forget: the send completes now, and the producer never
+            // learns what happened; the ledger follows the batch instead.
+            let batch = self.batches.remove(&batch_id)?;
+            self.stats.acknowledged += batch.records.len() as u64;
+            return Some(batch);
+        }
+        let batch = batch_id;
+        ctx.schedule_timer(
+            timeout_ms,
+            Timer::ProduceRequestTimeout {
+                producer,
+                batch,
+                attempt,
+            },
+        );
+        None
+    }
+
+    /// Asks a known broker for the cluster's metadata, at most once per
+    /// `retry.backoff.ms` and one request at a time.
+    pub(super) fn request_metadata(&mut self, ctx: &mut Ctx) {
+        let now = ctx.now;
+        let producer = self.id;
+        if self.metadata_in_flight || self.known_brokers.is_empty() {
+            return;
+        }
+        let backoff = self.config.retry_backoff_ms;
+        let wait = self
+            .metadata_requested_at
+            .map_or(0, |t| backoff.saturating_sub(now.since(t)));
+        if wait > 0 {
+            if !self.metadata_retry_scheduled {
+                self.metadata_retry_scheduled = true;
+                ctx.schedule_timer(wait, Timer::MetadataRetry { producer });
+            }
+            return;
+        }
+        self.metadata_requested_at = Some(now);
+        self.metadata_in_flight = true;
+        let broker = self.known_brokers[self.next_bootstrap % self.known_brokers.len()];
+        ctx.send(
+            self.me(),
+            NodeId::Broker(broker),
+            Body::Metadata { topics: Vec::new() },
+        );
+        // If that broker never answers, try the next one after a while.
+        ctx.schedule_timer(
+            self.config.request_timeout_ms.min(5_000),
+            Timer::ConnectionLost { producer, broker },
+        );
+    }
+
+    /// A MetadataResponse: the leaders it names replace what the producer
+    /// knew, a leader that moved is reported, and what waited is sent.
+    pub(super) fn on_metadata_response(
+        &mut self,
+        ctx: &mut Ctx,
+        brokers: Vec<BrokerId>,
+        partitions: Vec<PartitionMetadata>,
+    ) -> Unacknowledged {
+        self.metadata_in_flight = false;
+        if !brokers.is_empty() {
+            self.known_brokers = brokers;
+        }
+        for m in partitions {
+            if let Some(leader) = m.leader {
+                match self.routes.insert(m.tp.clone(), leader) {
+                    Some(previous) if previous != leader => {
+                        ctx.emit(EventKind::MetadataUpdated {
+                            client: self.me(),
+                            tp: m.tp.clone(),
+                            leader,
+                            previous,
+                        });
+                    }
+                    _ => {}
+                }
+            }
+            self.metadata.insert(m.tp.clone(), m);
+        }
+        self.drain(ctx)
+    }
+
+    /// A ProduceResponse: the batch it acknowledges, for the caller to
+    /// file and then drain; an error is retried or fails the batch.
+    pub(super) fn on_produce_response(
+        &mut self,
+        ctx: &mut Ctx,
+        result: ProduceResult,
+    ) -> Option<(Batch, u64)> {
+        if self
+            .batches
+            .get(&result.batch)
+            .is_none_or(|b| b.sent_to.is_none())
+        {
+            return None; // a late reply to an attempt we already gave up on
+        }
+        if let Some(error) = result.error {
+            self.retry_or_fail(ctx, result.batch, error);
+            return None;
+        }
+        let batch = self.batches.remove(&result.batch)?;
+        self.stats.acknowledged += batch.records.len() as u64;
+        let base_offset = result.base_offset.unwrap_or(0);
+        let records: Vec<RecordId> = batch.records.iter().map(|r| r.id).collect();
+        ctx.emit(EventKind::ProduceAcknowledged {
+            producer: self.id,
+            tp: batch.tp.clone(),
+            records,
+            base_offset,
+        });
+        Some((batch, base_offset))
+    }
+
+    /// A failed attempt: retried after `retry.backoff.ms` (with a metadata
+    /// refresh when the leader may have moved) while retries and
+    /// `delivery.timeout.ms` allow; otherwise the batch fails.
+    fn retry_or_fail(&mut self, ctx: &mut Ctx, batch_id: u64, error: ErrorCode) {
+        let now = ctx.now;
+        let producer = self.id;
+        let cfg = &self.config;
+        let Some(batch) = self.batches.get_mut(&batch_id) else {
+            return;
+        };
+        batch.sent_to = None;
+        let elapsed = now.since(batch.created) + cfg.retry_backoff(batch.attempts);
+        let timed_out = elapsed >= cfg.delivery_timeout_ms;
+        if error.is_retriable() && batch.attempts <= cfg.retries && !timed_out {
+            self.stats.retries += 1;
+            let (tp, attempt) = (batch.tp.clone(), batch.attempts);
+            let backoff = cfg.retry_backoff(attempt);
+            if matches!(
+                error,
+                ErrorCode::NotLeaderOrFollower
+                    | ErrorCode::NetworkException
+                    | ErrorCode::RequestTimedOut
+                    | ErrorCode::FencedLeaderEpoch
+            ) {
+                self.metadata.remove(&tp);
+                self.request_metadata(ctx);
+            }
+            ctx.emit(EventKind::ProduceRetried {
+                producer,
+                tp,
+                batch: batch_id,
+                attempt,
+                error,
+            });
+            let batch = batch_id;
+            ctx.schedule_timer(backoff, Timer::ProduceRetry { producer, batch });
+        } else {
+            let Some(batch) = self.batches.remove(&batch_id) else {
+                return;
+            };
+            self.stats.failed += batch.records.len() as u64;
+            let records = batch.records.iter().map(|r| r.id).collect();
+            let error = if error.is_retriable() && timed_out {
+                ErrorCode::RequestTimedOut
+            } else {
+                error
+            };
+            ctx.emit(EventKind::ProduceFailed {
+                producer,
+                tp: batch.tp,
+                records,
+                error,
+            });
+        }
+    }
+
+    /// A connection the producer used was closed by the broker (Kafka's
+    /// answer to an `acks=0` request it cannot take): the producer asks for
+    /// fresh metadata after `after_ms`, once, however many requests it lost.
+    pub(crate) fn on_connection_closed(&mut self, ctx: &mut Ctx, after_ms: u64) {
+        if !self.metadata_retry_scheduled {
+            self.metadata_retry_scheduled = true;
+            let producer = self.id;
+            ctx.schedule_timer(after_ms, Timer::MetadataRetry { producer });
+        }
+    }
+
+    pub(super) fn on_metadata_retry(&mut self, ctx: &mut Ctx) {
+        self.metadata_retry_scheduled = false;
+        self.request_metadata(ctx);
+    }
+
+    pub(super) fn on_produce_retry(&mut self, ctx: &mut Ctx, batch_id: u64) -> Unacknowledged {
+        let ready = self
+            .batches
+            .get(&batch_id)
+            .is_some_and(|b| b.sent_to.is_none());
+        if ready {
+            self.send_batch(ctx, batch_id).into_iter().collect()
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// `request.timeout.ms` passed for one attempt of a batch: if that
+    /// attempt is still the current one, it failed with REQUEST_TIMED_OUT.
+    pub(super) fn on_request_timeout(&mut self, ctx: &mut Ctx, batch_id: u64, attempt: u32) {
+        let current = self
+            .batches
+            .get(&batch_id)
+            .is_some_and(|b| b.attempts == attempt && b.sent_to.is_some());
+        if current {
+            self.retry_or_fail(ctx, batch_id, ErrorCode::RequestTimedOut);
+        }
+    }
+
+    /// A request to `broker` went unanswered or its connection broke. A
+    /// metadata request moves on to the next known broker; if the
+    /// connection was `reset` (the broker process is gone), every batch in
+    /// flight there fails with NETWORK_EXCEPTION (retriable) and the
+    /// producer asks for fresh metadata.
+    pub(super) fn on_connection_lost(&mut self, ctx: &mut Ctx, broker: BrokerId, reset: bool) {
+        if self.metadata_in_flight
+            && self
+                .known_brokers
+                .get(self.next_bootstrap % self.known_brokers.len().max(1))
+                == Some(&broker)
+        {
+            self.metadata_in_flight = false;
+            self.next_bootstrap += 1;
+            self.request_metadata(ctx);
+        }
+        if !reset {
+            return; // only a metadata probe timed out; the broker is fine
+        }
+        let lost: BTreeSet<u64> = self
+            .batches
+            .values()
+            .filter(|b| b.sent_to == Some(broker))
+            .map(|b| b.id)
+            .collect();
+        for b in lost {
+            self.retry_or_fail(ctx, b, ErrorCode::NetworkException);
+        }
+        // Kafka's client asks for fresh metadata on any disconnect: this is
+        // how an acks=0 producer, which gets no replies, learns of a failover.
+        self.request_metadata(ctx);
+    }
+}
