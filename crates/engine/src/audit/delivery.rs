@@ -18,3 +18,16 @@ pub struct Delivery {
     /// Where each group first started reading each partition (after a reset).
     pub(crate) consumption_start: BTreeMap<String, BTreeMap<TopicPartition, u64>>,
 }
+
+impl Delivery {
+    /// Something that can make a group process records again: a crash, a
+    /// rebalance, a seek, a failed commit, a coordinator move.
+    pub(crate) fn note_disruption(&mut self, group: &str, reason: String) {
+        let entry = self
+            .group_disruptions
+            .entry(group.to_string())
+            .or_insert((0, String::new()));
+        entry.0 = entry.0.saturating_add(1);
+        entry.1 = reason;
+    }
+}

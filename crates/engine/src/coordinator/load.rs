@@ -73,7 +73,9 @@ impl Cluster {
             broker.groups.insert(gid, g);
         }
         for (gid, generation, members) in loaded {
-            self.note_disruption(&gid, format!("broker {} took over as coordinator", id.0));
+            self.ctx
+                .delivery
+                .note_disruption(&gid, format!("broker {} took over as coordinator", id.0));
             self.emit(EventKind::GroupLoaded {
                 group: gid.clone(),
                 broker: id,

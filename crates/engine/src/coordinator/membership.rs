@@ -189,7 +189,9 @@ impl Cluster {
                 },
             );
         }
-        self.note_disruption(group_id, format!("the group rebalanced: {reason}"));
+        self.ctx
+            .delivery
+            .note_disruption(group_id, format!("the group rebalanced: {reason}"));
         self.emit(EventKind::GroupRebalancing {
             group: group_id.to_string(),
             broker: id,

@@ -4,8 +4,9 @@
 //! `&mut Ctx` beside `&mut self` (stateright's `out`, A/B Street's `Ctx`),
 //! so a broker sees only its own state and what arrives on the wire.
 
+use crate::audit::delivery::Delivery;
 use crate::event::{Event, EventKind};
-use crate::ids::{NodeId, SimTime};
+use crate::ids::{BrokerId, NodeId, SimTime, TopicPartition};
 use crate::network::{Body, Network};
 use crate::sim::scheduler::{Item, Scheduler};
 use crate::sim::timer::Timer;
@@ -22,6 +23,9 @@ pub struct Ctx {
     pub(crate) network: Network,
     /// Events produced since the caller last took them.
     pub(crate) out: Vec<Event>,
+    /// Teaching bookkeeping that nodes report to and no node reads to
+    /// decide anything: duplicates and gaps per group.
+    pub(crate) delivery: Delivery,
     /// The last batch id handed out: a producer's batch is named by it on
     /// the wire and in the ledger.
     last_batch: u64,
@@ -35,6 +39,7 @@ impl Ctx {
             scheduler: Scheduler::default(),
             network,
             out: Vec::new(),
+            delivery: Delivery::default(),
             last_batch: 0,
         }
     }
@@ -51,6 +56,23 @@ impl Ctx {
             time: self.now,
             kind,
         });
+    }
+
+    /// Reports each partition whose leader a client found moved:
+    /// `(partition, leader, previous)`.
+    pub(crate) fn emit_leader_moves(
+        &mut self,
+        client: NodeId,
+        moved: Vec<(TopicPartition, BrokerId, BrokerId)>,
+    ) {
+        for (tp, leader, previous) in moved {
+            self.emit(EventKind::MetadataUpdated {
+                client,
+                tp,
+                leader,
+                previous,
+            });
+        }
     }
 
     /// Sets a timer that fires `after_ms` from now.

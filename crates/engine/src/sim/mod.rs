@@ -8,7 +8,6 @@ mod ctx;
 pub mod scheduler;
 pub mod timer;
 
-use crate::audit::delivery::Delivery;
 use crate::audit::ledger::Ledger;
 use crate::broker::{Broker, BrokerStatus};
 use crate::clients::consumer::Consumer;
@@ -38,8 +37,6 @@ pub struct Cluster {
     pub(crate) controller: Controller,
     pub(crate) producers: BTreeMap<ProducerId, Producer>,
     pub(crate) consumers: BTreeMap<ConsumerId, Consumer>,
-    /// Teaching bookkeeping no node reads: duplicates and gaps per group.
-    pub(crate) delivery: Delivery,
     pub(crate) ledger: Ledger,
     pub(crate) next_record_id: u64,
     /// A slowly decaying high-water mark of `out`'s length, so the buffer
@@ -67,7 +64,6 @@ impl Cluster {
             brokers,
             producers: BTreeMap::new(),
             consumers: BTreeMap::new(),
-            delivery: Delivery::default(),
             ledger: Ledger::default(),
             next_record_id: 0,
             out_hint: 0,
@@ -170,21 +166,6 @@ impl Cluster {
 
     /// A client's metadata refresh found partitions led elsewhere now:
     /// `(partition, new leader, old leader)`.
-    pub(crate) fn emit_leader_moves(
-        &mut self,
-        client: NodeId,
-        moved: Vec<(TopicPartition, BrokerId, BrokerId)>,
-    ) {
-        for (tp, leader, previous) in moved {
-            self.emit(EventKind::MetadataUpdated {
-                client,
-                tp,
-                leader,
-                previous,
-            });
-        }
-    }
-
     pub(crate) fn schedule_timer(&mut self, after_ms: u64, timer: Timer) {
         self.ctx.schedule_timer(after_ms, timer);
     }
@@ -248,7 +229,7 @@ impl Cluster {
             NodeId::Producer(p) => self.producer_receive(p, msg.from, msg.body),
             NodeId::ZooKeeper(z) => self.zookeeper_receive(z, msg.from, msg.body),
             NodeId::Controller(c) => self.quorum_receive(c, msg.from, msg.body),
-            NodeId::Consumer(c) => self.consumer_receive(c, msg.from, msg.body),
+            NodeId::Consumer(c) => self.on_consumer(c, |c, ctx| c.receive(ctx, msg.from, msg.body)),
         }
     }
 
@@ -377,17 +358,19 @@ impl Cluster {
             Timer::ConsumerHeartbeat {
                 consumer,
                 incarnation,
-            } => self.on_consumer_heartbeat_timer(consumer, incarnation),
+            } => self.on_consumer(consumer, |c, ctx| c.on_heartbeat_timer(ctx, incarnation)),
             Timer::ConsumerProcessed {
                 consumer,
                 incarnation,
-            } => self.on_consumer_processed(consumer, incarnation),
+            } => self.on_consumer(consumer, |c, ctx| c.on_processed(ctx, incarnation)),
             Timer::ConsumerRetry {
                 consumer,
                 incarnation,
-            } => self.on_consumer_retry(consumer, incarnation),
+            } => self.on_consumer(consumer, |c, ctx| c.on_retry(ctx, incarnation)),
             Timer::ConsumerConnectionLost { consumer, broker } => {
-                self.on_consumer_connection_lost(consumer, broker)
+                // The network layer knows whether the peer process is gone.
+                let reset = !self.brokers.get(&broker).is_some_and(|b| b.is_running());
+                self.on_consumer(consumer, |c, ctx| c.on_connection_lost(ctx, broker, reset))
             }
             Timer::MemberSessionExpiry {
                 broker,

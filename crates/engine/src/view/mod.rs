@@ -334,8 +334,8 @@ impl Cluster {
                 owners.entry(tp).or_insert(c.id);
             }
         }
-        let starts = self.delivery.consumption_start.get(name);
-        let tallies = self.delivery.processed_by_group.get(name);
+        let starts = self.ctx.delivery.consumption_start.get(name);
+        let tallies = self.ctx.delivery.processed_by_group.get(name);
         if let Some(g) = group {
             tps.extend(g.offsets.keys().cloned());
         }

@@ -4,78 +4,72 @@
 use super::*;
 use crate::config::ManualCommit;
 use crate::event::{Event, EventKind};
-use crate::ids::{ConsumerId, TopicPartition};
+use crate::ids::TopicPartition;
 use crate::sim::timer::Timer;
-use crate::sim::Cluster;
+use crate::sim::Ctx;
 use std::collections::VecDeque;
 
-impl Cluster {
+impl Consumer {
     /// The application thread calls `poll()`: apply a new assignment, rejoin
     /// if asked, auto-commit when due, then take records to process.
-    pub(crate) fn consumer_poll(&mut self, cid: ConsumerId) {
-        let now = self.ctx.now;
-        let Some(c) = self.consumers.get_mut(&cid) else {
-            return;
-        };
-        if !c.is_running() || c.app != AppState::Idle {
+    pub(crate) fn poll(&mut self, ctx: &mut Ctx) {
+        let now = ctx.now;
+        if !self.is_running() || self.app != AppState::Idle {
             return;
         }
-        c.last_poll = now;
-        if let Some(assignment) = c.pending_assignment.take() {
-            self.apply_assignment(cid, assignment);
+        self.last_poll = now;
+        if let Some(assignment) = self.pending_assignment.take() {
+            self.apply_assignment(ctx, assignment);
         }
-        let c = self.consumers.get_mut(&cid).expect("exists");
-        if c.app != AppState::Idle {
+        if self.app != AppState::Idle {
             return;
         }
-        let wants_join = c.is_group_managed()
-            && c.coordinator.is_some()
-            && (c.needs_rejoin || c.member_state == MemberState::Unjoined);
+        let wants_join = self.is_group_managed()
+            && self.coordinator.is_some()
+            && (self.needs_rejoin || self.member_state == MemberState::Unjoined);
         if wants_join {
-            let cooperative = c.config.partition_assignment_strategy.is_cooperative();
-            if !cooperative && !c.assigned.is_empty() {
+            let cooperative = self.config.partition_assignment_strategy.is_cooperative();
+            if !cooperative && !self.assigned.is_empty() {
                 // Eager: commit (auto-commit only) and revoke everything first.
-                if c.config.enable_auto_commit && c.generation >= 0 {
-                    let offsets = c.positions();
-                    return self.commit_sync(cid, offsets, AfterCommit::Join);
+                if self.config.enable_auto_commit && self.generation >= 0 {
+                    let offsets = self.positions();
+                    return self.commit_sync(ctx, offsets, AfterCommit::Join);
                 }
-                self.revoke(cid, None);
+                self.revoke(ctx, None);
             }
-            self.send_join(cid);
+            self.send_join(ctx);
         }
-        let c = self.consumers.get_mut(&cid).expect("exists");
-        if c.config.enable_auto_commit
-            && now.since(c.last_auto_commit) >= c.config.auto_commit_interval_ms
-            && (c.member_state == MemberState::Stable || !c.is_group_managed())
-            && c.group().is_some()
+        if self.config.enable_auto_commit
+            && now.since(self.last_auto_commit) >= self.config.auto_commit_interval_ms
+            && (self.member_state == MemberState::Stable || !self.is_group_managed())
+            && self.group().is_some()
         {
-            c.last_auto_commit = now;
-            let offsets = c.positions();
+            self.last_auto_commit = now;
+            let offsets = self.positions();
             if !offsets.is_empty() {
-                let commit = c.next_commit;
-                c.next_commit += 1;
-                self.send_commit(cid, commit, offsets);
+                let commit = self.next_commit;
+                self.next_commit += 1;
+                self.send_commit(ctx, commit, offsets);
             }
         }
-        let disruptions = self
+        let disruptions = ctx
             .delivery
             .group_disruptions
-            .get(&self.consumers[&cid].group_key)
+            .get(&self.group_key)
             .map_or(0, |d| d.0);
-        let c = self.consumers.get_mut(&cid).expect("exists");
-        let max = c.config.max_poll_records as usize;
-        let buffered: usize = c.buffer.values().map(Fetched::len).sum();
+        let max = self.config.max_poll_records as usize;
+        let buffered: usize = self.buffer.values().map(Fetched::len).sum();
         let mut batch = VecDeque::with_capacity(buffered.min(max));
         // Like Kafka's fetcher: drain one partition's fetched records, then the next.
-        for (tp, records) in c.buffer.iter_mut() {
-            let Some(a) = c.assigned.get_mut(tp) else {
+        for (tp, records) in self.buffer.iter_mut() {
+            let Some(a) = self.assigned.get_mut(tp) else {
                 records.clear();
                 continue;
             };
             if a.paused {
                 continue;
             }
-            let run = c.runs.get(tp).copied().unwrap_or(0);
+            let run = self.runs.get(tp).copied().unwrap_or(0);
             while batch.len() < max {
                 let Some(polled) = records.pop_front(|r| {
                     // Stale when a seek or reset moved the position.
@@ -96,50 +90,50 @@ impl Cluster {
                 }
             }
         }
-        c.buffer.retain(|_, records| !records.is_empty());
+        self.buffer.retain(|_, records| !records.is_empty());
         if batch.is_empty() {
-            self.consumer_fetch(cid);
+            self.fetch(ctx);
             return;
         }
-        c.in_hand = batch;
-        let before = !c.config.enable_auto_commit
-            && c.config.manual_commit == ManualCommit::BeforeProcessing
-            && c.group().is_some();
+        self.in_hand = batch;
+        let before = !self.config.enable_auto_commit
+            && self.config.manual_commit == ManualCommit::BeforeProcessing
+            && self.group().is_some();
         if before {
-            let offsets = c.positions();
-            self.commit_sync(cid, offsets, AfterCommit::Process);
+            let offsets = self.positions();
+            self.commit_sync(ctx, offsets, AfterCommit::Process);
         } else {
-            c.app = AppState::Processing;
-            self.process_next(cid);
+            self.app = AppState::Processing;
+            self.process_next(ctx);
         }
-        self.consumer_fetch(cid);
+        self.fetch(ctx);
     }
 
     /// Processes the records in hand, one per `processing.ms`.
-    pub(super) fn process_next(&mut self, cid: ConsumerId) {
+    pub(super) fn process_next(&mut self, ctx: &mut Ctx) {
+        let cid = self.id;
         loop {
-            let c = self.consumers.get_mut(&cid).expect("exists");
-            if c.in_hand.is_empty() {
-                c.app = AppState::Idle;
-                let after = !c.config.enable_auto_commit
-                    && c.config.manual_commit == ManualCommit::AfterProcessing
-                    && c.group().is_some();
+            if self.in_hand.is_empty() {
+                self.app = AppState::Idle;
+                let after = !self.config.enable_auto_commit
+                    && self.config.manual_commit == ManualCommit::AfterProcessing
+                    && self.group().is_some();
                 if after {
-                    let offsets = c.positions();
-                    self.commit_sync(cid, offsets, AfterCommit::Poll);
+                    let offsets = self.positions();
+                    self.commit_sync(ctx, offsets, AfterCommit::Poll);
                 } else {
-                    self.consumer_poll(cid);
+                    self.poll(ctx);
                 }
                 return;
             }
-            let ms = c.config.processing_ms;
-            if ms > 0 && c.app != AppState::Processing {
+            let ms = self.config.processing_ms;
+            if ms > 0 && self.app != AppState::Processing {
                 return;
             }
-            if ms > 0 && !c.processing_started() {
-                c.mark_processing_started();
-                let inc = c.incarnation;
-                self.schedule_timer(
+            if ms > 0 && !self.processing_started() {
+                self.mark_processing_started();
+                let inc = self.incarnation;
+                ctx.schedule_timer(
                     ms,
                     Timer::ConsumerProcessed {
                         consumer: cid,
@@ -151,21 +145,19 @@ impl Cluster {
             if ms == 0 {
                 // Nothing happens between records processed in no time: the
                 // whole poll is handled at once.
-                let polled = std::mem::take(&mut c.in_hand);
-                self.records_processed(cid, polled);
+                let polled = std::mem::take(&mut self.in_hand);
+                self.records_processed(ctx, polled);
             } else {
-                let polled = c.in_hand.pop_front().expect("not empty");
-                c.clear_processing_started();
-                self.records_processed(cid, std::iter::once(polled));
+                let polled = self.in_hand.pop_front().expect("not empty");
+                self.clear_processing_started();
+                self.records_processed(ctx, std::iter::once(polled));
             }
         }
     }
 
-    pub(crate) fn on_consumer_processed(&mut self, cid: ConsumerId, inc: u32) {
-        if self.consumers.get(&cid).is_some_and(|c| {
-            c.incarnation == inc && c.is_running() && c.app == AppState::Processing
-        }) {
-            self.process_next(cid);
+    pub(crate) fn on_processed(&mut self, ctx: &mut Ctx, inc: u32) {
+        if self.incarnation == inc && self.is_running() && self.app == AppState::Processing {
+            self.process_next(ctx);
         }
     }
 
@@ -174,28 +166,26 @@ impl Cluster {
     /// reported with what explains it.
     pub(super) fn records_processed(
         &mut self,
-        cid: ConsumerId,
+        ctx: &mut Ctx,
         polled: impl IntoIterator<Item = Polled>,
     ) {
-        let now = self.ctx.now;
-        let Some(c) = self.consumers.get_mut(&cid) else {
-            return;
-        };
-        let generation = c.generation;
-        let (disruptions, last) = self
+        let cid = self.id;
+        let now = ctx.now;
+        let generation = self.generation;
+        let (disruptions, last) = ctx
             .delivery
             .group_disruptions
-            .get(&c.group_key)
+            .get(&self.group_key)
             .map_or((0, ""), |d| (d.0, d.1.as_str()));
-        let by_tp = match self.delivery.processed_by_group.get_mut(&c.group_key) {
+        let by_tp = match ctx.delivery.processed_by_group.get_mut(&self.group_key) {
             Some(m) => m,
-            None => self
+            None => ctx
                 .delivery
                 .processed_by_group
-                .entry(c.group_key.clone())
+                .entry(self.group_key.clone())
                 .or_default(),
         };
-        let starts = self.delivery.consumption_start.get(&c.group_key);
+        let starts = ctx.delivery.consumption_start.get(&self.group_key);
         // A poll drains one partition, then the next: look each run's
         // tally up once, and bring its watermark forward when it ends.
         let mut current: Option<(TopicPartition, &mut GroupTally)> = None;
@@ -249,10 +239,10 @@ impl Cluster {
                 generation,
             };
             let why = again.then(|| why_again(last, (explained, zombie, zombie_only), earlier));
-            if c.processed.len() == PROCESSED_KEPT {
-                c.processed.pop_front();
+            if self.processed.len() == PROCESSED_KEPT {
+                self.processed.pop_front();
             }
-            c.processed.push_back(Processed {
+            self.processed.push_back(Processed {
                 tp: tp.clone(),
                 offset,
                 record,
@@ -261,9 +251,9 @@ impl Cluster {
                 explained,
                 run,
             });
-            c.processed_total += 1;
-            c.duplicates += usize::from(again);
-            self.ctx.out.push(Event {
+            self.processed_total += 1;
+            self.duplicates += usize::from(again);
+            ctx.out.push(Event {
                 time: now,
                 kind: EventKind::RecordProcessed {
                     consumer: cid,
@@ -278,17 +268,5 @@ impl Cluster {
         if let Some((run_tp, tally)) = current {
             tally.advance_from_start(starts, &run_tp);
         }
-    }
-
-    /// Something that can make a group process records again: a crash, a
-    /// rebalance, a seek, a failed commit, a coordinator move.
-    pub(crate) fn note_disruption(&mut self, group: &str, reason: String) {
-        let entry = self
-            .delivery
-            .group_disruptions
-            .entry(group.to_string())
-            .or_insert((0, String::new()));
-        entry.0 = entry.0.saturating_add(1);
-        entry.1 = reason;
     }
 }

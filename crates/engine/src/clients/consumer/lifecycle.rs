@@ -8,34 +8,10 @@ use crate::event::EventKind;
 use crate::ids::{ConsumerId, NodeId, TopicPartition};
 use crate::network::{Body, OffsetSpec};
 use crate::sim::timer::Timer;
-use crate::sim::Cluster;
+use crate::sim::{Cluster, Ctx};
 use std::collections::{BTreeMap, VecDeque};
 
 impl Cluster {
-    pub(super) fn existing_consumer(&self, id: ConsumerId) -> Result<ConsumerId> {
-        if self.consumers.contains_key(&id) {
-            Ok(id)
-        } else {
-            Err(KafkaError::new(
-                ErrorCode::InvalidRequest,
-                format!("There is no consumer {}.", id.0),
-            ))
-        }
-    }
-
-    /// The consumer `id`, if it exists and runs.
-    pub(super) fn running_consumer(&self, id: ConsumerId) -> Result<ConsumerId> {
-        let cid = self.existing_consumer(id)?;
-        if self.consumers[&cid].is_running() {
-            Ok(cid)
-        } else {
-            Err(KafkaError::new(
-                ErrorCode::InvalidRequest,
-                format!("{cid} is not running."),
-            ))
-        }
-    }
-
     pub(crate) fn create_consumer(
         &mut self,
         id: Option<ConsumerId>,
@@ -116,68 +92,30 @@ impl Cluster {
             consumer: cid,
             group,
         });
-        self.start_consumer(cid);
+        if let Some(c) = self.consumers.get_mut(&cid) {
+            c.start(&mut self.ctx);
+        }
         Ok(())
     }
 
-    pub(super) fn start_consumer(&mut self, cid: ConsumerId) {
-        let now = self.ctx.now;
-        let c = self.consumers.get_mut(&cid).expect("exists");
-        c.status = ConsumerStatus::Running;
-        c.incarnation += 1;
-        c.last_auto_commit = now;
-        c.last_poll = now;
-        let inc = c.incarnation;
-        let heartbeat = c.config.heartbeat_interval_ms;
-        if let Subscription::Partitions(tps) = &c.subscription {
-            c.assigned = tps
-                .iter()
-                .map(|tp| (tp.clone(), fresh_assigned()))
-                .collect();
-        }
-        self.schedule_timer(
-            heartbeat,
-            Timer::ConsumerHeartbeat {
-                consumer: cid,
-                incarnation: inc,
-            },
-        );
-        self.consumer_request_metadata(cid);
-        self.consumer_find_coordinator(cid);
-        if !self.consumers[&cid].is_group_managed() {
-            let tps = self.consumers[&cid].owned();
-            self.emit(EventKind::PartitionsAssigned {
-                consumer: cid,
-                generation: -1,
-                partitions: tps,
-            });
-            self.resolve_positions(cid);
-        }
-    }
-
     pub(crate) fn crash_consumer(&mut self, id: ConsumerId) -> Result<()> {
-        let cid = self.running_consumer(id)?;
-        let c = self.consumers.get_mut(&cid).expect("exists");
-        c.status = ConsumerStatus::Crashed;
-        forget_session(c);
-        let key = group_key(c);
-        self.note_disruption(&key, format!("{cid} crashed before committing"));
-        self.emit(EventKind::ConsumerCrashed { consumer: cid });
+        let c = running(&mut self.consumers, id)?;
+        c.crash(&mut self.ctx);
         Ok(())
     }
 
     /// Starts a crashed or closed consumer again with the same configuration;
     /// a static member keeps its `group.instance.id`.
     pub(crate) fn restart_consumer(&mut self, id: ConsumerId) -> Result<()> {
-        let cid = self.existing_consumer(id)?;
-        if self.consumers[&cid].is_running() {
+        let c = existing(&mut self.consumers, id)?;
+        if c.is_running() {
             return Err(KafkaError::new(
                 ErrorCode::InvalidRequest,
-                format!("{cid} is already running."),
+                format!("{id} is already running."),
             ));
         }
-        self.emit(EventKind::ConsumerRestarted { consumer: cid });
-        self.start_consumer(cid);
+        self.ctx.emit(EventKind::ConsumerRestarted { consumer: id });
+        c.start(&mut self.ctx);
         Ok(())
     }
 
@@ -185,49 +123,19 @@ impl Cluster {
     /// consumer without `group.id`; with nothing consumed yet it commits
     /// nothing.
     pub(crate) fn commit_consumer(&mut self, id: ConsumerId) -> Result<()> {
-        let cid = self.running_consumer(id)?;
-        let c = &self.consumers[&cid];
+        let c = running(&mut self.consumers, id)?;
         if c.group().is_none() {
             return Err(no_group_id());
         }
-        let offsets = c.positions();
-        if offsets.is_empty() {
-            return Ok(());
-        }
-        let c = self.consumers.get_mut(&cid).expect("exists");
-        let commit = c.next_commit;
-        c.next_commit += 1;
-        self.send_commit(cid, commit, offsets);
+        c.commit_async(&mut self.ctx);
         Ok(())
     }
 
     /// `consumer.pause(consumer.assignment())` (`pause: true`) or
-    /// `resume()`: a paused partition is not fetched and `poll()` returns
-    /// none of its records, while the consumer goes on polling, so it keeps
-    /// its place in the group.
+    /// `resume()`.
     pub(crate) fn pause_consumer(&mut self, id: ConsumerId, pause: bool) -> Result<()> {
-        let cid = self.running_consumer(id)?;
-        let c = self.consumers.get_mut(&cid).expect("exists");
-        let partitions: Vec<TopicPartition> = c
-            .assigned
-            .iter_mut()
-            .filter(|(_, a)| a.paused != pause)
-            .map(|(tp, a)| {
-                a.paused = pause;
-                tp.clone()
-            })
-            .collect();
-        self.emit(EventKind::ConsumerPaused {
-            consumer: cid,
-            paused: pause,
-            partitions,
-        });
-        if !pause {
-            self.consumer_fetch(cid);
-            if self.consumers[&cid].app == AppState::Idle {
-                self.consumer_poll(cid);
-            }
-        }
+        let c = running(&mut self.consumers, id)?;
+        c.pause(&mut self.ctx, pause);
         Ok(())
     }
 
@@ -239,20 +147,16 @@ impl Cluster {
         id: ConsumerId,
         processing_ms: u64,
     ) -> Result<()> {
-        let cid = self.existing_consumer(id)?;
+        let c = existing(&mut self.consumers, id)?;
         if processing_ms > MAX_PROCESSING_MS {
             return Err(KafkaError::new(
                 ErrorCode::InvalidConfig,
                 format!("The simulator's processing.ms is at most {MAX_PROCESSING_MS} ms (10 minutes); {processing_ms} was given."),
             ));
         }
-        self.consumers
-            .get_mut(&cid)
-            .expect("exists")
-            .config
-            .processing_ms = processing_ms;
-        self.emit(EventKind::ConsumerProcessingSet {
-            consumer: cid,
+        c.config.processing_ms = processing_ms;
+        self.ctx.emit(EventKind::ConsumerProcessingSet {
+            consumer: id,
             processing_ms,
         });
         Ok(())
@@ -260,35 +164,8 @@ impl Cluster {
 
     /// `consumer.close()`: commit if auto-commit is on, leave the group.
     pub(crate) fn close_consumer(&mut self, id: ConsumerId) -> Result<()> {
-        let cid = self.running_consumer(id)?;
-        let c = &self.consumers[&cid];
-        if let (Some(group), Some(coord)) = (c.group().map(str::to_string), c.coordinator) {
-            let commit = (c.config.enable_auto_commit && c.member_state == MemberState::Stable)
-                .then(|| {
-                    Body::OffsetCommit(crate::network::OffsetCommitRequest {
-                        group: group.clone(),
-                        generation: c.generation,
-                        member_id: c.member_id.clone().unwrap_or_default(),
-                        offsets: c.positions(),
-                        commit: u64::MAX,
-                    })
-                });
-            // Static members stay in the group until their session times out.
-            let leave = c
-                .member_id
-                .clone()
-                .filter(|_| c.config.group_instance_id.is_none())
-                .map(|member_id| Body::LeaveGroup { group, member_id });
-            for body in commit.into_iter().chain(leave) {
-                self.send(NodeId::Consumer(cid), NodeId::Broker(coord), body);
-            }
-        }
-        let c = self.consumers.get_mut(&cid).expect("exists");
-        c.status = ConsumerStatus::Closed;
-        forget_session(c);
-        let key = group_key(c);
-        self.note_disruption(&key, format!("{cid} closed"));
-        self.emit(EventKind::ConsumerClosed { consumer: cid });
+        let c = running(&mut self.consumers, id)?;
+        c.close(&mut self.ctx);
         Ok(())
     }
 
@@ -299,46 +176,194 @@ impl Cluster {
         tp: TopicPartition,
         to: SeekTo,
     ) -> Result<()> {
-        let cid = self.existing_consumer(id)?;
-        let c = self.consumers.get_mut(&cid).expect("exists");
+        let c = existing(&mut self.consumers, id)?;
         if !c.assigned.contains_key(&tp) {
             return Err(KafkaError::new(
                 ErrorCode::InvalidRequest,
-                format!("No current assignment for partition {tp}: {cid} can only seek partitions it owns."),
+                format!("No current assignment for partition {tp}: {id} can only seek partitions it owns."),
             ));
         }
-        c.buffer.remove(&tp);
-        let key = group_key(c);
-        self.note_disruption(&key, format!("{cid} moved its position with seek"));
-        let c = self.consumers.get_mut(&cid).expect("exists");
-        let a = c.assigned.get_mut(&tp).expect("checked");
+        c.seek(&mut self.ctx, tp, to);
+        Ok(())
+    }
+}
+
+fn existing(
+    consumers: &mut BTreeMap<ConsumerId, Consumer>,
+    id: ConsumerId,
+) -> Result<&mut Consumer> {
+    consumers.get_mut(&id).ok_or_else(|| {
+        KafkaError::new(
+            ErrorCode::InvalidRequest,
+            format!("There is no consumer {}.", id.0),
+        )
+    })
+}
+
+/// The consumer `id`, if it exists and runs.
+fn running(
+    consumers: &mut BTreeMap<ConsumerId, Consumer>,
+    id: ConsumerId,
+) -> Result<&mut Consumer> {
+    let c = existing(consumers, id)?;
+    if c.is_running() {
+        Ok(c)
+    } else {
+        Err(KafkaError::new(
+            ErrorCode::InvalidRequest,
+            format!("{id} is not running."),
+        ))
+    }
+}
+
+/// What the application does to its consumer, once the command is checked.
+impl Consumer {
+    pub(super) fn start(&mut self, ctx: &mut Ctx) {
+        let cid = self.id;
+        let now = ctx.now;
+        self.status = ConsumerStatus::Running;
+        self.incarnation += 1;
+        self.last_auto_commit = now;
+        self.last_poll = now;
+        let incarnation = self.incarnation;
+        if let Subscription::Partitions(tps) = &self.subscription {
+            self.assigned = tps
+                .iter()
+                .map(|tp| (tp.clone(), fresh_assigned()))
+                .collect();
+        }
+        ctx.schedule_timer(
+            self.config.heartbeat_interval_ms,
+            Timer::ConsumerHeartbeat {
+                consumer: cid,
+                incarnation,
+            },
+        );
+        self.request_metadata(ctx);
+        self.find_coordinator(ctx);
+        if !self.is_group_managed() {
+            let tps = self.owned();
+            ctx.emit(EventKind::PartitionsAssigned {
+                consumer: cid,
+                generation: -1,
+                partitions: tps,
+            });
+            self.resolve_positions(ctx);
+        }
+    }
+
+    fn crash(&mut self, ctx: &mut Ctx) {
+        let cid = self.id;
+        self.status = ConsumerStatus::Crashed;
+        forget_session(self);
+        let key = group_key(self);
+        ctx.delivery
+            .note_disruption(&key, format!("{cid} crashed before committing"));
+        ctx.emit(EventKind::ConsumerCrashed { consumer: cid });
+    }
+
+    fn commit_async(&mut self, ctx: &mut Ctx) {
+        let offsets = self.positions();
+        if offsets.is_empty() {
+            return;
+        }
+        let commit = self.next_commit;
+        self.next_commit += 1;
+        self.send_commit(ctx, commit, offsets);
+    }
+
+    /// A paused partition is not fetched and `poll()` returns none of its
+    /// records, while the consumer goes on polling, so it keeps its place
+    /// in the group.
+    fn pause(&mut self, ctx: &mut Ctx, pause: bool) {
+        let partitions: Vec<TopicPartition> = self
+            .assigned
+            .iter_mut()
+            .filter(|(_, a)| a.paused != pause)
+            .map(|(tp, a)| {
+                a.paused = pause;
+                tp.clone()
+            })
+            .collect();
+        ctx.emit(EventKind::ConsumerPaused {
+            consumer: self.id,
+            paused: pause,
+            partitions,
+        });
+        if !pause {
+            self.fetch(ctx);
+            if self.app == AppState::Idle {
+                self.poll(ctx);
+            }
+        }
+    }
+
+    fn close(&mut self, ctx: &mut Ctx) {
+        let cid = self.id;
+        if let (Some(group), Some(coord)) = (self.group().map(str::to_string), self.coordinator) {
+            let commit = (self.config.enable_auto_commit
+                && self.member_state == MemberState::Stable)
+                .then(|| {
+                    Body::OffsetCommit(crate::network::OffsetCommitRequest {
+                        group: group.clone(),
+                        generation: self.generation,
+                        member_id: self.member_id.clone().unwrap_or_default(),
+                        offsets: self.positions(),
+                        commit: u64::MAX,
+                    })
+                });
+            // Static members stay in the group until their session times out.
+            let leave = self
+                .member_id
+                .clone()
+                .filter(|_| self.config.group_instance_id.is_none())
+                .map(|member_id| Body::LeaveGroup { group, member_id });
+            for body in commit.into_iter().chain(leave) {
+                ctx.send(NodeId::Consumer(cid), NodeId::Broker(coord), body);
+            }
+        }
+        self.status = ConsumerStatus::Closed;
+        forget_session(self);
+        let key = group_key(self);
+        ctx.delivery.note_disruption(&key, format!("{cid} closed"));
+        ctx.emit(EventKind::ConsumerClosed { consumer: cid });
+    }
+
+    fn seek(&mut self, ctx: &mut Ctx, tp: TopicPartition, to: SeekTo) {
+        let cid = self.id;
+        self.buffer.remove(&tp);
+        let key = group_key(self);
+        ctx.delivery
+            .note_disruption(&key, format!("{cid} moved its position with seek"));
+        let Some(a) = self.assigned.get_mut(&tp) else {
+            return;
+        };
         match to {
             SeekTo::Offset(o) => {
                 a.position = Some(o);
                 a.fetch_position = Some(o);
                 a.out_of_range = false;
-                *c.runs.entry(tp.clone()).or_default() += 1;
-                self.emit(EventKind::PositionSeeked {
+                *self.runs.entry(tp.clone()).or_default() += 1;
+                ctx.emit(EventKind::PositionSeeked {
                     consumer: cid,
                     tp,
                     offset: o,
                 });
-                self.consumer_fetch(cid);
+                self.fetch(ctx);
             }
             SeekTo::Beginning | SeekTo::End => {
                 a.position = None;
                 a.fetch_position = None;
                 a.resolving = true;
-                a.resolving_since = Some(self.ctx.now);
+                a.resolving_since = Some(ctx.now);
                 a.seeking = true;
                 let spec = if to == SeekTo::Beginning {
                     OffsetSpec::Earliest
                 } else {
                     OffsetSpec::Latest
                 };
-                self.list_offsets(cid, tp, spec);
+                self.list_offsets(ctx, tp, spec);
             }
         }
-        Ok(())
     }
 }

@@ -6,42 +6,45 @@ use super::*;
 use crate::clients::assignor;
 use crate::error::ErrorCode;
 use crate::event::EventKind;
-use crate::ids::{BrokerId, ConsumerId, NodeId, SimTime, TopicPartition};
+use crate::ids::{BrokerId, NodeId, SimTime, TopicPartition};
 use crate::network::{Body, JoinGroupResponse};
 use crate::sim::timer::Timer;
-use crate::sim::Cluster;
+use crate::sim::Ctx;
 use std::collections::{BTreeMap, BTreeSet};
 
-impl Cluster {
-    pub(super) fn consumer_request_metadata(&mut self, cid: ConsumerId) {
-        let now = self.ctx.now;
-        let c = self.consumers.get_mut(&cid).expect("exists");
-        if c.metadata_in_flight.is_some() || c.known_brokers.is_empty() {
+impl Consumer {
+    pub(super) fn request_metadata(&mut self, ctx: &mut Ctx) {
+        let cid = self.id;
+        let now = ctx.now;
+        if self.metadata_in_flight.is_some() || self.known_brokers.is_empty() {
             return;
         }
-        c.metadata_in_flight = Some(now);
-        let broker = c.known_brokers[c.next_bootstrap % c.known_brokers.len()];
-        c.bootstrap_target = Some(broker);
-        self.send(
+        self.metadata_in_flight = Some(now);
+        let broker = self.known_brokers[self.next_bootstrap % self.known_brokers.len()];
+        self.bootstrap_target = Some(broker);
+        ctx.send(
             NodeId::Consumer(cid),
             NodeId::Broker(broker),
             Body::Metadata { topics: Vec::new() },
         );
     }
 
-    pub(super) fn consumer_find_coordinator(&mut self, cid: ConsumerId) {
-        let now = self.ctx.now;
-        let c = self.consumers.get_mut(&cid).expect("exists");
-        let Some(group) = c.group().map(str::to_string) else {
+    pub(super) fn find_coordinator(&mut self, ctx: &mut Ctx) {
+        let cid = self.id;
+        let now = ctx.now;
+        let Some(group) = self.group().map(str::to_string) else {
             return;
         };
-        if c.coordinator.is_some() || c.find_in_flight.is_some() || c.known_brokers.is_empty() {
+        if self.coordinator.is_some()
+            || self.find_in_flight.is_some()
+            || self.known_brokers.is_empty()
+        {
             return;
         }
-        c.find_in_flight = Some(now);
-        let broker = c.known_brokers[c.next_bootstrap % c.known_brokers.len()];
-        c.bootstrap_target = Some(broker);
-        self.send(
+        self.find_in_flight = Some(now);
+        let broker = self.known_brokers[self.next_bootstrap % self.known_brokers.len()];
+        self.bootstrap_target = Some(broker);
+        ctx.send(
             NodeId::Consumer(cid),
             NodeId::Broker(broker),
             Body::FindCoordinator { group },
@@ -50,44 +53,43 @@ impl Cluster {
 
     pub(super) fn on_find_coordinator(
         &mut self,
-        cid: ConsumerId,
+        ctx: &mut Ctx,
         group: String,
         error: Option<ErrorCode>,
         coordinator: Option<BrokerId>,
     ) {
-        let c = self.consumers.get_mut(&cid).expect("exists");
-        c.find_in_flight = None;
+        let cid = self.id;
+        self.find_in_flight = None;
         match (error, coordinator) {
             (None, Some(b)) => {
-                c.coordinator = Some(b);
-                if c.last_coordinator.replace(b) != Some(b) {
-                    self.emit(EventKind::CoordinatorFound {
+                self.coordinator = Some(b);
+                if self.last_coordinator.replace(b) != Some(b) {
+                    ctx.emit(EventKind::CoordinatorFound {
                         consumer: cid,
                         group,
                         broker: b,
                     });
                 }
-                self.after_coordinator_found(cid);
+                self.after_coordinator_found(ctx);
             }
-            _ => self.retry_coordinator_later(cid),
+            _ => self.retry_coordinator_later(ctx),
         }
     }
 
-    pub(super) fn retry_coordinator_later(&mut self, cid: ConsumerId) {
-        let c = self.consumers.get_mut(&cid).expect("exists");
-        c.coordinator = None;
-        c.next_bootstrap += 1;
-        self.schedule_consumer_retry(cid);
+    pub(super) fn retry_coordinator_later(&mut self, ctx: &mut Ctx) {
+        self.coordinator = None;
+        self.next_bootstrap += 1;
+        self.schedule_retry(ctx);
     }
 
     /// One retry at a time, `retry.backoff.ms` from now.
-    pub(super) fn schedule_consumer_retry(&mut self, cid: ConsumerId) {
-        let c = self.consumers.get_mut(&cid).expect("exists");
-        if std::mem::replace(&mut c.retry_pending, true) {
+    pub(super) fn schedule_retry(&mut self, ctx: &mut Ctx) {
+        let cid = self.id;
+        if std::mem::replace(&mut self.retry_pending, true) {
             return;
         }
-        let (backoff, inc) = (c.config.retry_backoff_ms, c.incarnation);
-        self.schedule_timer(
+        let (backoff, inc) = (self.config.retry_backoff_ms, self.incarnation);
+        ctx.schedule_timer(
             backoff,
             Timer::ConsumerRetry {
                 consumer: cid,
@@ -96,86 +98,84 @@ impl Cluster {
         );
     }
 
-    pub(crate) fn on_consumer_retry(&mut self, cid: ConsumerId, inc: u32) {
-        let Some(c) = self.consumers.get_mut(&cid) else {
-            return;
-        };
-        if c.incarnation != inc || !c.is_running() {
+    pub(crate) fn on_retry(&mut self, ctx: &mut Ctx, inc: u32) {
+        if self.incarnation != inc || !self.is_running() {
             return;
         }
-        c.retry_pending = false;
-        self.consumer_request_metadata(cid);
-        self.consumer_find_coordinator(cid);
+        self.retry_pending = false;
+        self.request_metadata(ctx);
+        self.find_coordinator(ctx);
     }
 
     /// With a coordinator known: resend what waited for it.
-    pub(super) fn after_coordinator_found(&mut self, cid: ConsumerId) {
-        let c = &self.consumers[&cid];
-        if let Some((commit, offsets)) = c.commit_to_retry.clone() {
-            self.send_commit(cid, commit, offsets);
+    pub(super) fn after_coordinator_found(&mut self, ctx: &mut Ctx) {
+        if let Some((commit, offsets)) = self.commit_to_retry.clone() {
+            self.send_commit(ctx, commit, offsets);
         }
-        let c = &self.consumers[&cid];
-        if c.is_group_managed() && c.member_state == MemberState::Unjoined {
-            self.consumer_poll(cid);
+        if self.is_group_managed() && self.member_state == MemberState::Unjoined {
+            self.poll(ctx);
         }
-        self.resolve_positions(cid);
+        self.resolve_positions(ctx);
     }
 
     /// The coordinator moved or died: find it again.
-    pub(super) fn coordinator_unknown(&mut self, cid: ConsumerId) {
-        let c = self.consumers.get_mut(&cid).expect("exists");
-        c.coordinator = None;
-        if let AppState::Committing { commit } = c.app {
+    pub(super) fn coordinator_unknown(&mut self, ctx: &mut Ctx) {
+        self.coordinator = None;
+        if let AppState::Committing { commit } = self.app {
             // The answer to a blocked commitSync() will not come: resend it later.
-            if c.commit_to_retry.is_none() {
-                c.commit_to_retry = c.commit_in_flight.take().filter(|(id, _)| *id == commit);
+            if self.commit_to_retry.is_none() {
+                self.commit_to_retry = self.commit_in_flight.take().filter(|(id, _)| *id == commit);
             }
         }
-        if matches!(c.member_state, MemberState::Joining | MemberState::Syncing) {
-            c.member_state = MemberState::Unjoined;
-            c.group_request_at = None;
+        if matches!(
+            self.member_state,
+            MemberState::Joining | MemberState::Syncing
+        ) {
+            self.member_state = MemberState::Unjoined;
+            self.group_request_at = None;
         }
-        for a in c.assigned.values_mut() {
+        for a in self.assigned.values_mut() {
             if a.position.is_none() {
                 a.resolving = false;
             }
         }
-        self.retry_coordinator_later(cid);
+        self.retry_coordinator_later(ctx);
     }
 
     /// Kafka's `ensureActiveGroup`: send JoinGroup. Eager members have already
     /// revoked everything; cooperative ones list what they own.
-    pub(super) fn send_join(&mut self, cid: ConsumerId) {
-        let now = self.ctx.now;
-        let c = self.consumers.get_mut(&cid).expect("exists");
+    pub(super) fn send_join(&mut self, ctx: &mut Ctx) {
+        let cid = self.id;
+        let now = ctx.now;
         let (Some(coord), Some(group), Subscription::Topics(topics)) = (
-            c.coordinator,
-            c.group().map(str::to_string),
-            &c.subscription,
+            self.coordinator,
+            self.group().map(str::to_string),
+            &self.subscription,
         ) else {
             return;
         };
         let topics = topics.clone();
-        c.member_state = MemberState::Joining;
-        c.group_request_at = Some(now);
-        c.needs_rejoin = false;
+        self.member_state = MemberState::Joining;
+        self.group_request_at = Some(now);
+        self.needs_rejoin = false;
         let body = Body::JoinGroup(crate::network::JoinGroupRequest {
             group,
-            member_id: c.member_id.clone(),
-            instance_id: c.config.group_instance_id.clone(),
-            protocol: c.config.partition_assignment_strategy,
+            member_id: self.member_id.clone(),
+            instance_id: self.config.group_instance_id.clone(),
+            protocol: self.config.partition_assignment_strategy,
             topics,
-            owned: c.owned(),
-            generation: c.generation,
-            session_timeout_ms: c.config.session_timeout_ms,
-            rebalance_timeout_ms: c.config.max_poll_interval_ms,
+            owned: self.owned(),
+            generation: self.generation,
+            session_timeout_ms: self.config.session_timeout_ms,
+            rebalance_timeout_ms: self.config.max_poll_interval_ms,
         });
-        self.send(NodeId::Consumer(cid), NodeId::Broker(coord), body);
+        ctx.send(NodeId::Consumer(cid), NodeId::Broker(coord), body);
     }
 
     /// JoinGroup's answer: a member id and generation, and for the leader
     /// the members' subscriptions, which it assigns before SyncGroup.
-    pub(super) fn on_join_response(&mut self, cid: ConsumerId, response: JoinGroupResponse) {
+    pub(super) fn on_join_response(&mut self, ctx: &mut Ctx, response: JoinGroupResponse) {
+        let cid = self.id;
         let JoinGroupResponse {
             error,
             generation,
@@ -184,24 +184,23 @@ impl Cluster {
             protocol,
             members,
         } = response;
-        let c = self.consumers.get_mut(&cid).expect("exists");
-        if c.member_state != MemberState::Joining {
+        if self.member_state != MemberState::Joining {
             return;
         }
         match error {
             None => {}
             Some(ErrorCode::UnknownMemberId) => {
-                self.reset_generation(cid, true);
-                return self.send_join(cid);
+                self.reset_generation(ctx, true);
+                return self.send_join(ctx);
             }
             Some(ErrorCode::NotCoordinator) | Some(ErrorCode::CoordinatorNotAvailable) => {
-                return self.coordinator_unknown(cid);
+                return self.coordinator_unknown(ctx);
             }
             Some(ErrorCode::InconsistentGroupProtocol) => {
                 // Not retriable: poll() throws and the application stops.
-                c.status = ConsumerStatus::Failed;
-                forget_session(c);
-                self.emit(EventKind::ConsumerError {
+                self.status = ConsumerStatus::Failed;
+                forget_session(self);
+                ctx.emit(EventKind::ConsumerError {
                     consumer: cid,
                     error: ErrorCode::InconsistentGroupProtocol.name().into(),
                     message: "its partition.assignment.strategy is not one the group's members already use; the consumer stops.".into(),
@@ -209,41 +208,42 @@ impl Cluster {
                 return;
             }
             Some(e) => {
-                c.member_state = MemberState::Unjoined;
-                self.emit(EventKind::ConsumerError {
+                self.member_state = MemberState::Unjoined;
+                ctx.emit(EventKind::ConsumerError {
                     consumer: cid,
                     error: e.name().into(),
                     message: "JoinGroup failed; retrying.".into(),
                 });
-                return self.retry_coordinator_later(cid);
+                return self.retry_coordinator_later(ctx);
             }
         }
-        c.member_id = Some(member_id.clone());
-        c.generation = generation;
-        c.leader = member_id == leader;
-        c.member_state = MemberState::Syncing;
-        let assignments = if c.leader {
+        self.member_id = Some(member_id.clone());
+        self.generation = generation;
+        self.leader = member_id == leader;
+        self.member_state = MemberState::Syncing;
+        let assignments = if self.leader {
             // The leader runs the assignor over the partitions its metadata knows.
             let mut counts: BTreeMap<String, u32> = BTreeMap::new();
             for m in &members {
                 for t in &m.topics {
-                    let n = c.known_partitions(t);
+                    let n = self.known_partitions(t);
                     if n > 0 {
                         counts.insert(t.clone(), n);
                     }
                 }
             }
             let assignment = assignor::assign(protocol, &counts, &members);
-            c.assigned_counts = counts;
+            self.assigned_counts = counts;
             assignment
         } else {
             BTreeMap::new()
         };
-        let (Some(coord), Some(group)) = (c.coordinator, c.group().map(str::to_string)) else {
+        let (Some(coord), Some(group)) = (self.coordinator, self.group().map(str::to_string))
+        else {
             return;
         };
-        c.group_request_at = Some(self.ctx.now);
-        self.send(
+        self.group_request_at = Some(ctx.now);
+        ctx.send(
             NodeId::Consumer(cid),
             NodeId::Broker(coord),
             Body::SyncGroup {
@@ -257,60 +257,58 @@ impl Cluster {
 
     pub(super) fn on_sync_response(
         &mut self,
-        cid: ConsumerId,
+        ctx: &mut Ctx,
         error: Option<ErrorCode>,
         generation: i32,
         assignment: Vec<TopicPartition>,
     ) {
-        let c = self.consumers.get_mut(&cid).expect("exists");
-        if c.member_state != MemberState::Syncing || generation != c.generation {
+        if self.member_state != MemberState::Syncing || generation != self.generation {
             return;
         }
         match error {
             None => {
-                c.member_state = MemberState::Stable;
-                c.group_request_at = None;
-                c.needs_rejoin = false;
-                c.pending_assignment = Some(assignment);
-                if c.app == AppState::Idle {
-                    self.consumer_poll(cid);
+                self.member_state = MemberState::Stable;
+                self.group_request_at = None;
+                self.needs_rejoin = false;
+                self.pending_assignment = Some(assignment);
+                if self.app == AppState::Idle {
+                    self.poll(ctx);
                 }
             }
             Some(ErrorCode::NotCoordinator) | Some(ErrorCode::CoordinatorNotAvailable) => {
-                self.coordinator_unknown(cid)
+                self.coordinator_unknown(ctx)
             }
             Some(ErrorCode::UnknownMemberId) | Some(ErrorCode::IllegalGeneration) => {
-                self.reset_generation(cid, error == Some(ErrorCode::UnknownMemberId));
-                self.consumer_poll(cid);
+                self.reset_generation(ctx, error == Some(ErrorCode::UnknownMemberId));
+                self.poll(ctx);
             }
             Some(_) => {
-                c.member_state = MemberState::Unjoined;
-                c.needs_rejoin = true;
-                self.consumer_poll(cid);
+                self.member_state = MemberState::Unjoined;
+                self.needs_rejoin = true;
+                self.poll(ctx);
             }
         }
     }
 
-    pub(super) fn on_heartbeat_response(&mut self, cid: ConsumerId, error: Option<ErrorCode>) {
-        let c = self.consumers.get_mut(&cid).expect("exists");
-        if c.member_state != MemberState::Stable {
+    pub(super) fn on_heartbeat_response(&mut self, ctx: &mut Ctx, error: Option<ErrorCode>) {
+        if self.member_state != MemberState::Stable {
             return;
         }
         match error {
             None => {}
             Some(ErrorCode::RebalanceInProgress) => {
-                c.needs_rejoin = true;
-                if c.app == AppState::Idle {
-                    self.consumer_poll(cid);
+                self.needs_rejoin = true;
+                if self.app == AppState::Idle {
+                    self.poll(ctx);
                 }
             }
             Some(ErrorCode::NotCoordinator) | Some(ErrorCode::CoordinatorNotAvailable) => {
-                self.coordinator_unknown(cid)
+                self.coordinator_unknown(ctx)
             }
             Some(ErrorCode::UnknownMemberId) | Some(ErrorCode::IllegalGeneration) => {
-                self.reset_generation(cid, error == Some(ErrorCode::UnknownMemberId));
-                if self.consumers[&cid].app == AppState::Idle {
-                    self.consumer_poll(cid);
+                self.reset_generation(ctx, error == Some(ErrorCode::UnknownMemberId));
+                if self.app == AppState::Idle {
+                    self.poll(ctx);
                 }
             }
             Some(_) => {}
@@ -320,25 +318,25 @@ impl Cluster {
     /// Kafka's resetGeneration: the member's generation (and, after
     /// UNKNOWN_MEMBER_ID, its member id) is gone, and what it owned is lost,
     /// not revoked: there is no commit.
-    pub(super) fn reset_generation(&mut self, cid: ConsumerId, forget_member_id: bool) {
-        let c = self.consumers.get_mut(&cid).expect("exists");
+    pub(super) fn reset_generation(&mut self, ctx: &mut Ctx, forget_member_id: bool) {
         if forget_member_id {
-            c.member_id = None;
+            self.member_id = None;
         }
-        c.generation = -1;
-        c.member_state = MemberState::Unjoined;
-        self.lose_partitions(cid);
+        self.generation = -1;
+        self.member_state = MemberState::Unjoined;
+        self.lose_partitions(ctx);
     }
 
-    pub(super) fn lose_partitions(&mut self, cid: ConsumerId) {
-        let key = group_key(&self.consumers[&cid]);
-        self.note_disruption(&key, format!("{cid} was expelled from the group"));
-        let c = self.consumers.get_mut(&cid).expect("exists");
-        let lost = c.owned();
-        c.assigned.clear();
-        c.buffer.clear();
+    pub(super) fn lose_partitions(&mut self, ctx: &mut Ctx) {
+        let cid = self.id;
+        let key = group_key(self);
+        ctx.delivery
+            .note_disruption(&key, format!("{cid} was expelled from the group"));
+        let lost = self.owned();
+        self.assigned.clear();
+        self.buffer.clear();
         if !lost.is_empty() {
-            self.emit(EventKind::PartitionsLost {
+            ctx.emit(EventKind::PartitionsLost {
                 consumer: cid,
                 partitions: lost,
             });
@@ -347,60 +345,56 @@ impl Cluster {
 
     /// The heartbeat thread: heartbeat when stable, give up on requests that
     /// got no answer, leave the group if the application stopped polling.
-    pub(crate) fn on_consumer_heartbeat_timer(&mut self, cid: ConsumerId, inc: u32) {
-        let now = self.ctx.now;
-        let Some(c) = self.consumers.get_mut(&cid) else {
-            return;
-        };
-        if c.incarnation != inc || !c.is_running() {
+    pub(crate) fn on_heartbeat_timer(&mut self, ctx: &mut Ctx, inc: u32) {
+        let cid = self.id;
+        let now = ctx.now;
+        if self.incarnation != inc || !self.is_running() {
             return;
         }
-        let timeout = c.config.request_timeout_ms;
-        let interval = c.config.heartbeat_interval_ms;
-        self.schedule_timer(
+        let timeout = self.config.request_timeout_ms;
+        let interval = self.config.heartbeat_interval_ms;
+        ctx.schedule_timer(
             interval,
             Timer::ConsumerHeartbeat {
                 consumer: cid,
                 incarnation: inc,
             },
         );
-        let c = self.consumers.get_mut(&cid).expect("exists");
         let stale = |t: Option<SimTime>| t.is_some_and(|t| now.since(t) >= timeout);
-        if stale(c.metadata_in_flight) {
-            c.metadata_in_flight = None;
-            c.next_bootstrap += 1;
+        if stale(self.metadata_in_flight) {
+            self.metadata_in_flight = None;
+            self.next_bootstrap += 1;
         }
-        c.fetch_in_flight.retain(|_, t| now.since(*t) < timeout);
-        for a in c.assigned.values_mut() {
+        self.fetch_in_flight.retain(|_, t| now.since(*t) < timeout);
+        for a in self.assigned.values_mut() {
             if a.resolving_since.is_some_and(|t| now.since(t) >= timeout) {
                 a.resolving = false;
                 a.resolving_since = None;
             }
         }
-        if stale(c.find_in_flight) {
-            c.find_in_flight = None;
-            c.next_bootstrap += 1;
+        if stale(self.find_in_flight) {
+            self.find_in_flight = None;
+            self.next_bootstrap += 1;
         }
-        let group_stalled = stale(c.group_request_at) || stale(c.commit_sent_at);
+        let group_stalled = stale(self.group_request_at) || stale(self.commit_sent_at);
         if group_stalled {
-            c.commit_sent_at = None;
-            self.coordinator_unknown(cid);
+            self.commit_sent_at = None;
+            self.coordinator_unknown(ctx);
         }
-        let c = self.consumers.get_mut(&cid).expect("exists");
-        let polled_too_late = c.is_group_managed()
-            && c.member_state == MemberState::Stable
-            && now.since(c.last_poll) > c.config.max_poll_interval_ms;
+        let polled_too_late = self.is_group_managed()
+            && self.member_state == MemberState::Stable
+            && now.since(self.last_poll) > self.config.max_poll_interval_ms;
         if polled_too_late {
             // Kafka's heartbeat thread leaves the group for a stuck application.
             // A static member only stops heartbeating: the coordinator
             // removes it after session.timeout.ms.
             let leave = match (
-                c.coordinator,
-                c.group().map(str::to_string),
-                c.member_id.clone(),
+                self.coordinator,
+                self.group().map(str::to_string),
+                self.member_id.clone(),
             ) {
                 (Some(coord), Some(group), Some(member_id))
-                    if c.config.group_instance_id.is_none() =>
+                    if self.config.group_instance_id.is_none() =>
                 {
                     Some((coord, Body::LeaveGroup { group, member_id }))
                 }
@@ -411,26 +405,25 @@ impl Cluster {
             } else {
                 "poll() was not called in time; as a static member it stops heartbeating and is removed after session.timeout.ms."
             };
-            c.needs_rejoin = true;
-            self.emit(EventKind::ConsumerError {
+            self.needs_rejoin = true;
+            ctx.emit(EventKind::ConsumerError {
                 consumer: cid,
                 error: "max.poll.interval.ms".into(),
                 message: message.into(),
             });
-            self.reset_generation(cid, true);
+            self.reset_generation(ctx, true);
             if let Some((coord, body)) = leave {
-                self.send(NodeId::Consumer(cid), NodeId::Broker(coord), body);
+                ctx.send(NodeId::Consumer(cid), NodeId::Broker(coord), body);
             }
         }
-        let c = self.consumers.get_mut(&cid).expect("exists");
-        if c.member_state == MemberState::Stable {
+        if self.member_state == MemberState::Stable {
             if let (Some(coord), Some(group), Some(member_id)) = (
-                c.coordinator,
-                c.group().map(str::to_string),
-                c.member_id.clone(),
+                self.coordinator,
+                self.group().map(str::to_string),
+                self.member_id.clone(),
             ) {
-                let generation = c.generation;
-                self.send(
+                let generation = self.generation;
+                ctx.send(
                     NodeId::Consumer(cid),
                     NodeId::Broker(coord),
                     Body::Heartbeat {
@@ -441,31 +434,31 @@ impl Cluster {
                 );
             }
         }
-        if self.consumers[&cid].metadata_in_flight.is_none() {
-            self.consumer_request_metadata(cid);
+        if self.metadata_in_flight.is_none() {
+            self.request_metadata(ctx);
         }
-        self.consumer_find_coordinator(cid);
-        self.resolve_positions(cid);
-        self.consumer_fetch(cid);
-        if self.consumers[&cid].app == AppState::Idle {
-            self.consumer_poll(cid);
+        self.find_coordinator(ctx);
+        self.resolve_positions(ctx);
+        self.fetch(ctx);
+        if self.app == AppState::Idle {
+            self.poll(ctx);
         }
     }
 
     /// Gives up `only` (or everything): drop buffered records and positions.
-    pub(super) fn revoke(&mut self, cid: ConsumerId, only: Option<&BTreeSet<TopicPartition>>) {
-        let c = self.consumers.get_mut(&cid).expect("exists");
-        let revoked: Vec<TopicPartition> = c
+    pub(super) fn revoke(&mut self, ctx: &mut Ctx, only: Option<&BTreeSet<TopicPartition>>) {
+        let cid = self.id;
+        let revoked: Vec<TopicPartition> = self
             .assigned
             .keys()
             .filter(|tp| only.is_none_or(|o| o.contains(*tp)))
             .cloned()
             .collect();
         for tp in &revoked {
-            c.assigned.remove(tp);
+            self.assigned.remove(tp);
         }
-        c.buffer.retain(|tp, _| c.assigned.contains_key(tp));
-        self.emit(EventKind::PartitionsRevoked {
+        self.buffer.retain(|tp, _| self.assigned.contains_key(tp));
+        ctx.emit(EventKind::PartitionsRevoked {
             consumer: cid,
             partitions: revoked,
         });
@@ -473,10 +466,10 @@ impl Cluster {
 
     /// Takes up a SyncGroup assignment on the application thread. Cooperative
     /// members revoke only what moved, then rejoin for a second round.
-    pub(super) fn apply_assignment(&mut self, cid: ConsumerId, assignment: Vec<TopicPartition>) {
-        let c = self.consumers.get_mut(&cid).expect("exists");
+    pub(super) fn apply_assignment(&mut self, ctx: &mut Ctx, assignment: Vec<TopicPartition>) {
+        let cid = self.id;
         let new: BTreeSet<TopicPartition> = assignment.into_iter().collect();
-        let revoked: BTreeSet<TopicPartition> = c
+        let revoked: BTreeSet<TopicPartition> = self
             .assigned
             .keys()
             .filter(|tp| !new.contains(*tp))
@@ -484,36 +477,35 @@ impl Cluster {
             .collect();
         let added: Vec<TopicPartition> = new
             .iter()
-            .filter(|tp| !c.assigned.contains_key(*tp))
+            .filter(|tp| !self.assigned.contains_key(*tp))
             .cloned()
             .collect();
-        let generation = c.generation;
+        let generation = self.generation;
         if !revoked.is_empty() {
-            if c.config.enable_auto_commit {
-                let offsets: Vec<(TopicPartition, u64)> = c
+            if self.config.enable_auto_commit {
+                let offsets: Vec<(TopicPartition, u64)> = self
                     .positions()
                     .into_iter()
                     .filter(|(tp, _)| revoked.contains(tp))
                     .collect();
                 if !offsets.is_empty() {
-                    let commit = c.next_commit;
-                    c.next_commit += 1;
-                    self.send_commit(cid, commit, offsets);
+                    let commit = self.next_commit;
+                    self.next_commit += 1;
+                    self.send_commit(ctx, commit, offsets);
                 }
             }
-            self.revoke(cid, Some(&revoked));
+            self.revoke(ctx, Some(&revoked));
             // KIP-429: a member that gave partitions up rejoins at once.
-            self.consumers.get_mut(&cid).expect("exists").needs_rejoin = true;
+            self.needs_rejoin = true;
         }
-        let c = self.consumers.get_mut(&cid).expect("exists");
         for tp in &added {
-            c.assigned.insert(tp.clone(), fresh_assigned());
+            self.assigned.insert(tp.clone(), fresh_assigned());
         }
-        self.emit(EventKind::PartitionsAssigned {
+        ctx.emit(EventKind::PartitionsAssigned {
             consumer: cid,
             generation,
             partitions: added,
         });
-        self.resolve_positions(cid);
+        self.resolve_positions(ctx);
     }
 }

@@ -3,6 +3,13 @@
 //! the high watermark, committed offsets and `auto.offset.reset`, and an
 //! application loop that polls, processes and commits, so the simulator can
 //! show at-least-once duplicates and at-most-once gaps.
+//!
+//! Every handler is a `Consumer` method taking `&mut Ctx`: a consumer acts
+//! on its own state and what arrives for it. The `Cluster` checks a user's
+//! command against the cluster first (`lifecycle.rs`) and hands each
+//! message and timer to its consumer (`Cluster::on_consumer`); what the
+//! teaching audit must hear goes to `ctx.delivery`, which no node reads to
+//! decide anything.
 
 mod app_loop;
 mod fetch;
@@ -17,7 +24,7 @@ use crate::config::ConsumerConfig;
 use crate::error::{ErrorCode, KafkaError, Result};
 use crate::ids::{BrokerId, ConsumerId, NodeId, SimTime, TopicPartition};
 use crate::network::{Body, PartitionMetadata};
-use crate::sim::Cluster;
+use crate::sim::{Cluster, Ctx};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
 
@@ -283,8 +290,18 @@ impl Consumer {
 }
 
 impl Cluster {
-    pub(crate) fn consumer_receive(&mut self, cid: ConsumerId, from: NodeId, body: Body) {
-        if !self.consumers.get(&cid).is_some_and(|c| c.is_running()) {
+    /// Runs one of the consumer's own handlers with the shared context.
+    pub(crate) fn on_consumer(&mut self, cid: ConsumerId, f: impl FnOnce(&mut Consumer, &mut Ctx)) {
+        if let Some(c) = self.consumers.get_mut(&cid) {
+            f(c, &mut self.ctx);
+        }
+    }
+}
+
+impl Consumer {
+    pub(crate) fn receive(&mut self, ctx: &mut Ctx, from: NodeId, body: Body) {
+        let cid = self.id;
+        if !self.is_running() {
             return;
         }
         let NodeId::Broker(broker) = from else {
@@ -295,68 +312,64 @@ impl Cluster {
                 brokers,
                 partitions,
             } => {
-                let c = self.consumers.get_mut(&cid).expect("exists");
-                c.metadata_in_flight = None;
+                self.metadata_in_flight = None;
                 if !brokers.is_empty() {
-                    c.known_brokers = brokers;
+                    self.known_brokers = brokers;
                 }
                 let mut moved = Vec::new();
                 for m in partitions {
                     if let Some(to) = m.leader {
-                        match c.routes.insert(m.tp.clone(), to) {
-                            Some(from) if from != to && c.assigned.contains_key(&m.tp) => {
+                        match self.routes.insert(m.tp.clone(), to) {
+                            Some(from) if from != to && self.assigned.contains_key(&m.tp) => {
                                 moved.push((m.tp.clone(), to, from))
                             }
                             _ => {}
                         }
                     }
-                    c.metadata.insert(m.tp.clone(), m);
+                    self.metadata.insert(m.tp.clone(), m);
                 }
-                self.emit_leader_moves(NodeId::Consumer(cid), moved);
-                let c = self.consumers.get_mut(&cid).expect("exists");
+                ctx.emit_leader_moves(NodeId::Consumer(cid), moved);
                 // Kafka's leader rejoins when a subscribed topic's partition
                 // count differs from what it assigned.
-                if c.leader && c.member_state == MemberState::Stable {
-                    let changed = c
+                if self.leader && self.member_state == MemberState::Stable {
+                    let changed = self
                         .assigned_counts
                         .iter()
-                        .any(|(t, n)| c.known_partitions(t) > *n);
+                        .any(|(t, n)| self.known_partitions(t) > *n);
                     if changed {
-                        c.needs_rejoin = true;
+                        self.needs_rejoin = true;
                     }
                 }
-                self.resolve_positions(cid);
-                self.consumer_fetch(cid);
-                if self.consumers[&cid].app == AppState::Idle {
-                    self.consumer_poll(cid);
+                self.resolve_positions(ctx);
+                self.fetch(ctx);
+                if self.app == AppState::Idle {
+                    self.poll(ctx);
                 }
             }
             Body::FindCoordinatorResponse {
                 group,
                 error,
                 coordinator,
-            } => self.on_find_coordinator(cid, group, error, coordinator),
-            Body::JoinGroupResponse(response) => self.on_join_response(cid, response),
+            } => self.on_find_coordinator(ctx, group, error, coordinator),
+            Body::JoinGroupResponse(response) => self.on_join_response(ctx, response),
             Body::SyncGroupResponse {
                 error,
                 generation,
                 assignment,
-            } => self.on_sync_response(cid, error, generation, assignment),
-            Body::HeartbeatResponse { error } => self.on_heartbeat_response(cid, error),
+            } => self.on_sync_response(ctx, error, generation, assignment),
+            Body::HeartbeatResponse { error } => self.on_heartbeat_response(ctx, error),
             Body::OffsetCommitResponse {
                 commit,
                 error,
                 offsets,
-            } => self.on_commit_response(cid, commit, error, offsets),
+            } => self.on_commit_response(ctx, commit, error, offsets),
             Body::OffsetFetchResponse { error, offsets } => {
-                self.on_offset_fetch_response(cid, error, offsets)
+                self.on_offset_fetch_response(ctx, error, offsets)
             }
             Body::ListOffsetsResponse { tp, error, offset } => {
-                self.on_list_offsets_response(cid, tp, error, offset)
+                self.on_list_offsets_response(ctx, tp, error, offset)
             }
-            Body::FetchResponse { partitions } => {
-                self.on_consumer_fetch_response(cid, broker, partitions)
-            }
+            Body::FetchResponse { partitions } => self.on_fetch_response(ctx, broker, partitions),
             _ => {}
         }
     }

@@ -5,61 +5,61 @@ use super::*;
 use crate::config::AutoOffsetReset;
 use crate::error::ErrorCode;
 use crate::event::EventKind;
-use crate::ids::{ConsumerId, NodeId, TopicPartition};
+use crate::ids::{NodeId, TopicPartition};
 use crate::network::{Body, OffsetCommitRequest, OffsetSpec};
-use crate::sim::Cluster;
+use crate::sim::Ctx;
 
-impl Cluster {
+impl Consumer {
     /// `commitSync(offsets)`: the application waits for the answer.
     pub(super) fn commit_sync(
         &mut self,
-        cid: ConsumerId,
+        ctx: &mut Ctx,
         offsets: Vec<(TopicPartition, u64)>,
         then: AfterCommit,
     ) {
-        let c = self.consumers.get_mut(&cid).expect("exists");
-        if offsets.is_empty() || c.group().is_none() {
-            return self.after_commit(cid, then);
+        let cid = self.id;
+        if offsets.is_empty() || self.group().is_none() {
+            return self.after_commit(ctx, then);
         }
-        if c.is_group_managed() && c.member_state != MemberState::Stable {
+        if self.is_group_managed() && self.member_state != MemberState::Stable {
             // Kafka's generationIfStable: the client refuses to commit mid-rebalance.
-            self.emit(EventKind::CommitFailed {
+            ctx.emit(EventKind::CommitFailed {
                 consumer: cid,
                 error: ErrorCode::RebalanceInProgress,
             });
-            return self.after_commit(cid, then);
+            return self.after_commit(ctx, then);
         }
-        let commit = c.next_commit;
-        c.next_commit += 1;
-        c.app = AppState::Committing { commit };
-        c.after_commit = then;
-        self.send_commit(cid, commit, offsets);
+        let commit = self.next_commit;
+        self.next_commit += 1;
+        self.app = AppState::Committing { commit };
+        self.after_commit = then;
+        self.send_commit(ctx, commit, offsets);
     }
 
     pub(super) fn send_commit(
         &mut self,
-        cid: ConsumerId,
+        ctx: &mut Ctx,
         commit: u64,
         offsets: Vec<(TopicPartition, u64)>,
     ) {
-        let now = self.ctx.now;
-        let c = self.consumers.get_mut(&cid).expect("exists");
-        let Some(group) = c.group().map(str::to_string) else {
+        let cid = self.id;
+        let now = ctx.now;
+        let Some(group) = self.group().map(str::to_string) else {
             return;
         };
-        let Some(coord) = c.coordinator else {
-            c.commit_to_retry = Some((commit, offsets));
+        let Some(coord) = self.coordinator else {
+            self.commit_to_retry = Some((commit, offsets));
             return;
         };
-        c.commit_to_retry = None;
-        c.commit_sent_at = Some(now);
-        c.commit_in_flight = Some((commit, offsets.clone()));
-        let (generation, member_id) = if c.is_group_managed() {
-            (c.generation, c.member_id.clone().unwrap_or_default())
+        self.commit_to_retry = None;
+        self.commit_sent_at = Some(now);
+        self.commit_in_flight = Some((commit, offsets.clone()));
+        let (generation, member_id) = if self.is_group_managed() {
+            (self.generation, self.member_id.clone().unwrap_or_default())
         } else {
             (-1, String::new())
         };
-        self.send(
+        ctx.send(
             NodeId::Consumer(cid),
             NodeId::Broker(coord),
             Body::OffsetCommit(OffsetCommitRequest {
@@ -74,79 +74,77 @@ impl Cluster {
 
     pub(super) fn on_commit_response(
         &mut self,
-        cid: ConsumerId,
+        ctx: &mut Ctx,
         commit: u64,
         error: Option<ErrorCode>,
         offsets: Vec<(TopicPartition, u64)>,
     ) {
-        let c = self.consumers.get_mut(&cid).expect("exists");
-        c.commit_sent_at = None;
-        let blocking = c.app == AppState::Committing { commit };
+        let cid = self.id;
+        self.commit_sent_at = None;
+        let blocking = self.app == AppState::Committing { commit };
         match error {
             None => {}
             Some(e @ (ErrorCode::NotCoordinator | ErrorCode::CoordinatorNotAvailable)) => {
                 if blocking {
                     // commitSync retries once the coordinator is found again.
-                    c.commit_to_retry = Some((commit, offsets));
+                    self.commit_to_retry = Some((commit, offsets));
                 } else {
-                    self.emit(EventKind::CommitFailed {
+                    ctx.emit(EventKind::CommitFailed {
                         consumer: cid,
                         error: e,
                     });
                 }
-                return self.coordinator_unknown(cid);
+                return self.coordinator_unknown(ctx);
             }
             Some(e) => {
                 // CommitFailedException: the group moved on; rejoin.
-                let key = group_key(&self.consumers[&cid]);
-                self.note_disruption(&key, format!("a commit by {cid} failed with {e}"));
-                self.emit(EventKind::CommitFailed {
+                let key = group_key(self);
+                ctx.delivery
+                    .note_disruption(&key, format!("a commit by {cid} failed with {e}"));
+                ctx.emit(EventKind::CommitFailed {
                     consumer: cid,
                     error: e,
                 });
-                let c = self.consumers.get_mut(&cid).expect("exists");
-                c.needs_rejoin = true;
+                self.needs_rejoin = true;
                 if matches!(e, ErrorCode::UnknownMemberId | ErrorCode::IllegalGeneration)
-                    && c.is_group_managed()
+                    && self.is_group_managed()
                 {
-                    self.reset_generation(cid, e == ErrorCode::UnknownMemberId);
+                    self.reset_generation(ctx, e == ErrorCode::UnknownMemberId);
                 }
             }
         }
         if blocking {
-            let then = self.consumers[&cid].after_commit;
-            let c = self.consumers.get_mut(&cid).expect("exists");
-            c.app = AppState::Idle;
-            self.after_commit(cid, then);
+            let then = self.after_commit;
+            self.app = AppState::Idle;
+            self.after_commit(ctx, then);
         }
     }
 
-    pub(super) fn after_commit(&mut self, cid: ConsumerId, then: AfterCommit) {
-        let c = self.consumers.get_mut(&cid).expect("exists");
+    pub(super) fn after_commit(&mut self, ctx: &mut Ctx, then: AfterCommit) {
         match then {
             AfterCommit::Poll => {
-                c.app = AppState::Idle;
-                self.consumer_poll(cid)
+                self.app = AppState::Idle;
+                self.poll(ctx)
             }
             AfterCommit::Process => {
-                c.app = AppState::Processing;
-                self.process_next(cid)
+                self.app = AppState::Processing;
+                self.process_next(ctx)
             }
             AfterCommit::Join => {
-                c.app = AppState::Idle;
-                self.revoke(cid, None);
-                self.send_join(cid);
-                self.consumer_poll(cid);
+                self.app = AppState::Idle;
+                self.revoke(ctx, None);
+                self.send_join(ctx);
+                self.poll(ctx);
             }
         }
     }
 
     /// Partitions without a position ask the coordinator for the committed
     /// offset (or, without a group, go straight to `auto.offset.reset`).
-    pub(super) fn resolve_positions(&mut self, cid: ConsumerId) {
-        let now = self.ctx.now;
-        let c = self.consumers.get_mut(&cid).expect("exists");
-        let todo: Vec<TopicPartition> = c
+    pub(super) fn resolve_positions(&mut self, ctx: &mut Ctx) {
+        let cid = self.id;
+        let now = ctx.now;
+        let todo: Vec<TopicPartition> = self
             .assigned
             .iter()
             .filter(|(_, a)| a.position.is_none() && !a.resolving)
@@ -155,14 +153,14 @@ impl Cluster {
         if todo.is_empty() {
             return;
         }
-        match (c.group().map(str::to_string), c.coordinator) {
+        match (self.group().map(str::to_string), self.coordinator) {
             (Some(group), Some(coord)) => {
                 for tp in &todo {
-                    let a = c.assigned.get_mut(tp).expect("listed");
+                    let a = self.assigned.get_mut(tp).expect("listed");
                     a.resolving = true;
                     a.resolving_since = Some(now);
                 }
-                self.send(
+                ctx.send(
                     NodeId::Consumer(cid),
                     NodeId::Broker(coord),
                     Body::OffsetFetch {
@@ -174,7 +172,7 @@ impl Cluster {
             (Some(_), None) => {}
             (None, _) => {
                 for tp in todo {
-                    self.reset_offset(cid, tp);
+                    self.reset_offset(ctx, tp);
                 }
             }
         }
@@ -182,22 +180,20 @@ impl Cluster {
 
     pub(super) fn on_offset_fetch_response(
         &mut self,
-        cid: ConsumerId,
+        ctx: &mut Ctx,
         error: Option<ErrorCode>,
         offsets: Vec<(TopicPartition, Option<u64>)>,
     ) {
         if error.is_some() {
-            let c = self.consumers.get_mut(&cid).expect("exists");
             for (tp, _) in &offsets {
-                if let Some(a) = c.assigned.get_mut(tp) {
+                if let Some(a) = self.assigned.get_mut(tp) {
                     a.resolving = false;
                 }
             }
-            return self.coordinator_unknown(cid);
+            return self.coordinator_unknown(ctx);
         }
         for (tp, committed) in offsets {
-            let c = self.consumers.get_mut(&cid).expect("exists");
-            let Some(a) = c.assigned.get_mut(&tp) else {
+            let Some(a) = self.assigned.get_mut(&tp) else {
                 continue;
             };
             if a.position.is_some() {
@@ -209,15 +205,15 @@ impl Cluster {
                     a.fetch_position = Some(o);
                     a.out_of_range = false;
                     a.resolving = false;
-                    *c.runs.entry(tp.clone()).or_default() += 1;
+                    *self.runs.entry(tp.clone()).or_default() += 1;
                 }
                 None => {
                     a.resolving = false;
-                    self.reset_offset(cid, tp);
+                    self.reset_offset(ctx, tp);
                 }
             }
         }
-        self.consumer_fetch(cid);
+        self.fetch(ctx);
     }
 
     /// `auto.offset.reset`: ask the leader for its earliest or latest offset.
@@ -230,13 +226,13 @@ impl Cluster {
     /// `LogTruncationException`. Simplified: the leader's high watermark
     /// stands for the end offset of the consumer's epoch, which it is after
     /// an unclean election (the new leader's ISR is itself).
-    pub(super) fn reset_offset(&mut self, cid: ConsumerId, tp: TopicPartition) {
-        let now = self.ctx.now;
-        let c = self.consumers.get_mut(&cid).expect("exists");
-        let truncated = c.assigned.get(&tp).is_some_and(|a| a.out_of_range);
-        let spec = match (c.config.auto_offset_reset, truncated) {
+    pub(super) fn reset_offset(&mut self, ctx: &mut Ctx, tp: TopicPartition) {
+        let cid = self.id;
+        let now = ctx.now;
+        let truncated = self.assigned.get(&tp).is_some_and(|a| a.out_of_range);
+        let spec = match (self.config.auto_offset_reset, truncated) {
             (AutoOffsetReset::None, _) => {
-                if let Some(a) = c.assigned.get_mut(&tp) {
+                if let Some(a) = self.assigned.get_mut(&tp) {
                     a.resolving = true; // stuck until the user seeks
                 }
                 let (error, message) = if truncated {
@@ -247,7 +243,7 @@ impl Cluster {
                         format!("Undefined offset with no reset policy for partition: {tp}"),
                     )
                 };
-                self.emit(EventKind::ConsumerError {
+                ctx.emit(EventKind::ConsumerError {
                     consumer: cid,
                     error: error.into(),
                     message,
@@ -257,47 +253,47 @@ impl Cluster {
             (_, true) | (AutoOffsetReset::Latest, false) => OffsetSpec::Latest,
             (AutoOffsetReset::Earliest, false) => OffsetSpec::Earliest,
         };
-        if let Some(a) = c.assigned.get_mut(&tp) {
+        if let Some(a) = self.assigned.get_mut(&tp) {
             a.resolving = true;
             a.resolving_since = Some(now);
         }
-        self.list_offsets(cid, tp, spec);
+        self.list_offsets(ctx, tp, spec);
     }
 
-    pub(super) fn list_offsets(&mut self, cid: ConsumerId, tp: TopicPartition, spec: OffsetSpec) {
-        let c = self.consumers.get_mut(&cid).expect("exists");
-        match c.leader_of(&tp) {
-            Some((leader, _)) => self.send(
+    pub(super) fn list_offsets(&mut self, ctx: &mut Ctx, tp: TopicPartition, spec: OffsetSpec) {
+        let cid = self.id;
+        match self.leader_of(&tp) {
+            Some((leader, _)) => ctx.send(
                 NodeId::Consumer(cid),
                 NodeId::Broker(leader),
                 Body::ListOffsets { tp, spec },
             ),
             None => {
                 // Try again once metadata names a leader.
-                if let Some(a) = c.assigned.get_mut(&tp) {
+                if let Some(a) = self.assigned.get_mut(&tp) {
                     a.resolving = false;
                 }
-                self.consumer_request_metadata(cid);
+                self.request_metadata(ctx);
             }
         }
     }
 
     pub(super) fn on_list_offsets_response(
         &mut self,
-        cid: ConsumerId,
+        ctx: &mut Ctx,
         tp: TopicPartition,
         error: Option<ErrorCode>,
         offset: u64,
     ) {
-        let policy = self.consumers[&cid].config.auto_offset_reset;
-        let c = self.consumers.get_mut(&cid).expect("exists");
-        let Some(a) = c.assigned.get_mut(&tp) else {
+        let cid = self.id;
+        let policy = self.config.auto_offset_reset;
+        let Some(a) = self.assigned.get_mut(&tp) else {
             return;
         };
         a.resolving = false;
         if error.is_some() {
-            c.metadata.remove(&tp);
-            return self.consumer_request_metadata(cid);
+            self.metadata.remove(&tp);
+            return self.request_metadata(ctx);
         }
         if a.position.is_some() {
             return;
@@ -306,15 +302,15 @@ impl Cluster {
         a.fetch_position = Some(offset);
         let seek = std::mem::take(&mut a.seeking);
         let out_of_range = std::mem::take(&mut a.out_of_range);
-        *c.runs.entry(tp.clone()).or_default() += 1;
-        let key = group_key(c);
-        self.delivery
+        *self.runs.entry(tp.clone()).or_default() += 1;
+        let key = group_key(self);
+        ctx.delivery
             .consumption_start
             .entry(key)
             .or_default()
             .entry(tp.clone())
             .or_insert(offset);
-        self.emit(if seek {
+        ctx.emit(if seek {
             EventKind::PositionSeeked {
                 consumer: cid,
                 tp,
@@ -329,6 +325,6 @@ impl Cluster {
                 out_of_range,
             }
         });
-        self.consumer_fetch(cid);
+        self.fetch(ctx);
     }
 }
