@@ -18,10 +18,27 @@ use panels::forms::ClusterMenu;
 use state::Sim;
 use toolbar::{HelpOverlay, Page, SessionMenu, Ui};
 
-/// The whole page: time bar, diagram, panels.
-#[allow(clippy::too_many_lines)] // longer than the house limit; to split (issue 21)
+/// The whole page: the top bar, then the page shown (the cluster, the
+/// messaging models or the lessons).
 #[component]
 pub fn App() -> impl IntoView {
+    let (ui, player) = set_up();
+    view! {
+        <TopBar />
+        <HelpOverlay />
+        <ErrorBanner />
+        {move || match ui.page.get() {
+            Page::Models => view! { <ModelsStage player=player /> }.into_any(),
+            Page::Lessons => view! { <LessonsPage /> }.into_any(),
+            Page::Cluster => view! { <ClusterStage /> }.into_any(),
+        }}
+    }
+}
+
+/// Builds the page's state, provides it to every component and starts what
+/// runs by itself: the clocks, the lesson player's followers, the keyboard
+/// shortcuts.
+fn set_up() -> (Ui, Player) {
     // A lesson link is read before the session restore clears the address.
     let lesson_link = Player::link();
     let sim = Sim::restore_or(kafkasim_engine::run::presets::quickstart());
@@ -53,6 +70,16 @@ pub fn App() -> impl IntoView {
         }
         page
     });
+    (ui, player)
+}
+
+/// The brand and what is open, the page buttons, the time bar (on the
+/// cluster page) and the menus.
+#[component]
+fn TopBar() -> impl IntoView {
+    let sim = expect_context::<Sim>();
+    let ui = expect_context::<Ui>();
+    let player = expect_context::<Player>();
     // The lesson's title while one is open, else the scene's name.
     let heading = move || {
         player
@@ -82,51 +109,61 @@ pub fn App() -> impl IntoView {
                 <SessionMenu />
             </div>
         </header>
-        <HelpOverlay />
-        <ErrorBanner />
-        {move || match ui.page.get() {
-            Page::Models => view! {
-                <main class="stage-models">
-                    <models::MessagingModels />
-                    <Show when=move || player.presenting() && player.page() == Page::Models>
-                        <aside class="side"><LessonPanel /></aside>
-                    </Show>
-                    <Show when=move || player.free_play.get() && player.page() == Page::Models>
-                        <aside class="side"><FreePlayBanner /></aside>
-                    </Show>
-                </main>
-            }.into_any(),
-            Page::Lessons => view! { <LessonsPage /> }.into_any(),
-            Page::Cluster => view! {
-                <main class="stage" class:side-folded=move || ui.side_folded.get()>
-                    {move || match sim.twin.get() {
-                        None => view! { <Diagram /> }.into_any(),
-                        Some(twin) => view! { <Comparison twin=twin /> }.into_any(),
-                    }}
-                    <button class="btn btn-small fold side-fold" aria-controls="side-panel"
-                        aria-expanded=move || (!ui.side_folded.get()).to_string()
-                        aria-label=move || if ui.side_folded.get() { "Show side panel" } else { "Hide side panel" }
-                        aria-keyshortcuts="s"
-                        on:click=move |_| ui.side_folded.update(|f| *f = !*f)>
-                        {move || if ui.side_folded.get() { "◂" } else { "▸" }}
-                    </button>
-                    <aside class="side" id="side-panel" hidden=move || ui.side_folded.get()>
-                        <Show
-                            when=move || player.presenting() && player.page() == Page::Cluster
-                            fallback=|| view! {
-                                <FreePlayBanner />
-                                <ActionPanel />
-                                <ProduceForm />
-                                <ConsumerForm />
-                            }
-                        >
-                            <LessonPanel />
-                        </Show>
-                    </aside>
-                </main>
-                <Inspector />
-            }.into_any(),
-        }}
+    }
+}
+
+/// The messaging models page, with the lesson beside it while one is
+/// presented there.
+#[component]
+fn ModelsStage(player: Player) -> impl IntoView {
+    view! {
+        <main class="stage-models">
+            <models::MessagingModels />
+            <Show when=move || player.presenting() && player.page() == Page::Models>
+                <aside class="side"><LessonPanel /></aside>
+            </Show>
+            <Show when=move || player.free_play.get() && player.page() == Page::Models>
+                <aside class="side"><FreePlayBanner /></aside>
+            </Show>
+        </main>
+    }
+}
+
+/// The cluster page: the diagram (or a comparison of two), the side panel
+/// with the lesson or the free-play forms, and the inspector.
+#[component]
+fn ClusterStage() -> impl IntoView {
+    let sim = expect_context::<Sim>();
+    let ui = expect_context::<Ui>();
+    let player = expect_context::<Player>();
+    view! {
+        <main class="stage" class:side-folded=move || ui.side_folded.get()>
+            {move || match sim.twin.get() {
+                None => view! { <Diagram /> }.into_any(),
+                Some(twin) => view! { <Comparison twin=twin /> }.into_any(),
+            }}
+            <button class="btn btn-small fold side-fold" aria-controls="side-panel"
+                aria-expanded=move || (!ui.side_folded.get()).to_string()
+                aria-label=move || if ui.side_folded.get() { "Show side panel" } else { "Hide side panel" }
+                aria-keyshortcuts="s"
+                on:click=move |_| ui.side_folded.update(|f| *f = !*f)>
+                {move || if ui.side_folded.get() { "◂" } else { "▸" }}
+            </button>
+            <aside class="side" id="side-panel" hidden=move || ui.side_folded.get()>
+                <Show
+                    when=move || player.presenting() && player.page() == Page::Cluster
+                    fallback=|| view! {
+                        <FreePlayBanner />
+                        <ActionPanel />
+                        <ProduceForm />
+                        <ConsumerForm />
+                    }
+                >
+                    <LessonPanel />
+                </Show>
+            </aside>
+        </main>
+        <Inspector />
     }
 }
 

@@ -4,12 +4,11 @@
 use super::*;
 use crate::state::Sim;
 use crate::toolbar::{Page, Ui};
-use kafkasim_engine::lesson::{self, LessonView};
+use kafkasim_engine::lesson::{self, LessonView, Prompt};
 use leptos::prelude::*;
 
 /// The lesson beside the diagram: where we are, what to read, the
 /// question, and the buttons to move on.
-#[allow(clippy::too_many_lines)] // longer than the house limit; to split (issue 21)
 #[component]
 pub fn LessonPanel() -> impl IntoView {
     let sim = expect_context::<Sim>();
@@ -29,96 +28,11 @@ pub fn LessonPanel() -> impl IntoView {
         let builtin = player.number.get().is_some();
         let phase = move || player.phase(sim);
         let prompt = step.prompt.clone().map(|p| {
-            let question = p.question.clone();
-            let choices = p.choices.clone();
-            let answer = p.answer;
-            let explanation = p.explanation.clone();
-            let after_answer = step.after_answer.clone();
-            let asked = move || player.answers.with(|a| a.get(k).copied().flatten());
-            let buttons = choices
-                .iter()
-                .enumerate()
-                .map(|(i, c)| {
-                    let c = c.clone();
-                    let name = format!("Answer: {c}");
-                    let class = move || {
-                        let mut class = String::from("btn choice");
-                        if asked() == Some(Answer::Chose(i)) {
-                            class.push_str(" is-chosen");
-                        }
-                        if phase() == Phase::Done && i == answer {
-                            class.push_str(" is-right");
-                        }
-                        class
-                    };
-                    // Once answered, only the right choice and the one
-                    // chosen stay: the explanation needs the room.
-                    let shown = move || {
-                        phase() != Phase::Done || i == answer || asked() == Some(Answer::Chose(i))
-                    };
-                    view! {
-                        <li hidden=move || !shown()>
-                            <button class=class aria-label=name disabled=move || asked().is_some()
-                                on:click=move |_| player.answer(sim, Answer::Chose(i))>{c}</button>
-                        </li>
-                    }
-                })
-                .collect_view();
-            let verdict = move || {
-                (phase() == Phase::Done).then(|| {
-                    let lead = match asked() {
-                        Some(Answer::Chose(i)) if i == answer => "Right. ",
-                        Some(Answer::Chose(_)) => "Not quite. ",
-                        _ => "",
-                    };
-                    // On a projector the panel may scroll: back to its top,
-                    // where the step's title and the explanation now fit.
-                    let shown = NodeRef::<leptos::html::P>::new();
-                    Effect::new(move |_| {
-                        if let Some(side) = shown.get().and_then(|p| p.closest(".side").ok().flatten()) {
-                            side.set_scroll_top(0);
-                        }
-                    });
-                    view! {
-                        <p class="explanation" role="status" node_ref=shown><strong>{lead}</strong>{explanation.clone()}</p>
-                        {after_answer.clone().map(|t| view! { <p class="narration after-answer">{t}</p> })}
-                    }
-                })
-            };
-            let waiting = move || {
-                (phase() == Phase::Playing).then(|| view! { <p class="panel-hint">"Watch the cluster for the answer…"</p> })
-            };
-            view! {
-                <div class="prompt" role="group" aria-label="Question">
-                    <p class="question">{question}</p>
-                    <ol class="choices">{buttons}</ol>
-                    {move || (phase() == Phase::Asking).then(|| view! {
-                        <button class="btn btn-small link" on:click=move |_| player.answer(sim, Answer::Skipped)>"Skip question"</button>
-                    })}
-                    {waiting}
-                    {verdict}
-                </div>
-            }
+            view! { <Question prompt=p after_answer=step.after_answer.clone() k=k /> }
         });
-        // A refusal the step is about (a duplicate topic, say), once it happened.
-        let cluster = lesson.view == LessonView::Cluster;
-        let refusals = move || {
-            if !cluster {
-                return None;
-            }
-            let now = sim.view.with(|v| v.time.0);
-            sim.refusals_between(times.start, now.min(times.end))
-                .into_iter()
-                .map(|e| {
-                    view! {
-                        <p class="refusal" role="status">
-                            "Kafka answered "<strong class="error-code">{e.code.name()}</strong>": "{e.message}
-                        </p>
-                    }
-                })
-                .collect_view()
-                .into()
-        };
+        let refusals = (lesson.view == LessonView::Cluster).then(|| {
+            view! { <Refusals from=times.start to=times.end /> }
+        });
         let copy_link = move |_| {
             let url = link_to(&id, k + 1);
             if let Some(w) = web_sys::window() {
@@ -166,6 +80,105 @@ pub fn LessonPanel() -> impl IntoView {
         })
     };
     view! { {body} }
+}
+
+/// A step's question: the choices, Skip, and once answered the verdict
+/// and the explanation (the rest of the choices give way to it).
+#[component]
+fn Question(prompt: Prompt, after_answer: Option<String>, k: usize) -> impl IntoView {
+    let sim = expect_context::<Sim>();
+    let player = expect_context::<Player>();
+    let phase = move || player.phase(sim);
+    let p = prompt;
+    let question = p.question.clone();
+    let choices = p.choices.clone();
+    let answer = p.answer;
+    let explanation = p.explanation.clone();
+    let asked = move || player.answers.with(|a| a.get(k).copied().flatten());
+    let buttons = choices
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let c = c.clone();
+            let name = format!("Answer: {c}");
+            let class = move || {
+                let mut class = String::from("btn choice");
+                if asked() == Some(Answer::Chose(i)) {
+                    class.push_str(" is-chosen");
+                }
+                if phase() == Phase::Done && i == answer {
+                    class.push_str(" is-right");
+                }
+                class
+            };
+            // Once answered, only the right choice and the one
+            // chosen stay: the explanation needs the room.
+            let shown =
+                move || phase() != Phase::Done || i == answer || asked() == Some(Answer::Chose(i));
+            view! {
+                <li hidden=move || !shown()>
+                    <button class=class aria-label=name disabled=move || asked().is_some()
+                        on:click=move |_| player.answer(sim, Answer::Chose(i))>{c}</button>
+                </li>
+            }
+        })
+        .collect_view();
+    let verdict = move || {
+        (phase() == Phase::Done).then(|| {
+                let lead = match asked() {
+                    Some(Answer::Chose(i)) if i == answer => "Right. ",
+                    Some(Answer::Chose(_)) => "Not quite. ",
+                    _ => "",
+                };
+                // On a projector the panel may scroll: back to its top,
+                // where the step's title and the explanation now fit.
+                let shown = NodeRef::<leptos::html::P>::new();
+                Effect::new(move |_| {
+                    if let Some(side) = shown.get().and_then(|p| p.closest(".side").ok().flatten()) {
+                        side.set_scroll_top(0);
+                    }
+                });
+                view! {
+                    <p class="explanation" role="status" node_ref=shown><strong>{lead}</strong>{explanation.clone()}</p>
+                    {after_answer.clone().map(|t| view! { <p class="narration after-answer">{t}</p> })}
+                }
+            })
+    };
+    let waiting = move || {
+        (phase() == Phase::Playing)
+            .then(|| view! { <p class="panel-hint">"Watch the cluster for the answer…"</p> })
+    };
+    view! {
+        <div class="prompt" role="group" aria-label="Question">
+            <p class="question">{question}</p>
+            <ol class="choices">{buttons}</ol>
+            {move || (phase() == Phase::Asking).then(|| view! {
+                <button class="btn btn-small link" on:click=move |_| player.answer(sim, Answer::Skipped)>"Skip question"</button>
+            })}
+            {waiting}
+            {verdict}
+        </div>
+    }
+}
+
+/// A refusal the step is about (a duplicate topic, say), once it happened
+/// between the step's start `from` and its end `to`.
+#[component]
+fn Refusals(from: u64, to: u64) -> impl IntoView {
+    let sim = expect_context::<Sim>();
+    move || {
+        let now = sim.view.with(|v| v.time.0);
+        sim.refusals_between(from, now.min(to))
+            .into_iter()
+            .map(|e| {
+                view! {
+                    <p class="refusal" role="status">
+                        "Kafka answered "<strong class="error-code">{e.code.name()}</strong>": "{e.message}
+                    </p>
+                }
+            })
+            .collect_view()
+    }
 }
 
 /// On a built-in lesson's last step: the way on to the next lesson.

@@ -170,7 +170,6 @@ pub fn ErrorBanner() -> impl IntoView {
     view! { {notice} {error} }
 }
 
-#[allow(clippy::too_many_lines)] // longer than the house limit; to split (issue 21)
 #[component]
 pub fn ProduceForm() -> impl IntoView {
     let sim = expect_context::<Sim>();
@@ -178,33 +177,8 @@ pub fn ProduceForm() -> impl IntoView {
     let value = RwSignal::new(String::from("hello"));
     let partition = RwSignal::new(String::new());
     let topic = move || sim.scene_topic();
-    let producer = move || sim.producer();
     // Kafka's default partitioner for a keyed record, worked out on screen.
-    let partitions = move || {
-        let t = topic()?;
-        sim.structure.with(|v| {
-            v.topics
-                .iter()
-                .find(|x| x.name == t)
-                .map(|x| x.partitions.len() as u32)
-        })
-    };
-    let target = move || {
-        let k = key.get();
-        (!k.is_empty()).then(|| {
-            let n = partitions()?;
-            (n > 0).then(|| {
-                (
-                    k.clone(),
-                    n,
-                    kafkasim_engine::clients::producer::partitioner::partition_for_key(
-                        k.as_bytes(),
-                        n,
-                    ),
-                )
-            })
-        })?
-    };
+    let target = move || key.with(|k| key_target(sim, k).map(|(n, p)| (k.clone(), n, p)));
     let key_math = move || match target() {
         Some((k, n, p)) => key_math_text(&k, n, p, &topic().unwrap_or_default()),
         None => {
@@ -226,28 +200,12 @@ pub fn ProduceForm() -> impl IntoView {
     });
     let send = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let (Some(topic), Some(producer)) = (topic(), producer()) else {
-            return;
-        };
-        let k = key.get_untracked();
-        // Blank: let the partitioner choose. A number names a partition (the
-        // engine refuses one the topic lacks, with Kafka's error); anything
-        // else is refused here, as Kafka's ProducerRecord refuses it.
-        let partition = match parse_partition(&partition.get_untracked()) {
-            Ok(p) => p,
-            Err(message) => {
-                sim.error
-                    .set(Some(KafkaError::new(ErrorCode::InvalidRequest, message)));
-                return;
-            }
-        };
-        sim.dispatch(Command::Produce {
-            producer: ProducerId(producer),
-            topic: topic.into(),
-            key: (!k.is_empty()).then(|| k.into()),
-            value: value.get_untracked().into(),
-            partition,
-        });
+        produce(
+            sim,
+            &key.get_untracked(),
+            value.get_untracked(),
+            &partition.get_untracked(),
+        );
     };
     view! {
         <form class="panel produce-form" on:submit=send aria-label="Produce a record">
@@ -262,28 +220,81 @@ pub fn ProduceForm() -> impl IntoView {
             <label>"Partition " <input prop:value=partition placeholder="partitioner picks" inputmode="numeric"
                 on:input=move |ev| partition.set(event_target_value(&ev)) /></label>
             <button type="submit" class="btn btn-primary">"Produce"</button>
-            <label>"Auto-produce "
-                <select aria-label="Auto-produce" on:change=move |ev| {
-                    let every = event_target_value(&ev).parse::<u64>().ok();
-                    sim.auto_every.set(every);
-                    if every.is_some() {
-                        sim.playing.set(true);
-                    }
-                }>
-                    <option value="off">"off"</option>
-                    <option value="10">"every 10 ms"</option>
-                    <option value="50">"every 50 ms"</option>
-                    <option value="250">"every 250 ms"</option>
-                    <option value="1000">"every 1 s"</option>
-                </select>
-            </label>
+            <AutoProduce />
             <crate::panels::forms::ProducerSettings />
         </form>
     }
 }
 
-/// Adds a consumer that subscribes to the scene's topic in a chosen group,
-/// with Kafka's consumer settings beside friendly labels.
+/// Where Kafka's default partitioner sends a keyed record in the scene's
+/// topic: `(partitions, partition)`; none for no key or no topic.
+fn key_target(sim: Sim, key: &str) -> Option<(u32, u32)> {
+    if key.is_empty() {
+        return None;
+    }
+    let topic = sim.scene_topic()?;
+    let n = sim.structure.with(|v| {
+        v.topics
+            .iter()
+            .find(|x| x.name == topic)
+            .map(|x| x.partitions.len() as u32)
+    })?;
+    (n > 0).then(|| {
+        let p =
+            kafkasim_engine::clients::producer::partitioner::partition_for_key(key.as_bytes(), n);
+        (n, p)
+    })
+}
+
+/// Sends one record from the picked producer to the scene's topic.
+fn produce(sim: Sim, key: &str, value: String, partition: &str) {
+    let (Some(topic), Some(producer)) = (sim.scene_topic(), sim.producer()) else {
+        return;
+    };
+    // Blank: let the partitioner choose. A number names a partition (the
+    // engine refuses one the topic lacks, with Kafka's error); anything
+    // else is refused here, as Kafka's ProducerRecord refuses it.
+    let partition = match parse_partition(partition) {
+        Ok(p) => p,
+        Err(message) => {
+            sim.error
+                .set(Some(KafkaError::new(ErrorCode::InvalidRequest, message)));
+            return;
+        }
+    };
+    sim.dispatch(Command::Produce {
+        producer: ProducerId(producer),
+        topic: topic.into(),
+        key: (!key.is_empty()).then(|| key.into()),
+        value: value.into(),
+        partition,
+    });
+}
+
+/// Auto-produce: a record every so often from the picked producer, with
+/// the clock started.
+#[component]
+fn AutoProduce() -> impl IntoView {
+    let sim = expect_context::<Sim>();
+    view! {
+        <label>"Auto-produce "
+            <select aria-label="Auto-produce" on:change=move |ev| {
+                let every = event_target_value(&ev).parse::<u64>().ok();
+                sim.auto_every.set(every);
+                if every.is_some() {
+                    sim.playing.set(true);
+                }
+            }>
+                <option value="off">"off"</option>
+                <option value="10">"every 10 ms"</option>
+                <option value="50">"every 50 ms"</option>
+                <option value="250">"every 250 ms"</option>
+                <option value="1000">"every 1 s"</option>
+            </select>
+        </label>
+    }
+}
+
 /// Which producer the Produce panel sends from, and a new one.
 #[component]
 fn ProducerPick() -> impl IntoView {
@@ -346,6 +357,8 @@ fn TopicPick() -> impl IntoView {
     }
 }
 
+/// Adds a consumer that subscribes to the scene's topic in a chosen group,
+/// with Kafka's consumer settings beside friendly labels.
 #[component]
 pub fn ConsumerForm() -> impl IntoView {
     let sim = expect_context::<Sim>();
@@ -559,7 +572,6 @@ fn cut_from_heal(sim: Sim, node: NodeId) -> impl Fn(leptos::ev::MouseEvent) {
 }
 
 /// Actions for whatever node is selected in the diagram.
-#[allow(clippy::too_many_lines)] // longer than the house limit; to split (issue 21)
 #[component]
 pub fn ActionPanel() -> impl IntoView {
     let sim = expect_context::<Sim>();
@@ -599,62 +611,11 @@ pub fn ActionPanel() -> impl IntoView {
                 <button class="btn" disabled=running on:click=move |_| { sim.dispatch(Command::RestartController { node: ControllerId(k.0) }); }>"Restart controller"</button>
             }
             .into_any(),
-            NodeId::Producer(p) => {
-                // Its counters change with every acknowledgement: only this
-                // line follows them, on the beat while playing.
-                let stats = sim.settled(Memo::new(move |_| {
-                    sim.view.with(|v| {
-                        v.producers.iter().find(|x| x.id == p).map(|s| {
-                            // acks=0: Kafka completes the send as it leaves,
-                            // with no reply from any broker.
-                            let acked = if s.acks == kafkasim_engine::Acks::None {
-                                "completed at once"
-                            } else {
-                                "acknowledged"
-                            };
-                            format!(
-                                "acks={} · idempotence {} · sent {} · {acked} {} · failed {}",
-                                s.acks.label(),
-                                if s.idempotent { "on" } else { "off" },
-                                s.sent,
-                                s.acknowledged,
-                                s.failed
-                            )
-                        })
-                    })
-                }));
-                view! { <p class="panel-hint">{stats}</p> }.into_any()
+            NodeId::Producer(p) => view! { <ProducerStats producer=p /> }.into_any(),
+            NodeId::Consumer(c) => view! {
+                <ConsumerActions consumer=c running=running owned=owned in_group=in_group paused=paused />
             }
-            NodeId::Consumer(c) => {
-                let can_rewind = running && !owned.is_empty();
-                // seekToBeginning on every partition it owns: the records are
-                // read again (Kafka keeps them; a queue would not).
-                let rewind = move |_| {
-                    for (topic, partition) in owned.clone() {
-                        if !sim.dispatch(Command::SeekConsumer {
-                            consumer: ConsumerId(c.0),
-                            topic,
-                            partition,
-                            to: kafkasim_engine::clients::consumer::SeekTo::Beginning,
-                        }) {
-                            break;
-                        }
-                    }
-                };
-                view! {
-                    <button class="btn" disabled=!(can_rewind && in_group) on:click=move |_| { sim.dispatch(Command::CommitConsumer { consumer: ConsumerId(c.0) }); } title="commitAsync: commit the position of every partition it owns now">"Commit offsets"</button>
-                    <button class="btn" disabled=!can_rewind on:click=rewind title="seekToBeginning on every partition it owns">"Read again from the beginning"</button>
-                    <button class="btn" disabled=!can_rewind on:click=move |_| { sim.dispatch(Command::PauseConsumer { consumer: ConsumerId(c.0), pause: !paused }); }
-                        aria-label=if paused { "Fetch again" } else { "Stop fetching" }
-                        title="KafkaConsumer.pause() / resume() on every partition it owns: it keeps polling, so it stays in the group">
-                        {if paused { "Fetch again (resume())" } else { "Stop fetching (pause())" }}</button>
-                    <ProcessingPick consumer=c.0 />
-                    <button class="btn btn-danger" disabled=!running on:click=move |_| { sim.dispatch(Command::CrashConsumer { consumer: ConsumerId(c.0) }); }>"Crash consumer"</button>
-                    <button class="btn" disabled=!running on:click=move |_| { sim.dispatch(Command::CloseConsumer { consumer: ConsumerId(c.0) }); }>"Close consumer"</button>
-                    <button class="btn" disabled=running on:click=move |_| { sim.dispatch(Command::RestartConsumer { consumer: ConsumerId(c.0) }); }>"Restart consumer"</button>
-                }
-                .into_any()
-            }
+            .into_any(),
         };
         let aria = format!("Actions for {title}");
         // A click on the diagram brings its actions to where the eye is:
@@ -677,6 +638,76 @@ pub fn ActionPanel() -> impl IntoView {
             </div>
         }
         .into_any()
+    }
+}
+
+/// A producer's settings and counters, on the beat while playing.
+#[component]
+fn ProducerStats(producer: ProducerId) -> impl IntoView {
+    let sim = expect_context::<Sim>();
+    // Its counters change with every acknowledgement: only this
+    // line follows them, on the beat while playing.
+    let stats = sim.settled(Memo::new(move |_| {
+        sim.view.with(|v| {
+            v.producers.iter().find(|x| x.id == producer).map(|s| {
+                // acks=0: Kafka completes the send as it leaves,
+                // with no reply from any broker.
+                let acked = if s.acks == kafkasim_engine::Acks::None {
+                    "completed at once"
+                } else {
+                    "acknowledged"
+                };
+                format!(
+                    "acks={} · idempotence {} · sent {} · {acked} {} · failed {}",
+                    s.acks.label(),
+                    if s.idempotent { "on" } else { "off" },
+                    s.sent,
+                    s.acknowledged,
+                    s.failed
+                )
+            })
+        })
+    }));
+    view! { <p class="panel-hint">{stats}</p> }
+}
+
+/// What a consumer's application can do: commit, rewind, pause, slow its
+/// processing, crash, close, restart.
+#[component]
+fn ConsumerActions(
+    consumer: ConsumerId,
+    running: bool,
+    owned: Vec<(String, u32)>,
+    in_group: bool,
+    paused: bool,
+) -> impl IntoView {
+    let sim = expect_context::<Sim>();
+    let can_rewind = running && !owned.is_empty();
+    // seekToBeginning on every partition it owns: the records are
+    // read again (Kafka keeps them; a queue would not).
+    let rewind = move |_| {
+        for (topic, partition) in owned.clone() {
+            if !sim.dispatch(Command::SeekConsumer {
+                consumer,
+                topic,
+                partition,
+                to: kafkasim_engine::clients::consumer::SeekTo::Beginning,
+            }) {
+                break;
+            }
+        }
+    };
+    view! {
+        <button class="btn" disabled=!(can_rewind && in_group) on:click=move |_| { sim.dispatch(Command::CommitConsumer { consumer }); } title="commitAsync: commit the position of every partition it owns now">"Commit offsets"</button>
+        <button class="btn" disabled=!can_rewind on:click=rewind title="seekToBeginning on every partition it owns">"Read again from the beginning"</button>
+        <button class="btn" disabled=!can_rewind on:click=move |_| { sim.dispatch(Command::PauseConsumer { consumer, pause: !paused }); }
+            aria-label=if paused { "Fetch again" } else { "Stop fetching" }
+            title="KafkaConsumer.pause() / resume() on every partition it owns: it keeps polling, so it stays in the group">
+            {if paused { "Fetch again (resume())" } else { "Stop fetching (pause())" }}</button>
+        <ProcessingPick consumer=consumer.0 />
+        <button class="btn btn-danger" disabled=!running on:click=move |_| { sim.dispatch(Command::CrashConsumer { consumer }); }>"Crash consumer"</button>
+        <button class="btn" disabled=!running on:click=move |_| { sim.dispatch(Command::CloseConsumer { consumer }); }>"Close consumer"</button>
+        <button class="btn" disabled=running on:click=move |_| { sim.dispatch(Command::RestartConsumer { consumer }); }>"Restart consumer"</button>
     }
 }
 
