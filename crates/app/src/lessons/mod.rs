@@ -163,12 +163,12 @@ impl Player {
                 .lesson
                 .with_untracked(|l| l.as_ref().map(|l| l.steps[k].title.clone()));
             if let Some(title) = title {
-                sim.log.set(vec![crate::state::LogLine::new(
+                sim.start_log(crate::state::LogLine::new(
                     SimTime(t.start),
                     format!("Lesson step {}: {title}.", k + 1),
                     false,
                     crate::state::Area::Cluster,
-                )]);
+                ));
             }
             if self.phase_untracked(sim) != Phase::Asking {
                 sim.playing.set(true);

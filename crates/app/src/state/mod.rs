@@ -50,16 +50,16 @@ pub struct Sim {
     session: StoredValue<Session>,
     /// Fraction of a virtual millisecond already played, for smooth chips.
     fraction: RwSignal<f64>,
-    pub view: RwSignal<ClusterView>,
+    pub view: ReadSignal<ClusterView>,
     /// The view without what changes as time passes and records flow
     /// (offsets, counters, lag, messages in flight): what most of the page
     /// is drawn from, so an engine step leaves it alone.
     pub structure: Memo<ClusterView>,
-    pub log: RwSignal<Vec<LogLine>>,
+    pub log: ReadSignal<Vec<LogLine>>,
     /// Recent elections, for a ring that pulses once where each happened.
-    pub pulses: RwSignal<Vec<Pulse>>,
+    pub pulses: ReadSignal<Vec<Pulse>>,
     /// Clients that just followed a partition to its new leader.
-    pub redirects: RwSignal<Vec<Redirect>>,
+    pub redirects: ReadSignal<Vec<Redirect>>,
     pub error: RwSignal<Option<KafkaError>>,
     /// A short confirmation ("Link copied"), shown politely.
     pub notice: RwSignal<Option<String>>,
@@ -67,9 +67,9 @@ pub struct Sim {
     pub speed: RwSignal<f64>,
     pub selected: RwSignal<Option<NodeId>>,
     /// The scene's name, for the header.
-    pub scene: RwSignal<String>,
+    pub scene: ReadSignal<String>,
     /// The furthest moment this timeline has reached: the scrubber's end.
-    pub horizon: RwSignal<u64>,
+    pub horizon: ReadSignal<u64>,
     /// Auto-produce: a record every this many virtual ms, or off.
     pub auto_every: RwSignal<Option<u64>>,
     /// The topic and producer the forms act on, as picked in them (a new
@@ -90,10 +90,10 @@ pub struct Sim {
     pub pause_at: RwSignal<Option<u64>>,
     /// How many commands the user has given: a lesson hands over to free
     /// play when it changes.
-    pub acted: RwSignal<u64>,
+    pub acted: ReadSignal<u64>,
     /// A side-by-side comparison: the same session with one setting changed,
     /// following this one's every command and moment.
-    pub twin: RwSignal<Option<Twin>>,
+    pub twin: ReadSignal<Option<Twin>>,
     /// Changes whenever the session is replaced (a twin then starts over).
     generation: StoredValue<u64>,
     /// Saved to local storage (a twin is not).
@@ -108,6 +108,21 @@ pub struct Sim {
     /// when the next is due (wall ms).
     beat: RwSignal<u64>,
     next_beat: StoredValue<f64>,
+    /// The write halves of what the engine's state fills in: components
+    /// read the view, the log and the rest, and only `state/` writes them.
+    w: Writers,
+}
+
+#[derive(Clone, Copy)]
+struct Writers {
+    view: WriteSignal<ClusterView>,
+    log: WriteSignal<Vec<LogLine>>,
+    pulses: WriteSignal<Vec<Pulse>>,
+    redirects: WriteSignal<Vec<Redirect>>,
+    scene: WriteSignal<String>,
+    horizon: WriteSignal<u64>,
+    acted: WriteSignal<u64>,
+    twin: WriteSignal<Option<Twin>>,
 }
 
 impl Sim {
@@ -160,23 +175,29 @@ impl Sim {
         session.defer_snapshots(true);
         let now = session.cluster().now().0;
         let horizon = session.horizon().0;
-        let scene = RwSignal::new(session.scenario().name.clone());
-        let view = RwSignal::new(session.cluster().view());
+        let (scene, scene_w) = signal(session.scenario().name.clone());
+        let (view, view_w) = signal(session.cluster().view());
+        let (log, log_w) = signal(Vec::new());
+        let (pulses, pulses_w) = signal(Vec::new());
+        let (redirects, redirects_w) = signal(Vec::new());
+        let (horizon, horizon_w) = signal(horizon);
+        let (acted, acted_w) = signal(0);
+        let (twin, twin_w) = signal(None);
         Sim {
             view,
             structure: Memo::new(move |_| view.with(ClusterView::structure)),
             scene,
             session: StoredValue::new(session),
             fraction: RwSignal::new(0.0),
-            log: RwSignal::new(Vec::new()),
-            pulses: RwSignal::new(Vec::new()),
-            redirects: RwSignal::new(Vec::new()),
+            log,
+            pulses,
+            redirects,
             error: RwSignal::new(None),
             notice: RwSignal::new(None),
             playing: RwSignal::new(false),
             speed: RwSignal::new(1.0),
             selected: RwSignal::new(None),
-            horizon: RwSignal::new(horizon),
+            horizon,
             auto_every: RwSignal::new(None),
             picked_topic: RwSignal::new(None),
             picked_producer: RwSignal::new(None),
@@ -186,14 +207,24 @@ impl Sim {
             steps_back: StoredValue::new(Vec::new()),
             saved_at: StoredValue::new(now),
             pause_at: RwSignal::new(None),
-            acted: RwSignal::new(0),
-            twin: RwSignal::new(None),
+            acted,
+            twin,
             generation: StoredValue::new(0),
             persist: StoredValue::new(true),
             owner: StoredValue::new(Owner::current()),
             snapshot_asked: StoredValue::new(false),
             beat: RwSignal::new(0),
             next_beat: StoredValue::new(f64::NEG_INFINITY),
+            w: Writers {
+                view: view_w,
+                log: log_w,
+                pulses: pulses_w,
+                redirects: redirects_w,
+                scene: scene_w,
+                horizon: horizon_w,
+                acted: acted_w,
+                twin: twin_w,
+            },
         }
     }
 
@@ -209,7 +240,7 @@ impl Sim {
         match result {
             Some(Ok(events)) => {
                 self.error.set(None);
-                self.acted.update(|n| *n += 1);
+                self.w.acted.update(|n| *n += 1);
                 self.record(events);
                 self.refresh();
                 self.save();
@@ -251,8 +282,8 @@ impl Sim {
         let waited = crate::panels::controls::format_time(self.now().saturating_sub(before));
         self.notice.set(Some(skip_notice(&waited, &events)));
         // What was in flight before the jump is long gone.
-        self.pulses.set(Vec::new());
-        self.redirects.set(Vec::new());
+        self.w.pulses.set(Vec::new());
+        self.w.redirects.set(Vec::new());
         self.record(events);
         self.refresh();
         self.save();
@@ -288,9 +319,9 @@ impl Sim {
         self.auto_next.set_value(0);
         self.session.update_value(|s| s.seek(SimTime(t)));
         self.fraction.set(0.0);
-        self.pulses.set(Vec::new());
-        self.redirects.set(Vec::new());
-        self.log.set(vec![LogLine::new(
+        self.w.pulses.set(Vec::new());
+        self.w.redirects.set(Vec::new());
+        self.w.log.set(vec![LogLine::new(
             SimTime(t),
             format!(
                 "Timeline moved to {}.",
@@ -333,13 +364,13 @@ impl Sim {
         // record was due at the old one's, maybe far ahead).
         self.auto_next.set_value(0);
         self.generation.update_value(|g| *g += 1);
-        self.scene.set(session.scenario().name.clone());
+        self.w.scene.set(session.scenario().name.clone());
         self.session.set_value(session);
         self.session.update_value(|s| s.defer_snapshots(true));
         self.fraction.set(0.0);
-        self.log.set(Vec::new());
-        self.pulses.set(Vec::new());
-        self.redirects.set(Vec::new());
+        self.w.log.set(Vec::new());
+        self.w.pulses.set(Vec::new());
+        self.w.redirects.set(Vec::new());
         self.error.set(None);
         self.playing.set(false);
         self.steps_back.set_value(Vec::new());
@@ -382,6 +413,11 @@ impl Sim {
         }
     }
 
+    /// Starts the event log afresh with `line` (a lesson step's title).
+    pub fn start_log(&self, line: LogLine) {
+        self.w.log.set(vec![line]);
+    }
+
     /// Writes the event log again for a session that was opened rather
     /// than played here (a share link, an import, a reload): the session is
     /// a replay, so a second copy replays it to this moment, a second of
@@ -406,7 +442,7 @@ impl Sim {
             let excess = lines.len().saturating_sub(LOG_LINES);
             lines.drain(..excess);
         }
-        self.log.set(lines.into());
+        self.w.log.set(lines.into());
     }
 
     /// The session as a file's text.
@@ -686,10 +722,10 @@ impl Sim {
             return;
         };
         if self.view.with_untracked(|v| v != &view) {
-            self.view.set(view);
+            self.w.view.set(view);
         }
         if self.horizon.get_untracked() != horizon {
-            self.horizon.set(horizon);
+            self.w.horizon.set(horizon);
         }
         self.snapshot_when_idle();
         self.sync_twin();
@@ -703,11 +739,11 @@ impl Sim {
             .iter()
             .any(|e| matches!(e.kind, kafkasim_engine::EventKind::MetadataUpdated { .. }))
         {
-            self.redirects.update(|r| Redirect::fold(r, &events));
+            self.w.redirects.update(|r| Redirect::fold(r, &events));
         }
         let pulses = Pulse::from_events(&events, next);
         if !pulses.is_empty() {
-            self.pulses.update(|p| {
+            self.w.pulses.update(|p| {
                 p.extend(pulses);
                 let excess = p.len().saturating_sub(PULSES_KEPT);
                 p.drain(..excess);
@@ -726,7 +762,7 @@ impl Sim {
         if lines.is_empty() {
             return;
         }
-        self.log.update(|log| {
+        self.w.log.update(|log| {
             log.extend(lines);
             let excess = log.len().saturating_sub(LOG_LINES);
             log.drain(..excess);

@@ -31,7 +31,7 @@ impl Sim {
         let session = match self.session.with_value(|s| compare::twin(s, variant)) {
             Ok(session) => session,
             Err(e) => {
-                self.twin.set(None);
+                self.w.twin.set(None);
                 self.error.set(Some(e));
                 return;
             }
@@ -43,7 +43,7 @@ impl Sim {
         };
         sim.persist.set_value(false);
         sim.fraction.set(self.fraction.get_untracked());
-        self.twin.set(Some(Twin {
+        self.w.twin.set(Some(Twin {
             sim,
             variant,
             generation: self.generation.get_value(),
@@ -81,7 +81,7 @@ impl Sim {
                 let twin = self.twin.get_untracked().map(|t| t.variant);
                 let scene = self.scene.get_untracked();
                 self.replace(session);
-                self.scene.set(scene);
+                self.w.scene.set(scene);
                 self.rebuild_log();
                 if let Some(v) = twin {
                     self.compare(v);
@@ -92,7 +92,7 @@ impl Sim {
     }
 
     pub fn stop_comparing(&self) {
-        self.twin.set(None);
+        self.w.twin.set(None);
     }
 
     /// Brings the twin to this session's commands and moment
