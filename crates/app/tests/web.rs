@@ -333,3 +333,97 @@ async fn while_playing_a_filter_change_shows_at_once_not_on_the_next_beat() {
     settle().await;
     host.remove();
 }
+
+/// The same scenario gives the same run in the browser as natively: every
+/// golden trace, computed here in wasm, has the digest the native test
+/// committed (crates/engine/tests/golden/). A random draw whose width
+/// depends on the platform (a `usize` range: 64 bits natively, 32 in wasm)
+/// would make them differ.
+#[wasm_bindgen_test]
+fn golden_traces_are_the_same_in_wasm_as_natively() {
+    use kafkasim_engine::run::golden::{digest_line, traces};
+    let committed: [(&str, &str); 16] = [
+        (
+            "busy-kraft",
+            include_str!("../../engine/tests/golden/busy-kraft.digest"),
+        ),
+        (
+            "busy-zookeeper",
+            include_str!("../../engine/tests/golden/busy-zookeeper.digest"),
+        ),
+        (
+            "example-my-failover-lesson",
+            include_str!("../../engine/tests/golden/example-my-failover-lesson.digest"),
+        ),
+        (
+            "example-my-topic",
+            include_str!("../../engine/tests/golden/example-my-topic.digest"),
+        ),
+        (
+            "lesson-brokers-and-zookeeper",
+            include_str!("../../engine/tests/golden/lesson-brokers-and-zookeeper.digest"),
+        ),
+        (
+            "lesson-cluster-architecture",
+            include_str!("../../engine/tests/golden/lesson-cluster-architecture.digest"),
+        ),
+        (
+            "lesson-consumer-groups",
+            include_str!("../../engine/tests/golden/lesson-consumer-groups.digest"),
+        ),
+        (
+            "lesson-durability",
+            include_str!("../../engine/tests/golden/lesson-durability.digest"),
+        ),
+        (
+            "lesson-kafka-at-a-glance",
+            include_str!("../../engine/tests/golden/lesson-kafka-at-a-glance.digest"),
+        ),
+        (
+            "lesson-kraft",
+            include_str!("../../engine/tests/golden/lesson-kraft.digest"),
+        ),
+        (
+            "lesson-messaging-systems",
+            include_str!("../../engine/tests/golden/lesson-messaging-systems.digest"),
+        ),
+        (
+            "lesson-partitions-and-ordering",
+            include_str!("../../engine/tests/golden/lesson-partitions-and-ordering.digest"),
+        ),
+        (
+            "lesson-producing",
+            include_str!("../../engine/tests/golden/lesson-producing.digest"),
+        ),
+        (
+            "lesson-replication",
+            include_str!("../../engine/tests/golden/lesson-replication.digest"),
+        ),
+        (
+            "lesson-topics",
+            include_str!("../../engine/tests/golden/lesson-topics.digest"),
+        ),
+        (
+            "workload",
+            include_str!("../../engine/tests/golden/workload.digest"),
+        ),
+    ];
+    let traces = traces();
+    let mut names: Vec<&str> = traces.iter().map(|(n, _)| n.as_str()).collect();
+    names.sort_unstable();
+    let listed: Vec<&str> = committed.iter().map(|(n, _)| *n).collect();
+    assert_eq!(names, listed, "list each golden trace here");
+    let differ: Vec<String> = traces
+        .iter()
+        .filter_map(|(name, trace)| {
+            let (_, want) = committed.iter().find(|(n, _)| n == name)?;
+            let got = digest_line(trace);
+            (got != *want).then(|| format!("{name}: native {}, wasm {}", want.trim(), got.trim()))
+        })
+        .collect();
+    assert!(
+        differ.is_empty(),
+        "traces differ in wasm:\n{}",
+        differ.join("\n")
+    );
+}

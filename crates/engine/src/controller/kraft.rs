@@ -7,7 +7,6 @@ use crate::ids::{BrokerId, ControllerId, NodeId};
 use crate::network::Body;
 use crate::sim::timer::Timer;
 use crate::sim::Cluster;
-use rand::Rng;
 use std::collections::BTreeSet;
 
 impl Cluster {
@@ -27,7 +26,7 @@ impl Cluster {
         };
         let backoff = b.controller_quorum_election_backoff_max_ms;
         let (inc, epoch) = (node.incarnation, node.epoch);
-        let jitter = self.ctx.rng.gen_range(0..=backoff);
+        let jitter = crate::sim::random::up_to(&mut self.ctx.rng, backoff);
         self.schedule_timer(
             base + jitter,
             Timer::QuorumTimeout {

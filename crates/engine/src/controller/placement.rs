@@ -9,7 +9,6 @@
 //! which shuffles brokers randomly and gives other layouts; we do not model it.
 
 use crate::error::{ErrorCode, KafkaError, Result};
-use rand::Rng;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Kafka's classic rack-unaware placement, exactly.
@@ -108,8 +107,8 @@ pub fn random_start(brokers: usize, rng: &mut impl rand::RngCore) -> (u32, u32) 
         return (0, 0);
     }
     let n = brokers.min(u32::MAX as usize) as u32;
-    let start_index = rng.gen_range(0..n);
-    let shift = rng.gen_range(0..n);
+    let start_index = crate::sim::random::below(rng, n);
+    let shift = crate::sim::random::below(rng, n);
     (start_index, shift)
 }
 

@@ -6,7 +6,6 @@ use crate::broker::partition::PartitionState;
 use crate::config::NetworkConfig;
 use crate::error::ErrorCode;
 use crate::ids::{BrokerId, NodeId, SimTime, TopicPartition};
-use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -457,7 +456,7 @@ impl Network {
     ) -> Message {
         self.next_id += 1;
         let jitter = if self.config.jitter_ms > 0 {
-            rng.gen_range(0..=self.config.jitter_ms)
+            crate::sim::random::up_to(rng, self.config.jitter_ms)
         } else {
             0
         };

@@ -5,6 +5,7 @@
 //! `coordinator`, `clients::producer`…); see docs/architecture.md.
 
 mod ctx;
+pub(crate) mod random;
 pub mod scheduler;
 pub mod timer;
 

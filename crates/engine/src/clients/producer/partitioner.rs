@@ -7,7 +7,7 @@
 //! to find a consumer group's coordinator partition.
 
 use crate::error::{ErrorCode, KafkaError, Result};
-use rand::Rng;
+use crate::sim::random;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -325,13 +325,13 @@ fn next_sticky_partition(
     num_partitions: u32,
     rng: &mut impl rand::RngCore,
 ) -> u32 {
-    if !available.is_empty() {
-        return available[rng.gen_range(0..available.len())];
+    if let Some(p) = random::pick(rng, available) {
+        return p;
     }
     if num_partitions == 0 {
         return 0;
     }
-    rng.gen_range(0..num_partitions)
+    random::below(rng, num_partitions)
 }
 
 /// Kafka's `RoundRobinPartitioner` state: one counter per topic, starting
