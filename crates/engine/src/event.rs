@@ -191,6 +191,11 @@ pub enum EventKind {
         tp: TopicPartition,
         records: Vec<RecordId>,
         error: ErrorCode,
+        /// Kafka's exception message where it says more than the code
+        /// ("Expiring 1 record(s) for orders-0:120000 ms has passed since
+        /// batch creation").
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
     },
     /// A client's metadata refresh told it that a partition it used has
     /// moved to another leader: from now on it sends or fetches there.
@@ -610,9 +615,10 @@ impl EventKind {
             ProduceRetried { producer, tp, error, attempt, .. } => {
                 format!("{producer}: {error} from {tp} (attempt {attempt}); retrying.")
             }
-            ProduceFailed { producer, tp, records, error } => {
-                format!("{producer} gave up on {} record(s) for {tp}: {error}.", records.len())
-            }
+            ProduceFailed { producer, tp, records, error, message } => match message {
+                Some(m) => format!("{producer} gave up on {} record(s) for {tp}: {error}: {m}.", records.len()),
+                None => format!("{producer} gave up on {} record(s) for {tp}: {error}.", records.len()),
+            },
             MetadataUpdated { client, tp, leader, previous } => {
                 let then = match client {
                     NodeId::Consumer(_) => "fetches from it",

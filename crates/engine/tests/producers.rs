@@ -170,3 +170,89 @@ fn idempotence_left_unset_follows_acks_and_set_explicitly_must_agree() {
         .expect_err("retries=0");
     assert_eq!(err.code, ErrorCode::InvalidConfig);
 }
+
+/// A send that cannot complete fails once `delivery.timeout.ms` has passed
+/// since its batch was created, whatever its retries (Kafka's
+/// `ProducerBatch.hasReachedDeliveryTimeout`): here the only in-sync
+/// replica crashed with unclean election off, so the partition has no
+/// leader and the producer waits on metadata. Before this was modelled the
+/// record stayed "in flight" for ever.
+#[test]
+fn a_record_for_a_partition_without_a_leader_expires_after_delivery_timeout() {
+    let mut c = cluster(&[1, 2], MetadataMode::Zookeeper);
+    topic_with(&mut c, "orders", &[&[1]], TopicConfig::default());
+    producer(&mut c, 1, Acks::All);
+    advance(&mut c, 1_000);
+    crash(&mut c, 1);
+    advance(&mut c, 30_000);
+    assert_eq!(partition(&c, "orders", 0).leader, None, "offline");
+    let sent_at = c.now().0;
+    produce_to(&mut c, 1, "orders", 0, "stuck");
+    let failed = run_until(&mut c, 130_000, |e| {
+        matches!(e.kind, EventKind::ProduceFailed { .. })
+    })
+    .expect("the record expires");
+    let EventKind::ProduceFailed {
+        error,
+        message,
+        records,
+        ..
+    } = &failed.kind
+    else {
+        unreachable!()
+    };
+    assert_eq!(*error, ErrorCode::RequestTimedOut);
+    assert_eq!(records.len(), 1);
+    let waited = failed.time.0 - sent_at;
+    assert_eq!(waited, 120_000, "delivery.timeout.ms after the send");
+    assert_eq!(
+        message.as_deref(),
+        Some("Expiring 1 record(s) for orders-0:120000 ms has passed since batch creation")
+    );
+    let p = &c.view().producers[0];
+    assert_eq!((p.failed, p.in_flight, p.acknowledged), (1, 0, 0));
+    assert!(c.view().lost.is_empty(), "never acknowledged, so not lost");
+}
+
+/// A batch sent and retried against a leader that never answers in time
+/// expires at `delivery.timeout.ms` too, even with retries left.
+#[test]
+fn a_batch_retried_past_delivery_timeout_fails_with_kafka_s_message() {
+    let mut c = cluster(&[1, 2], MetadataMode::Zookeeper);
+    topic_with(&mut c, "orders", &[&[1, 2]], TopicConfig::default());
+    producer_with(
+        &mut c,
+        1,
+        ProducerConfig {
+            delivery_timeout_ms: 40_000,
+            request_timeout_ms: 10_000,
+            ..ProducerConfig::default()
+        },
+    );
+    advance(&mut c, 1_000);
+    // Cut the producer off from both brokers: every attempt times out.
+    for b in [1, 2] {
+        c.apply(Command::PartitionNetwork {
+            a: NodeId::Producer(ProducerId(1)),
+            b: NodeId::Broker(BrokerId(b)),
+        })
+        .unwrap();
+    }
+    let sent_at = c.now().0;
+    produce_to(&mut c, 1, "orders", 0, "cut off");
+    let failed = run_until(&mut c, 60_000, |e| {
+        matches!(e.kind, EventKind::ProduceFailed { .. })
+    })
+    .expect("the batch expires");
+    assert_eq!(failed.time.0 - sent_at, 40_000);
+    let EventKind::ProduceFailed { error, message, .. } = &failed.kind else {
+        unreachable!()
+    };
+    assert_eq!(*error, ErrorCode::RequestTimedOut);
+    assert!(
+        message
+            .as_deref()
+            .is_some_and(|m| m.ends_with("40000 ms has passed since batch creation")),
+        "{message:?}"
+    );
+}

@@ -335,6 +335,9 @@ impl Cluster {
             Timer::MetadataRetry { producer } => {
                 self.on_producer_timer(producer, ProducerTimer::MetadataRetry)
             }
+            Timer::DeliveryTimeout { producer } => {
+                self.on_producer_timer(producer, ProducerTimer::DeliveryTimeout)
+            }
             Timer::ConnectionLost { producer, broker } => {
                 self.on_producer_timer(producer, ProducerTimer::ConnectionLost { broker })
             }

@@ -46,6 +46,9 @@ pub enum Timer {
     },
     /// The producer asks for metadata again after `retry.backoff.ms`.
     MetadataRetry { producer: ProducerId },
+    /// `delivery.timeout.ms` after a batch was created: the producer fails
+    /// whatever of its batches have reached it.
+    DeliveryTimeout { producer: ProducerId },
     /// The producer retries a batch after `retry.backoff.ms`.
     ProduceRetry { producer: ProducerId, batch: u64 },
     /// The producer's connection to a broker broke (the broker process died).

@@ -58,6 +58,10 @@ pub struct Producer {
     pub next_bootstrap: usize,
     /// Records waiting to go out, per partition.
     pub accumulator: BTreeMap<TopicPartition, Vec<Record>>,
+    /// When each partition's waiting records began their batch: the batch's
+    /// creation, from which `delivery.timeout.ms` counts.
+    #[serde(default)]
+    pub accumulated_since: BTreeMap<TopicPartition, SimTime>,
     pub batches: BTreeMap<u64, Batch>,
     pub next_sequence: BTreeMap<TopicPartition, u64>,
     pub drain_scheduled: bool,
@@ -117,6 +121,7 @@ impl Cluster {
                 known_brokers,
                 next_bootstrap: 0,
                 accumulator: BTreeMap::new(),
+                accumulated_since: BTreeMap::new(),
                 batches: BTreeMap::new(),
                 next_sequence: BTreeMap::new(),
                 drain_scheduled: false,
@@ -278,6 +283,10 @@ impl Cluster {
                 p.on_metadata_retry(ctx);
                 Vec::new()
             }),
+            ProducerTimer::DeliveryTimeout => self.on_producer(pid, |p, ctx| {
+                p.expire_batches(ctx);
+                Vec::new()
+            }),
             ProducerTimer::ConnectionLost { broker } => {
                 // The network layer knows whether the peer process is gone
                 // (the connection was reset) or only slow to answer.
@@ -297,6 +306,7 @@ pub(crate) enum ProducerTimer {
     RequestTimeout { batch: u64, attempt: u32 },
     Retry { batch: u64 },
     MetadataRetry,
+    DeliveryTimeout,
     ConnectionLost { broker: BrokerId },
 }
 

@@ -9,7 +9,7 @@ use crate::broker::log::Record;
 use crate::config::Acks;
 use crate::error::{ErrorCode, KafkaError, Result};
 use crate::event::EventKind;
-use crate::ids::{BrokerId, NodeId, RecordId, TopicPartition};
+use crate::ids::{BrokerId, NodeId, RecordId, SimTime, TopicPartition};
 use crate::network::{Body, PartitionMetadata, ProduceRequest, ProduceResult};
 use crate::sim::timer::Timer;
 use crate::sim::Ctx;
@@ -84,6 +84,15 @@ impl Producer {
     /// the last drain starts the `linger.ms` timer.
     pub(super) fn accumulate(&mut self, ctx: &mut Ctx, tp: TopicPartition, record: Record) {
         self.stats.sent += 1;
+        if !self.accumulated_since.contains_key(&tp) {
+            // A new batch: it fails if not done within delivery.timeout.ms.
+            self.accumulated_since.insert(tp.clone(), ctx.now);
+            let producer = self.id;
+            ctx.schedule_timer(
+                self.config.delivery_timeout_ms,
+                Timer::DeliveryTimeout { producer },
+            );
+        }
         self.accumulator
             .entry(tp)
             // Room for a typical batch at once, rather than regrowing it
@@ -120,11 +129,12 @@ impl Producer {
                     *seq += 1;
                 }
             }
+            let created = self.accumulated_since.remove(&tp).unwrap_or(now);
             let batch = Batch {
                 id: ctx.next_batch_id(),
                 tp,
                 records: records.into(),
-                created: now,
+                created,
                 attempts: 0,
                 sent_to: None,
             };
@@ -294,8 +304,9 @@ impl Producer {
             return;
         };
         batch.sent_to = None;
-        let elapsed = now.since(batch.created) + cfg.retry_backoff(batch.attempts);
-        let timed_out = elapsed >= cfg.delivery_timeout_ms;
+        // Kafka's `Sender.canRetry`: a batch past delivery.timeout.ms is
+        // not retried; one retried into it expires then (`expire_batches`).
+        let timed_out = now.since(batch.created) >= cfg.delivery_timeout_ms;
         if error.is_retriable() && batch.attempts <= cfg.retries && !timed_out {
             self.stats.retries += 1;
             let (tp, attempt) = (batch.tp.clone(), batch.attempts);
@@ -325,18 +336,67 @@ impl Producer {
             };
             self.stats.failed += batch.records.len() as u64;
             let records = batch.records.iter().map(|r| r.id).collect();
-            let error = if error.is_retriable() && timed_out {
-                ErrorCode::RequestTimedOut
-            } else {
-                error
-            };
+            // As Kafka's Sender fails it: with the response's own error.
             ctx.emit(EventKind::ProduceFailed {
                 producer,
                 tp: batch.tp,
                 records,
                 error,
+                message: None,
             });
         }
+    }
+
+    /// `delivery.timeout.ms` passed for some batch: every batch that has
+    /// reached it fails with a TimeoutException, first those still waiting
+    /// in the accumulator, then those sent or awaiting a retry (Kafka's
+    /// `RecordAccumulator.expiredBatches` and `Sender.getExpiredInflightBatches`).
+    /// A late answer for one finds it gone and is ignored.
+    pub(super) fn expire_batches(&mut self, ctx: &mut Ctx) {
+        let now = ctx.now;
+        let timeout = self.config.delivery_timeout_ms;
+        let waiting: Vec<(TopicPartition, SimTime)> = self
+            .accumulated_since
+            .iter()
+            .filter(|(_, since)| now.since(**since) >= timeout)
+            .map(|(tp, since)| (tp.clone(), *since))
+            .collect();
+        for (tp, since) in waiting {
+            self.accumulated_since.remove(&tp);
+            let records = self.accumulator.remove(&tp).unwrap_or_default();
+            let ids = records.iter().map(|r| r.id).collect();
+            self.expire(ctx, tp, ids, now.since(since));
+        }
+        let sent: Vec<u64> = self
+            .batches
+            .values()
+            .filter(|b| now.since(b.created) >= timeout)
+            .map(|b| b.id)
+            .collect();
+        for id in sent {
+            if let Some(batch) = self.batches.remove(&id) {
+                let ids = batch.records.iter().map(|r| r.id).collect();
+                self.expire(ctx, batch.tp, ids, now.since(batch.created));
+            }
+        }
+    }
+
+    fn expire(&mut self, ctx: &mut Ctx, tp: TopicPartition, records: Vec<RecordId>, age_ms: u64) {
+        if records.is_empty() {
+            return;
+        }
+        self.stats.failed += records.len() as u64;
+        let message = format!(
+            "Expiring {} record(s) for {tp}:{age_ms} ms has passed since batch creation",
+            records.len()
+        );
+        ctx.emit(EventKind::ProduceFailed {
+            producer: self.id,
+            tp,
+            records,
+            error: ErrorCode::RequestTimedOut,
+            message: Some(message),
+        });
     }
 
     /// A connection the producer used was closed by the broker (Kafka's
