@@ -256,3 +256,80 @@ fn a_batch_retried_past_delivery_timeout_fails_with_kafka_s_message() {
         "{message:?}"
     );
 }
+
+fn keyless_burst(c: &mut Cluster, n: usize) -> Vec<u32> {
+    let mut events = Vec::new();
+    for i in 0..n {
+        events.extend(
+            c.apply(Command::Produce {
+                producer: ProducerId(1),
+                topic: "clicks".into(),
+                key: None,
+                value: format!("click {i:04}").into(),
+                partition: None,
+            })
+            .expect("produce"),
+        );
+    }
+    produced_partitions(&events)
+}
+
+/// KIP-794: a burst of keyless records appended while their batches are
+/// still queued stays on one partition up to 2 × batch.size (Kafka's
+/// `BuiltInPartitioner.updatePartitionInfo` with the switch disabled by an
+/// incomplete batch); counted as value + 70 bytes, the old rule moved on
+/// after 13 records of this burst.
+#[test]
+fn a_burst_of_keyless_records_stays_on_one_partition_while_its_batch_fills() {
+    let mut c = cluster(&[1, 2, 3], MetadataMode::Zookeeper);
+    topic(&mut c, "clicks", 6, 1, TopicConfig::default());
+    producer_with(
+        &mut c,
+        1,
+        ProducerConfig {
+            batch_size: 1_024,
+            ..ProducerConfig::default()
+        },
+    );
+    advance(&mut c, 1_000);
+    // 100 records of 17 bytes in batches of 61 + 56 × 17: about 1.9 KB.
+    let partitions = keyless_burst(&mut c, 100);
+    assert!(
+        partitions.iter().all(|p| *p == partitions[0]),
+        "{partitions:?}"
+    );
+    // Past 2 × batch.size it moves on even with a batch still filling.
+    let more = keyless_burst(&mut c, 40);
+    assert!(more.iter().any(|p| *p != partitions[0]), "{more:?}");
+}
+
+/// Records sent far apart, each batch sent before the next record, move on
+/// after batch.size bytes: each opens its own batch (61 bytes of header plus
+/// 17 of record), so 14 records make 1 092 ≥ 1 024 and the 15th is placed
+/// anew.
+#[test]
+fn spaced_keyless_records_move_on_after_batch_size_bytes_of_batches() {
+    let mut c = cluster(&[1, 2, 3], MetadataMode::Zookeeper);
+    topic(&mut c, "clicks", 6, 1, TopicConfig::default());
+    producer_with(
+        &mut c,
+        1,
+        ProducerConfig {
+            batch_size: 1_024,
+            ..ProducerConfig::default()
+        },
+    );
+    advance(&mut c, 1_000);
+    let partitions = send_keyless(&mut c, 100);
+    assert!(
+        partitions[..14].iter().all(|p| *p == partitions[0]),
+        "{partitions:?}"
+    );
+    let mut distinct = partitions.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    assert!(
+        distinct.len() >= 3,
+        "moves on about every 14 records: {partitions:?}"
+    );
+}

@@ -3,6 +3,7 @@
 //! retrying retriable errors after a metadata refresh until
 //! `delivery.timeout.ms`, with or without idempotence.
 
+pub mod accumulator;
 pub mod partitioner;
 mod sender;
 
@@ -15,9 +16,10 @@ use crate::event::EventKind;
 use crate::ids::{BrokerId, NodeId, ProducerId, RecordId, SimTime, TopicPartition};
 use crate::network::{Body, PartitionMetadata};
 use crate::sim::{Cluster, Ctx};
+use accumulator::QueuedBatch;
 use partitioner::{RoundRobinState, StickyPartitioner};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 /// Records sent together to one partition.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,12 +58,8 @@ pub struct Producer {
     pub metadata_retry_scheduled: bool,
     pub known_brokers: Vec<BrokerId>,
     pub next_bootstrap: usize,
-    /// Records waiting to go out, per partition.
-    pub accumulator: BTreeMap<TopicPartition, Vec<Record>>,
-    /// When each partition's waiting records began their batch: the batch's
-    /// creation, from which `delivery.timeout.ms` counts.
-    #[serde(default)]
-    pub accumulated_since: BTreeMap<TopicPartition, SimTime>,
+    /// Batches waiting to go out, per partition, in order.
+    pub accumulator: BTreeMap<TopicPartition, VecDeque<QueuedBatch>>,
     pub batches: BTreeMap<u64, Batch>,
     pub next_sequence: BTreeMap<TopicPartition, u64>,
     pub drain_scheduled: bool,
@@ -121,7 +119,6 @@ impl Cluster {
                 known_brokers,
                 next_bootstrap: 0,
                 accumulator: BTreeMap::new(),
-                accumulated_since: BTreeMap::new(),
                 batches: BTreeMap::new(),
                 next_sequence: BTreeMap::new(),
                 drain_scheduled: false,
@@ -194,8 +191,8 @@ impl Cluster {
             .producers
             .get_mut(&pid)
             .ok_or_else(|| no_producer(pid))?;
-        let p =
-            prod.choose_partition(&mut self.ctx, topic, n, key.as_deref(), &value, partition)?;
+        let (p, sticky) =
+            prod.choose_partition(&mut self.ctx, topic, n, key.as_deref(), partition)?;
         // The controller's copy of the name is the shared one.
         let tp = TopicPartition {
             topic: name,
@@ -220,7 +217,7 @@ impl Cluster {
             value,
         });
         if let Some(prod) = self.producers.get_mut(&pid) {
-            prod.accumulate(&mut self.ctx, tp, record);
+            prod.accumulate(&mut self.ctx, tp, record, sticky.then_some(n));
         }
         Ok(id)
     }

@@ -233,15 +233,18 @@ pub struct StickyChoice {
 }
 
 /// Kafka's `BuiltInPartitioner` for null keys (uniform sticky, KIP-794),
-/// counting the bytes each record would add since the simulator has no real
-/// batches. Sticking to one partition fills batches instead of sending many
-/// tiny ones; it is not round-robin.
+/// counting the bytes each record adds to its batch. Sticking to one
+/// partition fills batches instead of sending many tiny ones; it is not
+/// round-robin. It moves on once `batch.size` bytes went to the partition
+/// and the switch is enabled (the partition's last queued batch is full or
+/// its queue is empty), and at `2 × batch.size` in any case
+/// (`BuiltInPartitioner.updatePartitionInfo`); the producer says which
+/// (clients/producer/sender.rs).
 ///
-/// Simplifications, to be stated in the UI: Kafka may delay the switch up to
-/// `2 * batch.size` while the batch is not ready to send, and with adaptive
-/// partitioning (`partitioner.adaptive.partitioning.enable`) it favours
-/// partitions on brokers with shorter queues; we switch at `batch.size` and
-/// pick uniformly, which is what Kafka does when queues are even.
+/// Simplification: with adaptive partitioning
+/// (`partitioner.adaptive.partitioning.enable`) Kafka favours partitions on
+/// brokers with shorter queues; we pick uniformly, which is what Kafka does
+/// when queues are even.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StickyPartitioner {
     batch_size: usize,
@@ -286,11 +289,62 @@ impl StickyPartitioner {
         self.current.get(topic).copied()
     }
 
-    /// The partition for one null-key record of `record_bytes` bytes.
+    /// The partition null-key records of `topic` go to now, chosen on first
+    /// use (Kafka's `peekCurrentPartitionInfo`).
+    pub fn peek(
+        &mut self,
+        topic: &str,
+        available: &[u32],
+        num_partitions: u32,
+        rng: &mut impl rand::RngCore,
+    ) -> u32 {
+        if let Some(choice) = self.current.get(topic) {
+            return choice.partition;
+        }
+        let partition = next_sticky_partition(available, num_partitions, rng);
+        self.current.insert(
+            topic.to_owned(),
+            StickyChoice {
+                partition,
+                produced_bytes: 0,
+            },
+        );
+        partition
+    }
+
+    /// `appended` bytes went to the current partition (Kafka's
+    /// `updatePartitionInfo`): it moves on once `batch.size` bytes went
+    /// there if `enable_switch` (the partition's last queued batch is full
+    /// or its queue is empty), and at `2 × batch.size` whatever the queue.
+    /// The new pick may by chance be the same partition.
+    pub fn update(
+        &mut self,
+        topic: &str,
+        appended: usize,
+        enable_switch: bool,
+        available: &[u32],
+        num_partitions: u32,
+        rng: &mut impl rand::RngCore,
+    ) {
+        let Some(choice) = self.current.get_mut(topic) else {
+            return;
+        };
+        choice.produced_bytes = choice.produced_bytes.saturating_add(appended);
+        let produced = choice.produced_bytes;
+        if (produced >= self.batch_size && enable_switch) || produced >= 2 * self.batch_size {
+            *choice = StickyChoice {
+                partition: next_sticky_partition(available, num_partitions, rng),
+                produced_bytes: 0,
+            };
+        }
+    }
+
+    /// The partition for one null-key record of `record_bytes` bytes from a
+    /// producer whose batches are sent before its next record (the switch
+    /// always enabled).
     ///
     /// As in Kafka, the record that reaches `batch.size` still goes to the
-    /// current partition; the switch applies from the next record on, and the
-    /// new pick may by chance be the same partition.
+    /// current partition; the switch applies from the next record on.
     pub fn partition(
         &mut self,
         topic: &str,
@@ -299,21 +353,8 @@ impl StickyPartitioner {
         num_partitions: u32,
         rng: &mut impl rand::RngCore,
     ) -> u32 {
-        let choice = self
-            .current
-            .entry(topic.to_owned())
-            .or_insert_with(|| StickyChoice {
-                partition: next_sticky_partition(available, num_partitions, rng),
-                produced_bytes: 0,
-            });
-        let partition = choice.partition;
-        choice.produced_bytes = choice.produced_bytes.saturating_add(record_bytes);
-        if choice.produced_bytes >= self.batch_size {
-            *choice = StickyChoice {
-                partition: next_sticky_partition(available, num_partitions, rng),
-                produced_bytes: 0,
-            };
-        }
+        let partition = self.peek(topic, available, num_partitions, rng);
+        self.update(topic, record_bytes, true, available, num_partitions, rng);
         partition
     }
 }
@@ -598,6 +639,33 @@ mod tests {
         }
         // The 17th reaches 17000 >= 16384: it still goes there, then we switch.
         assert_eq!(sticky.partition("t", 1000, &all, 50, &mut rng), first);
+        assert_eq!(sticky.current("t").unwrap().produced_bytes, 0);
+    }
+
+    /// Kafka's `testUniformBuiltInPartitioner`, batch.size 1024: a large
+    /// record past the limit while its batch is still open does not switch;
+    /// the next one, closing that batch, does.
+    #[test]
+    fn sticky_waits_for_the_batch_while_it_is_open_but_not_past_twice_batch_size() {
+        let mut sticky = StickyPartitioner::with_batch_size(1024);
+        let mut rng = rng();
+        let all: Vec<u32> = (0..50).collect();
+        let first = sticky.peek("t", &all, 50, &mut rng);
+        sticky.update("t", 100, false, &all, 50, &mut rng);
+        sticky.update("t", 1000, false, &all, 50, &mut rng);
+        assert_eq!(
+            sticky.current("t").unwrap().partition,
+            first,
+            "batch still open"
+        );
+        // Queue emptied (the batch was sent): the switch waits no longer.
+        sticky.update("t", 0, true, &all, 50, &mut rng);
+        assert_eq!(sticky.current("t").unwrap().produced_bytes, 0, "moved on");
+        // Never past 2 × batch.size, even with the switch disabled.
+        let second = sticky.peek("t", &all, 50, &mut rng);
+        sticky.update("t", 2047, false, &all, 50, &mut rng);
+        assert_eq!(sticky.current("t").unwrap().partition, second);
+        sticky.update("t", 1, false, &all, 50, &mut rng);
         assert_eq!(sticky.current("t").unwrap().produced_bytes, 0);
     }
 

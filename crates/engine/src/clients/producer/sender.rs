@@ -4,16 +4,16 @@
 //! audit must hear of (a batch sent with `acks=0`, a batch acknowledged) is
 //! returned to the caller, which files it; see `mod.rs`.
 
-use super::{Batch, Producer, MAX_IN_FLIGHT};
+use super::{accumulator, Batch, Producer, MAX_IN_FLIGHT};
 use crate::broker::log::Record;
 use crate::config::Acks;
 use crate::error::{ErrorCode, KafkaError, Result};
 use crate::event::EventKind;
-use crate::ids::{BrokerId, NodeId, RecordId, SimTime, TopicPartition};
+use crate::ids::{BrokerId, NodeId, RecordId, TopicPartition};
 use crate::network::{Body, PartitionMetadata, ProduceRequest, ProduceResult};
 use crate::sim::timer::Timer;
 use crate::sim::Ctx;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, VecDeque};
 
 use super::partitioner::{self, PartitionerKind};
 
@@ -28,33 +28,25 @@ impl Producer {
 
     /// The partition a record goes to: the explicit one, the custom
     /// partitioner's rule, murmur2 of the key, or (keyless) the round-robin
-    /// or sticky choice among partitions with a known leader.
+    /// or sticky choice among partitions with a known leader. Says whether
+    /// the sticky partitioner chose, so `accumulate` tells it what the
+    /// record added.
     pub(super) fn choose_partition(
         &mut self,
         ctx: &mut Ctx,
         topic: &str,
         n: u32,
         key: Option<&str>,
-        value: &str,
         explicit: Option<u32>,
-    ) -> Result<u32> {
+    ) -> Result<(u32, bool)> {
         if let Some(p) = explicit {
-            return Ok(p);
+            return Ok((p, false));
         }
-        // Partitions with a known leader; only the keyless partitioners need them.
-        let available =
-            |metadata: &std::collections::BTreeMap<TopicPartition, PartitionMetadata>| {
-                metadata
-                    .values()
-                    .filter(|m| &*m.tp.topic == topic && m.leader.is_some())
-                    .map(|m| m.tp.partition)
-                    .collect::<Vec<u32>>()
-            };
         let keyed = |k: &str| partitioner::partition_for_key(k.as_bytes(), n);
         Ok(match (&self.config.partitioner, key) {
             (PartitionerKind::RoundRobin, _) => {
-                let available = available(&self.metadata);
-                self.round_robin.partition(topic, &available, n)
+                let available = self.available(topic);
+                (self.round_robin.partition(topic, &available, n), false)
             }
             (PartitionerKind::Custom { rules }, Some(k)) => {
                 match rules.iter().find(|r| r.key == k).map(|r| r.partition) {
@@ -66,49 +58,85 @@ impl Producer {
                             format!("Invalid partition given with record: {p} is not in the range [0...{n})."),
                         ))
                     }
-                    Some(p) => p,
-                    None => keyed(k),
+                    Some(p) => (p, false),
+                    None => (keyed(k), false),
                 }
             }
-            (_, Some(k)) => keyed(k),
-            (_, None) => {
-                let bytes = value.len() + 70; // record overhead, roughly as Kafka counts
-                let available = available(&self.metadata);
-                self.sticky
-                    .partition(topic, bytes, &available, n, &mut ctx.rng)
-            }
+            (_, Some(k)) => (keyed(k), false),
+            (_, None) => (self.sticky_partition(ctx, topic, n), true),
         })
     }
 
-    /// Queues a stamped record for its partition; the first record since
-    /// the last drain starts the `linger.ms` timer.
-    pub(super) fn accumulate(&mut self, ctx: &mut Ctx, tp: TopicPartition, record: Record) {
+    /// Kafka's `RecordAccumulator.append` for a keyless record: the sticky
+    /// partition, moved on first if it was due to and its queue has since
+    /// emptied or filled (`partitionChanged`, "completed previously
+    /// disabled switch").
+    fn sticky_partition(&mut self, ctx: &mut Ctx, topic: &str, n: u32) -> u32 {
+        let available = self.available(topic);
+        let p = self.sticky.peek(topic, &available, n, &mut ctx.rng);
+        let batch_size = self.sticky.batch_size();
+        let queue = self
+            .accumulator
+            .iter()
+            .find(|(tp, _)| &*tp.topic == topic && tp.partition == p)
+            .map(|(_, q)| q);
+        if accumulator::all_full(queue, batch_size) {
+            self.sticky
+                .update(topic, 0, true, &available, n, &mut ctx.rng);
+            return self.sticky.peek(topic, &available, n, &mut ctx.rng);
+        }
+        p
+    }
+
+    /// Partitions of `topic` with a known leader; only the keyless
+    /// partitioners need them.
+    fn available(&self, topic: &str) -> Vec<u32> {
+        self.metadata
+            .values()
+            .filter(|m| &*m.tp.topic == topic && m.leader.is_some())
+            .map(|m| m.tp.partition)
+            .collect()
+    }
+
+    /// Queues a stamped record in its partition's last batch, or a new
+    /// one (its `delivery.timeout.ms` starts); the first record since the
+    /// last drain starts the `linger.ms` timer. A record the sticky
+    /// partitioner placed (`sticky_of`, the topic's partition count) tells
+    /// it how many bytes went there and how the queue stands.
+    pub(super) fn accumulate(
+        &mut self,
+        ctx: &mut Ctx,
+        tp: TopicPartition,
+        record: Record,
+        sticky_of: Option<u32>,
+    ) {
         self.stats.sent += 1;
-        if !self.accumulated_since.contains_key(&tp) {
-            // A new batch: it fails if not done within delivery.timeout.ms.
-            self.accumulated_since.insert(tp.clone(), ctx.now);
-            let producer = self.id;
+        let producer = self.id;
+        let batch_size = self.sticky.batch_size();
+        let topic = tp.topic.clone();
+        let queue = self.accumulator.entry(tp).or_default();
+        let (appended, new_batch) = accumulator::append(queue, record, ctx.now, batch_size);
+        let enable_switch = accumulator::all_full(Some(queue), batch_size);
+        if new_batch {
             ctx.schedule_timer(
                 self.config.delivery_timeout_ms,
                 Timer::DeliveryTimeout { producer },
             );
         }
-        self.accumulator
-            .entry(tp)
-            // Room for a typical batch at once, rather than regrowing it
-            // record by record.
-            .or_insert_with(|| Vec::with_capacity(32))
-            .push(record);
+        if let Some(n) = sticky_of {
+            let available = self.available(&topic);
+            self.sticky
+                .update(&topic, appended, enable_switch, &available, n, &mut ctx.rng);
+        }
         if !self.drain_scheduled {
             self.drain_scheduled = true;
-            let producer = self.id;
             ctx.schedule_timer(self.config.linger_ms, Timer::ProducerDrain { producer });
         }
     }
 
-    /// Sends each partition's accumulated records as one batch to its leader.
+    /// Sends each partition's queued batches, in order, to its leader, up
+    /// to `MAX_IN_FLIGHT` at a time per partition.
     pub(crate) fn drain(&mut self, ctx: &mut Ctx) -> Unacknowledged {
-        let now = ctx.now;
         self.drain_scheduled = false;
         let tps: Vec<TopicPartition> = self.accumulator.keys().cloned().collect();
         let mut to_send = Vec::new();
@@ -118,28 +146,34 @@ impl Producer {
                 need_metadata = true;
                 continue;
             }
-            if self.in_flight_for(&tp) >= MAX_IN_FLIGHT {
-                continue;
-            }
-            let mut records = self.accumulator.remove(&tp).unwrap_or_default();
-            if self.config.idempotent() {
-                let seq = self.next_sequence.entry(tp.clone()).or_insert(0);
-                for r in &mut records {
-                    r.sequence = Some(*seq);
-                    *seq += 1;
+            let room = MAX_IN_FLIGHT.saturating_sub(self.in_flight_for(&tp));
+            for _ in 0..room {
+                let Some(queued) = self.accumulator.get_mut(&tp).and_then(VecDeque::pop_front)
+                else {
+                    break;
+                };
+                let mut records = queued.records;
+                if self.config.idempotent() {
+                    let seq = self.next_sequence.entry(tp.clone()).or_insert(0);
+                    for r in &mut records {
+                        r.sequence = Some(*seq);
+                        *seq += 1;
+                    }
                 }
+                let batch = Batch {
+                    id: ctx.next_batch_id(),
+                    tp: tp.clone(),
+                    records: records.into(),
+                    created: queued.created,
+                    attempts: 0,
+                    sent_to: None,
+                };
+                to_send.push(batch.id);
+                self.batches.insert(batch.id, batch);
             }
-            let created = self.accumulated_since.remove(&tp).unwrap_or(now);
-            let batch = Batch {
-                id: ctx.next_batch_id(),
-                tp,
-                records: records.into(),
-                created,
-                attempts: 0,
-                sent_to: None,
-            };
-            to_send.push(batch.id);
-            self.batches.insert(batch.id, batch);
+            if self.accumulator.get(&tp).is_some_and(VecDeque::is_empty) {
+                self.accumulator.remove(&tp);
+            }
         }
         let unacknowledged = to_send
             .into_iter()
@@ -355,17 +389,21 @@ impl Producer {
     pub(super) fn expire_batches(&mut self, ctx: &mut Ctx) {
         let now = ctx.now;
         let timeout = self.config.delivery_timeout_ms;
-        let waiting: Vec<(TopicPartition, SimTime)> = self
-            .accumulated_since
-            .iter()
-            .filter(|(_, since)| now.since(**since) >= timeout)
-            .map(|(tp, since)| (tp.clone(), *since))
-            .collect();
-        for (tp, since) in waiting {
-            self.accumulated_since.remove(&tp);
-            let records = self.accumulator.remove(&tp).unwrap_or_default();
-            let ids = records.iter().map(|r| r.id).collect();
-            self.expire(ctx, tp, ids, now.since(since));
+        let mut waiting = Vec::new();
+        for (tp, queue) in &mut self.accumulator {
+            while queue
+                .front()
+                .is_some_and(|b| now.since(b.created) >= timeout)
+            {
+                if let Some(b) = queue.pop_front() {
+                    waiting.push((tp.clone(), b));
+                }
+            }
+        }
+        self.accumulator.retain(|_, q| !q.is_empty());
+        for (tp, b) in waiting {
+            let ids = b.records.iter().map(|r| r.id).collect();
+            self.expire(ctx, tp, ids, now.since(b.created));
         }
         let sent: Vec<u64> = self
             .batches
