@@ -55,6 +55,35 @@ pub fn high_watermark_le_log_end(c: &Cluster) -> Result<(), Violation> {
     Ok(())
 }
 
+/// An idempotent producer's records appear in every replica's log in the
+/// order it sent them: their sequence numbers only rise (Kafka keeps that
+/// order across retries and failovers on the client,
+/// `RecordAccumulator.shouldStopDrainBatchesForPartition`).
+pub fn idempotent_records_in_order(c: &Cluster) -> Result<(), Violation> {
+    for b in c.brokers.values() {
+        for (tp, r) in &b.replicas {
+            let mut last: BTreeMap<crate::ids::ProducerId, (u64, u64)> = BTreeMap::new();
+            for rec in r.log.records() {
+                let Some(seq) = rec.sequence else {
+                    continue;
+                };
+                if let Some((before, at)) = last.insert(rec.producer, (seq, rec.offset)) {
+                    if before >= seq {
+                        return Err(violation(
+                            "idempotent_records_in_order",
+                            format!(
+                                "{tp} on broker {}: {} sequence {seq} at offset {} after sequence {before} at offset {at}",
+                                b.id.0, rec.producer, rec.offset
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Every log holds offsets 0, 1, 2, ... with no gap or repeat.
 pub fn offsets_contiguous(c: &Cluster) -> Result<(), Violation> {
     for b in c.brokers.values() {
@@ -228,6 +257,7 @@ impl Checker {
         leader_is_in_isr(c)?;
         high_watermark_le_log_end(c)?;
         offsets_contiguous(c)?;
+        idempotent_records_in_order(c)?;
         replicas_agree_below_high_watermark(c)?;
         self.one_leader_per_partition_per_epoch(c)?;
         self.high_watermark_never_decreases_for_a_leader_epoch(c)?;

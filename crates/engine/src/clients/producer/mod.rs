@@ -31,6 +31,10 @@ pub struct Batch {
     pub attempts: u32,
     /// Broker the current attempt went to; `None` while waiting to be (re)sent.
     pub sent_to: Option<BrokerId>,
+    /// A failed batch waits in front of its partition's queue until then
+    /// (`retry.backoff.ms`).
+    #[serde(default)]
+    pub backoff_until: Option<SimTime>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -253,7 +257,8 @@ impl Cluster {
                     return;
                 };
                 let Some((batch, base)) = prod.on_produce_response(&mut self.ctx, result) else {
-                    return;
+                    // An error: a batch it held up may go now.
+                    return self.on_producer(pid, Producer::send_retries);
                 };
                 let acks = prod.config.acks;
                 let now = self.ctx.now;
@@ -269,10 +274,9 @@ impl Cluster {
     pub(crate) fn on_producer_timer(&mut self, pid: ProducerId, timer: ProducerTimer) {
         match timer {
             ProducerTimer::Drain => self.on_producer(pid, Producer::drain),
-            ProducerTimer::RequestTimeout { batch, attempt } => self.on_producer(pid, |p, ctx| {
-                p.on_request_timeout(ctx, batch, attempt);
-                Vec::new()
-            }),
+            ProducerTimer::RequestTimeout { batch, attempt } => {
+                self.on_producer(pid, |p, ctx| p.on_request_timeout(ctx, batch, attempt))
+            }
             ProducerTimer::Retry { batch } => {
                 self.on_producer(pid, |p, ctx| p.on_produce_retry(ctx, batch))
             }
@@ -280,18 +284,12 @@ impl Cluster {
                 p.on_metadata_retry(ctx);
                 Vec::new()
             }),
-            ProducerTimer::DeliveryTimeout => self.on_producer(pid, |p, ctx| {
-                p.expire_batches(ctx);
-                Vec::new()
-            }),
+            ProducerTimer::DeliveryTimeout => self.on_producer(pid, Producer::expire_batches),
             ProducerTimer::ConnectionLost { broker } => {
                 // The network layer knows whether the peer process is gone
                 // (the connection was reset) or only slow to answer.
                 let reset = !self.brokers.get(&broker).is_some_and(|b| b.is_running());
-                self.on_producer(pid, |p, ctx| {
-                    p.on_connection_lost(ctx, broker, reset);
-                    Vec::new()
-                })
+                self.on_producer(pid, |p, ctx| p.on_connection_lost(ctx, broker, reset))
             }
         }
     }

@@ -138,10 +138,16 @@ impl Producer {
     /// to `MAX_IN_FLIGHT` at a time per partition.
     pub(crate) fn drain(&mut self, ctx: &mut Ctx) -> Unacknowledged {
         self.drain_scheduled = false;
+        let mut unacknowledged = self.send_retries(ctx);
         let tps: Vec<TopicPartition> = self.accumulator.keys().cloned().collect();
         let mut to_send = Vec::new();
         let mut need_metadata = false;
         for tp in tps {
+            // A failed batch waits in front of the queue (Kafka's
+            // `reenqueue`): nothing behind it goes first.
+            if self.waiting_retry(&tp).is_some() {
+                continue;
+            }
             if self.leader_of(&tp).is_none() {
                 need_metadata = true;
                 continue;
@@ -167,6 +173,7 @@ impl Producer {
                     created: queued.created,
                     attempts: 0,
                     sent_to: None,
+                    backoff_until: None,
                 };
                 to_send.push(batch.id);
                 self.batches.insert(batch.id, batch);
@@ -175,14 +182,61 @@ impl Producer {
                 self.accumulator.remove(&tp);
             }
         }
-        let unacknowledged = to_send
-            .into_iter()
-            .filter_map(|b| self.send_batch(ctx, b))
-            .collect();
+        unacknowledged.extend(to_send.into_iter().filter_map(|b| self.send_batch(ctx, b)));
         if need_metadata {
             self.request_metadata(ctx);
         }
         unacknowledged
+    }
+
+    /// The earliest failed batch of a partition still to be sent again: it
+    /// stands in front of the partition's queue.
+    fn waiting_retry(&self, tp: &TopicPartition) -> Option<u64> {
+        self.batches
+            .values()
+            .find(|b| &b.tp == tp && b.sent_to.is_none() && b.attempts > 0)
+            .map(|b| b.id)
+    }
+
+    /// Whether a failed batch may be sent again now: it is its partition's
+    /// earliest, its backoff is over, and (idempotent) no other batch of
+    /// the partition is in flight, so sequences reach the leader in order
+    /// ("this effectively reduces our in flight request count to 1",
+    /// `RecordAccumulator.shouldStopDrainBatchesForPartition`); without
+    /// idempotence, up to `MAX_IN_FLIGHT` as for any batch.
+    fn may_resend(&self, ctx: &Ctx, id: u64) -> bool {
+        let Some(b) = self.batches.get(&id) else {
+            return false;
+        };
+        let limit = if self.config.idempotent() {
+            1
+        } else {
+            MAX_IN_FLIGHT
+        };
+        self.waiting_retry(&b.tp) == Some(id)
+            && b.backoff_until.is_none_or(|t| t <= ctx.now)
+            && self.in_flight_for(&b.tp) < limit
+    }
+
+    /// Sends each partition's earliest failed batch again where it may go.
+    /// Called whenever a batch completes or fails, since that may be what
+    /// the next one waited for.
+    pub(super) fn send_retries(&mut self, ctx: &mut Ctx) -> Unacknowledged {
+        let waiting: BTreeSet<TopicPartition> = self
+            .batches
+            .values()
+            .filter(|b| b.sent_to.is_none() && b.attempts > 0)
+            .map(|b| b.tp.clone())
+            .collect();
+        let ready: Vec<u64> = waiting
+            .iter()
+            .filter_map(|tp| self.waiting_retry(tp))
+            .filter(|id| self.may_resend(ctx, *id))
+            .collect();
+        ready
+            .into_iter()
+            .filter_map(|id| self.send_batch(ctx, id))
+            .collect()
     }
 
     /// One attempt of a batch to its partition's leader as this producer
@@ -193,6 +247,7 @@ impl Producer {
         let timeout_ms = self.config.request_timeout_ms;
         let batch = self.batches.get_mut(&batch_id)?;
         let Some(leader) = self.metadata.get(&batch.tp).and_then(|m| m.leader) else {
+            batch.backoff_until = Some(ctx.now.plus(self.config.retry_backoff_ms));
             self.request_metadata(ctx);
             let batch = batch_id;
             ctx.schedule_timer(
@@ -345,6 +400,7 @@ impl Producer {
             self.stats.retries += 1;
             let (tp, attempt) = (batch.tp.clone(), batch.attempts);
             let backoff = cfg.retry_backoff(attempt);
+            batch.backoff_until = Some(now.plus(backoff));
             if matches!(
                 error,
                 ErrorCode::NotLeaderOrFollower
@@ -386,7 +442,7 @@ impl Producer {
     /// in the accumulator, then those sent or awaiting a retry (Kafka's
     /// `RecordAccumulator.expiredBatches` and `Sender.getExpiredInflightBatches`).
     /// A late answer for one finds it gone and is ignored.
-    pub(super) fn expire_batches(&mut self, ctx: &mut Ctx) {
+    pub(super) fn expire_batches(&mut self, ctx: &mut Ctx) -> Unacknowledged {
         let now = ctx.now;
         let timeout = self.config.delivery_timeout_ms;
         let mut waiting = Vec::new();
@@ -417,6 +473,7 @@ impl Producer {
                 self.expire(ctx, batch.tp, ids, now.since(batch.created));
             }
         }
+        self.send_retries(ctx)
     }
 
     fn expire(&mut self, ctx: &mut Ctx, tp: TopicPartition, records: Vec<RecordId>, age_ms: u64) {
@@ -454,27 +511,31 @@ impl Producer {
     }
 
     pub(super) fn on_produce_retry(&mut self, ctx: &mut Ctx, batch_id: u64) -> Unacknowledged {
-        let ready = self
-            .batches
-            .get(&batch_id)
-            .is_some_and(|b| b.sent_to.is_none());
-        if ready {
+        if self.may_resend(ctx, batch_id) {
             self.send_batch(ctx, batch_id).into_iter().collect()
         } else {
+            // Not its turn: it goes when the batch ahead of it completes.
             Vec::new()
         }
     }
 
     /// `request.timeout.ms` passed for one attempt of a batch: if that
     /// attempt is still the current one, it failed with REQUEST_TIMED_OUT.
-    pub(super) fn on_request_timeout(&mut self, ctx: &mut Ctx, batch_id: u64, attempt: u32) {
+    pub(super) fn on_request_timeout(
+        &mut self,
+        ctx: &mut Ctx,
+        batch_id: u64,
+        attempt: u32,
+    ) -> Unacknowledged {
         let current = self
             .batches
             .get(&batch_id)
             .is_some_and(|b| b.attempts == attempt && b.sent_to.is_some());
-        if current {
-            self.retry_or_fail(ctx, batch_id, ErrorCode::RequestTimedOut);
+        if !current {
+            return Vec::new();
         }
+        self.retry_or_fail(ctx, batch_id, ErrorCode::RequestTimedOut);
+        self.send_retries(ctx)
     }
 
     /// A request to `broker` went unanswered or its connection broke. A
@@ -482,7 +543,12 @@ impl Producer {
     /// connection was `reset` (the broker process is gone), every batch in
     /// flight there fails with NETWORK_EXCEPTION (retriable) and the
     /// producer asks for fresh metadata.
-    pub(super) fn on_connection_lost(&mut self, ctx: &mut Ctx, broker: BrokerId, reset: bool) {
+    pub(super) fn on_connection_lost(
+        &mut self,
+        ctx: &mut Ctx,
+        broker: BrokerId,
+        reset: bool,
+    ) -> Unacknowledged {
         if self.metadata_in_flight
             && self
                 .known_brokers
@@ -494,7 +560,7 @@ impl Producer {
             self.request_metadata(ctx);
         }
         if !reset {
-            return; // only a metadata probe timed out; the broker is fine
+            return Vec::new(); // only a metadata probe timed out; the broker is fine
         }
         let lost: BTreeSet<u64> = self
             .batches
@@ -508,5 +574,6 @@ impl Producer {
         // Kafka's client asks for fresh metadata on any disconnect: this is
         // how an acks=0 producer, which gets no replies, learns of a failover.
         self.request_metadata(ctx);
+        self.send_retries(ctx)
     }
 }
