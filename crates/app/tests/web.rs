@@ -342,7 +342,7 @@ async fn while_playing_a_filter_change_shows_at_once_not_on_the_next_beat() {
 #[wasm_bindgen_test]
 fn golden_traces_are_the_same_in_wasm_as_natively() {
     use kafkasim_engine::run::golden::{digest_line, traces};
-    let committed: [(&str, &str); 16] = [
+    let committed: [(&str, &str); 17] = [
         (
             "busy-kraft",
             include_str!("../../engine/tests/golden/busy-kraft.digest"),
@@ -358,6 +358,10 @@ fn golden_traces_are_the_same_in_wasm_as_natively() {
         (
             "example-my-topic",
             include_str!("../../engine/tests/golden/example-my-topic.digest"),
+        ),
+        (
+            "example-rolling-upgrade",
+            include_str!("../../engine/tests/golden/example-rolling-upgrade.digest"),
         ),
         (
             "lesson-brokers-and-zookeeper",

@@ -226,8 +226,10 @@ pub struct ConsumerConfig {
     /// Static membership: a restart within the session timeout keeps the assignment.
     #[serde(rename = "group.instance.id", skip_serializing_if = "Option::is_none")]
     pub group_instance_id: Option<String>,
+    /// The assignors this consumer supports, most preferred first
+    /// (Kafka's default: `[range, cooperative-sticky]`).
     #[serde(rename = "partition.assignment.strategy")]
-    pub partition_assignment_strategy: crate::clients::assignor::AssignorKind,
+    pub partition_assignment_strategy: crate::clients::assignor::AssignorList,
     #[serde(rename = "enable.auto.commit")]
     pub enable_auto_commit: bool,
     #[serde(rename = "auto.commit.interval.ms")]

@@ -35,7 +35,7 @@ pub mod messaging_models;
 pub mod run;
 pub mod view;
 
-pub use clients::assignor::AssignorKind;
+pub use clients::assignor::{AssignorKind, AssignorList};
 pub use clients::consumer::SeekTo;
 pub use command::Command;
 pub use config::{

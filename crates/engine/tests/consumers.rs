@@ -422,7 +422,7 @@ fn rebalance_with(kind: AssignorKind) -> Vec<Event> {
     topic(&mut c, "orders", 6, 3, TopicConfig::default());
     producer(&mut c, 1, Acks::All);
     let config = ConsumerConfig {
-        partition_assignment_strategy: kind,
+        partition_assignment_strategy: kind.into(),
         processing_ms: 50,
         max_poll_records: 5,
         ..group_config("billing")
@@ -814,4 +814,55 @@ fn a_slower_application_processes_one_record_per_processing_ms() {
         })
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::InvalidConfig);
+}
+
+/// `partition.assignment.strategy` is a list, `[range, cooperative-sticky]`
+/// by default: a default member and a cooperative-sticky one share a group
+/// (Kafka's upgrade path), the coordinator's vote picking the one protocol
+/// both support. With a single assignor for the default this was
+/// INCONSISTENT_GROUP_PROTOCOL.
+#[test]
+fn a_default_member_and_a_cooperative_sticky_one_share_a_group() {
+    let mut c = small_cluster();
+    topic(&mut c, "orders", 4, 3, TopicConfig::default());
+    subscribe(&mut c, 1, group_config("billing"), "orders");
+    c.advance(6_000);
+    let stable = |events: &[Event]| {
+        events.iter().rev().find_map(|e| match &e.kind {
+            EventKind::GroupStable { protocol, .. } => Some(*protocol),
+            _ => None,
+        })
+    };
+    let coop = ConsumerConfig {
+        partition_assignment_strategy: AssignorKind::CooperativeSticky.into(),
+        ..group_config("billing")
+    };
+    let mut events = subscribe(&mut c, 2, coop, "orders");
+    events.extend(c.advance(10_000));
+    assert!(
+        !events.iter().any(|e| matches!(
+            &e.kind,
+            EventKind::ConsumerError { error, .. } if error == "INCONSISTENT_GROUP_PROTOCOL"
+        )),
+        "both are members"
+    );
+    assert_eq!(stable(&events), Some(AssignorKind::CooperativeSticky));
+    let g = &c.view().groups[0];
+    assert_eq!(g.protocol, AssignorKind::CooperativeSticky);
+    assert_eq!(g.members.len(), 2);
+    // A member supporting only range cannot join a group that needs
+    // cooperative-sticky.
+    let range_only = ConsumerConfig {
+        partition_assignment_strategy: AssignorKind::Range.into(),
+        ..group_config("billing")
+    };
+    let events = {
+        let mut e = subscribe(&mut c, 3, range_only, "orders");
+        e.extend(c.advance(5_000));
+        e
+    };
+    assert!(events.iter().any(|e| matches!(
+        &e.kind,
+        EventKind::ConsumerError { error, .. } if error == "INCONSISTENT_GROUP_PROTOCOL"
+    )));
 }

@@ -42,7 +42,7 @@ fn busy_scenario(seed: u64, mode: MetadataMode) -> Scenario {
                 id: Some(ConsumerId(id)),
                 config: ConsumerConfig {
                     group_id: Some(group.into()),
-                    partition_assignment_strategy: assignor,
+                    partition_assignment_strategy: assignor.into(),
                     auto_offset_reset: AutoOffsetReset::Earliest,
                     processing_ms: 20,
                     ..ConsumerConfig::default()

@@ -247,7 +247,7 @@ fn build(s: &Setup) -> Cluster {
     for (id, group) in [(1, "g"), (2, "g"), (3, "h")] {
         let config = ConsumerConfig {
             group_id: Some(group.into()),
-            partition_assignment_strategy: s.assignor,
+            partition_assignment_strategy: s.assignor.into(),
             enable_auto_commit: s.commit.is_none(),
             manual_commit: s.commit.unwrap_or_default(),
             auto_commit_interval_ms: 1_000,

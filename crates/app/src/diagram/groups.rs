@@ -140,7 +140,7 @@ pub(super) fn add_member_button(
             id: None,
             config: kafkasim_engine::ConsumerConfig {
                 group_id: Some(group.clone()),
-                partition_assignment_strategy: assignor,
+                partition_assignment_strategy: assignor.into(),
                 ..Default::default()
             },
             topics: Some(topics),

@@ -7,7 +7,7 @@ use kafkasim_engine::clients::consumer::ConsumerStatus;
 use kafkasim_engine::view::ClusterView;
 use kafkasim_engine::ProducerId;
 use kafkasim_engine::{
-    AssignorKind, AutoOffsetReset, Command, ConsumerConfig, ErrorCode, KafkaError, NodeId,
+    AssignorList, AutoOffsetReset, Command, ConsumerConfig, ErrorCode, KafkaError, NodeId,
 };
 use kafkasim_engine::{BrokerId, ConsumerId, ControllerId, ZkNodeId};
 use leptos::prelude::*;
@@ -364,7 +364,7 @@ pub fn ConsumerForm() -> impl IntoView {
     let sim = expect_context::<Sim>();
     let group = RwSignal::new(String::from("billing"));
     let reset = RwSignal::new(String::from("latest"));
-    let assignor = RwSignal::new(String::from("range"));
+    let assignor = RwSignal::new(String::from("range,cooperative-sticky"));
     let max_poll = RwSignal::new(String::from("500"));
     let processing = RwSignal::new(String::from("0"));
     let topic = move || sim.scene_topic();
@@ -403,7 +403,7 @@ pub fn ConsumerForm() -> impl IntoView {
             } else {
                 AutoOffsetReset::Latest
             },
-            partition_assignment_strategy: AssignorKind::parse(&assignor.get_untracked())
+            partition_assignment_strategy: AssignorList::parse(&assignor.get_untracked())
                 .unwrap_or_default(),
             ..ConsumerConfig::default()
         };
@@ -427,10 +427,12 @@ pub fn ConsumerForm() -> impl IntoView {
             </label>
             <label><span>"Assignor " <small>"partition.assignment.strategy"</small></span>
                 <select prop:value=assignor on:change=move |ev| assignor.set(event_target_value(&ev))>
-                    <option value="range">"range (default)"</option>
+                    <option value="range,cooperative-sticky">"range, cooperative-sticky (default)"</option>
+                    <option value="range">"range"</option>
                     <option value="roundrobin">"roundrobin"</option>
                     <option value="sticky">"sticky"</option>
                     <option value="cooperative-sticky">"cooperative-sticky"</option>
+                    <option value="cooperative-sticky,range">"cooperative-sticky, range (upgrading)"</option>
                 </select>
             </label>
             <label><span>"Records per poll " <small>"max.poll.records"</small></span>

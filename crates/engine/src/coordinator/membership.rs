@@ -2,7 +2,7 @@
 //! Heartbeat and LeaveGroup, rebalance deadlines and session expiry.
 
 use super::*;
-use crate::clients::assignor::MemberSubscription;
+use crate::clients::assignor::{select_protocol, MemberSubscription};
 use crate::error::ErrorCode;
 use crate::event::EventKind;
 use crate::ids::{BrokerId, ConsumerId, SimTime, TopicPartition};
@@ -63,12 +63,12 @@ impl Cluster {
             group: group_id,
             member_id,
             instance_id,
-            protocol,
+            protocols,
             topics,
             session_timeout_ms,
             ..
         } = &request;
-        let (protocol, session_timeout_ms) = (*protocol, *session_timeout_ms);
+        let session_timeout_ms = *session_timeout_ms;
         let now = self.ctx.now;
         let group = match self.coordinated_group(id, group_id) {
             Ok(g) => g,
@@ -76,7 +76,10 @@ impl Cluster {
                 return self.join_error(id, consumer, e, member_id.clone().unwrap_or_default())
             }
         };
-        if !group.members.is_empty() && group.protocol != protocol {
+        // Kafka's `supportsProtocols`: a newcomer must support a protocol
+        // every member supports.
+        let common = |k: &AssignorKind| group.members.values().all(|m| m.protocols.supports(*k));
+        if !group.members.is_empty() && !protocols.kinds().iter().any(common) {
             return self.join_error(
                 id,
                 consumer,
@@ -129,7 +132,6 @@ impl Cluster {
             }
         }
         let known = join_member(group, &member_id, consumer, now, request);
-        group.protocol = protocol;
         let state = group.state;
         let gid = group.id.clone();
         self.schedule_session_expiry(id, &gid, &member_id, session_timeout_ms);
@@ -276,6 +278,11 @@ impl Cluster {
         }
         group.generation += 1;
         let generation = group.generation;
+        // Kafka's `selectProtocol`: the members' vote among the protocols
+        // they all support (the join check keeps that set non-empty).
+        if let Some(p) = select_protocol(group.members.values().map(|m| &m.protocols)) {
+            group.protocol = p;
+        }
         if group.members.is_empty() {
             group.state = GroupState::Empty;
             group.leader = None;
@@ -624,6 +631,7 @@ fn join_member(
             topics: Vec::new(),
             owned: Vec::new(),
             owned_generation: -1,
+            protocols: request.protocols.clone(),
             assignment: Vec::new(),
             session_timeout_ms: request.session_timeout_ms,
             rebalance_timeout_ms: request.rebalance_timeout_ms,
@@ -636,6 +644,7 @@ fn join_member(
     member.topics = request.topics;
     member.owned = request.owned;
     member.owned_generation = request.generation;
+    member.protocols = request.protocols;
     member.consumer = consumer;
     member.session_timeout_ms = request.session_timeout_ms;
     member.rebalance_timeout_ms = request.rebalance_timeout_ms;

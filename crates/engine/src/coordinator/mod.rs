@@ -8,7 +8,7 @@ mod load;
 mod membership;
 mod offsets;
 
-use crate::clients::assignor::AssignorKind;
+use crate::clients::assignor::{AssignorKind, AssignorList};
 use crate::clients::producer::partitioner::coordinator_partition;
 use crate::error::ErrorCode;
 use crate::ids::{BrokerId, ConsumerId, NodeId, SimTime, TopicPartition};
@@ -38,6 +38,9 @@ pub struct GroupMember {
     pub owned: Vec<TopicPartition>,
     /// The generation the member says `owned` is from.
     pub owned_generation: i32,
+    /// The protocols (assignors) it supports, most preferred first.
+    #[serde(default)]
+    pub protocols: AssignorList,
     pub assignment: Vec<TopicPartition>,
     pub session_timeout_ms: u64,
     pub rebalance_timeout_ms: u64,

@@ -96,7 +96,9 @@ pub struct JoinGroupRequest {
     pub group: String,
     pub member_id: Option<String>,
     pub instance_id: Option<String>,
-    pub protocol: crate::clients::assignor::AssignorKind,
+    /// The member's `partition.assignment.strategy`, most preferred first
+    /// (the protocols of Kafka's request).
+    pub protocols: crate::clients::assignor::AssignorList,
     pub topics: Vec<String>,
     pub owned: Vec<TopicPartition>,
     /// The generation `owned` is from (-1 after a reset), as the

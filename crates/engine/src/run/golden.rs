@@ -18,7 +18,7 @@ use crate::Command;
 
 /// The `docs/examples` files, by file stem: `tests/golden.rs` checks that
 /// the folder holds these and no others.
-pub const EXAMPLES: [(&str, &str); 2] = [
+pub const EXAMPLES: [(&str, &str); 3] = [
     (
         "my-failover-lesson",
         include_str!("../../../../docs/examples/my-failover-lesson.json"),
@@ -26,6 +26,10 @@ pub const EXAMPLES: [(&str, &str); 2] = [
     (
         "my-topic",
         include_str!("../../../../docs/examples/my-topic.json"),
+    ),
+    (
+        "rolling-upgrade",
+        include_str!("../../../../docs/examples/rolling-upgrade.json"),
     ),
 ];
 
@@ -139,7 +143,7 @@ fn busy(mode: MetadataMode) -> Scenario {
                 id: Some(ConsumerId(id)),
                 config: ConsumerConfig {
                     group_id: Some(group.into()),
-                    partition_assignment_strategy: assignor,
+                    partition_assignment_strategy: assignor.into(),
                     auto_offset_reset: AutoOffsetReset::Earliest,
                     processing_ms: 20,
                     ..ConsumerConfig::default()

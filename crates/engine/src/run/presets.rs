@@ -86,7 +86,7 @@ pub fn consumer_groups() -> Scenario {
     let member = |group: &str| ConsumerConfig {
         group_id: Some(group.into()),
         auto_offset_reset: AutoOffsetReset::Earliest,
-        partition_assignment_strategy: AssignorKind::Range,
+        partition_assignment_strategy: AssignorKind::Range.into(),
         ..ConsumerConfig::default()
     };
     for (id, group) in [(1, "billing"), (2, "billing"), (3, "audit")] {

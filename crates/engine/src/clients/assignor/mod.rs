@@ -19,6 +19,7 @@
 
 mod general;
 mod java;
+pub mod list;
 mod range;
 mod round_robin;
 mod sticky;
@@ -34,6 +35,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::ids::TopicPartition;
+pub use list::{select_protocol, AssignorList};
 
 /// Kafka's `AbstractStickyAssignor.DEFAULT_GENERATION`: the generation of a member that reports none.
 const DEFAULT_GENERATION: i32 = -1;

@@ -162,7 +162,7 @@ impl Consumer {
             group,
             member_id: self.member_id.clone(),
             instance_id: self.config.group_instance_id.clone(),
-            protocol: self.config.partition_assignment_strategy,
+            protocols: self.config.partition_assignment_strategy.clone(),
             topics,
             owned: self.owned(),
             generation: self.generation,
