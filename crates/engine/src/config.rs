@@ -127,6 +127,10 @@ impl Acks {
     }
 }
 
+/// Kafka's `MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION_FOR_IDEMPOTENCE`: the
+/// broker remembers a producer's last 5 batches, so no more may be in flight.
+pub const MAX_IN_FLIGHT_FOR_IDEMPOTENCE: u32 = 5;
+
 /// Producer settings (`producer.properties`), Kafka 3.x defaults.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -151,6 +155,12 @@ pub struct ProducerConfig {
     pub linger_ms: u64,
     #[serde(rename = "batch.size")]
     pub batch_size: u32,
+    /// Requests a producer may have unanswered on one broker connection
+    /// (5; at most 5 with idempotence). Each simulated request carries one
+    /// partition's batch, where Kafka's carries every partition's for that
+    /// broker.
+    #[serde(rename = "max.in.flight.requests.per.connection")]
+    pub max_in_flight_requests_per_connection: u32,
     pub partitioner: crate::clients::producer::partitioner::PartitionerKind,
 }
 
@@ -160,8 +170,11 @@ impl ProducerConfig {
     /// Left unset (Kafka 3.2+), on unless `acks` is not `all` or `retries` is
     /// 0: Kafka then turns it off quietly rather than failing.
     pub fn idempotent(&self) -> bool {
-        self.enable_idempotence
-            .unwrap_or(self.acks == Acks::All && self.retries > 0)
+        self.enable_idempotence.unwrap_or(
+            self.acks == Acks::All
+                && self.retries > 0
+                && self.max_in_flight_requests_per_connection <= MAX_IN_FLIGHT_FOR_IDEMPOTENCE,
+        )
     }
 
     /// The wait before retry number `attempt` (1 for the first): Kafka's
@@ -188,6 +201,7 @@ impl Default for ProducerConfig {
             delivery_timeout_ms: 120_000,
             linger_ms: 0,
             batch_size: 16_384,
+            max_in_flight_requests_per_connection: 5,
             partitioner: Default::default(),
         }
     }

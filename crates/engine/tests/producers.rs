@@ -372,3 +372,59 @@ fn an_idempotent_producer_s_records_keep_their_order_across_a_failover() {
     assert_eq!(values.len(), 40, "{values:?}");
     kafkasim_engine::audit::invariants::idempotent_records_in_order(&c).unwrap();
 }
+
+/// `max.in.flight.requests.per.connection` counts a broker connection's
+/// unanswered requests, whatever their partitions: with 2, records for four
+/// partitions led by one broker go out two requests at a time.
+#[test]
+fn max_in_flight_requests_counts_per_broker_connection() {
+    let mut c = cluster(&[1, 2], MetadataMode::Zookeeper);
+    topic_with(
+        &mut c,
+        "orders",
+        &[&[1], &[1], &[1], &[1]],
+        TopicConfig::default(),
+    );
+    producer_with(
+        &mut c,
+        1,
+        ProducerConfig {
+            max_in_flight_requests_per_connection: 2,
+            ..ProducerConfig::default()
+        },
+    );
+    advance(&mut c, 1_000);
+    for p in 0..4 {
+        produce_to(&mut c, 1, "orders", p, "v");
+    }
+    let in_flight = |c: &Cluster| {
+        c.view()
+            .in_flight
+            .iter()
+            .filter(|m| matches!(m.body, kafkasim_engine::network::Body::Produce(_)))
+            .count()
+    };
+    let mut most = 0;
+    for _ in 0..40 {
+        c.advance(1);
+        most = most.max(in_flight(&c));
+    }
+    assert_eq!(most, 2, "two requests at a time on broker 1's connection");
+    assert_eq!(c.view().producers[0].acknowledged, 4, "all four, in turn");
+    // Idempotence needs at most 5: set explicitly, more is refused.
+    let refused = c.apply(Command::CreateProducer {
+        id: Some(ProducerId(2)),
+        config: ProducerConfig {
+            enable_idempotence: Some(true),
+            max_in_flight_requests_per_connection: 6,
+            ..ProducerConfig::default()
+        },
+    });
+    assert_eq!(refused.unwrap_err().code, ErrorCode::InvalidConfig);
+    // Left unset, more than 5 turns idempotence off, as Kafka 3.2+ does.
+    let quiet = ProducerConfig {
+        max_in_flight_requests_per_connection: 6,
+        ..ProducerConfig::default()
+    };
+    assert!(!quiet.idempotent());
+}

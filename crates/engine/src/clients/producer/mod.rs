@@ -81,7 +81,17 @@ impl Producer {
         self.metadata.get(tp).and_then(|m| m.leader)
     }
 
-    /// Batches in flight to a partition (Kafka's `max.in.flight.requests.per.connection`, 5).
+    /// Requests in flight on the connection to `broker`, each with one
+    /// batch (Kafka's `InFlightRequests`, capped by
+    /// `max.in.flight.requests.per.connection`).
+    fn in_flight_to(&self, broker: BrokerId) -> usize {
+        self.batches
+            .values()
+            .filter(|b| b.sent_to == Some(broker))
+            .count()
+    }
+
+    /// Batches in flight to a partition.
     fn in_flight_for(&self, tp: &TopicPartition) -> usize {
         self.batches
             .values()
@@ -89,8 +99,6 @@ impl Producer {
             .count()
     }
 }
-
-const MAX_IN_FLIGHT: usize = 5;
 
 impl Cluster {
     pub(crate) fn create_producer(
@@ -319,6 +327,21 @@ fn validate_producer_config(config: &ProducerConfig) -> Result<()> {
         return Err(KafkaError::new(
             ErrorCode::InvalidConfig,
             "Must set acks to all in order to use the idempotent producer. Otherwise we cannot guarantee idempotence. (enable.idempotence=true was set; leave it unset or set it to false for acks=0 or acks=1.)",
+        ));
+    }
+    if config.max_in_flight_requests_per_connection == 0 {
+        return Err(KafkaError::new(
+            ErrorCode::InvalidConfig,
+            "Invalid value 0 for configuration max.in.flight.requests.per.connection: Value must be at least 1",
+        ));
+    }
+    if config.enable_idempotence == Some(true)
+        && config.max_in_flight_requests_per_connection
+            > crate::config::MAX_IN_FLIGHT_FOR_IDEMPOTENCE
+    {
+        return Err(KafkaError::new(
+            ErrorCode::InvalidConfig,
+            "Must set max.in.flight.requests.per.connection to at most 5 to use the idempotent producer.",
         ));
     }
     if config.enable_idempotence == Some(true) && config.retries == 0 {

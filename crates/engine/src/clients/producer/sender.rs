@@ -4,7 +4,7 @@
 //! audit must hear of (a batch sent with `acks=0`, a batch acknowledged) is
 //! returned to the caller, which files it; see `mod.rs`.
 
-use super::{accumulator, Batch, Producer, MAX_IN_FLIGHT};
+use super::{accumulator, Batch, Producer};
 use crate::broker::log::Record;
 use crate::config::Acks;
 use crate::error::{ErrorCode, KafkaError, Result};
@@ -135,24 +135,28 @@ impl Producer {
     }
 
     /// Sends each partition's queued batches, in order, to its leader, up
-    /// to `MAX_IN_FLIGHT` at a time per partition.
+    /// to `max.in.flight.requests.per.connection` unanswered on each
+    /// broker's connection.
     pub(crate) fn drain(&mut self, ctx: &mut Ctx) -> Unacknowledged {
         self.drain_scheduled = false;
         let mut unacknowledged = self.send_retries(ctx);
         let tps: Vec<TopicPartition> = self.accumulator.keys().cloned().collect();
         let mut to_send = Vec::new();
         let mut need_metadata = false;
+        let max = self.config.max_in_flight_requests_per_connection as usize;
+        let mut planned: std::collections::BTreeMap<BrokerId, usize> = Default::default();
         for tp in tps {
             // A failed batch waits in front of the queue (Kafka's
             // `reenqueue`): nothing behind it goes first.
             if self.waiting_retry(&tp).is_some() {
                 continue;
             }
-            if self.leader_of(&tp).is_none() {
+            let Some(leader) = self.leader_of(&tp) else {
                 need_metadata = true;
                 continue;
-            }
-            let room = MAX_IN_FLIGHT.saturating_sub(self.in_flight_for(&tp));
+            };
+            let busy = self.in_flight_to(leader) + planned.get(&leader).copied().unwrap_or(0);
+            let room = max.saturating_sub(busy);
             for _ in 0..room {
                 let Some(queued) = self.accumulator.get_mut(&tp).and_then(VecDeque::pop_front)
                 else {
@@ -176,6 +180,7 @@ impl Producer {
                     backoff_until: None,
                 };
                 to_send.push(batch.id);
+                *planned.entry(leader).or_default() += 1;
                 self.batches.insert(batch.id, batch);
             }
             if self.accumulator.get(&tp).is_some_and(VecDeque::is_empty) {
@@ -199,23 +204,23 @@ impl Producer {
     }
 
     /// Whether a failed batch may be sent again now: it is its partition's
-    /// earliest, its backoff is over, and (idempotent) no other batch of
-    /// the partition is in flight, so sequences reach the leader in order
-    /// ("this effectively reduces our in flight request count to 1",
-    /// `RecordAccumulator.shouldStopDrainBatchesForPartition`); without
-    /// idempotence, up to `MAX_IN_FLIGHT` as for any batch.
+    /// earliest, its backoff is over, its leader's connection has room and
+    /// (idempotent) no other batch of the partition is in flight, so
+    /// sequences reach the leader in order ("this effectively reduces our
+    /// in flight request count to 1",
+    /// `RecordAccumulator.shouldStopDrainBatchesForPartition`).
     fn may_resend(&self, ctx: &Ctx, id: u64) -> bool {
         let Some(b) = self.batches.get(&id) else {
             return false;
         };
-        let limit = if self.config.idempotent() {
-            1
-        } else {
-            MAX_IN_FLIGHT
-        };
+        let max = self.config.max_in_flight_requests_per_connection as usize;
+        let connection_has_room = self
+            .leader_of(&b.tp)
+            .is_none_or(|leader| self.in_flight_to(leader) < max);
         self.waiting_retry(&b.tp) == Some(id)
             && b.backoff_until.is_none_or(|t| t <= ctx.now)
-            && self.in_flight_for(&b.tp) < limit
+            && connection_has_room
+            && !(self.config.idempotent() && self.in_flight_for(&b.tp) > 0)
     }
 
     /// Sends each partition's earliest failed batch again where it may go.
