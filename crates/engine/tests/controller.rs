@@ -311,3 +311,93 @@ fn registration_and_a_clean_shutdown_are_told_in_the_modes_own_words() {
         "{back:#?}"
     );
 }
+
+/// A cluster whose controller is broker `controller`'s, with partition 0 of
+/// `orders` preferring another broker, `preferred`, which crashes at 1 s
+/// and returns at 25 s; the automatic preferred-leader check runs every
+/// 60 s. Returns when the controller took over and when the automatic
+/// election gave the partition back, and when its leader first moved away.
+fn automatic_return(mode: MetadataMode) -> (u64, u64, u64) {
+    let mut config = ClusterConfig {
+        brokers: vec![1, 2, 3],
+        metadata_mode: mode,
+        ..ClusterConfig::default()
+    };
+    config.broker.leader_imbalance_check_interval_seconds = 60;
+    let mut c = Cluster::new(config).unwrap();
+    let mut events = c.advance(5_000);
+    let took_over = events
+        .iter()
+        .find_map(|e| matches!(e.kind, EventKind::ControllerElected { .. }).then_some(e.time.0))
+        .expect("a controller");
+    let controller = match c.view().active_controller {
+        Some(NodeId::Broker(b)) => b.0,
+        _ => 0,
+    };
+    let preferred = [1, 2, 3].into_iter().find(|b| *b != controller).unwrap();
+    let other = [1, 2, 3].into_iter().find(|b| *b != preferred).unwrap();
+    topic_with(
+        &mut c,
+        "orders",
+        &[&[preferred, other]],
+        TopicConfig::default(),
+    );
+    events.extend(c.advance(500));
+    crash(&mut c, preferred);
+    events.extend(c.advance(24_000));
+    restart(&mut c, preferred);
+    events.extend(c.advance(200_000));
+    let moved = events
+        .iter()
+        .find_map(|e| match &e.kind {
+            EventKind::LeaderElected {
+                tp,
+                leader: Some(b),
+                ..
+            } if &*tp.topic == "orders" && b.0 == other => Some(e.time.0),
+            _ => None,
+        })
+        .expect("the leader moved away");
+    let back = events
+        .iter()
+        .find_map(|e| match &e.kind {
+            EventKind::LeaderElected {
+                tp,
+                leader: Some(b),
+                reason,
+                ..
+            } if &*tp.topic == "orders"
+                && b.0 == preferred
+                && *reason == kafkasim_engine::broker::partition::ElectionReason::Preferred =>
+            {
+                Some(e.time.0)
+            }
+            _ => None,
+        })
+        .expect("the preferred leader is back");
+    (took_over, moved, back)
+}
+
+/// ZooKeeper mode (`KafkaController.onControllerFailover`): the first
+/// automatic check runs 5 s after a controller takes over, then every
+/// `leader.imbalance.check.interval.seconds`. Before, the checks ran on the
+/// interval from the cluster's start.
+#[test]
+fn zookeeper_checks_leader_balance_five_seconds_after_taking_over_then_each_interval() {
+    let (took_over, _, back) = automatic_return(MetadataMode::Zookeeper);
+    let since = back - took_over;
+    assert_eq!(
+        since % 60_000,
+        5_000,
+        "took over at {took_over}, back at {back}"
+    );
+}
+
+/// KRaft (`QuorumController.maybeScheduleNextBalancePartitionLeaders`): a
+/// partition not led by its preferred replica schedules a balance one
+/// interval after the change that made it so.
+#[test]
+fn kraft_balances_leaders_an_interval_after_an_imbalance_appears() {
+    let (_, moved, back) = automatic_return(MetadataMode::Kraft);
+    assert_eq!(back - moved, 60_000, "moved at {moved}, back at {back}");
+}

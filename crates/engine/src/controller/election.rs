@@ -49,6 +49,7 @@ impl Cluster {
         for b in live {
             self.send_leader_and_isr(b, changed.clone());
         }
+        self.maybe_schedule_balance();
     }
 
     /// Elects leaders for partitions whose leader is gone or that are offline,
@@ -303,14 +304,101 @@ impl Cluster {
         self.publish(changed);
     }
 
-    /// Kafka's auto leader rebalance: for each broker whose share of
-    /// preferred-but-not-led partitions exceeds the imbalance percentage.
-    pub(crate) fn on_leader_imbalance_check(&mut self) {
-        let every = self.config.broker.leader_imbalance_check_interval_seconds * 1000;
-        self.schedule_timer(every.max(1000), Timer::LeaderImbalanceCheck);
-        if !self.config.broker.auto_leader_rebalance_enable || !self.controller.available() {
+    /// A controller that takes over starts Kafka's automatic
+    /// preferred-leader election (`auto.leader.rebalance.enable`). ZooKeeper
+    /// mode: the first check 5 s later, then every
+    /// `leader.imbalance.check.interval.seconds`
+    /// (`KafkaController.onControllerFailover`). KRaft: a balance one
+    /// interval after a partition's leader stops being its preferred replica
+    /// (`QuorumController.maybeScheduleNextBalancePartitionLeaders`).
+    pub(crate) fn start_leader_balance(&mut self) {
+        if !self.config.broker.auto_leader_rebalance_enable {
             return;
         }
+        let epoch = self.controller.epoch;
+        match self.controller.mode {
+            MetadataMode::Zookeeper => {
+                self.schedule_timer(5_000, Timer::LeaderImbalanceCheck { epoch })
+            }
+            MetadataMode::Kraft => {
+                self.controller.balance_scheduled = false;
+                self.maybe_schedule_balance();
+            }
+        }
+    }
+
+    /// KRaft, after every change of partition state: if some partition is
+    /// not led by its preferred replica and no balance is scheduled, one
+    /// is, an interval from now.
+    fn maybe_schedule_balance(&mut self) {
+        let c = &self.controller;
+        if c.mode != MetadataMode::Kraft
+            || c.balance_scheduled
+            || c.active.is_none()
+            || !self.config.broker.auto_leader_rebalance_enable
+        {
+            return;
+        }
+        if c.partitions
+            .values()
+            .all(|s| s.leader == s.preferred_leader())
+        {
+            return;
+        }
+        self.controller.balance_scheduled = true;
+        let epoch = self.controller.epoch;
+        self.schedule_timer(
+            self.imbalance_check_ms(),
+            Timer::LeaderImbalanceCheck { epoch },
+        );
+    }
+
+    fn imbalance_check_ms(&self) -> u64 {
+        (self.config.broker.leader_imbalance_check_interval_seconds * 1000).max(1000)
+    }
+
+    /// The automatic check set by the controller of `epoch`: ZooKeeper mode
+    /// elects the preferred leaders of each broker whose share of
+    /// partitions led elsewhere exceeds
+    /// `leader.imbalance.per.broker.percentage` (10 %), then checks again an
+    /// interval later; KRaft elects every partition's preferred replica
+    /// that can lead, with no threshold. A check from a controller since
+    /// replaced does nothing.
+    pub(crate) fn on_leader_imbalance_check(&mut self, epoch: u32) {
+        if epoch != self.controller.epoch || self.controller.active.is_none() {
+            return;
+        }
+        match self.controller.mode {
+            MetadataMode::Zookeeper => {
+                self.schedule_timer(
+                    self.imbalance_check_ms(),
+                    Timer::LeaderImbalanceCheck { epoch },
+                );
+                if self.controller.available() {
+                    self.balance_brokers_over_threshold();
+                }
+            }
+            MetadataMode::Kraft => {
+                self.controller.balance_scheduled = false;
+                if self.controller.available() {
+                    let off: Vec<TopicPartition> = self
+                        .controller
+                        .partitions
+                        .iter()
+                        .filter(|(_, s)| s.leader != s.preferred_leader())
+                        .map(|(tp, _)| tp.clone())
+                        .collect();
+                    self.elect_preferred(off);
+                }
+                self.maybe_schedule_balance();
+            }
+        }
+    }
+
+    /// ZooKeeper mode's rule (`checkAndTriggerAutoLeaderRebalance`): for
+    /// each broker whose share of preferred-but-not-led partitions exceeds
+    /// the imbalance percentage.
+    fn balance_brokers_over_threshold(&mut self) {
         let pct = self.config.broker.leader_imbalance_per_broker_percentage as usize;
         let mut by_preferred: BTreeMap<BrokerId, (usize, Vec<TopicPartition>)> = BTreeMap::new();
         for (tp, s) in &self.controller.partitions {

@@ -70,6 +70,9 @@ pub struct Controller {
     pub last_heartbeat: BTreeMap<BrokerId, SimTime>,
     pub reassignments: BTreeMap<TopicPartition, Vec<BrokerId>>,
     pub last_election: BTreeMap<TopicPartition, LastElection>,
+    /// KRaft: an automatic preferred-leader balance is scheduled.
+    #[serde(default)]
+    pub balance_scheduled: bool,
 }
 
 impl Controller {
@@ -86,6 +89,7 @@ impl Controller {
             last_heartbeat: BTreeMap::new(),
             reassignments: BTreeMap::new(),
             last_election: BTreeMap::new(),
+            balance_scheduled: false,
         };
         for i in 1..=size {
             match mode {
@@ -206,6 +210,7 @@ impl Cluster {
     /// A newly active controller loads the metadata and repairs what changed
     /// while there was none; then tells every live broker the full state.
     fn on_controller_failover(&mut self) {
+        self.start_leader_balance();
         self.reconcile_partitions(ElectionReason::LeaderFailed);
         let all: Vec<PartitionState> = self.controller.partitions.values().cloned().collect();
         let live: Vec<BrokerId> = self.controller.live_brokers.iter().copied().collect();

@@ -76,14 +76,6 @@ impl Cluster {
         for id in ids {
             cluster.start_broker(id);
         }
-        cluster.schedule_timer(
-            cluster
-                .config
-                .broker
-                .leader_imbalance_check_interval_seconds
-                * 1000,
-            Timer::LeaderImbalanceCheck,
-        );
         Ok(cluster)
     }
 
@@ -358,7 +350,7 @@ impl Cluster {
             Timer::QuorumHeartbeat { controller, epoch } => {
                 self.on_quorum_heartbeat(controller, epoch)
             }
-            Timer::LeaderImbalanceCheck => self.on_leader_imbalance_check(),
+            Timer::LeaderImbalanceCheck { epoch } => self.on_leader_imbalance_check(epoch),
             Timer::ConsumerHeartbeat {
                 consumer,
                 incarnation,

@@ -78,7 +78,9 @@ pub enum Timer {
         epoch: u32,
     },
     /// Periodic preferred-leader rebalance (`leader.imbalance.check.interval.seconds`).
-    LeaderImbalanceCheck,
+    /// The automatic preferred-leader check of the controller of `epoch`
+    /// (stale once another controller takes over).
+    LeaderImbalanceCheck { epoch: u32 },
     /// A consumer's heartbeat thread ticks (`heartbeat.interval.ms`); it also
     /// watches for requests that went unanswered.
     ConsumerHeartbeat {
