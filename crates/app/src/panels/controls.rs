@@ -427,12 +427,12 @@ pub fn ConsumerForm() -> impl IntoView {
             </label>
             <label><span>"Assignor " <small>"partition.assignment.strategy"</small></span>
                 <select prop:value=assignor on:change=move |ev| assignor.set(event_target_value(&ev))>
-                    <option value="range,cooperative-sticky">"range, cooperative-sticky (default)"</option>
+                    <option value="range,cooperative-sticky">"default (range, cooperative-sticky)"</option>
                     <option value="range">"range"</option>
                     <option value="roundrobin">"roundrobin"</option>
                     <option value="sticky">"sticky"</option>
                     <option value="cooperative-sticky">"cooperative-sticky"</option>
-                    <option value="cooperative-sticky,range">"cooperative-sticky, range (upgrading)"</option>
+                    <option value="cooperative-sticky,range">"cooperative-sticky, range"</option>
                 </select>
             </label>
             <label><span>"Records per poll " <small>"max.poll.records"</small></span>
