@@ -257,6 +257,23 @@ fn a_batch_retried_past_delivery_timeout_fails_with_kafka_s_message() {
     );
 }
 
+/// Six `clicks` partitions on three brokers and a producer with this
+/// `batch.size`, settled.
+fn clicks_with_batch_size(batch_size: u32) -> Cluster {
+    let mut c = cluster(&[1, 2, 3], MetadataMode::Zookeeper);
+    topic(&mut c, "clicks", 6, 1, TopicConfig::default());
+    producer_with(
+        &mut c,
+        1,
+        ProducerConfig {
+            batch_size,
+            ..ProducerConfig::default()
+        },
+    );
+    advance(&mut c, 1_000);
+    c
+}
+
 fn keyless_burst(c: &mut Cluster, n: usize) -> Vec<u32> {
     let mut events = Vec::new();
     for i in 0..n {
@@ -281,17 +298,7 @@ fn keyless_burst(c: &mut Cluster, n: usize) -> Vec<u32> {
 /// after 13 records of this burst.
 #[test]
 fn a_burst_of_keyless_records_stays_on_one_partition_while_its_batch_fills() {
-    let mut c = cluster(&[1, 2, 3], MetadataMode::Zookeeper);
-    topic(&mut c, "clicks", 6, 1, TopicConfig::default());
-    producer_with(
-        &mut c,
-        1,
-        ProducerConfig {
-            batch_size: 1_024,
-            ..ProducerConfig::default()
-        },
-    );
-    advance(&mut c, 1_000);
+    let mut c = clicks_with_batch_size(1_024);
     // 100 records of 17 bytes in batches of 61 + 56 × 17: about 1.9 KB.
     let partitions = keyless_burst(&mut c, 100);
     assert!(
@@ -309,17 +316,7 @@ fn a_burst_of_keyless_records_stays_on_one_partition_while_its_batch_fills() {
 /// anew.
 #[test]
 fn spaced_keyless_records_move_on_after_batch_size_bytes_of_batches() {
-    let mut c = cluster(&[1, 2, 3], MetadataMode::Zookeeper);
-    topic(&mut c, "clicks", 6, 1, TopicConfig::default());
-    producer_with(
-        &mut c,
-        1,
-        ProducerConfig {
-            batch_size: 1_024,
-            ..ProducerConfig::default()
-        },
-    );
-    advance(&mut c, 1_000);
+    let mut c = clicks_with_batch_size(1_024);
     let partitions = send_keyless(&mut c, 100);
     assert!(
         partitions[..14].iter().all(|p| *p == partitions[0]),
